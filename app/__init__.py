@@ -1,0 +1,39 @@
+"""The app factory: config, extensions, blueprints, CLI and error handlers. It starts no threads."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app import database, errors
+from app.extensions import csrf, db, login_manager, migrate
+from config import BASE_DIR, Config, config_from_env
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    config_class = config_class or config_from_env()
+    app = Flask(
+        __name__,
+        instance_path=str(BASE_DIR / "instance"),
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    config_class.init_app(app)
+
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    _register_blueprints(app)
+    errors.init_app(app)
+    from app import cli
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth import bp as auth_bp
+    from app.main import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)

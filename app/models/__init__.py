@@ -1,0 +1,42 @@
+"""The domain model, one module per area."""
+from app.models.bots import ApiToken, Bot, BotSetting, BotStatus, FeatureFlag
+from app.models.catalog import Plan, Subscription, SubscriptionSource, SubscriptionStatus
+from app.models.growth import (
+    BadgeDefinition,
+    Broadcast,
+    BroadcastStatus,
+    MemberBadge,
+    Promocode,
+    PromocodeKind,
+    PromocodeRedemption,
+)
+from app.models.ledger import LedgerAccount, LedgerEntry
+from app.models.members import BotSession, Member
+from app.models.ops import AuditLog, DailyStat, ProcessedUpdate, TenantNotice
+from app.models.payments import (
+    OPEN_RECEIPT_STATUSES,
+    PaymentCard,
+    Receipt,
+    ReceiptPurpose,
+    ReceiptStatus,
+)
+from app.models.tenancy import (
+    Account,
+    CardRotation,
+    LoginAttempt,
+    Membership,
+    PlatformSetting,
+    Role,
+    StaffInvitation,
+    Tenant,
+)
+from app.models.types import utcnow
+
+__all__ = [
+    "Account", "ApiToken", "AuditLog", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
+    "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "LedgerAccount",
+    "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES",
+    "PaymentCard", "Plan", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
+    "PromocodeRedemption", "Receipt", "ReceiptPurpose", "ReceiptStatus", "Role", "StaffInvitation",
+    "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "utcnow",
+]

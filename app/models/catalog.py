@@ -1,0 +1,89 @@
+"""Plans a tenant sells and the subscriptions members hold."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import Money, UTCDateTime, one_of, utcnow
+
+
+class SubscriptionStatus(str, enum.Enum):
+    ACTIVE = "active"
+    #: Used all its traffic before its end date.
+    LIMITED = "limited"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class SubscriptionSource(str, enum.Enum):
+    BALANCE = "balance"
+    RECEIPT = "receipt"
+    PROMOCODE = "promocode"
+    GRANT = "grant"
+
+
+class Plan(db.Model):
+    """Something a member can buy: days of service, optional traffic and daily quota."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        sa.CheckConstraint("price > 0", name="price_positive"),
+        sa.CheckConstraint("period_days > 0", name="period_positive"),
+        sa.Index("ix_plans_tenant_sort", "tenant_id", "sort_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    description: Mapped[Optional[str]] = mapped_column(sa.Text)
+    period_days: Mapped[int] = mapped_column()
+    #: Toman.
+    price: Mapped[int] = mapped_column(Money)
+    #: Traffic included, in GB; None means unmetered.
+    traffic_gb: Mapped[Optional[int]] = mapped_column()
+    #: Metered requests per day while subscribed; None uses the tenant's premium default.
+    daily_request_quota: Mapped[Optional[int]] = mapped_column()
+    is_active: Mapped[bool] = mapped_column(default=True)
+    #: Hidden from sale; kept on the subscriptions that use it.
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.id} {self.name!r} tenant={self.tenant_id}>"
+
+
+class Subscription(db.Model):
+    """A member's right to a plan's service between two instants."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        one_of("status", [s.value for s in SubscriptionStatus], "status"),
+        one_of("source", [s.value for s in SubscriptionSource], "source"),
+        sa.Index("ix_subscriptions_tenant_member", "tenant_id", "member_id"),
+        sa.Index("ix_subscriptions_status_ends_at", "status", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"))
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=SubscriptionStatus.ACTIVE.value)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: None means unmetered.
+    traffic_limit_bytes: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    traffic_used_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    source: Mapped[str] = mapped_column(sa.String(10))
+    reminded_3d_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    reminded_1d_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    expiry_notified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member = relationship("Member")
+    plan: Mapped[Plan] = relationship()

@@ -1,0 +1,91 @@
+"""Members (Telegram users of a tenant) and their per-bot sessions."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import Money, UTCDateTime, utcnow
+
+
+class Member(db.Model):
+    """A Telegram user of a tenant, shared by all of that tenant's bots (one balance, one XP)."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "telegram_id"),
+        sa.UniqueConstraint("tenant_id", "referral_code"),
+        sa.CheckConstraint("balance >= 0", name="balance_nonneg"),
+        # Leaderboards read these backwards: ORDER BY total_xp DESC, id DESC.
+        sa.Index("ix_members_tenant_total_xp", "tenant_id", "total_xp", "id"),
+        sa.Index("ix_members_tenant_xp_today", "tenant_id", "xp_today", "id"),
+        sa.Index("ix_members_tenant_username", "tenant_id", "username"),
+        sa.Index("ix_members_tenant_created_at", "tenant_id", "created_at"),
+        sa.Index("ix_members_referred_by", "referred_by_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    telegram_id: Mapped[int] = mapped_column(sa.BigInteger)
+    username: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    first_name: Mapped[Optional[str]] = mapped_column(sa.String(128))
+    last_name: Mapped[Optional[str]] = mapped_column(sa.String(128))
+    #: Chosen bot language (fa, en, ru); first guessed from Telegram's language_code.
+    language_code: Mapped[Optional[str]] = mapped_column(sa.String(8))
+    #: Toman; changed only through the ledger service.
+    balance: Mapped[int] = mapped_column(Money, default=0)
+    vip_level: Mapped[int] = mapped_column(default=0)
+    #: True until the member's first purchase.
+    is_newcomer: Mapped[bool] = mapped_column(default=True)
+    is_banned: Mapped[bool] = mapped_column(default=False)
+    total_xp: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: XP earned since the tenant's last local midnight.
+    xp_today: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    level: Mapped[int] = mapped_column(default=1)
+    referral_code: Mapped[str] = mapped_column(sa.String(16))
+    referred_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"))
+    #: When the referrer's one-time bonus for this member was paid.
+    referral_rewarded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: Consecutive tenant-local days with a visit, and the last such day.
+    streak_days: Mapped[int] = mapped_column(default=0)
+    last_visit_day: Mapped[Optional[date]] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    tenant = relationship("Tenant")
+    referred_by: Mapped[Optional["Member"]] = relationship(remote_side="Member.id")
+
+    @property
+    def display_name(self) -> str:
+        full = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return full or (f"@{self.username}" if self.username else str(self.telegram_id))
+
+    def __repr__(self) -> str:
+        return f"<Member {self.id} tg={self.telegram_id} tenant={self.tenant_id}>"
+
+
+class BotSession(db.Model):
+    """A member's state in one bot: conversation state, session data, stats, daily requests."""
+
+    __tablename__ = "bot_sessions"
+    __table_args__ = (sa.UniqueConstraint("member_id", "bot_id"), sa.Index("ix_bot_sessions_bot_id", "bot_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"))
+    bot_id: Mapped[int] = mapped_column(sa.ForeignKey("bots.id", ondelete="CASCADE"))
+    #: Conversation step the bot waits on (e.g. awaiting_receipt), or None.
+    state: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    session_data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    stats_data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: Metered requests used on daily_requests_day (tenant-local).
+    daily_requests: Mapped[int] = mapped_column(default=0)
+    daily_requests_day: Mapped[Optional[date]] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    member: Mapped[Member] = relationship()
+    bot = relationship("Bot")

@@ -1,0 +1,1 @@
+"""Domain operations shared by views, bots, jobs and the API. They flush; callers commit."""

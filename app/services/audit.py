@@ -1,0 +1,21 @@
+"""The audit log."""
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import AuditLog
+
+
+def actor_of(account=None, telegram_id: int | None = None) -> str:
+    """The actor string for an account, a Telegram user, or the system."""
+    if account is not None:
+        return f"account:{account.id}"
+    if telegram_id is not None:
+        return f"telegram:{telegram_id}"
+    return "system"
+
+
+def record(tenant_id: int | None, actor: str, action: str, target: str | None = None, **data) -> AuditLog:
+    entry = AuditLog(tenant_id=tenant_id, actor=actor, action=action, target=target, data=data)
+    db.session.add(entry)
+    db.session.flush()
+    return entry

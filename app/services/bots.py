@@ -1,0 +1,67 @@
+"""Bots: registering a token (encrypted at rest), reading it back, settings and flags."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Bot, BotSetting, FeatureFlag, Tenant
+from app.services import crypto
+from app.services.errors import ValidationFailed
+
+TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{5,100}$")
+FEATURES = ("card_to_card", "promocodes", "referrals", "leaderboard", "daily_quota")
+
+
+def check_token_format(token: str) -> str:
+    token = (token or "").strip()
+    if not TOKEN_RE.match(token):
+        raise ValidationFailed("That is not a bot token. It looks like 123456789:AAE... (from @BotFather).")
+    return token
+
+
+def create_bot(tenant: Tenant, token: str, *, telegram_bot_id: int, username: str, first_name=None) -> Bot:
+    """Store a bot whose token the caller has already checked with getMe."""
+    token = check_token_format(token)
+    fingerprint = crypto.sha256_hex(token)
+    if db.session.scalar(sa.select(Bot.id).where(Bot.token_fingerprint == fingerprint)):
+        raise ValidationFailed("This bot token is already connected.")
+    bot = Bot(
+        tenant_id=tenant.id, token_encrypted=crypto.encrypt(token), token_fingerprint=fingerprint,
+        token_hint=token[-4:], telegram_bot_id=telegram_bot_id, username=username, first_name=first_name,
+        webhook_secret=crypto.new_secret(24),
+    )
+    db.session.add(bot)
+    db.session.flush()
+    for key in FEATURES:
+        db.session.add(FeatureFlag(bot_id=bot.id, key=key, enabled=True, config={}))
+    db.session.flush()
+    return bot
+
+
+def bot_token(bot: Bot) -> str:
+    """The plaintext token, for the bot runtime only; never render or log it."""
+    return crypto.decrypt(bot.token_encrypted)
+
+
+def get_setting(bot: Bot, key: str, default: Any = None) -> Any:
+    value = db.session.scalar(sa.select(BotSetting.value).where(BotSetting.bot_id == bot.id, BotSetting.key == key))
+    return default if value is None else value
+
+
+def set_setting(bot: Bot, key: str, value: Any) -> None:
+    setting = db.session.scalar(sa.select(BotSetting).where(BotSetting.bot_id == bot.id, BotSetting.key == key))
+    if setting is None:
+        db.session.add(BotSetting(bot_id=bot.id, key=key, value=value))
+    else:
+        setting.value = value
+    db.session.flush()
+
+
+def feature_enabled(bot: Bot, key: str) -> bool:
+    enabled = db.session.scalar(
+        sa.select(FeatureFlag.enabled).where(FeatureFlag.bot_id == bot.id, FeatureFlag.key == key)
+    )
+    return True if enabled is None else enabled

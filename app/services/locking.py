@@ -1,0 +1,24 @@
+"""Row locks that serialize writers on Postgres and SQLite alike."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+
+
+def lock_row(model, row_id: int, *, tenant_id: int | None = None):
+    """Lock one row for the rest of the transaction and return it fresh from the database.
+
+    Postgres: SELECT ... FOR UPDATE. SQLite has no row locks, so a no-op UPDATE first takes the
+    database write lock (held until commit), which serializes writers the same way.
+    """
+    conditions = [model.id == row_id]
+    if tenant_id is not None:
+        conditions.append(model.tenant_id == tenant_id)
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.update(model).where(*conditions).values(id=model.id),
+            execution_options={"synchronize_session": False},
+        )
+    stmt = sa.select(model).where(*conditions).with_for_update().execution_options(populate_existing=True)
+    return db.session.scalars(stmt).one_or_none()

@@ -1,0 +1,124 @@
+"""Configuration classes, read from the environment and an optional `.env` file."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+load_dotenv(BASE_DIR / ".env")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _default_sqlite_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'botfleet.db'}"
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", _default_sqlite_url())
+    SECRET_KEY = _env("SECRET_KEY")
+    #: Fernet key (urlsafe base64, 32 bytes) that encrypts bot tokens at rest.
+    TOKEN_ENCRYPTION_KEY = _env("TOKEN_ENCRYPTION_KEY")
+    #: Bot API base, e.g. https://api.telegram.org or the sandbox http://127.0.0.1:8081.
+    TELEGRAM_API_URL = _env("TELEGRAM_API_URL", "http://127.0.0.1:8081")
+    #: polling (development) or webhook (production).
+    BOT_MODE = _env("BOT_MODE", "polling")
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    REDIS_URL = _env("REDIS_URL")
+    SANDBOX_HOST = _env("SANDBOX_HOST", "127.0.0.1")
+    SANDBOX_PORT = int(_env("SANDBOX_PORT", "8081"))
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        """Final checks once the Flask app exists; subclasses add their own."""
+
+
+class DevelopmentConfig(Config):
+    """`make run`: SQLite and the sandbox; secrets generated once and kept in instance/."""
+
+    DEBUG = False
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        keys = _load_or_create_dev_secrets(Path(app.instance_path))
+        app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or keys["SECRET_KEY"]
+        app.config["TOKEN_ENCRYPTION_KEY"] = (
+            app.config.get("TOKEN_ENCRYPTION_KEY") or keys["TOKEN_ENCRYPTION_KEY"]
+        )
+
+
+class TestConfig(Config):
+    """The test suite: the database URL comes from the fixtures."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    TOKEN_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    WTF_CSRF_ENABLED = True
+    BOT_MODE = "polling"
+
+
+class ProductionConfig(Config):
+    """gunicorn on Postgres: refuses to start without real secrets."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    BOT_MODE = _env("BOT_MODE", "webhook")
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        if not app.config.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY is not set: set the SECRET_KEY environment variable.")
+        key = app.config.get("TOKEN_ENCRYPTION_KEY")
+        if not key:
+            raise RuntimeError(
+                "TOKEN_ENCRYPTION_KEY is not set: set it to a Fernet key "
+                "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+            )
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise RuntimeError(f"TOKEN_ENCRYPTION_KEY is not a valid Fernet key: {exc}") from None
+
+
+def _load_or_create_dev_secrets(instance: Path) -> dict[str, str]:
+    """Development secrets live in instance/secrets.env so restarts keep sessions and tokens."""
+    path = instance / "secrets.env"
+    instance.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(
+            f"SECRET_KEY={secrets.token_urlsafe(32)}\n"
+            f"TOKEN_ENCRYPTION_KEY={Fernet.generate_key().decode()}\n"
+        )
+        path.chmod(0o600)
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by BOTFLEET_ENV (development by default)."""
+    name = _env("BOTFLEET_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"BOTFLEET_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.")
+    return CONFIGS[name]

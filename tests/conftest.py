@@ -1,0 +1,123 @@
+"""Shared fixtures: one app and database per run, emptied after each test, and factories.
+
+The backend is chosen with `--db sqlite|postgres` (or TEST_DB). Postgres runs get a fresh
+database on TEST_POSTGRES_URL's server, dropped at the end. Tests may commit and use threads.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from tests import factories, pg
+
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", choices=["sqlite", "postgres"], default=os.environ.get("TEST_DB", "sqlite"),
+                     help="database backend for the whole run")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgres: needs Postgres (row locks, real concurrency)")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.botfleet_pg_problem = None
+    if config.getoption("--db") == "postgres":
+        config.botfleet_pg_problem = pg.server_problem(pg.admin_url())
+        if config.botfleet_pg_problem and os.environ.get("CI") == "true":
+            pytest.exit(f"CI needs Postgres: {config.botfleet_pg_problem}", returncode=3)
+
+
+def pytest_report_header(config):
+    backend = config.getoption("--db")
+    if backend == "postgres" and config.botfleet_pg_problem:
+        return f"database: postgres SKIPPED — {config.botfleet_pg_problem} (set TEST_POSTGRES_URL)"
+    return f"database: {backend}"
+
+
+def pytest_collection_modifyitems(config, items):
+    backend = config.getoption("--db")
+    if backend == "postgres" and config.botfleet_pg_problem:
+        skip = pytest.mark.skip(reason=f"Postgres unavailable: {config.botfleet_pg_problem}")
+    elif backend == "sqlite":
+        skip = pytest.mark.skip(reason="needs Postgres: run with --db postgres")
+        items = [item for item in items if "postgres" in item.keywords]
+    else:
+        return
+    for item in items:
+        item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def backend(pytestconfig) -> str:
+    return pytestconfig.getoption("--db")
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory):
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    with pg.fresh_database(f"botfleet_test_{uuid.uuid4().hex[:12]}") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from config import TestConfig
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        from app.extensions import db
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The database inside an app context; every table is emptied afterwards."""
+    from app.extensions import db as _db
+
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+        _empty_all_tables(_db)
+
+
+def _empty_all_tables(_db) -> None:
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(db):
+    """Factories: make.tenant(), make.member(tenant, balance=...), make.bot(tenant), ..."""
+    return factories.Factories(db)
+
+
+@pytest.fixture
+def auth(client):
+    return factories.AuthActions(client)

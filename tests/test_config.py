@@ -1,0 +1,29 @@
+import types
+
+import pytest
+from cryptography.fernet import Fernet
+
+from config import DevelopmentConfig, ProductionConfig
+
+
+def fake_app(tmp_path, **config):
+    return types.SimpleNamespace(config=dict(config), instance_path=str(tmp_path))
+
+
+def test_production_refuses_to_start_without_secrets(tmp_path):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        ProductionConfig.init_app(fake_app(tmp_path))
+    with pytest.raises(RuntimeError, match="TOKEN_ENCRYPTION_KEY"):
+        ProductionConfig.init_app(fake_app(tmp_path, SECRET_KEY="s"))
+    with pytest.raises(RuntimeError, match="not a valid Fernet key"):
+        ProductionConfig.init_app(fake_app(tmp_path, SECRET_KEY="s", TOKEN_ENCRYPTION_KEY="nope"))
+    ProductionConfig.init_app(fake_app(tmp_path, SECRET_KEY="s", TOKEN_ENCRYPTION_KEY=Fernet.generate_key().decode()))
+
+
+def test_development_generates_secrets_once_and_keeps_them(tmp_path):
+    first, second = fake_app(tmp_path), fake_app(tmp_path)
+    DevelopmentConfig.init_app(first)
+    DevelopmentConfig.init_app(second)
+    assert first.config["SECRET_KEY"] and first.config == second.config
+    Fernet(first.config["TOKEN_ENCRYPTION_KEY"])
+    assert (tmp_path / "secrets.env").stat().st_mode & 0o077 == 0
