@@ -9,6 +9,8 @@ from .app import create_sandbox_app
 
 DEFAULT_PORT = 8081
 TOKEN_IN_PATH = re.compile(r"/bot(\d+):[^/\s]+")
+#: How often the serving loop checks for shutdown; short so stop() is quick.
+POLL_INTERVAL = 0.05
 
 
 class TokenMaskingRequestHandler(WSGIRequestHandler):
@@ -42,8 +44,8 @@ class SandboxServer:
         """Bind the port and serve in a daemon thread; return self."""
         self._server = make_server(self.host, self.port, self.app, threaded=True,
                                    request_handler=TokenMaskingRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="telegram-sandbox")
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_INTERVAL,),
+                                        daemon=True, name="telegram-sandbox")
         self._thread.start()
         return self
 
