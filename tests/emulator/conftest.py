@@ -87,10 +87,11 @@ def new_token():
 
 
 @pytest.fixture
-def make_bot(telegram_api, new_token):
-    """Return a factory of TeleBots talking to the sandbox: make_bot() -> (bot, bot_id)."""
+def make_bot(telegram_api, control, new_token):
+    """Return a factory of registered TeleBots talking to the sandbox: -> (bot, bot_id)."""
     def make(token=None):
         token = token or new_token()
+        assert control.post("/sandbox/bots", {"token": token}).status_code == 201
         return telebot.TeleBot(token, threaded=False), int(token.split(":")[0])
     return make
 
