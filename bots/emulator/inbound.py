@@ -37,18 +37,19 @@ def _single_kind(body):
     return present[0]
 
 
-def _int_field(body, name):
+def _int_field(body, name, label=None):
     value = body.get(name)
+    problem = f'"{label or name}" must be an integer'
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ControlError(400, f'"{name}" must be an integer')
+        raise ControlError(400, problem)
     try:
         return int(value)
     except ValueError:
-        raise ControlError(400, f'"{name}" must be an integer') from None
+        raise ControlError(400, problem) from None
 
 
 def _user(sender):
-    user = {"id": _int_field(sender, "id"), "is_bot": False,
+    user = {"id": _int_field(sender, "id", "from.id"), "is_bot": False,
             "first_name": str(sender.get("first_name") or "User")}
     for key in ("last_name", "username", "language_code"):
         if sender.get(key) is not None:
@@ -94,7 +95,7 @@ def _decode_base64(value, kind):
 def _post_callback(state, bot, chat, user, callback):
     if not isinstance(callback, dict) or not isinstance(callback.get("data"), str):
         raise ControlError(400, '"callback" must be {"message_id", "data"}')
-    record = chat.find(_int_field(callback, "message_id"))
+    record = chat.find(_int_field(callback, "message_id", "callback.message_id"))
     if record is None or not record.from_bot:
         raise ControlError(400, f"no bot message {callback.get('message_id')} in chat "
                                 f"{chat.chat['id']}")
