@@ -81,5 +81,6 @@ def chat_for_id(chat_id, user=None):
         return {"id": chat_id, "type": kind, "title": f"Sandbox group {chat_id}"}
     chat = {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
     if user and user.get("id") == chat_id:
-        chat.update({key: user[key] for key in ("first_name", "last_name", "username") if key in user})
+        names = ("first_name", "last_name", "username")
+        chat.update({key: user[key] for key in names if key in user})
     return chat

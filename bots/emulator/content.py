@@ -85,7 +85,8 @@ def reply_markup(markup):
 
 def _check_inline_keyboard(rows):
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+        raise bad_request("can't parse inline keyboard button: "
+                          "InlineKeyboardButton must be an Object")
     for button in (button for row in rows for button in row):
         if not isinstance(button, dict) or not isinstance(button.get("text"), str):
             raise bad_request("can't parse inline keyboard button: Text must be a String")

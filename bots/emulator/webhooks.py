@@ -79,7 +79,8 @@ class WebhookDispatcher:
             error = self._post(session, hook, update)
             if error is None or attempt == self.policy.attempts:
                 return error
-            if self._stopping.wait(self.policy.delay(attempt)) or not self._still_current(bot, hook):
+            stopped = self._stopping.wait(self.policy.delay(attempt))
+            if stopped or not self._still_current(bot, hook):
                 return error
         return error
 

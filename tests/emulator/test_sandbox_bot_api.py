@@ -71,7 +71,8 @@ def test_send_message_returns_a_full_message_and_logs_it(make_bot, control):
     [logged] = control.messages(bot_id, 501)
     assert logged["message_id"] == message.message_id and logged["from_bot"] is True
     assert logged["text"] == "Salam" and logged["edited"] is False
-    assert logged["reply_markup"] == {"inline_keyboard": [[{"text": "b0", "callback_data": "buy:1"}]]}
+    assert logged["reply_markup"] == {
+        "inline_keyboard": [[{"text": "b0", "callback_data": "buy:1"}]]}
 
 
 def test_html_parse_mode_shows_plain_text_and_rejects_unknown_tags(make_bot):
