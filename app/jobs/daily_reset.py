@@ -46,26 +46,17 @@ def claim_day(tenant_id: int, today: date) -> bool:
 
 def reset_counters(tenant_id: int, today: date) -> None:
     """Zero the per-day counters of one tenant; counters already started today are left alone."""
-    no_sync = {"synchronize_session": False}
-    db.session.execute(
-        sa.update(BotSession)
-        .where(BotSession.tenant_id == tenant_id, BotSession.daily_requests != 0,
-               _before(BotSession.daily_requests_day, today))
-        .values(daily_requests=0, daily_requests_day=today),
-        execution_options=no_sync,
-    )
-    db.session.execute(
-        sa.update(Member).where(Member.tenant_id == tenant_id, Member.xp_today != 0).values(xp_today=0),
-        execution_options=no_sync,
-    )
-    db.session.execute(
-        sa.update(PaymentCard)
-        .where(PaymentCard.tenant_id == tenant_id, PaymentCard.received_today != 0,
-               _before(PaymentCard.received_day, today))
-        .values(received_today=0, received_day=today),
-        execution_options=no_sync,
-    )
+    _zero(BotSession, tenant_id, BotSession.daily_requests, BotSession.daily_requests_day, today)
+    _zero(Member, tenant_id, Member.xp_today, None, today)
+    _zero(PaymentCard, tenant_id, PaymentCard.received_today, PaymentCard.received_day, today)
 
 
-def _before(day_column, today: date):
-    return sa.or_(day_column.is_(None), day_column < today)
+def _zero(model, tenant_id: int, counter, day_column, today: date) -> None:
+    """One UPDATE: zero `counter` where it is non-zero and (if it has one) its day is before today."""
+    conditions = [model.tenant_id == tenant_id, counter != 0]
+    values = {counter.key: 0}
+    if day_column is not None:
+        conditions.append(sa.or_(day_column.is_(None), day_column < today))
+        values[day_column.key] = today
+    db.session.execute(sa.update(model).where(*conditions).values(values),
+                       execution_options={"synchronize_session": False})

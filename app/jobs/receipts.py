@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.jobs.runner import Notice
+from app.jobs.runner import Notice, optional_service
 from app.models import OPEN_RECEIPT_STATUSES, Receipt, ReceiptStatus, Tenant
 
 EXPIRED = ReceiptStatus.EXPIRED.value
@@ -24,7 +24,7 @@ def expire_stale_receipts(tenant: Tenant, now: datetime) -> list[Notice]:
     ).all()
     if not open_ids:
         return []
-    expire_stale(tenant, now, open_ids)
+    optional_service("app.services.receipts", "expire_stale", expire_stale)(tenant, now=now)
     expired = db.session.execute(
         sa.select(Receipt.id, Receipt.member_id, Receipt.tracking_code, Receipt.amount)
         .where(Receipt.id.in_(open_ids), Receipt.status == EXPIRED)
@@ -34,18 +34,11 @@ def expire_stale_receipts(tenant: Tenant, now: datetime) -> list[Notice]:
                    {"receipt_id": r.id, "tracking_code": r.tracking_code, "amount": r.amount}) for r in expired]
 
 
-def expire_stale(tenant: Tenant, now: datetime, open_ids: list[int]) -> None:
-    """Expire the stale ones among `open_ids` through the money service, or the fallback."""
-    try:
-        from app.services.receipts import expire_stale as service_expire_stale
-    except ImportError:
-        service_expire_stale = None
-    if service_expire_stale is not None:
-        service_expire_stale(tenant, now=now)
-        return
+def expire_stale(tenant: Tenant, now: datetime) -> None:
+    """Expire open receipts past `expires_at` (until the money service provides this)."""
     db.session.execute(
         sa.update(Receipt)
-        .where(Receipt.id.in_(open_ids), Receipt.status.in_(OPEN_RECEIPT_STATUSES), Receipt.expires_at <= now)
+        .where(Receipt.tenant_id == tenant.id, Receipt.status.in_(OPEN_RECEIPT_STATUSES), Receipt.expires_at <= now)
         .values(status=EXPIRED),
         execution_options={"synchronize_session": False},
     )

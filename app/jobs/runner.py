@@ -1,6 +1,7 @@
 """The boundary around a job: app context, one transaction per tenant, notices sent after commit."""
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +63,14 @@ def _run_for_tenant(step: TenantStep, tenant_id: int, now: datetime) -> bool:
         return False
     deliver(notices)
     return True
+
+
+def optional_service(module: str, name: str, fallback: Callable) -> Callable:
+    """`module.name` when a neighbour's service provides it, else our `fallback`."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return fallback
 
 
 def deliver(notices: Iterable[Notice]) -> None:

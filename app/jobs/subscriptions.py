@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.jobs.runner import Notice
+from app.jobs.runner import Notice, optional_service
 from app.models import Plan, Subscription, SubscriptionStatus, Tenant
 
 log = logging.getLogger(__name__)
@@ -25,20 +25,13 @@ TELL_EXPIRED_WITHIN = timedelta(days=3)
 
 def expire_and_remind(tenant: Tenant, now: datetime) -> list[Notice]:
     """A job step: expire what ended, then collect the expiry notices and reminders."""
-    expire_due(tenant, now)
+    optional_service("app.services.subscriptions", "expire_due", expire_due)(tenant, now=now)
     return tell_expired(tenant, now) + remind(tenant, now, timedelta(days=1), "1d") + \
         remind(tenant, now, timedelta(days=3), "3d")
 
 
 def expire_due(tenant: Tenant, now: datetime) -> None:
-    """Mark live subscriptions past their end as expired."""
-    try:
-        from app.services.subscriptions import expire_due as service_expire_due
-    except ImportError:
-        service_expire_due = None
-    if service_expire_due is not None:
-        service_expire_due(tenant, now=now)
-        return
+    """Mark live subscriptions past their end as expired (until the money service provides this)."""
     db.session.execute(
         sa.update(Subscription)
         .where(Subscription.tenant_id == tenant.id, Subscription.status.in_(LIVE), Subscription.ends_at <= now)

@@ -91,3 +91,21 @@ def test_stale_receipts_expire_and_the_member_is_told_once(make, db, run_job, to
                       decided.id: "approved"}
     assert _keys(told) == {(stale.member_id, "receipt_expired"): 1, (stale_review.member_id, "receipt_expired"): 1}
     assert {params["tracking_code"] for _, _, params in told} == {stale.tracking_code, stale_review.tracking_code}
+
+
+def test_the_money_services_expire_when_they_exist(make, db, subscribe, run_job, told, monkeypatch):
+    """The seam to app.services.subscriptions.expire_due: it decides, the job tells."""
+    import sys
+    import types
+
+    calls = []
+    def expire_due(tenant, now=None):
+        calls.append((tenant.id, now))
+        db.session.get(Subscription, sub.id).status = "expired"
+        db.session.flush()
+    monkeypatch.setitem(sys.modules, "app.services.subscriptions", types.SimpleNamespace(expire_due=expire_due))
+
+    sub = subscribe(make.tenant(), timedelta(days=10))        # not due by our rule: only the service expires it
+    run_job("subscriptions", at=NOW)
+    assert calls == [(sub.tenant_id, NOW)]
+    assert [(m, k) for m, k, _ in told] == [(sub.member_id, "subscription_expired")]

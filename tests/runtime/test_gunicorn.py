@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from tests import pg
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -58,15 +59,6 @@ def _advisory_locks(engine) -> int:
             "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
 
 
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    return None
-
 
 @pytest.fixture
 def database():
@@ -97,7 +89,7 @@ def test_three_workers_one_leader_and_a_takeover_after_kill_9(database, tmp_path
 
 
 def _check_one_leader_then_takeover(engine, server, log_path, tenant_id):
-    first = _wait(lambda: _leader(engine) or server.poll() is not None, timeout=30)
+    first = wait_for(lambda: _leader(engine) or server.poll() is not None, timeout=30)
     assert server.poll() is None, log_path.read_text()
     assert first, log_path.read_text()
     port = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log_path.read_text()).group(1)
@@ -111,7 +103,7 @@ def _check_one_leader_then_takeover(engine, server, log_path, tenant_id):
 
     os.kill(first["pid"], signal.SIGKILL)
     killed_at = time.monotonic()
-    second = _wait(lambda: (beat := _leader(engine)) and beat["pid"] != first["pid"] and beat, timeout=15)
+    second = wait_for(lambda: (beat := _leader(engine)) and beat["pid"] != first["pid"] and beat, timeout=15)
     assert second, f"no new leader within 15 s\n{log_path.read_text()}"
     assert time.monotonic() - killed_at < 15
     assert _advisory_locks(engine) == 1
@@ -123,7 +115,7 @@ def _assert_reset_once(engine, tenant_id):
     def reset_done():
         with engine.connect() as conn:
             return conn.scalar(sa.text("SELECT xp_today FROM members WHERE tenant_id = :t"), {"t": tenant_id}) == 0
-    assert _wait(reset_done, timeout=10)
+    assert wait_for(reset_done, timeout=10)
     with engine.connect() as conn:
         resets = conn.scalar(sa.text(
             "SELECT count(*) FROM audit_logs WHERE tenant_id = :t AND action = 'jobs.daily_reset'"), {"t": tenant_id})

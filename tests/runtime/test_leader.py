@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.runtime import Runtime, heartbeat
 from app.runtime.leader import LOCK_KEY, leader_lock_for
+from tests.waiting import wait_for
 
 
 class Recorder:
@@ -33,14 +34,6 @@ def _runtime(app):
     return Runtime(app, components=[Recorder()], interval=0.2)
 
 
-def _wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
 
 @pytest.fixture
 def runtimes(app, db):
@@ -55,7 +48,7 @@ def runtimes(app, db):
 
 def test_exactly_one_of_three_leads_and_runs_the_components(runtimes, db):
     trio = runtimes(3)
-    assert _wait_for(lambda: any(rt.is_leader for rt in trio))
+    assert wait_for(lambda: any(rt.is_leader for rt in trio), timeout=10)
     time.sleep(1)
     leaders = [rt for rt in trio if rt.is_leader]
     assert len(leaders) == 1
@@ -67,11 +60,11 @@ def test_exactly_one_of_three_leads_and_runs_the_components(runtimes, db):
 
 def test_when_the_leader_stops_another_takes_over(runtimes):
     trio = runtimes(3)
-    assert _wait_for(lambda: any(rt.is_leader for rt in trio))
+    assert wait_for(lambda: any(rt.is_leader for rt in trio), timeout=10)
     [old] = [rt for rt in trio if rt.is_leader]
     old.stop()
     assert old.components[0].events == ["start", "stop"]
-    assert _wait_for(lambda: any(rt.is_leader for rt in trio if rt is not old), timeout=5)
+    assert wait_for(lambda: any(rt.is_leader for rt in trio if rt is not old), timeout=5)
     assert sum(rt.is_leader for rt in trio) == 1
 
 

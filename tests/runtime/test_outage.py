@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from tests import pg_cluster
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 OUTAGE_SECONDS = 20
@@ -107,8 +108,8 @@ def test_an_outage_gives_quick_errors_and_a_recovery_within_5_seconds(cluster, o
         thread.start()
     try:
         down_at, up_at = _outage(cluster, runtime)
-        assert _wait(lambda: all(traffic.first_success_after(up_at)), timeout=15)
-        assert _wait(lambda: runtime.is_leader, timeout=10)
+        assert wait_for(lambda: all(traffic.first_success_after(up_at)), timeout=15)
+        assert wait_for(lambda: runtime.is_leader, timeout=10)
     finally:
         traffic.stop.set()
         for thread in threads:
@@ -122,7 +123,7 @@ def test_an_outage_gives_quick_errors_and_a_recovery_within_5_seconds(cluster, o
 
 
 def _outage(cluster, runtime):
-    assert _wait(lambda: runtime.is_leader, timeout=10)
+    assert wait_for(lambda: runtime.is_leader, timeout=10)
     time.sleep(2)
     cluster.stop()
     down_at = time.monotonic()
@@ -154,11 +155,3 @@ def _assert_nothing_lost_or_doubled(app, committed):
         assert advisory == 0                        # the runtime stopped and gave the lock back
         db.session.remove()
 
-
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
