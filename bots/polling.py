@@ -5,7 +5,7 @@ import threading
 from dataclasses import dataclass
 
 import requests
-from telebot import apihelper
+from telebot import apihelper, types
 
 from bots import redaction
 from bots.dispatch import SerialPerKeyPool, ordering_key, process_update
@@ -92,16 +92,25 @@ class PollingLoop:
         self.health = Health("stopped")
 
     def _poll_once(self) -> None:
-        updates = self.tb.get_updates(
-            offset=self.offset, timeout=self.settings.long_poll_seconds + 10,
-            long_polling_timeout=self.settings.long_poll_seconds, allowed_updates=self.settings.allowed_updates)
+        raw_updates = self._fetch()
         if self._stop.is_set():
             return  # not confirmed: Telegram hands them to whoever polls next
         self._failures = 0
         self.health = Health("running")
-        for update in updates:
-            self.offset = update.update_id + 1
-            self._dispatch(update)
+        for raw in raw_updates:
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(update_id, int):
+                continue
+            self.offset = max(self.offset, update_id + 1)
+            update = _parse(raw, self.bot_id)
+            if update is not None:
+                self._dispatch(update)
+
+    def _fetch(self) -> list:
+        """One getUpdates long-poll, as raw JSON, so one unreadable update cannot block the others."""
+        return apihelper.get_updates(
+            self.tb.token, offset=self.offset, timeout=self.settings.long_poll_seconds + 10,
+            long_polling_timeout=self.settings.long_poll_seconds, allowed_updates=self.settings.allowed_updates)
 
     def _dispatch(self, update) -> None:
         while not self._in_flight.acquire(timeout=1):
@@ -140,3 +149,12 @@ class PollingLoop:
         self._failures += 1
         delay = min(0.5 * 2 ** (self._failures - 1), self.settings.max_backoff_seconds)
         self._stop.wait(delay)
+
+
+def _parse(raw: dict, bot_id: int):
+    """The library's Update, or None (logged and skipped) for one it cannot read."""
+    try:
+        return types.Update.de_json(raw)
+    except Exception as exc:  # noqa: BLE001 - a malformed update must not stall the bot
+        log.warning("bot %s: skipped unreadable update %s (%s)", bot_id, raw.get("update_id"), type(exc).__name__)
+        return None

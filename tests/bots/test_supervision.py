@@ -91,16 +91,11 @@ def test_a_dead_polling_loop_is_restarted(start_manager, sandbox, make, make_bot
     manager = start_manager()
     answers_start(sandbox, bot, 9)
     runner = manager.runner(bot.id)
-    original = runner.tb.get_updates
-    calls = []
-
-    def get_updates_once_fatal(*args, **kwargs):
-        if not calls:
-            calls.append(1)
-            raise LoopKiller()
-        return original(*args, **kwargs)
     dead_loop = runner.loop
-    runner.tb.get_updates = get_updates_once_fatal
+
+    def fatal_fetch():
+        raise LoopKiller()
+    dead_loop._fetch = fatal_fetch
     wait_until(lambda: not dead_loop.is_alive(), 5)
     wait_until(lambda: runner.restarts == 1 and runner.loop.is_alive(), 5)
     sandbox.say(bot.telegram_bot_id, 10, "/start")
