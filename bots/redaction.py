@@ -5,7 +5,7 @@ import logging
 import re
 
 #: <bot id>:<secret>, the secret holding at least one letter, dash or underscore (so "100:54321" is left alone).
-TOKEN_PATTERN = re.compile(r"(?<![\w])(\d{3,20}):(?=[A-Za-z0-9_-]*[A-Za-z_-])[A-Za-z0-9_-]{5,}")
+TOKEN_PATTERN = re.compile(r"(?<!\d)(\d{3,20}):(?=[A-Za-z0-9_-]*[A-Za-z_-])[A-Za-z0-9_-]{5,}")
 MASK = r"\1:<redacted>"
 #: Loggers that may see a token: the library's, ours, Flask's and werkzeug's.
 GUARDED_LOGGERS = ("TeleBot", "bots", "app", "werkzeug", "sqlalchemy.engine")

@@ -100,17 +100,28 @@ def make_bot(make, sandbox):
     return create
 
 
+@contextmanager
+def engine_pointed_at(app, sandbox_url):
+    """The session app pointed at a sandbox, with the stand-in handlers; everything restored afterwards."""
+    saved_config = {key: app.config.get(key) for key in (*ENGINE_CONFIG, "TELEGRAM_API_URL", "PUBLIC_BASE_URL",
+                                                         "BOT_ALLOWED_UPDATES")}
+    saved_api = apihelper.API_URL, apihelper.FILE_URL, apihelper.CUSTOM_REQUEST_SENDER
+    app.config.update(ENGINE_CONFIG, TELEGRAM_API_URL=sandbox_url)
+    telegram_api.configure(app)
+    try:
+        yield app
+    finally:
+        app.config.update(saved_config)
+        if saved_config["BOT_ALLOWED_UPDATES"] is None:
+            app.config.pop("BOT_ALLOWED_UPDATES")
+        apihelper.API_URL, apihelper.FILE_URL, apihelper.CUSTOM_REQUEST_SENDER = saved_api
+        app.extensions.pop("botfleet_telebots", None)
+
+
 @pytest.fixture
 def bot_app(app, sandbox_server):
-    """The session app pointed at this test's sandbox, with the stand-in handlers; restored afterwards."""
-    saved_config = {key: app.config.get(key) for key in (*ENGINE_CONFIG, "TELEGRAM_API_URL", "PUBLIC_BASE_URL")}
-    saved_api = apihelper.API_URL, apihelper.FILE_URL, apihelper.CUSTOM_REQUEST_SENDER
-    app.config.update(ENGINE_CONFIG, TELEGRAM_API_URL=sandbox_server.url)
-    telegram_api.configure(app)
-    yield app
-    app.config.update(saved_config)
-    apihelper.API_URL, apihelper.FILE_URL, apihelper.CUSTOM_REQUEST_SENDER = saved_api
-    app.extensions.pop("botfleet_telebots", None)
+    with engine_pointed_at(app, sandbox_server.url):
+        yield app
 
 
 @pytest.fixture
