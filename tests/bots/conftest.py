@@ -1,6 +1,7 @@
 """Fixtures for the bot engine: a real sandbox, the app pointed at it, managers stopped after each test."""
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -31,6 +32,13 @@ def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {message}")
         time.sleep(interval)
+
+
+def closed_port_url():
+    """An http:// URL on which nothing listens (a port bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 class Sandbox:
