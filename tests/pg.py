@@ -21,7 +21,7 @@ def server_problem(url: str) -> str | None:
         psycopg2.connect(_dsn(url), connect_timeout=3).close()
         return None
     except psycopg2.Error as err:
-        return f"no Postgres at {make_url(url).render_as_string(hide_password=True)}: {str(err).strip()}"
+        return f"no Postgres at {make_url(url).render_as_string(hide_password=True)}: {' '.join(str(err).split())}"
 
 
 @contextlib.contextmanager
