@@ -5,7 +5,7 @@ from app import devserver
 from app.models import Bot
 from app.services import demo
 from bots import runtime
-from tests.bots.conftest import Sandbox, engine_pointed_at
+from tests.engine.conftest import Sandbox, engine_pointed_at
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from tests.bots.conftest import closed_port_url, wait_until
+from tests.engine.conftest import closed_port_url, wait_until
 
 from tests.helpers import csrf_token
 

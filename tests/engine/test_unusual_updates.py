@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from tests.bots.conftest import wait_until
+from tests.engine.conftest import wait_until
 
 PNG = base64.b64encode(base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAC0lEQVR4nGNgwAIAABUAAapll8QAAAAASUVORK5CYII=")).decode()

@@ -8,7 +8,7 @@ from bots import redaction
 from bots.dispatch import process_update
 from bots.factory import build_telebot
 from bots.middleware import UpdateEnvelope
-from tests.bots.conftest import closed_port_url
+from tests.engine.conftest import closed_port_url
 
 SECRET = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 TOKEN = f"123456789:{SECRET}"
