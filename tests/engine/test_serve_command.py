@@ -4,7 +4,7 @@ import pytest
 from app import devserver
 from app.models import Bot
 from app.services import demo
-from bots import runtime
+from app.runtime import Runtime
 from tests.engine.conftest import Sandbox, engine_pointed_at
 
 
@@ -29,14 +29,18 @@ def test_serve_runs_the_sandbox_the_demo_bot_and_the_dashboard(runner, serve_con
         sandbox.say(7000001, 31337, "/start")
         demo_bot = db.session.scalar(db.select(Bot))
         seen["reply"] = sandbox.wait_for_reply(7000001, 31337)
-        seen["manager"] = runtime.current_manager()
+        seen["runtime"] = next(iter(runtimes))
         seen["where"] = (host, port, kwargs.get("threaded"))
         assert demo_bot.username == "sandbox7000001_bot"
+    runtimes = []
+    real_start = devserver.start_runtime
+    monkeypatch.setattr(devserver, "start_runtime", lambda app: runtimes.append(real_start(app)) or runtimes[-1])
     monkeypatch.setattr(devserver, "run_simple", fake_run_simple)
     result = runner.invoke(args=["serve", "--port", "5055"])
     assert result.exit_code == 0, result.output
-    assert seen["reply"] and seen["manager"] is not None and seen["where"] == ("127.0.0.1", 5055, True)
-    assert runtime.current_manager() is None  # stopped on the way out
+    assert seen["reply"] and seen["where"] == ("127.0.0.1", 5055, True)
+    assert isinstance(seen["runtime"], Runtime)
+    assert not seen["runtime"].is_leader  # stopped and stepped down on the way out
     for line in (demo.DEMO_EMAIL, demo.DEMO_PASSWORD, "http://127.0.0.1:5055/sandbox", "Telegram sandbox: http://"):
         assert line in result.output
 
