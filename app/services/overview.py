@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.services.tenancy import local_today
 from app.models import (
     DailyStat, LedgerAccount, LedgerEntry, Member, Receipt, ReceiptStatus, Subscription, SubscriptionStatus, Tenant,
     utcnow,
@@ -28,10 +29,6 @@ class DayFigures:
     new_members: int = 0
     traffic_sold_bytes: int = 0
     traffic_consumed_bytes: int = 0
-
-
-def local_today(tenant: Tenant) -> date:
-    return utcnow().astimezone(ZoneInfo(tenant.timezone)).date()
 
 
 def day_start_utc(tenant: Tenant, day: date) -> datetime:
