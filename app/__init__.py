@@ -45,7 +45,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
-    from app import cards, overview, plans, receipts, staff
+    from app import cards, leaderboard, members, overview, plans, receipts, staff
 
-    for area in (overview, plans, cards, receipts, staff):
+    for area in (overview, plans, cards, receipts, members, leaderboard, staff):
         app.register_blueprint(area.bp)
