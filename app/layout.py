@@ -30,7 +30,7 @@ NAVIGATION = [
 
 
 #: Per-request caches kept on `g`. `g` lives on the app context, which a test may hold across requests.
-REQUEST_CACHES = ("membership", "_login_user", "_flask_babel")
+REQUEST_CACHES = ("membership", "_login_user", "_flask_babel", "csrf_token")
 
 
 def init_app(app: Flask) -> None:
