@@ -13,6 +13,9 @@ from app.services.errors import DomainError
 def init_app(app: Flask) -> None:
     for command in (create_account, create_tenant, seed_demo, serve):
         app.cli.add_command(command)
+    from app.runtime.cli import COMMANDS as runtime_commands
+    for command in runtime_commands:
+        app.cli.add_command(command)
 
 
 @click.command("create-account")

@@ -17,7 +17,7 @@ PUBLIC, LOGIN, READ, OWNER, RECEIPT_READ, RECEIPT_DECIDE, PLATFORM = (
 #: endpoint → who may use it. GET of READ/RECEIPT_READ is reading; everything else changes something.
 ACCESS = {
     "static": PUBLIC, "bootstrap.static": PUBLIC, "auth.login": PUBLIC, "auth.accept_invitation": PUBLIC,
-    "main.set_language": PUBLIC,
+    "main.set_language": PUBLIC, "health.healthz": PUBLIC,
     "main.home": LOGIN, "main.switch_tenant": LOGIN, "auth.logout": LOGIN, "auth.change_password": LOGIN,
     "overview.index": READ, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
     "cards.index": READ, "members.index": READ, "members.export": READ, "members.show": READ,

@@ -5,17 +5,15 @@ Each figure has a `*_query` that returns the SELECT, so the EXPLAIN test reads t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.services.tenancy import local_today
 from app.models import (
     DailyStat, LedgerAccount, LedgerEntry, Member, Receipt, ReceiptStatus, Subscription, SubscriptionStatus, Tenant,
-    utcnow,
 )
+from app.services import clock
 
 HISTORY_DAYS = 30
 PURCHASE_KIND = "purchase"
@@ -33,7 +31,7 @@ class DayFigures:
 
 def day_start_utc(tenant: Tenant, day: date) -> datetime:
     """The instant the tenant-local day begins."""
-    return datetime.combine(day, time.min, ZoneInfo(tenant.timezone)).astimezone(ZoneInfo("UTC"))
+    return clock.day_bounds(tenant.timezone, day)[0]
 
 
 def approved_revenue_query(tenant: Tenant, since: datetime) -> sa.Select:
@@ -61,12 +59,12 @@ def pending_receipts_query(tenant: Tenant) -> sa.Select:
 def active_subscriptions_query(tenant: Tenant) -> sa.Select:
     return sa.select(sa.func.count()).select_from(Subscription).where(
         Subscription.tenant_id == tenant.id, Subscription.status == SubscriptionStatus.ACTIVE.value,
-        Subscription.ends_at > utcnow())
+        Subscription.ends_at > clock.now())
 
 
 def overview_queries(tenant: Tenant) -> dict[str, sa.Select]:
     """Every query the overview page runs, by name (for the EXPLAIN test)."""
-    since = day_start_utc(tenant, local_today(tenant))
+    since = day_start_utc(tenant, clock.tenant_today(tenant))
     return {
         "revenue_today": approved_revenue_query(tenant, since),
         "balance_sales_today": balance_sales_query(tenant, since),
@@ -77,7 +75,7 @@ def overview_queries(tenant: Tenant) -> dict[str, sa.Select]:
 
 
 def today_figures(tenant: Tenant) -> DayFigures:
-    today = local_today(tenant)
+    today = clock.tenant_today(tenant)
     since = day_start_utc(tenant, today)
     snapshot = db.session.scalar(sa.select(DailyStat).where(DailyStat.tenant_id == tenant.id, DailyStat.day == today))
     return DayFigures(
@@ -92,7 +90,7 @@ def today_figures(tenant: Tenant) -> DayFigures:
 
 def history(tenant: Tenant, days: int = HISTORY_DAYS) -> list[DayFigures]:
     """The last `days` tenant-local days, oldest first: snapshots for past days, live figures for today."""
-    today = local_today(tenant)
+    today = clock.tenant_today(tenant)
     first = today - timedelta(days=days - 1)
     snapshots = {s.day: s for s in db.session.scalars(sa.select(DailyStat).where(
         DailyStat.tenant_id == tenant.id, DailyStat.day >= first, DailyStat.day < today))}
