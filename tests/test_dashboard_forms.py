@@ -5,7 +5,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from app.models import AuditLog, Bot, LedgerEntry, LoginAttempt, PaymentCard, Plan, Promocode, Receipt, Role
+from app.models import AuditLog, Bot, LedgerEntry, LoginAttempt, PaymentCard, Plan, Promocode
 from tests.dashboard_world import receipt_with_photo
 from tests.helpers import csrf_token
 
@@ -190,3 +190,24 @@ def test_bot_is_connected_after_getme_and_a_duplicate_is_refused(owner_client, d
     finally:
         app.config["TELEGRAM_API_URL"] = configured
         sandbox.stop()
+
+
+def test_platform_admin_creates_a_tenant_tops_up_and_sets_prices(client, make, auth, db):
+    from app.models import Tenant
+    from app.services.wallet import wholesale_prices
+
+    admin = make.account(platform_admin=True)
+    auth.login(admin.email)
+    token = csrf_token(client.get("/admin/tenants"))
+    bad = client.post("/admin/tenants/new", data={"csrf_token": token, "name": "Shop", "owner_email": "nope"})
+    assert bad.status_code == 400 and count(db, Tenant) == 0
+    client.post("/admin/tenants/new", data={"csrf_token": token, "name": "Shop", "owner_email": "o@example.com",
+                                            "owner_password": "long-enough-1"})
+    tenant = db.session.scalar(sa.select(Tenant))
+    request_id = uuid.uuid4().hex
+    for _ in range(2):
+        client.post(f"/admin/tenants/{tenant.id}/topup", data={"csrf_token": token, "request_id": request_id,
+                                                                "amount": "1,000,000"})
+    client.post("/admin/prices", data={"csrf_token": token, "per_gb": "2000", "percent": "5"})
+    db.session.refresh(tenant)
+    assert tenant.wallet_balance == 1_000_000 and wholesale_prices() == {"per_gb": 2000, "percent": 5}

@@ -1,5 +1,5 @@
 """Plans: list, create, edit, archive, reorder."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from app.auth.forms import EmptyForm

@@ -3,15 +3,15 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.forms_common import TomanField
 
 
 class TenantForm(FlaskForm):
     name = StringField(_l("Tenant name"), validators=[DataRequired(), Length(max=120)])
-    owner_email = EmailField(_l("Owner email"), validators=[DataRequired(), Email(check_deliverability=False),
-                                                            Length(max=254)])
+    owner_email = EmailField(_l("Owner email"), validators=[DataRequired(), Length(max=254), Regexp(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an email address."))])
     owner_password = PasswordField(_l("Owner password (for a new account)"), validators=[Optional(), Length(min=8)])
     submit = SubmitField(_l("Create tenant"))
 
