@@ -9,7 +9,7 @@ from app.services import receipts, wallet
 from app.services.cards import NoCardAvailable
 from app.services.errors import DomainError, InvalidAmount, NotAllowed, NotFound, ValidationFailed
 from app.services.receipts import InvalidTransition, OpenReceiptExists, Reviewer
-from app.services.tenancy import local_today
+from app.services.clock import tenant_today as local_today
 from tests.services.money_helpers import assert_books_balance, count, snapshot
 
 ADMIN = Reviewer(telegram_id=555)
