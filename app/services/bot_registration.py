@@ -10,19 +10,10 @@ from app.extensions import db
 from app.models import Account, Bot, Tenant
 from app.services import audit, bots, crypto
 from app.services.errors import ValidationFailed
+from bots import telegram_api
 
 #: Settings the dashboard edits (BotSetting keys), besides the feature flags.
 SETTING_KEYS = ("admin_chat_ids", "welcome_text", "support_contact", "free_daily_quota", "premium_daily_quota")
-
-
-def use_configured_api_url() -> None:
-    """Point pyTelegramBotAPI at TELEGRAM_API_URL (the sandbox in development and tests).
-
-    Stands in for the bot engine's bots/telegram_api.configure(app) until that lands; it sets the same values.
-    """
-    base = current_app.config["TELEGRAM_API_URL"].rstrip("/")
-    apihelper.API_URL = base + "/bot{0}/{1}"
-    apihelper.FILE_URL = base + "/file/bot{0}/{1}"
 
 
 def connect_bot(tenant: Tenant, token: str, by: Account) -> Bot:
@@ -30,7 +21,7 @@ def connect_bot(tenant: Tenant, token: str, by: Account) -> Bot:
     token = bots.check_token_format(token)
     if db.session.scalar(sa.select(Bot.id).where(Bot.token_fingerprint == crypto.sha256_hex(token))):
         raise ValidationFailed("This bot token is already connected.")
-    use_configured_api_url()
+    telegram_api.configure(current_app)
     try:
         me = telebot.TeleBot(token, threaded=False).get_me()
     except apihelper.ApiTelegramException as err:
