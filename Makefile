@@ -8,11 +8,11 @@ export TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run test test-sqlite test-postgres install translations messages assets browser db clean
 
-run: db translations assets
+run: db translations
 	@$(FLASK) seed-demo
 	@$(FLASK) serve --host 127.0.0.1 --port 5000
 
-test: install translations assets browser test-sqlite test-postgres
+test: install translations browser test-sqlite test-postgres
 
 test-sqlite: install translations
 	$(PY) -m pytest --db sqlite
@@ -34,19 +34,18 @@ translations: install
 		if [ -d $$dir ]; then $(VENV)/bin/pybabel -q compile -f -d $$dir; fi; \
 	done
 
-# Bootstrap's right-to-left CSS (for Persian) is not in Bootstrap-Flask: take it, at build time, from the
-# npm registry's bootstrap package of the same version Bootstrap-Flask serves. Nothing downloads at run time.
+# Bootstrap's right-to-left CSS (for Persian) is not in Bootstrap-Flask, so it is committed under
+# static/vendor/. `make assets` refreshes it from the npm registry's bootstrap package of the version
+# Bootstrap-Flask serves (a maintainer's step when upgrading; needs npm).
 BOOTSTRAP_VERSION := 5.3.8
 RTL_CSS := static/vendor/bootstrap/bootstrap.rtl.min.css
 
-assets: $(RTL_CSS)
-
-$(RTL_CSS):
-	@mkdir -p $(dir $@)
+assets:
+	@mkdir -p $(dir $(RTL_CSS))
 	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) >/dev/null && \
 		tar -xzf bootstrap-$(BOOTSTRAP_VERSION).tgz package/dist/css/bootstrap.rtl.min.css && \
-		cp package/dist/css/bootstrap.rtl.min.css $(CURDIR)/$@ && rm -rf $$tmp
-	@echo "Vendored Bootstrap $(BOOTSTRAP_VERSION) RTL CSS into $@"
+		cp package/dist/css/bootstrap.rtl.min.css $(CURDIR)/$(RTL_CSS) && rm -rf $$tmp
+	@echo "Vendored Bootstrap $(BOOTSTRAP_VERSION) RTL CSS into $(RTL_CSS)"
 
 # The browser tests drive Debian's chromium. Root installs it; anyone else gets one line and the
 # browser tests skip (in CI, where CI=true, they fail instead).
