@@ -90,7 +90,7 @@ def test_long_plan_lists_and_names_stay_within_message_limits(db, make, fleet):
     bot = make.bot(tenant)
     fleet.add(bot)
     for n in range(25):
-        make.plan(tenant, name=f"{n:02d}" + "پلن بسیار طولانی " * 6, price=999_999_999, traffic_gb=10_000,
+        make.plan(tenant, name=(f"{n:02d}" + "پلن بسیار طولانی " * 6)[:100], price=999_999_999, traffic_gb=10_000,
                   description="توضیح " * 400)
     user = fleet.user(bot, first_name="N" * 64, language_code="fa")
     user.says("/start")
