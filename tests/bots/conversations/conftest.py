@@ -7,10 +7,13 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from app.services import bots as bot_service
 from bots import i18n
 from tests.bots.conversations.harness import Fleet
 
 REAL_HANDLERS = "bots.handlers:register_all"
+ADMIN_ID = 777_000_001
+CARD = "6037991234567893"
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAC0lEQVR4nGNgwAIAABUAAapll8QAAAAASUVORK5CYII=")
 
@@ -49,6 +52,18 @@ def fleet(conversation_app, db, sandbox_server):
 @pytest.fixture
 def png():
     return PNG
+
+
+@pytest.fixture
+def card_shop(db, make, fleet):
+    """A tenant with one bot the fleet runs, a payment card, and ADMIN_ID as the bot's admin chat."""
+    tenant = make.tenant(name="Card shop")
+    bot = make.bot(tenant)
+    fleet.add(bot)
+    make.card(tenant, number=CARD, holder_name="Reza Ahmadi", bank_name="Mellat")
+    bot_service.set_setting(bot, "admin_chat_ids", [ADMIN_ID])
+    db.session.commit()
+    return tenant, bot
 
 
 @pytest.fixture

@@ -11,25 +11,25 @@ import base64
 import itertools
 import json
 
-import requests
 import telebot
 
 from app.services.bots import bot_token
 from bots.dispatch import process_update
 from bots.factory import build_telebot
 from bots.middleware import UpdateEnvelope
+from tests.bots.conftest import Sandbox
 
 UPDATE_TYPES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
                 "my_chat_member", "chat_member"]
 _user_ids = itertools.count(900_000_001)
 
 
-class Fleet:
-    """The TeleBots of some Bot rows, talking to one sandbox."""
+class Fleet(Sandbox):
+    """The TeleBots of some Bot rows, talking to one sandbox (whose control API it also speaks)."""
 
     def __init__(self, app, sandbox_url):
-        self.app, self.url = app, sandbox_url
-        self.http = requests.Session()
+        super().__init__(sandbox_url)
+        self.app = app
         self.telebots, self.offsets, self.errors = {}, {}, []
 
     def add(self, bot) -> telebot.TeleBot:
@@ -59,17 +59,6 @@ class Fleet:
                 self.errors.append(envelope.failed)
         return bool(updates)
 
-    # control API
-    def post(self, path, body):
-        response = self.http.post(self.url + path, json=body, timeout=10)
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-    def get(self, path, **params):
-        response = self.http.get(self.url + path, params=params, timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
-
     def user(self, bot, **kw) -> "TgUser":
         return TgUser(self, bot.telegram_bot_id, **kw)
 
@@ -93,6 +82,13 @@ class TgUser:
                                                       "chat_id": self.chat_id, **content})
         self.fleet.pump()
         return answer
+
+    def tops_up_with_photo(self, png, amount=100_000):
+        """Start, open a top-up invoice of `amount` and send a receipt photo for it."""
+        self.says("/start")
+        self.presses("m:topup")
+        self.presses(f"tu:{amount}")
+        return self.sends_photo(png)
 
     def says(self, text):
         return self._update(text=text)

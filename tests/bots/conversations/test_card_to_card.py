@@ -4,12 +4,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.models import LedgerEntry, Member, Receipt, Subscription
-from app.services import bots as bot_service
 from bots import formatting as fmt
 from bots.i18n import t
+from tests.bots.conversations.conftest import ADMIN_ID
 
-ADMIN_ID = 777_000_001
-CARD = "6037991234567893"
 
 
 def member_of(db, tenant, telegram_id) -> Member:
@@ -23,16 +21,8 @@ def only_receipt(db) -> Receipt:
     return receipt
 
 
-def setup_shop(db, make, fleet, shop, admins=(ADMIN_ID,)):
-    tenant, bot = shop
-    make.card(tenant, number=CARD, holder_name="Reza Ahmadi", bank_name="Mellat")
-    bot_service.set_setting(bot, "admin_chat_ids", list(admins))
-    db.session.commit()
-    return tenant, bot
-
-
-def test_top_up_by_photo_then_admin_approves_and_the_member_is_told(db, make, fleet, shop, png):
-    tenant, bot = setup_shop(db, make, fleet, shop)
+def test_top_up_by_photo_then_admin_approves_and_the_member_is_told(db, make, fleet, card_shop, png):
+    tenant, bot = card_shop
     sara = fleet.user(bot, language_code="en", first_name="Sara")
     admin = fleet.user(bot, user_id=ADMIN_ID, language_code="en", username="boss")
     sara.says("/start")
@@ -68,8 +58,8 @@ def test_top_up_by_photo_then_admin_approves_and_the_member_is_told(db, make, fl
     assert entry.amount == 250_000 and member_of(db, tenant, sara.id).balance == 250_000
 
 
-def test_buying_a_plan_by_card_with_a_text_reference(db, make, fleet, shop):
-    tenant, bot = setup_shop(db, make, fleet, shop)
+def test_buying_a_plan_by_card_with_a_text_reference(db, make, fleet, card_shop):
+    tenant, bot = card_shop
     plan = make.plan(tenant, name="Gold", price=150_000, period_days=30, traffic_gb=50)
     sara = fleet.user(bot, language_code="fa")
     admin = fleet.user(bot, user_id=ADMIN_ID, language_code="fa")
@@ -94,14 +84,11 @@ def test_buying_a_plan_by_card_with_a_text_reference(db, make, fleet, shop):
     assert member_of(db, tenant, sara.id).balance == 0
 
 
-def test_reject_with_a_canned_reason_and_with_a_typed_one(db, make, fleet, shop, png):
-    tenant, bot = setup_shop(db, make, fleet, shop)
+def test_reject_with_a_canned_reason_and_with_a_typed_one(db, make, fleet, card_shop, png):
+    tenant, bot = card_shop
     sara = fleet.user(bot, language_code="en")
     admin = fleet.user(bot, user_id=ADMIN_ID, language_code="fa")
-    sara.says("/start")
-    sara.presses("m:topup")
-    sara.presses("tu:100000")
-    sara.sends_photo(png)
+    sara.tops_up_with_photo(png)
     first = only_receipt(db)
 
     admin.presses(f"rr:{first.id}")
@@ -124,14 +111,11 @@ def test_reject_with_a_canned_reason_and_with_a_typed_one(db, make, fleet, shop,
     assert member_of(db, tenant, sara.id).balance == 0
 
 
-def test_only_listed_admins_decide_and_a_decided_receipt_is_a_stale_button(db, make, fleet, shop, png):
-    tenant, bot = setup_shop(db, make, fleet, shop)
+def test_only_listed_admins_decide_and_a_decided_receipt_is_a_stale_button(db, make, fleet, card_shop, png):
+    tenant, bot = card_shop
     sara = fleet.user(bot, language_code="en")
     admin = fleet.user(bot, user_id=ADMIN_ID, language_code="en")
-    sara.says("/start")
-    sara.presses("m:topup")
-    sara.presses("tu:100000")
-    sara.sends_photo(png)
+    sara.tops_up_with_photo(png)
     receipt = only_receipt(db)
     copy = admin.bot_messages()[0]
     intruder = fleet.user(bot, language_code="en", chat_id=ADMIN_ID)  # in the admin's chat, not listed
@@ -149,8 +133,8 @@ def test_only_listed_admins_decide_and_a_decided_receipt_is_a_stale_button(db, m
     assert [e.amount for e in entries] == [100_000]
 
 
-def test_an_open_invoice_is_reported_instead_of_a_second_and_cancel_works(db, make, fleet, shop):
-    tenant, bot = setup_shop(db, make, fleet, shop)
+def test_an_open_invoice_is_reported_instead_of_a_second_and_cancel_works(db, make, fleet, card_shop):
+    tenant, bot = card_shop
     sara = fleet.user(bot, language_code="en")
     sara.says("/start")
     sara.presses("m:topup")
@@ -181,8 +165,8 @@ def test_no_card_can_take_the_amount(db, make, fleet, shop):
     assert db.session.scalar(sa.select(sa.func.count(Receipt.id))) == 0
 
 
-def test_pay_from_balance_once_and_too_little_balance_offers_a_top_up(db, make, fleet, shop):
-    tenant, bot = setup_shop(db, make, fleet, shop)
+def test_pay_from_balance_once_and_too_little_balance_offers_a_top_up(db, make, fleet, card_shop):
+    tenant, bot = card_shop
     plan = make.plan(tenant, name="Silver", price=80_000)
     rich = make.member(tenant, balance=100_000, telegram_id=4242, language_code="en")
     rich_user = fleet.user(bot, user_id=rich.telegram_id, language_code="en")
@@ -206,8 +190,8 @@ def test_pay_from_balance_once_and_too_little_balance_offers_a_top_up(db, make, 
     assert only_receipt(db).amount == 80_000
 
 
-def test_an_archived_plan_is_a_stale_button(db, make, fleet, shop):
-    tenant, bot = setup_shop(db, make, fleet, shop)
+def test_an_archived_plan_is_a_stale_button(db, make, fleet, card_shop):
+    tenant, bot = card_shop
     plan = make.plan(tenant, name="Old")
     sara = fleet.user(bot, language_code="en")
     sara.says("/start")

@@ -4,13 +4,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.models import Member, Receipt
-from app.services import bots as bot_service
 from app.services import receipts
 from bots import formatting as fmt
 from bots import notify
 from bots.i18n import t
+from tests.bots.conversations.conftest import ADMIN_ID
 
-ADMIN_ID = 777_000_002
 
 
 def test_send_to_member_uses_the_members_bot_and_language(db, make, fleet):
@@ -40,20 +39,12 @@ def test_a_member_who_blocked_the_bot_is_skipped_quietly(db, make, fleet):
     assert notify.send_to_member(member, "support.none") is None
 
 
-def test_a_dashboard_decision_updates_the_admin_copy_and_tells_the_member(db, make, fleet, png):
-    tenant = make.tenant()
+def test_a_dashboard_decision_updates_the_admin_copy_and_tells_the_member(db, make, fleet, card_shop, png):
+    tenant, bot = card_shop
     owner = make.staff(tenant, "approver", email="approver@example.com")
-    bot = make.bot(tenant)
-    fleet.add(bot)
-    make.card(tenant)
-    bot_service.set_setting(bot, "admin_chat_ids", [ADMIN_ID])
-    db.session.commit()
     sara = fleet.user(bot, language_code="en")
     admin = fleet.user(bot, user_id=ADMIN_ID)
-    sara.says("/start")
-    sara.presses("m:topup")
-    sara.presses("tu:100000")
-    sara.sends_photo(png)
+    sara.tops_up_with_photo(png)
     receipt = db.session.scalar(sa.select(Receipt))
 
     receipts.reject(receipt, receipts.Reviewer(account=owner), "Blurry photo")
@@ -65,20 +56,12 @@ def test_a_dashboard_decision_updates_the_admin_copy_and_tells_the_member(db, ma
     assert sara.last_text() == t("en", "payments.rejected", code=receipt.tracking_code, reason="Blurry photo")
 
 
-def test_cancelling_a_receipt_under_review_updates_the_admin_copy(db, make, fleet, png):
-    tenant = make.tenant()
-    bot = make.bot(tenant)
-    fleet.add(bot)
-    make.card(tenant)
-    bot_service.set_setting(bot, "admin_chat_ids", [ADMIN_ID])
-    db.session.commit()
+def test_cancelling_a_receipt_under_review_updates_the_admin_copy(db, make, fleet, card_shop, png):
+    tenant, bot = card_shop
     sara = fleet.user(bot, language_code="en")
     admin = fleet.user(bot, user_id=ADMIN_ID)
-    sara.says("/start")
-    sara.presses("m:topup")
-    sara.presses("tu:100000")
+    sara.tops_up_with_photo(png)
     receipt = db.session.scalar(sa.select(Receipt))
-    sara.sends_photo(png)
     pending_copy = admin.bot_messages()[0]
 
     sara.presses(f"rx:{receipt.id}")
