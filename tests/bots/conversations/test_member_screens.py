@@ -188,3 +188,55 @@ def test_feature_flags_hide_menu_entries_and_refuse_old_buttons(db, shop, fleet)
     assert all(d not in shown for d in ("m:use", "m:top", "m:promo", "m:ref", "m:topup"))
     assert "m:plans" in shown and "m:profile" in shown
     assert sara.callback_answers()[-5:] == [t("en", "feature.off")] * 5
+
+
+def test_promo_codes_go_to_the_redemption_service_once_it_exists(db, shop, fleet, monkeypatch):
+    from types import ModuleType
+
+    from app.services.errors import DomainError
+
+    class Expired(DomainError):
+        code = "promo_expired"
+
+    redeemed = []
+
+    def redeem(member, code, *, bot):
+        if code == "OLD":
+            raise Expired("This code has expired.")
+        redeemed.append((member.telegram_id, code, bot.id))
+
+    service = ModuleType("app.services.promocodes")
+    service.redeem = redeem
+    monkeypatch.setitem(__import__("sys").modules, "app.services.promocodes", service)
+    tenant, bot = shop
+    sara = started(fleet, bot, language_code="en")
+
+    sara.says("/start promo_spring")
+    assert sara.last_text() == t("en", "promo.redeemed", code="SPRING")
+    sara.presses("m:promo", message=sara.message_with_button("m:promo"))
+    sara.says("OLD")
+
+    assert sara.last_text() == "This code has expired."
+    assert redeemed == [(sara.id, "spring", bot.id)]
+
+
+def test_my_subscriptions_lists_status_end_and_traffic(db, shop, fleet, make):
+    tenant, bot = shop
+    sara = started(fleet, bot, language_code="en")
+    member = member_of(db, tenant, sara.id)
+    gold, old = make.plan(tenant, name="Gold", traffic_gb=50), make.plan(tenant, name="Old")
+    ends = datetime(2031, 1, 1, 12, tzinfo=timezone.utc)
+    db.session.add_all([
+        Subscription(tenant_id=tenant.id, member_id=member.id, plan_id=gold.id, starts_at=ends - timedelta(days=30),
+                     ends_at=ends, source="grant", traffic_limit_bytes=50 * 1024 ** 3,
+                     traffic_used_bytes=5 * 1024 ** 3),
+        Subscription(tenant_id=tenant.id, member_id=member.id, plan_id=old.id, status="expired",
+                     starts_at=ends - timedelta(days=400), ends_at=ends - timedelta(days=370), source="grant")])
+    db.session.commit()
+
+    sara.presses("m:subs")
+
+    lines = sara.last_text().splitlines()
+    assert lines[1] == t("en", "subscriptions.item", plan="Gold", status="active", end="2031-01-01",
+                         traffic=t("en", "traffic.used", used="5.0", limit="50.0"))
+    assert lines[2].startswith("• Old — expired") and t("en", "traffic.unlimited") in lines[2]

@@ -1,11 +1,11 @@
-"""The real polling BotManager: 3 bots of 2 tenants at once, the purchase journey end to end, isolation."""
+"""The real BotManager, polling and webhook: the purchase journey end to end; 3 bots of 2 tenants, isolation."""
 from __future__ import annotations
 
 import base64
 
 import sqlalchemy as sa
 
-from app.models import LedgerEntry, Member, Receipt, Subscription
+from app.models import LedgerEntry, Member, ProcessedUpdate, Receipt, Subscription
 from app.services import bots as bot_service
 from bots.i18n import t
 from tests.bots.conftest import wait_until
@@ -60,25 +60,9 @@ def fresh(db, statement):
     return db.session.scalars(statement).all()
 
 
-def test_three_bots_of_two_tenants_purchase_journey_and_isolation(start_manager, sandbox, make, make_bot, db, png):
-    shop, other = make.tenant(name="Shop"), make.tenant(name="Other")
-    shop_bot, shop_bot_2, other_bot = make_bot(shop), make_bot(shop), make_bot(other)
-    gold = make.plan(shop, name="Gold", price=120_000)
-    make.plan(other, name="Bronze", price=50_000)
-    make.card(shop, number="6037991234567893", holder_name="Shop Holder")
-    make.card(other, number="6219861234567892", holder_name="Other Holder")
-    bot_service.set_setting(shop_bot, "admin_chat_ids", [ADMIN])
-    db.session.commit()
-    start_manager(BOT_HANDLERS=REAL_HANDLERS)
-    member, admin = LiveUser(sandbox, shop_bot, MEMBER), LiveUser(sandbox, shop_bot, ADMIN)
-    same_person_elsewhere = [LiveUser(sandbox, shop_bot_2, MEMBER), LiveUser(sandbox, other_bot, MEMBER)]
-
-    assert member.says("/start")["text"] == t("en", "start.welcome_new", name="U2")
-    shop_2, elsewhere = same_person_elsewhere
-    assert shop_2.says("/start")["text"] == t("en", "start.welcome_back", name="U2")  # one member per tenant
-    assert elsewhere.says("/start")["text"] == t("en", "start.welcome_new", name="U2")  # another tenant
-    assert "Bronze" in elsewhere.presses("m:plans")["text"] and "Gold" not in elsewhere.bot_messages()[-1]["text"]
-
+def buy_gold_by_card(sandbox, db, bot, gold, png):
+    """A member buys `gold` by card-to-card with a photo and the admin approves; returns the receipt."""
+    member, admin = LiveUser(sandbox, bot, MEMBER), LiveUser(sandbox, bot, ADMIN)
     assert "Gold" in member.presses("m:plans")["text"] and "Bronze" not in member.bot_messages()[-1]["text"]
     member.presses(f"pl:{gold.id}")
     invoice = member.presses(f"pc:{gold.id}")["text"]
@@ -94,9 +78,49 @@ def test_three_bots_of_two_tenants_purchase_journey_and_isolation(start_manager,
     assert "Gold" in told[-1]["text"]
     entries = wait_until(lambda: fresh(db, sa.select(LedgerEntry).where(
         LedgerEntry.idempotency_key == f"receipt:{receipt.id}")))
-    assert entries[0].amount == 120_000 and entries[0].tenant_id == shop.id
+    assert entries[0].amount == gold.price and entries[0].tenant_id == gold.tenant_id
     [sub] = fresh(db, sa.select(Subscription))
-    assert (sub.tenant_id, sub.plan_id) == (shop.id, gold.id)
+    assert (sub.tenant_id, sub.plan_id) == (gold.tenant_id, gold.id)
+    return receipt
+
+
+def two_shops(make, make_bot, db):
+    """Shop (two bots, plan Gold, admin chat) and Other (one bot, plan Bronze), each with its own card."""
+    shop, other = make.tenant(name="Shop"), make.tenant(name="Other")
+    bots = make_bot(shop), make_bot(shop), make_bot(other)
+    gold = make.plan(shop, name="Gold", price=120_000)
+    make.plan(other, name="Bronze", price=50_000)
+    make.card(shop, number="6037991234567893", holder_name="Shop Holder")
+    make.card(other, number="6219861234567892", holder_name="Other Holder")
+    bot_service.set_setting(bots[0], "admin_chat_ids", [ADMIN])
+    db.session.commit()
+    return bots, gold
+
+
+def test_polling_three_bots_of_two_tenants_journey_and_isolation(start_manager, sandbox, make, make_bot, db, png):
+    (shop_bot, shop_bot_2, other_bot), gold = two_shops(make, make_bot, db)
+    start_manager(BOT_HANDLERS=REAL_HANDLERS)
+    member = LiveUser(sandbox, shop_bot, MEMBER)
+    shop_2, elsewhere = LiveUser(sandbox, shop_bot_2, MEMBER), LiveUser(sandbox, other_bot, MEMBER)
+
+    assert member.says("/start")["text"] == t("en", "start.welcome_new", name="U2")
+    assert shop_2.says("/start")["text"] == t("en", "start.welcome_back", name="U2")  # one member per tenant
+    assert elsewhere.says("/start")["text"] == t("en", "start.welcome_new", name="U2")  # another tenant
+    assert "Bronze" in elsewhere.presses("m:plans")["text"] and "Gold" not in elsewhere.bot_messages()[-1]["text"]
+    buy_gold_by_card(sandbox, db, shop_bot, gold, png)
+
     members = fresh(db, sa.select(Member).where(Member.telegram_id == MEMBER))
-    assert sorted(m.tenant_id for m in members) == sorted([shop.id, other.id])
-    assert {m.tenant_id: m.balance for m in members} == {shop.id: 0, other.id: 0}
+    assert sorted(m.tenant_id for m in members) == sorted([shop_bot.tenant_id, other_bot.tenant_id])
+    assert {m.balance for m in members} == {0}
+
+
+def test_webhook_purchase_journey(live_app, start_manager, sandbox, make, make_bot, db, png):
+    (shop_bot, _, _), gold = two_shops(make, make_bot, db)
+    start_manager(BOT_MODE="webhook", BOT_HANDLERS=REAL_HANDLERS)
+    wait_until(lambda: sandbox.calls(shop_bot.telegram_bot_id, "setWebhook"), message="the webhook set")
+
+    assert LiveUser(sandbox, shop_bot, MEMBER).says("/start")["text"] == t("en", "start.welcome_new", name="U2")
+    receipt = buy_gold_by_card(sandbox, db, shop_bot, gold, png)
+
+    assert fresh(db, sa.select(ProcessedUpdate.update_id).where(ProcessedUpdate.bot_id == shop_bot.id))
+    assert fresh(db, sa.select(Receipt.status).where(Receipt.id == receipt.id)) == ["approved"]
