@@ -10,7 +10,6 @@ export TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 run: db translations
 	@$(FLASK) seed-demo
-	@echo "Dashboard: http://127.0.0.1:5000/login"
 	@$(FLASK) serve --host 127.0.0.1 --port 5000
 
 test: install translations test-sqlite test-postgres

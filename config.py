@@ -36,6 +36,10 @@ class Config:
     BOT_MODE = _env("BOT_MODE", "polling")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     REDIS_URL = _env("REDIS_URL")
+    #: Whether this process competes to run the scheduler and bots (off: web only).
+    RUNTIME_ENABLED = _env("RUNTIME_ENABLED", "1").lower() not in ("0", "false", "no", "off")
+    #: Seconds between leader-lock attempts and between the leader's heartbeats.
+    RUNTIME_INTERVAL_SECONDS = float(_env("RUNTIME_INTERVAL_SECONDS", "2"))
     SANDBOX_HOST = _env("SANDBOX_HOST", "127.0.0.1")
     SANDBOX_PORT = int(_env("SANDBOX_PORT", "8081"))
     #: Bot engine (docs/bots.md): shared worker pool size, long-poll seconds, DB re-check interval.

@@ -33,9 +33,13 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
+    from app.health import bp as health_bp
     from app.main import bp as main_bp
+    from app.sandbox_chat import bp as sandbox_chat_bp
     from app.webhooks import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(sandbox_chat_bp)

@@ -11,7 +11,10 @@ from app.services.errors import DomainError
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_account, create_tenant, seed_demo, serve):
+    for command in (create_account, create_tenant, seed_demo, serve, sandbox):
+        app.cli.add_command(command)
+    from app.runtime.cli import COMMANDS as runtime_commands
+    for command in runtime_commands:
         app.cli.add_command(command)
 
 
@@ -50,12 +53,28 @@ def seed_demo() -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
+@click.option("--sandbox/--no-sandbox", "with_sandbox", default=True,
+              help="Serve the Telegram sandbox on SANDBOX_HOST:SANDBOX_PORT (default 127.0.0.1:8081).")
+@click.option("--bots/--no-bots", "with_bots", default=True, help="Run every active bot (BOT_MODE).")
 @with_appcontext
-def serve(host: str, port: int) -> None:
-    """Serve the dashboard for development and trying Botfleet (gunicorn serves production)."""
-    from werkzeug.serving import run_simple
+def serve(host: str, port: int, with_sandbox: bool, with_bots: bool) -> None:
+    """Serve the dashboard, the sandbox and the bots in one process (gunicorn serves production)."""
+    from app.devserver import serve_all
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    serve_all(current_app._get_current_object(), host, port, with_sandbox, with_bots)
+
+
+@click.command("sandbox")
+@click.option("--host", default=None, help="Default: SANDBOX_HOST (127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Default: SANDBOX_PORT (8081).")
+@with_appcontext
+def sandbox(host: str | None, port: int | None) -> None:
+    """Serve the Telegram sandbox (Bot API emulator) alone, until Ctrl-C."""
+    from bots.emulator import serve_forever
+
+    host, port = host or current_app.config["SANDBOX_HOST"], port or current_app.config["SANDBOX_PORT"]
+    click.echo(f"Telegram sandbox on http://{host}:{port}")
+    serve_forever(host, port)
 
 
 def _commit_or_fail(operation):

@@ -15,6 +15,9 @@ def init_app(app: Flask) -> None:
     if uri.startswith("sqlite"):
         # Writers wait for each other instead of failing with "database is locked".
         options.setdefault("connect_args", {"timeout": 30})
+    elif uri.startswith("postgresql"):
+        # During an outage a request fails within seconds instead of hanging on connect.
+        options.setdefault("connect_args", {"connect_timeout": 5})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     if uri.startswith("sqlite"):

@@ -13,7 +13,6 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    print(f"Telegram sandbox on http://{args.host}:{args.port}")
     serve_forever(args.host, args.port)
 
 

@@ -1,11 +1,14 @@
 """Serving the sandbox over real HTTP: in a background thread, or in the foreground for a CLI."""
 
+import logging
 import re
 import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_sandbox_app
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8081
 TOKEN_IN_PATH = re.compile(r"/bot(\d+):[^/\s]+")
@@ -71,6 +74,7 @@ def serve_forever(host="127.0.0.1", port=DEFAULT_PORT):
     app = create_sandbox_app()
     server = make_server(host, port, app, threaded=True,
                          request_handler=TokenMaskingRequestHandler)
+    log.info("Telegram sandbox on http://%s:%s", host, server.server_port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -146,3 +146,23 @@ def test_reset_empties_bots_chats_and_logs(make_bot, control, sandbox):
     updates = requests.get(f"{sandbox.url}/bot{bot.token}/getUpdates", timeout=5).json()
     assert updates == {"ok": True, "result": []}
     assert control.messages(bot_id, 5) == []
+
+
+def test_a_different_secret_for_a_known_bot_is_unauthorized(make_bot, sandbox):
+    bot, bot_id = make_bot()
+    bot.get_me()
+
+    response = requests.get(f"{sandbox.url}/bot{bot_id}:wrong-secret/getMe", timeout=5)
+
+    assert (response.status_code, response.json()["description"]) == (401, "Unauthorized")
+
+
+def test_access_log_masks_the_token(make_bot, caplog):
+    bot, bot_id = make_bot()
+    secret = bot.token.split(":")[1]
+
+    with caplog.at_level("INFO", logger="werkzeug"):
+        bot.get_me()
+
+    assert f"/bot{bot_id}:***/getMe" in caplog.text
+    assert secret not in caplog.text

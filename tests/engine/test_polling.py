@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from app.models import AuditLog, Bot
 from bots.middleware import FALLBACK_TEXTS, error_text
-from tests.bots.conftest import failing_statements, wait_until
+from tests.engine.conftest import failing_statements, wait_until
 
 
 def tg_id(bot):

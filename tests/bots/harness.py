@@ -17,7 +17,7 @@ from app.services.bots import bot_token
 from bots.dispatch import process_update
 from bots.factory import build_telebot
 from bots.middleware import UpdateEnvelope
-from tests.bots.conftest import Sandbox
+from tests.engine.conftest import Sandbox
 
 UPDATE_TYPES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
                 "my_chat_member", "chat_member"]

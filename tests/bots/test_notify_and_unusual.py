@@ -8,7 +8,7 @@ from app.services import receipts
 from bots import formatting as fmt
 from bots import notify
 from bots.i18n import t
-from tests.bots.conversations.conftest import ADMIN_ID
+from tests.bots.conftest import ADMIN_ID
 
 
 

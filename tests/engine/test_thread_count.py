@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from bots.manager import BotManager
-from tests.bots.conftest import Sandbox, engine_pointed_at, wait_until
+from tests.engine.conftest import Sandbox, engine_pointed_at, wait_until
 
 BOTS = 50
 WORKERS = 8

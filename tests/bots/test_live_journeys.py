@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from app.models import LedgerEntry, Member, ProcessedUpdate, Receipt, Subscription
 from app.services import bots as bot_service
 from bots.i18n import t
-from tests.bots.conftest import wait_until
-from tests.bots.conversations.conftest import REAL_HANDLERS
-from tests.bots.conversations.harness import buttons
+from tests.engine.conftest import wait_until
+from tests.bots.conftest import REAL_HANDLERS
+from tests.bots.harness import buttons
 
 ADMIN = 880_000_001
 MEMBER = 880_000_002

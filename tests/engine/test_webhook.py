@@ -3,7 +3,7 @@ import requests
 import sqlalchemy as sa
 
 from app.models import AuditLog, ProcessedUpdate
-from tests.bots.conftest import failing_statements, wait_until
+from tests.engine.conftest import failing_statements, wait_until
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

@@ -1,5 +1,5 @@
 """A stand-in handler set for engine tests (the real conversations live in bots/handlers/)."""
-from telebot import util
+from telebot import types, util
 
 from app.extensions import db
 from app.models import AuditLog
@@ -22,6 +22,13 @@ def register(tb) -> None:
         db.session.flush()
         raise RuntimeError("a handler bug")
 
+    @tb.message_handler(commands=["buttons"])
+    def buttons(message):
+        markup = types.InlineKeyboardMarkup()
+        markup.add(types.InlineKeyboardButton("Yes", callback_data="yes"),
+                   types.InlineKeyboardButton("No", callback_data="no"))
+        tb.send_message(message.chat.id, "Continue?", reply_markup=markup)
+
     @tb.message_handler(content_types=util.content_type_media)
     def echo(message):
         db.session.add(AuditLog(tenant_id=tb.botfleet_tenant_id, actor="test", action="test.echo",
@@ -32,3 +39,5 @@ def register(tb) -> None:
     @tb.callback_query_handler(func=lambda call: True)
     def button(call):
         tb.answer_callback_query(call.id, "pressed")
+        if call.message and call.data in ("yes", "no"):
+            tb.edit_message_text(f"you chose {call.data}", call.message.chat.id, call.message.message_id)

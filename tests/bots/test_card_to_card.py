@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from app.models import LedgerEntry, Member, Receipt, Subscription
 from bots import formatting as fmt
 from bots.i18n import t
-from tests.bots.conversations.conftest import ADMIN_ID
+from tests.bots.conftest import ADMIN_ID
 
 
 

@@ -5,7 +5,8 @@ import logging
 
 import pytest
 
-from tests.bots.conftest import wait_until
+from bots.middleware import error_text
+from tests.engine.conftest import wait_until
 
 PNG = base64.b64encode(base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAC0lEQVR4nGNgwAIAABUAAapll8QAAAAASUVORK5CYII=")).decode()
@@ -69,14 +70,16 @@ def unusual_bodies(tg_bot_id):
 
 
 @pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
-def test_200_unusual_updates_never_break_the_bot(start_manager, sandbox, make, make_bot, caplog):
-    bot = make_bot(make.tenant())
-    manager = start_manager(BOT_ALLOWED_UPDATES=None)
+@pytest.mark.parametrize("handlers", ["tests.engine.handlers:register", "bots.handlers:register_all"])
+def test_200_unusual_updates_never_break_the_bot(handlers, start_manager, sandbox, make, make_bot, caplog):
+    bot = make_bot(make.tenant(default_language="en"))
+    manager = start_manager(BOT_ALLOWED_UPDATES=None, BOT_HANDLERS=handlers)
     for body in unusual_bodies(bot.telegram_bot_id):
         sandbox.post("/sandbox/updates", body)
     loop = wait_until(lambda: manager.runner(bot.id) and manager.runner(bot.id).loop, 5)
     sandbox.say(bot.telegram_bot_id, 4242, "/start")
-    assert sandbox.wait_for_reply(bot.telegram_bot_id, 4242, timeout=30) == [f"hello from {bot.id}"]
+    replies = sandbox.wait_for_reply(bot.telegram_bot_id, 4242, timeout=30)
+    assert replies and error_text("en", "error.generic") not in replies
     runner = manager.runner(bot.id)
     assert runner.restarts == 0 and runner.loop is loop and loop.is_alive()
     assert loop.offset > 200

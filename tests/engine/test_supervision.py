@@ -4,7 +4,7 @@ import pytest
 from app.models import Bot
 from app.services import bots as bot_service, crypto
 from bots.polling import CONFLICT_MESSAGE, REVOKED_MESSAGE
-from tests.bots.conftest import wait_until
+from tests.engine.conftest import wait_until
 
 
 def bot_row(db, bot_id):

@@ -1,6 +1,5 @@
 """Bot tokens never reach the logs: messages, arguments and tracebacks are masked."""
 import logging
-import socket
 
 import pytest
 from telebot import apihelper, types
@@ -9,6 +8,7 @@ from bots import redaction
 from bots.dispatch import process_update
 from bots.factory import build_telebot
 from bots.middleware import UpdateEnvelope
+from tests.engine.conftest import closed_port_url
 
 SECRET = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 TOKEN = f"123456789:{SECRET}"
@@ -33,12 +33,6 @@ def test_messages_arguments_and_tracebacks_are_masked(logger_name, caplog):
         logger.exception("while calling %s", f"/bot{TOKEN}/getUpdates")
     assert SECRET not in caplog.text
     assert "123456789:<redacted>" in caplog.text and "RuntimeError" in caplog.text
-
-
-def closed_port_url():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def test_a_failing_send_logs_no_token(bot_app, make, db, caplog):

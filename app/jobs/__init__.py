@@ -1,0 +1,1 @@
+"""Periodic jobs. Each is idempotent; `app/scheduler.py` declares when they run."""

@@ -1,0 +1,72 @@
+"""DailyStat snapshots: one row per tenant and local day, upserted, read by the dashboard charts.
+
+Revenue is the Toman received: approved receipts, by the day they were approved. Traffic sold and
+consumed are the growth of the tenant's running counters since the earlier snapshots, so the rows of
+a tenant always add up to its counters.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import DailyStat, Member, Receipt, ReceiptStatus, Tenant
+from app.services import clock
+
+
+def snapshot_today(tenant: Tenant, now: datetime) -> None:
+    """Upsert today's figures for `tenant` (a job step)."""
+    snapshot_day(tenant, clock.local_day(tenant.timezone, now), now)
+
+
+def snapshot_day(tenant: Tenant, day: date, now: datetime) -> None:
+    """Upsert the figures of the tenant-local `day`."""
+    start, end = clock.day_bounds(tenant.timezone, day)
+    values = {**_receipt_figures(tenant.id, start, end), **_member_figures(tenant.id, start, end),
+              **_traffic_figures(tenant, day)}
+    upsert(tenant.id, day, values)
+
+
+def upsert(tenant_id: int, day: date, values: dict) -> None:
+    """Insert or update the (tenant, day) row in one statement."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(DailyStat).values(tenant_id=tenant_id, day=day, created_at=clock.now(), **values)
+    db.session.execute(stmt.on_conflict_do_update(index_elements=["tenant_id", "day"], set_=values))
+
+
+def _receipt_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
+    approved = Receipt.status == ReceiptStatus.APPROVED.value
+    rejected = Receipt.status == ReceiptStatus.REJECTED.value
+    row = db.session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((approved, Receipt.amount), else_=0)), 0),
+            sa.func.count().filter(approved),
+            sa.func.count().filter(rejected),
+        ).where(Receipt.tenant_id == tenant_id, Receipt.reviewed_at >= start, Receipt.reviewed_at < end)
+    ).one()
+    return {"revenue": int(row[0]), "approvals": row[1], "rejections": row[2]}
+
+
+def _member_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
+    def count(column) -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count()).select_from(Member)
+            .where(Member.tenant_id == tenant_id, column >= start, column < end)
+        )
+    return {"new_members": count(Member.created_at), "active_members": count(Member.last_activity_at)}
+
+
+def _traffic_figures(tenant: Tenant, day: date) -> dict:
+    earlier = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(DailyStat.traffic_sold_bytes), 0),
+                  sa.func.coalesce(sa.func.sum(DailyStat.traffic_consumed_bytes), 0))
+        .where(DailyStat.tenant_id == tenant.id, DailyStat.day < day)
+    ).one()
+    counters = db.session.execute(
+        sa.select(Tenant.traffic_sold_bytes, Tenant.traffic_consumed_bytes).where(Tenant.id == tenant.id)
+    ).one()
+    return {"traffic_sold_bytes": max(0, counters[0] - int(earlier[0])),
+            "traffic_consumed_bytes": max(0, counters[1] - int(earlier[1]))}

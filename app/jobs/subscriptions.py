@@ -1,0 +1,84 @@
+"""Subscription expiry and the 3-day / 1-day reminders, each told to the member once.
+
+Expiring is the money service's (`app.services.subscriptions.expire_due`); until it exists here a
+one-statement fallback does it. Telling is ours: a row is marked (`expiry_notified_at`,
+`reminded_3d_at`, `reminded_1d_at`) in the same transaction that decides to tell, so a second run
+finds nothing to tell.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.jobs.runner import Notice, optional_service
+from app.models import Plan, Subscription, SubscriptionStatus, Tenant
+
+log = logging.getLogger(__name__)
+
+LIVE = (SubscriptionStatus.ACTIVE.value, SubscriptionStatus.LIMITED.value)
+#: Expired longer ago than this (e.g. before the job existed) is marked without a message.
+TELL_EXPIRED_WITHIN = timedelta(days=3)
+
+
+def expire_and_remind(tenant: Tenant, now: datetime) -> list[Notice]:
+    """A job step: expire what ended, then collect the expiry notices and reminders."""
+    optional_service("app.services.subscriptions", "expire_due", expire_due)(tenant, now=now)
+    return tell_expired(tenant, now) + remind(tenant, now, timedelta(days=1), "1d") + \
+        remind(tenant, now, timedelta(days=3), "3d")
+
+
+def expire_due(tenant: Tenant, now: datetime) -> None:
+    """Mark live subscriptions past their end as expired (until the money service provides this)."""
+    db.session.execute(
+        sa.update(Subscription)
+        .where(Subscription.tenant_id == tenant.id, Subscription.status.in_(LIVE), Subscription.ends_at <= now)
+        .values(status=SubscriptionStatus.EXPIRED.value),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def tell_expired(tenant: Tenant, now: datetime) -> list[Notice]:
+    """Notices for expired subscriptions not yet told; marks them told."""
+    rows = _claim(tenant, now, Subscription.expiry_notified_at,
+                  Subscription.status == SubscriptionStatus.EXPIRED.value)
+    return [Notice(r.member_id, "subscription_expired", _params(r)) for r in rows
+            if r.ends_at > now - TELL_EXPIRED_WITHIN]
+
+
+def remind(tenant: Tenant, now: datetime, ahead: timedelta, label: str) -> list[Notice]:
+    """Notices for live subscriptions ending within `ahead` and not yet reminded for `label`."""
+    column = Subscription.reminded_1d_at if label == "1d" else Subscription.reminded_3d_at
+    rows = _claim(tenant, now, column, Subscription.status.in_(LIVE),
+                  Subscription.ends_at > now, Subscription.ends_at <= now + ahead)
+    if label == "1d" and rows:
+        # Within a day of the end the 3-day reminder is stale: count it as given.
+        _mark([r.id for r in rows], Subscription.reminded_3d_at, now, only_unset=True)
+    return [Notice(r.member_id, f"subscription_reminder_{label}", _params(r)) for r in rows]
+
+
+def _claim(tenant: Tenant, now: datetime, marker, *conditions) -> list:
+    rows = db.session.execute(
+        sa.select(Subscription.id, Subscription.member_id, Subscription.ends_at, Plan.name.label("plan_name"))
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(Subscription.tenant_id == tenant.id, marker.is_(None), *conditions)
+        .order_by(Subscription.id)
+    ).all()
+    _mark([r.id for r in rows], marker, now, only_unset=True)
+    return rows
+
+
+def _mark(ids: list[int], marker, now: datetime, *, only_unset: bool) -> None:
+    if not ids:
+        return
+    conditions = [Subscription.id.in_(ids)] + ([marker.is_(None)] if only_unset else [])
+    db.session.execute(
+        sa.update(Subscription).where(*conditions).values({marker.key: now}),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _params(row) -> dict:
+    return {"subscription_id": row.id, "plan_name": row.plan_name, "ends_at": row.ends_at.isoformat()}

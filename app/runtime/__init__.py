@@ -1,0 +1,109 @@
+"""The runtime: the scheduler and the bots, run only by the process that holds the leader lock.
+
+Every web worker (and `flask runtime`) starts a Runtime. Its elector thread tries the lock every
+few seconds; the holder starts the components and writes a heartbeat; a holder whose lock connection
+breaks stops them and competes again, so a crashed or cut-off leader is replaced.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from app.extensions import db
+from app.runtime import heartbeat
+from app.runtime.components import default_components
+from app.runtime.leader import leader_lock_for
+from app.services import clock
+
+log = logging.getLogger(__name__)
+
+#: Seconds between lock attempts (non-leaders) and between heartbeats (the leader).
+DEFAULT_INTERVAL = 2.0
+
+
+class Runtime:
+    def __init__(self, app, lock=None, components=None, interval: float | None = None):
+        self.app = app
+        self.lock = lock or leader_lock_for(app)
+        self.components = default_components(app) if components is None else components
+        self.interval = interval or app.config.get("RUNTIME_INTERVAL_SECONDS", DEFAULT_INTERVAL)
+        self.leading_since = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        return self.leading_since is not None
+
+    def start(self) -> "Runtime":
+        self._thread = threading.Thread(target=self._run, name="botfleet-runtime", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop competing, stop the components and free the lock."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._step_down()
+        self.lock.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step()
+            except Exception:
+                log.exception("runtime: elector step failed")
+            self._stop.wait(self.interval)
+
+    def step(self) -> None:
+        """One round: keep or lose the lead, or try to take it."""
+        if self.is_leader:
+            if self.lock.still_held():
+                self._beat()
+            else:
+                self._step_down()
+        elif self.lock.try_acquire():
+            self._lead()
+
+    def _lead(self) -> None:
+        self.leading_since = clock.now()
+        log.info("runtime: this process is the leader; starting %s",
+                 ", ".join(c.name for c in self.components))
+        for component in self.components:
+            try:
+                component.start()
+            except Exception:
+                log.exception("runtime: could not start %s", component.name)
+        self._beat()
+
+    def _step_down(self) -> None:
+        if not self.is_leader:
+            return
+        log.warning("runtime: leadership lost or given up; stopping the components")
+        for component in reversed(self.components):
+            try:
+                component.stop()
+            except Exception:
+                log.exception("runtime: could not stop %s", component.name)
+        self.leading_since = None
+        self.lock.release()
+
+    def _beat(self) -> None:
+        with self.app.app_context():
+            try:
+                heartbeat.beat(self.leading_since, components=[c.name for c in self.components if c.running])
+                db.session.commit()
+            except Exception as err:
+                db.session.rollback()
+                log.warning("runtime: heartbeat not written (%s)", err.__class__.__name__)
+            finally:
+                db.session.remove()
+
+
+def start_runtime(app) -> Runtime | None:
+    """Start competing for the lead, unless RUNTIME_ENABLED is off for this process."""
+    if not app.config.get("RUNTIME_ENABLED", True):
+        log.info("runtime: disabled by RUNTIME_ENABLED")
+        return None
+    return Runtime(app).start()

@@ -1,0 +1,72 @@
+"""A small client for the sandbox control API, and reading photos through the Bot API."""
+from __future__ import annotations
+
+import base64
+
+import requests
+from flask import current_app
+from telebot import apihelper
+
+from app.models import Bot
+from app.services import bots as bot_service
+from bots import telegram_api
+
+TIMEOUT = 5
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox did not answer (not running, or TELEGRAM_API_URL is real Telegram)."""
+
+
+def base_url() -> str:
+    return current_app.config["TELEGRAM_API_URL"].rstrip("/")
+
+
+def _call(method: str, path: str, **kwargs) -> dict:
+    try:
+        response = requests.request(method, base_url() + path, timeout=TIMEOUT, **kwargs)
+    except requests.RequestException:
+        raise SandboxUnavailable(f"The sandbox at {base_url()} does not answer; start it with `make run` "
+                                 "or `flask sandbox`.") from None
+    if response.status_code >= 400:
+        raise SandboxUnavailable(f"The sandbox refused the request: {_description(response)}")
+    return response.json()
+
+
+def _description(response) -> str:
+    try:
+        return str(response.json().get("description"))[:200]
+    except ValueError:
+        return f"HTTP {response.status_code} (is TELEGRAM_API_URL the sandbox?)"
+
+
+def ensure_known(bot: Bot) -> None:
+    """Make sure the sandbox knows this bot (it learns bots at their first call, or here)."""
+    known = {b["id"] for b in _call("GET", "/sandbox/bots")["bots"]}
+    if bot.telegram_bot_id not in known:
+        _call("POST", "/sandbox/bots", json={"token": bot_service.bot_token(bot), "username": bot.username,
+                                              "first_name": bot.first_name})
+
+
+def messages(bot: Bot, user_id: int) -> list[dict]:
+    ensure_known(bot)
+    return _call("GET", f"/sandbox/chats/{user_id}/messages", params={"bot_id": bot.telegram_bot_id})["messages"]
+
+
+def send(bot: Bot, user: dict, **content) -> dict:
+    """Post what the test user does: text=..., photo=bytes (+ caption), or callback={message_id, data}."""
+    ensure_known(bot)
+    if "photo" in content:
+        content["photo"] = base64.b64encode(content["photo"]).decode()
+    return _call("POST", "/sandbox/updates", json={"bot_id": bot.telegram_bot_id, "from": user, **content})
+
+
+def photo_bytes(bot: Bot, file_id: str) -> bytes:
+    """A photo of the conversation, fetched as a bot would: getFile, then the file URL."""
+    telegram_api.configure(current_app)
+    token = bot_service.bot_token(bot)
+    try:
+        path = apihelper.get_file(token, file_id)["file_path"]
+        return apihelper.download_file(token, path)
+    except (apihelper.ApiException, requests.RequestException, KeyError):
+        raise SandboxUnavailable("That photo is not in the sandbox any more.") from None

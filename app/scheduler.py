@@ -1,0 +1,73 @@
+"""The declared job list and its wiring to APScheduler.
+
+Every job has a stable id, so registering the list twice replaces rather than duplicates. Each run
+happens in its own app context and transaction (one per tenant for tenant jobs), see `app.jobs.runner`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from app.jobs import daily_reset, housekeeping, receipts, stats, subscriptions
+from app.jobs.runner import for_each_tenant, run_in_context
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    work: Callable[[datetime], object]
+    trigger: object
+    #: Also run once as soon as the scheduler starts (catch-up after downtime).
+    at_start: bool = False
+
+
+def _per_tenant(step) -> Callable[[datetime], object]:
+    return partial(for_each_tenant, step)
+
+
+def _every(**interval) -> IntervalTrigger:
+    return IntervalTrigger(timezone="UTC", **interval)
+
+
+JOBS: tuple[Job, ...] = (
+    # A minute tick rather than one cron per time zone: any tenant past its midnight is reset.
+    Job("daily_reset", _per_tenant(daily_reset.reset_due_tenant), CronTrigger(second=2, timezone="UTC"),
+        at_start=True),
+    Job("subscriptions", _per_tenant(subscriptions.expire_and_remind), _every(minutes=5), at_start=True),
+    Job("stale_receipts", _per_tenant(receipts.expire_stale_receipts), _every(minutes=5), at_start=True),
+    Job("daily_stats", _per_tenant(stats.snapshot_today), _every(minutes=10), at_start=True),
+    Job("prune_processed_updates", housekeeping.prune_processed_updates, _every(hours=1)),
+)
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+
+
+def job(job_id: str) -> Job:
+    """The declared job with this id (KeyError if none)."""
+    return {j.id: j for j in JOBS}[job_id]
+
+
+def run_now(app, job_id: str) -> None:
+    """Run one declared job once, in the calling thread (CLI, tests)."""
+    run_in_context(app, job_id, job(job_id).work)
+
+
+def build_scheduler(app) -> BackgroundScheduler:
+    """A scheduler (not started) with every declared job registered."""
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
+    for declared in JOBS:
+        register(scheduler, app, declared)
+    return scheduler
+
+
+def register(scheduler, app, declared: Job) -> None:
+    """Add one job; a second registration replaces the first."""
+    extra = {"next_run_time": datetime.now().astimezone()} if declared.at_start else {}
+    scheduler.add_job(run_in_context, declared.trigger, args=(app, declared.id, declared.work),
+                      id=declared.id, name=declared.id, replace_existing=True, **JOB_DEFAULTS, **extra)

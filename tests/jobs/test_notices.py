@@ -1,0 +1,111 @@
+"""Subscription expiry, reminders and stale receipts: each member is told once, however often the job runs."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from app.models import Receipt, ReceiptStatus, Subscription
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def subscribe(make, db):
+    def subscribe(tenant, ends_in: timedelta, status="active"):
+        member = make.member(tenant)
+        sub = Subscription(tenant_id=tenant.id, member_id=member.id, plan_id=make.plan(tenant).id,
+                           status=status, starts_at=NOW - timedelta(days=30), ends_at=NOW + ends_in,
+                           source="balance")
+        db.session.add(sub)
+        db.session.commit()
+        return sub
+    return subscribe
+
+
+def _keys(told) -> Counter:
+    return Counter((member_id, key) for member_id, key, _ in told)
+
+
+def test_expiry_and_reminders_are_told_once_each(make, db, subscribe, run_job, told):
+    tenant = make.tenant()
+    in_2_days = subscribe(tenant, timedelta(days=2, hours=12))
+    in_20_hours = subscribe(tenant, timedelta(hours=20))
+    ended = subscribe(tenant, -timedelta(hours=1))
+    far = subscribe(tenant, timedelta(days=20))
+
+    run_job("subscriptions", at=NOW)
+    run_job("subscriptions", at=NOW + timedelta(minutes=5))
+    assert _keys(told) == {(in_2_days.member_id, "subscription_reminder_3d"): 1,
+                           (in_20_hours.member_id, "subscription_reminder_1d"): 1,
+                           (ended.member_id, "subscription_expired"): 1}
+    assert db.session.get(Subscription, ended.id).status == "expired"
+    assert db.session.get(Subscription, far.id).status == "active"
+
+    told.clear()
+    for hours in (37, 38, 61, 62):                     # past the 1-day mark, then past the end
+        run_job("subscriptions", at=NOW + timedelta(hours=hours))
+    assert _keys(told) == {(in_2_days.member_id, "subscription_reminder_1d"): 1,
+                           (in_2_days.member_id, "subscription_expired"): 1,
+                           (in_20_hours.member_id, "subscription_expired"): 1}
+
+
+def test_a_notice_carries_what_the_bot_needs(make, subscribe, run_job, told):
+    sub = subscribe(make.tenant(), timedelta(hours=5))
+    run_job("subscriptions", at=NOW)
+    [(member_id, key, params)] = told
+    assert (member_id, key) == (sub.member_id, "subscription_reminder_1d")
+    assert params["subscription_id"] == sub.id and params["plan_name"].startswith("Plan")
+
+
+def test_long_expired_subscriptions_are_marked_without_a_message(make, db, subscribe, run_job, told):
+    old = subscribe(make.tenant(), -timedelta(days=40), status="expired")
+    run_job("subscriptions", at=NOW)
+    assert told == []
+    assert db.session.get(Subscription, old.id).expiry_notified_at is not None
+
+
+def _receipt(make, db, tenant, status, expires_in: timedelta):
+    member = make.member(tenant)
+    receipt = Receipt(tenant_id=tenant.id, member_id=member.id, purpose="topup", amount=250_000,
+                      tracking_code=f"C2C-T{member.id:05d}", status=status,
+                      created_at=NOW - timedelta(hours=30), expires_at=NOW + expires_in)
+    db.session.add(receipt)
+    db.session.commit()
+    return receipt
+
+
+def test_stale_receipts_expire_and_the_member_is_told_once(make, db, run_job, told):
+    tenant, other = make.tenant(), make.tenant()
+    stale = _receipt(make, db, tenant, ReceiptStatus.AWAITING_RECEIPT.value, -timedelta(hours=1))
+    stale_review = _receipt(make, db, other, ReceiptStatus.PENDING_REVIEW.value, -timedelta(minutes=1))
+    fresh = _receipt(make, db, tenant, ReceiptStatus.PENDING_REVIEW.value, timedelta(hours=3))
+    decided = _receipt(make, db, tenant, ReceiptStatus.APPROVED.value, -timedelta(hours=5))
+
+    run_job("stale_receipts", at=NOW)
+    run_job("stale_receipts", at=NOW + timedelta(minutes=5))
+
+    status = {r.id: db.session.get(Receipt, r.id).status for r in (stale, stale_review, fresh, decided)}
+    assert status == {stale.id: "expired", stale_review.id: "expired", fresh.id: "pending_review",
+                      decided.id: "approved"}
+    assert _keys(told) == {(stale.member_id, "receipt_expired"): 1, (stale_review.member_id, "receipt_expired"): 1}
+    assert {params["tracking_code"] for _, _, params in told} == {stale.tracking_code, stale_review.tracking_code}
+
+
+def test_the_money_services_expire_when_they_exist(make, db, subscribe, run_job, told, monkeypatch):
+    """The seam to app.services.subscriptions.expire_due: it decides, the job tells."""
+    import sys
+    import types
+
+    calls = []
+    def expire_due(tenant, now=None):
+        calls.append((tenant.id, now))
+        db.session.get(Subscription, sub.id).status = "expired"
+        db.session.flush()
+    monkeypatch.setitem(sys.modules, "app.services.subscriptions", types.SimpleNamespace(expire_due=expire_due))
+
+    sub = subscribe(make.tenant(), timedelta(days=10))        # not due by our rule: only the service expires it
+    run_job("subscriptions", at=NOW)
+    assert calls == [(sub.tenant_id, NOW)]
+    assert [(m, k) for m, k, _ in told] == [(sub.member_id, "subscription_expired")]
