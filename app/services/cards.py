@@ -14,12 +14,11 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import OPEN_RECEIPT_STATUSES, CardRotation, PaymentCard, Receipt, Tenant, utcnow
-from app.services import audit
+from app.models import OPEN_RECEIPT_STATUSES, CardRotation, PaymentCard, Receipt, Tenant
+from app.services import audit, clock
 from app.services.amounts import ascii_digits, check_amount
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.services.locking import lock_row, lock_rows
-from app.services.tenancy import local_today
 
 EDITABLE_FIELDS = ("card_number", "holder_name", "bank_name", "weight", "daily_cap", "is_active")
 MAX_WEIGHT = 1000
@@ -136,7 +135,7 @@ def set_rotation_strategy(tenant: Tenant, strategy: str, minutes: int | None = N
 
 def choose_card(tenant: Tenant, amount: int, *, now: datetime | None = None) -> PaymentCard:
     """The card for a new invoice of `amount`; counts the showing. NoCardAvailable when none fits."""
-    amount, now = check_amount(amount), now or utcnow()
+    amount, now = check_amount(amount), now or clock.now()
     active = lock_rows(PaymentCard, PaymentCard.tenant_id == tenant.id, PaymentCard.is_active.is_(True))
     card = _pick(tenant, active, amount, now)
     if card is None:
@@ -154,12 +153,12 @@ def preview_next_card(tenant: Tenant, amount: int | None = None) -> PaymentCard 
     """The card the next invoice would get, changing nothing (random strategies: one likely draw)."""
     active = list(db.session.scalars(sa.select(PaymentCard).where(
         PaymentCard.tenant_id == tenant.id, PaymentCard.is_active.is_(True)).order_by(PaymentCard.id)))
-    return _pick(tenant, active, 1 if amount is None else check_amount(amount), utcnow())
+    return _pick(tenant, active, 1 if amount is None else check_amount(amount), clock.now())
 
 
 def received_today(card: PaymentCard, tenant: Tenant, now: datetime | None = None) -> int:
     """Approved Toman on the tenant's current local day."""
-    return card.received_today if card.received_day == local_today(tenant, now) else 0
+    return card.received_today if card.received_day == clock.tenant_today(tenant, now) else 0
 
 
 def record_decision(card_id: int | None, tenant: Tenant, *, approved_amount: int | None) -> None:
@@ -173,7 +172,7 @@ def record_decision(card_id: int | None, tenant: Tenant, *, approved_amount: int
         card.rejected_count += 1
     else:
         card.received_today = received_today(card, tenant) + approved_amount
-        card.received_day = local_today(tenant)
+        card.received_day = clock.tenant_today(tenant)
         card.approved_count += 1
     db.session.flush()
 

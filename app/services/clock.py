@@ -39,3 +39,8 @@ def day_bounds(tz_name: str, day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def tenant_today(tenant, instant: datetime | None = None) -> date:
+    """The tenant's local calendar day at `instant` (default: now)."""
+    return local_day(tenant.timezone or "Asia/Tehran", instant or now())

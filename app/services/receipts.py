@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import (
     OPEN_RECEIPT_STATUSES, Account, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
-    ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant, utcnow,
+    ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant,
 )
-from app.services import audit, cards, ledger, wallet, xp
+from app.services import audit, cards, clock, ledger, wallet, xp
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -73,7 +73,7 @@ def open_invoice(member: Member, *, amount: int | None = None, plan: Plan | None
                                 "receipt or cancel it first.", receipt=existing)
     tenant = db.session.get(Tenant, member.tenant_id)
     card = cards.choose_card(tenant, amount)
-    now = utcnow()
+    now = clock.now()
     return _insert_with_fresh_code(dict(
         tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id if bot else None, card_id=card.id,
         purpose=purpose, plan_id=plan.id if plan else None, amount=amount, status=S.AWAITING_RECEIPT.value,
@@ -108,10 +108,10 @@ def submit(receipt: Receipt, *, telegram_file_id=None, text=None, photo_path=Non
     if text and len(text) > MAX_TEXT:
         raise ValidationFailed(f"The text may have at most {MAX_TEXT} characters.")
     locked = _lock_in(receipt, S.AWAITING_RECEIPT)
-    if locked.expires_at <= utcnow():
+    if locked.expires_at <= clock.now():
         raise InvalidTransition("This invoice has expired; please open a new one.")
     locked.telegram_file_id, locked.text, locked.photo_path = telegram_file_id, text, photo_path
-    locked.status, locked.submitted_at = S.PENDING_REVIEW.value, utcnow()
+    locked.status, locked.submitted_at = S.PENDING_REVIEW.value, clock.now()
     db.session.flush()
     return locked
 
@@ -162,7 +162,7 @@ def cancel(receipt: Receipt, member: Member) -> Receipt:
 
 def expire_stale(tenant: Tenant, now: datetime | None = None) -> list[Receipt]:
     """Expire the tenant's open receipts past their deadline; returns them so the member can be told."""
-    now = now or utcnow()
+    now = now or clock.now()
     ids = db.session.scalars(sa.select(Receipt.id).where(
         Receipt.tenant_id == tenant.id, Receipt.status.in_(OPEN_RECEIPT_STATUSES), Receipt.expires_at <= now)
         .order_by(Receipt.id)).all()
@@ -191,7 +191,7 @@ def _purpose_and_amount(member: Member, amount, plan) -> tuple[str, int]:
 
 
 def _expire_if_stale(receipt: Receipt | None) -> None:
-    if receipt is not None and receipt.expires_at <= utcnow():
+    if receipt is not None and receipt.expires_at <= clock.now():
         locked = lock_row(Receipt, receipt.id, tenant_id=receipt.tenant_id)
         if locked.status in OPEN_RECEIPT_STATUSES:
             locked.status = S.EXPIRED.value
@@ -251,7 +251,7 @@ def _sell_receipt_plan(receipt: Receipt, member: Member, by: Reviewer) -> dict:
 
 def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
     receipt.status = status.value
-    receipt.reviewed_at = utcnow()
+    receipt.reviewed_at = clock.now()
     receipt.reviewed_by_account_id = by.account.id if by.account else None
     receipt.reviewed_by_telegram_id = by.telegram_id
     db.session.flush()

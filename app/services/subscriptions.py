@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Member, Plan, Subscription, SubscriptionSource, SubscriptionStatus, utcnow
+from app.models import Member, Plan, Subscription, SubscriptionSource, SubscriptionStatus
+from app.services import clock
 from app.services.errors import NotFound, ValidationFailed
 from app.services.locking import lock_row
 
@@ -29,7 +30,7 @@ def grant_or_extend(member: Member, plan: Plan, *, source: str, days: int | None
     days = plan.period_days if days is None else days
     if type(days) is not int or not 1 <= days <= MAX_GRANT_DAYS:
         raise ValidationFailed(f"A subscription lasts 1 to {MAX_GRANT_DAYS} days.")
-    now = now or utcnow()
+    now = now or clock.now()
     lock_row(Member, member.id, tenant_id=member.tenant_id)  # one grant per member at a time
     held = _live_of_plan(member, plan, now)
     if held is None:
@@ -49,7 +50,7 @@ def active_subscription(member: Member, now: datetime | None = None) -> Subscrip
     return db.session.scalar(
         sa.select(Subscription).where(
             Subscription.tenant_id == member.tenant_id, Subscription.member_id == member.id,
-            Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.ends_at > (now or utcnow()))
+            Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.ends_at > (now or clock.now()))
         .order_by(Subscription.ends_at.desc(), Subscription.id.desc()).limit(1))
 
 
@@ -62,7 +63,7 @@ def subscriptions_of(member: Member) -> list[Subscription]:
 
 def expire_due(tenant, now: datetime | None = None) -> list[Subscription]:
     """Mark the tenant's active or limited subscriptions whose end has passed as expired."""
-    now = now or utcnow()
+    now = now or clock.now()
     due = list(db.session.scalars(
         sa.select(Subscription).where(Subscription.tenant_id == tenant.id,
                                       Subscription.status.in_(LIVE_STATUSES), Subscription.ends_at <= now)

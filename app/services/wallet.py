@@ -14,14 +14,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.extensions import db
 from app.models import (
     DailyStat, LedgerAccount, LedgerEntry, Plan, PlatformSetting, Subscription, SubscriptionStatus, Tenant,
-    TenantNotice, utcnow,
+    TenantNotice,
 )
-from app.services import audit, ledger
+from app.services import audit, clock, ledger
 from app.services.amounts import MAX_AMOUNT
 from app.services.errors import DomainError, InsufficientFunds, NotFound, ValidationFailed
 from app.services.locking import lock_row
 from app.services.subscriptions import GB, is_over_limit
-from app.services.tenancy import local_today
 
 WHOLESALE_KEY = "wholesale"
 
@@ -136,7 +135,7 @@ def record_traffic_consumption(subscription: Subscription, nbytes: int) -> Subsc
 
 def wallet_stats(tenant: Tenant, days: int = 30) -> dict:
     """Balance, totals, and per tenant-local day: traffic sold and consumed, Toman charged and topped up."""
-    today = local_today(tenant)
+    today = clock.tenant_today(tenant)
     first = today - timedelta(days=days - 1)
     series = {first + timedelta(days=i): {"day": first + timedelta(days=i), "sold_bytes": 0,
                                           "consumed_bytes": 0, "charged": 0, "topped_up": 0}
@@ -155,7 +154,7 @@ def wallet_stats(tenant: Tenant, days: int = 30) -> dict:
 
 def _wallet_moves_by_day(tenant: Tenant, first) -> dict:
     zone = ZoneInfo(tenant.timezone or "Asia/Tehran")
-    since = utcnow() - timedelta(days=(local_today(tenant) - first).days + 2)
+    since = clock.now() - timedelta(days=(clock.tenant_today(tenant) - first).days + 2)
     totals: dict = defaultdict(lambda: [0, 0])
     rows = db.session.execute(sa.select(LedgerEntry.created_at, LedgerEntry.amount).where(
         LedgerEntry.tenant_id == tenant.id, LedgerEntry.account == LedgerAccount.TENANT_WALLET.value,
@@ -174,7 +173,7 @@ def _add_tenant_traffic(tenant: Tenant, *, sold_bytes: int = 0, consumed_bytes: 
         execution_options={"synchronize_session": False})
     db.session.expire(tenant, ["traffic_sold_bytes", "traffic_consumed_bytes"])
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(DailyStat).values(tenant_id=tenant.id, day=local_today(tenant), created_at=utcnow(),
+    stmt = insert(DailyStat).values(tenant_id=tenant.id, day=clock.tenant_today(tenant), created_at=clock.now(),
                                     traffic_sold_bytes=sold_bytes, traffic_consumed_bytes=consumed_bytes)
     stmt = stmt.on_conflict_do_update(index_elements=["tenant_id", "day"], set_={
         "traffic_sold_bytes": DailyStat.traffic_sold_bytes + stmt.excluded.traffic_sold_bytes,

@@ -6,7 +6,7 @@ import pytest
 from app.models import AuditLog, PaymentCard, Tenant
 from app.services import cards
 from app.services.errors import DomainError, NotFound, ValidationFailed
-from app.services.tenancy import local_today
+from app.services.clock import tenant_today as local_today
 from tests.factories import luhn_complete
 from tests.services.money_helpers import count
 

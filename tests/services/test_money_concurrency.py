@@ -12,7 +12,7 @@ from app.models import (
 from app.services import ledger, plans, receipts, subscriptions, wallet
 from app.services.errors import DomainError
 from app.services.receipts import Reviewer
-from app.services.tenancy import local_today
+from app.services.clock import tenant_today as local_today
 from tests.services.money_helpers import assert_books_balance, count
 
 pytestmark = pytest.mark.postgres

@@ -9,7 +9,7 @@ from app.services import receipts, wallet
 from app.services.cards import NoCardAvailable
 from app.services.errors import DomainError, InvalidAmount, NotAllowed, NotFound, ValidationFailed
 from app.services.receipts import InvalidTransition, OpenReceiptExists, Reviewer
-from app.services.tenancy import local_today
+from app.services.clock import tenant_today as local_today
 from tests.services.money_helpers import assert_books_balance, count, snapshot
 
 ADMIN = Reviewer(telegram_id=555)
@@ -302,3 +302,28 @@ def test_tracking_code_collision_is_retried(db, shop, monkeypatch):
 def test_domain_errors_have_codes():
     assert issubclass(InvalidTransition, DomainError) and InvalidTransition.code == "invalid_transition"
     assert Receipt.__tablename__ == "receipts"
+
+
+def test_a_member_is_only_ever_shown_cards_of_their_own_tenant(db, make):
+    a, b = make.tenant(), make.tenant()
+    own = make.card(a)
+    make.card(b)
+    member = make.member(a)
+    for _ in range(4):
+        receipt = receipts.open_invoice(member, amount=10_000)
+        assert receipt.card_id == own.id and receipt.tenant_id == a.id
+        receipts.cancel(receipt, member)
+
+
+def test_todays_total_follows_the_tenants_local_day(db, make):
+    from datetime import datetime, timezone
+
+    from app.services import clock
+    tenant = make.tenant(timezone="Asia/Tehran")
+    card = make.card(tenant, received_today=70_000)
+    member = make.member(tenant)
+    just_after_tehran_midnight = datetime(2026, 3, 1, 20, 31, tzinfo=timezone.utc)  # 00:01 on 2 March there
+    with clock.frozen(just_after_tehran_midnight):
+        card.received_day = datetime(2026, 3, 1).date()
+        receipts.approve(pending(member, amount=30_000), ADMIN)
+    assert (card.received_day.isoformat(), card.received_today) == ("2026-03-02", 30_000)
