@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.models import BotSession, Member, Subscription
 from app.services import bots as bot_service
 from app.services import quota
-from app.services.tenancy import local_today
+from app.services.clock import tenant_today
 from bots import formatting as fmt
 from bots.i18n import t
 
@@ -93,7 +93,7 @@ def test_yesterdays_requests_do_not_count_today(db, shop, fleet):
     tenant.settings = {"daily_quota_free": 1}
     sara = started(fleet, bot, language_code="en")
     session = db.session.scalar(sa.select(BotSession))
-    session.daily_requests, session.daily_requests_day = 1, local_today(tenant) - timedelta(days=1)
+    session.daily_requests, session.daily_requests_day = 1, tenant_today(tenant) - timedelta(days=1)
     db.session.commit()
 
     sara.presses("m:use", message=sara.last())
