@@ -240,3 +240,12 @@ def test_my_subscriptions_lists_status_end_and_traffic(db, shop, fleet, make):
     assert lines[1] == t("en", "subscriptions.item", plan="Gold", status="active", end="2031-01-01",
                          traffic=t("en", "traffic.used", used="5.0", limit="50.0"))
     assert lines[2].startswith("• Old — expired") and t("en", "traffic.unlimited") in lines[2]
+
+
+def test_the_quota_resets_at_the_tenants_own_midnight(make):
+    from app.services import clock
+
+    tehran, tokyo = make.tenant(timezone="Asia/Tehran"), make.tenant(timezone="Asia/Tokyo")
+    with clock.frozen(datetime(2026, 1, 1, 21, 0, tzinfo=timezone.utc)):  # 00:30 on 2 Jan in Tehran
+        assert quota.next_reset(tehran) == datetime(2026, 1, 2, 20, 30, tzinfo=timezone.utc)
+        assert quota.next_reset(tokyo) == datetime(2026, 1, 2, 15, 0, tzinfo=timezone.utc)
