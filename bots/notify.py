@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import sqlalchemy as sa
 from telebot import TeleBot
@@ -10,9 +11,10 @@ from telebot.apihelper import ApiTelegramException
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Receipt
 from app.services.bots import bot_token
-from bots import receipt_views
+from bots import formatting, receipt_views
 from bots.context import clip, language_of
 from bots.i18n import t
+from bots.keyboards import button, keyboard
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,30 @@ def send_to_member(member: Member, key: str, markup=None, **params):
     values = {name: value(lang) if callable(value) else value for name, value in params.items()}
     return _send(telebot_for(bot), member.telegram_id, t(lang, key, **values),
                  markup(lang) if callable(markup) else markup)
+
+
+#: The notice keys of the jobs (app/jobs) and the catalog keys that say them.
+NOTICE_KEYS = {key: f"notice.{key}" for key in (
+    "receipt_expired", "subscription_expired", "subscription_reminder_3d", "subscription_reminder_1d")}
+
+
+def deliver_notice(member: Member, text_key: str, **params) -> None:
+    """The sender behind app.services.notify: a job's notice, formatted in the member's language."""
+    timezone = member.tenant.timezone
+    values = {name: _localized(value, timezone) if name in ("amount", "ends_at") else value
+              for name, value in params.items()}
+    send_to_member(member, NOTICE_KEYS.get(text_key, text_key), markup=_plans_button, **values)
+
+
+def _localized(value, timezone: str):
+    if isinstance(value, int):
+        return lambda lang: formatting.money(lang, value)
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return lambda lang: formatting.date(lang, moment, timezone)
+
+
+def _plans_button(lang: str):
+    return keyboard([button(t(lang, "menu.plans"), "m:plans")])
 
 
 def announce_decision(receipt: Receipt, telebot: TeleBot | None = None) -> None:
