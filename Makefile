@@ -6,13 +6,13 @@ FLASK := $(PY) -m flask --app wsgi
 STAMP := $(VENV)/.installed
 export TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install translations db clean
+.PHONY: run test test-sqlite test-postgres install translations messages assets browser db clean
 
-run: db translations
+run: db translations assets
 	@$(FLASK) seed-demo
 	@$(FLASK) serve --host 127.0.0.1 --port 5000
 
-test: install translations test-sqlite test-postgres
+test: install translations assets browser test-sqlite test-postgres
 
 test-sqlite: install translations
 	$(PY) -m pytest --db sqlite
@@ -31,8 +31,35 @@ $(STAMP): requirements.txt requirements-dev.txt
 # Message catalogs (.po) are committed; their compiled .mo files are built here.
 translations: install
 	@for dir in app/translations bots/locales; do \
-		if [ -d $$dir ]; then $(VENV)/bin/pybabel compile -q -f -d $$dir; fi; \
+		if [ -d $$dir ]; then $(VENV)/bin/pybabel -q compile -f -d $$dir; fi; \
 	done
+
+# Bootstrap's right-to-left CSS (for Persian) is not in Bootstrap-Flask: take it, at build time, from the
+# npm registry's bootstrap package of the same version Bootstrap-Flask serves. Nothing downloads at run time.
+BOOTSTRAP_VERSION := 5.3.8
+RTL_CSS := static/vendor/bootstrap/bootstrap.rtl.min.css
+
+assets: $(RTL_CSS)
+
+$(RTL_CSS):
+	@mkdir -p $(dir $@)
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) >/dev/null && \
+		tar -xzf bootstrap-$(BOOTSTRAP_VERSION).tgz package/dist/css/bootstrap.rtl.min.css && \
+		cp package/dist/css/bootstrap.rtl.min.css $(CURDIR)/$@ && rm -rf $$tmp
+	@echo "Vendored Bootstrap $(BOOTSTRAP_VERSION) RTL CSS into $@"
+
+# The browser tests drive Debian's chromium. Root installs it; anyone else gets one line and the
+# browser tests skip (in CI, where CI=true, they fail instead).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get install -y chromium >/dev/null 2>&1 || \
+		(apt-get update >/dev/null && apt-get install -y chromium >/dev/null); \
+	else echo "Browser tests will be skipped: /usr/bin/chromium is missing; as root run: apt-get install -y chromium"; fi
+
+# After changing texts: refresh the catalog template and the .po files, then translate the new entries.
+messages: install
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i app/translations/messages.pot -d app/translations
 
 db: install
 	@$(FLASK) db upgrade

@@ -53,6 +53,13 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
+    #: Bootstrap's CSS and JS come from the app itself (the machines have no internet).
+    BOOTSTRAP_SERVE_LOCAL = True
+    #: Dashboard languages; the first is the default for an account that chose none.
+    LANGUAGES = ("fa", "en")
+    BABEL_DEFAULT_LOCALE = "fa"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
 
     @classmethod
     def init_app(cls, app) -> None:

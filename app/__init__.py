@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app import database, errors
-from app.extensions import csrf, db, login_manager, migrate
+from app import database, errors, i18n, layout
+from app.extensions import bootstrap, csrf, db, login_manager, migrate
 from config import BASE_DIR, Config, config_from_env
 
 
@@ -24,6 +24,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    bootstrap.init_app(app)
+    i18n.init_app(app)
+    layout.init_app(app)
     _register_blueprints(app)
     errors.init_app(app)
     from app import cli
@@ -43,3 +46,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(sandbox_chat_bp)
+    _register_dashboard(app)
+
+
+def _register_dashboard(app: Flask) -> None:
+    """The tenant-owner dashboard: one blueprint package per area."""
+    from app import (
+        audit, bot_admin, cards, leaderboard, members, overview, plans, platform, promocodes, receipts, staff, wallet,
+    )
+
+    for area in (overview, bot_admin, plans, cards, receipts, members, leaderboard, wallet, promocodes, audit,
+                 staff, platform):
+        app.register_blueprint(area.bp)

@@ -1,4 +1,6 @@
 """Flask extensions, created once and bound in create_app()."""
+from flask_babel import Babel
+from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -23,3 +25,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()
+bootstrap = Bootstrap5()

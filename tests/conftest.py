@@ -64,6 +64,20 @@ def database_url(backend, tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the dashboard's .po catalogs when a .mo is missing or older (make translations does the same)."""
+    from pathlib import Path
+
+    from babel.messages.frontend import CommandLineInterface
+
+    root = Path(__file__).resolve().parent.parent / "app" / "translations"
+    stale = [po for po in root.glob("*/LC_MESSAGES/*.po")
+             if not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime]
+    if stale:
+        CommandLineInterface().run(["pybabel", "-q", "compile", "-f", "-d", str(root)])
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     from flask_migrate import upgrade

@@ -81,6 +81,11 @@ class AuthActions:
         return self.client.post("/login", data={"email": email, "password": password, "csrf_token": token},
                                 follow_redirects=follow_redirects)
 
+    def use_language(self, language="en"):
+        """Pick the dashboard language for this client's session (Persian is the default)."""
+        with self.client.session_transaction() as session:
+            session["lang"] = language
+
     def logout(self):
         token = csrf_token(self.client.get("/"))
         return self.client.post("/logout", data={"csrf_token": token})

@@ -7,8 +7,9 @@ def test_pages_need_a_login(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_demo_login_lands_on_a_page_naming_account_and_tenant(client, runner):
+def test_demo_login_lands_on_a_page_naming_account_and_tenant(client, runner, auth):
     runner.invoke(args=["seed-demo"])
+    auth.use_language("en")
     token = csrf_token(client.get("/login"))
     response = client.post("/login", data={"email": "DEMO@botfleet.local", "password": demo.DEMO_PASSWORD,
                                            "csrf_token": token}, follow_redirects=True)
@@ -19,6 +20,7 @@ def test_demo_login_lands_on_a_page_naming_account_and_tenant(client, runner):
 
 def test_wrong_password_is_refused_with_a_message(client, make, auth):
     account = make.account()
+    auth.use_language("en")
     response = auth.login(account.email, "not-the-password", follow_redirects=True)
     assert "Wrong email or password" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302

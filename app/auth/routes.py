@@ -1,13 +1,20 @@
-from flask import flash, redirect, render_template, request, url_for
+"""Sign in and out, change password, accept a staff invitation."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
-from app.auth.forms import EmptyForm, LoginForm
+from app.auth.forms import AcceptInvitationForm, ChangePasswordForm, EmptyForm, LoginForm
 from app.extensions import db, login_manager
-from app.models import Account
+from app.models import Account, Tenant
 from app.services import auth as auth_service
+from app.services import invitations
+from app.services.errors import DomainError
+from app.tenant_context import switch_tenant
+from app.web import safe_next, save
 
 login_manager.login_view = "auth.login"
+login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
 
@@ -23,13 +30,17 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        account = auth_service.authenticate(form.email.data, form.password.data)
+        try:
+            account = auth_service.sign_in(form.email.data, form.password.data, request.remote_addr or "unknown")
+        except auth_service.TooManyAttempts as err:
+            flash(_("Too many failed sign-ins for this account from your address. "
+                    "Wait %(minutes)s minutes and try again.", minutes=err.params["minutes"]), "danger")
+            return render_template("auth/login.html", form=form), 429
+        db.session.commit()
         if account:
             login_user(account, remember=form.remember.data)
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
-        db.session.commit()
-        flash("Wrong email or password.", "danger")
+            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+        flash(_("Wrong email or password."), "danger")
     return render_template("auth/login.html", form=form)
 
 
@@ -41,8 +52,39 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths, never //host or absolute URLs."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        done = save(lambda: auth_service.change_password(
+            current_user, form.current_password.data, form.new_password.data) or True, form, "current_password")
+        if done:
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/invite/<secret>", methods=["GET", "POST"])
+def accept_invitation(secret: str):
+    """Join a tenant from an owner's one-time link: the signed-in account, or a new one."""
+    try:
+        invitation = invitations.open_invitation(secret)
+    except DomainError:
+        abort(404)
+    form = EmptyForm() if current_user.is_authenticated else AcceptInvitationForm()
+    if form.validate_on_submit():
+        membership = save(lambda: _accept(secret, form), form, "email")
+        if membership:
+            login_user(membership.account)
+            switch_tenant(membership.tenant_id)
+            flash(_("Welcome to %(tenant)s.", tenant=membership.tenant.name), "success")
+            return redirect(url_for("main.home"))
+    tenant = db.session.get(Tenant, invitation.tenant_id)
+    return render_template("auth/invitation.html", form=form, invitation=invitation, invited_tenant=tenant)
+
+
+def _accept(secret: str, form):
+    if current_user.is_authenticated:
+        return invitations.accept_invitation(secret, current_user)
+    return invitations.accept_with_new_account(secret, form.email.data, form.password.data)

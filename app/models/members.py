@@ -25,6 +25,10 @@ class Member(db.Model):
         sa.Index("ix_members_tenant_username", "tenant_id", "username"),
         sa.Index("ix_members_tenant_created_at", "tenant_id", "created_at"),
         sa.Index("ix_members_referred_by", "referred_by_id"),
+        # The dashboard's keyset pages (newest first) and its case-insensitive prefix search.
+        sa.Index("ix_members_tenant_id_id", "tenant_id", "id"),
+        *(sa.Index(f"ix_members_tenant_lower_{name}", "tenant_id", sa.func.lower(sa.column(name)).label(name),
+                   postgresql_ops={name: "text_pattern_ops"}) for name in ("username", "first_name", "last_name")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

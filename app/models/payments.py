@@ -85,6 +85,8 @@ class Receipt(db.Model):
         sa.Index("ix_receipts_tenant_status_submitted", "tenant_id", "status", "submitted_at"),
         sa.Index("ix_receipts_tenant_member", "tenant_id", "member_id"),
         sa.Index("ix_receipts_status_expires_at", "status", "expires_at"),
+        # Decided receipts newest first, and today's approved revenue.
+        sa.Index("ix_receipts_tenant_reviewed_at", "tenant_id", "reviewed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

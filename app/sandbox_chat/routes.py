@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask import abort, jsonify, render_template, request
-from flask_login import login_required
+
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bot
+from app.models import Bot, Role
 from app.sandbox_chat import bp, client
-from app.tenant_context import current_tenant, get_owned_or_404
+from app.tenant_context import current_tenant, get_owned_or_404, roles_required
 
 LANGUAGES = ("fa", "en", "ru")
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -17,7 +17,7 @@ DEFAULT_USER_ID = 990_000_001
 
 
 @bp.get("")
-@login_required
+@roles_required(Role.OWNER)
 def chat():
     """Pick a bot and a test user; the conversation is drawn by static/js/sandbox_chat.js."""
     tenant = current_tenant()
@@ -30,7 +30,7 @@ def chat():
 
 
 @bp.get("/messages")
-@login_required
+@roles_required(Role.OWNER)
 def messages():
     bot, user = _bot_and_user(request.args)
     try:
@@ -40,7 +40,7 @@ def messages():
 
 
 @bp.get("/photo")
-@login_required
+@roles_required(Role.OWNER)
 def photo():
     bot = get_owned_or_404(Bot, request.args.get("bot_id", type=int) or 0)
     try:
@@ -51,7 +51,7 @@ def photo():
 
 
 @bp.post("/send")
-@login_required
+@roles_required(Role.OWNER)
 def send():
     bot, user = _bot_and_user(request.form)
     text = (request.form.get("text") or "").strip()
@@ -61,7 +61,7 @@ def send():
 
 
 @bp.post("/upload")
-@login_required
+@roles_required(Role.OWNER)
 def upload():
     bot, user = _bot_and_user(request.form)
     image = request.files.get("photo")
@@ -73,7 +73,7 @@ def upload():
 
 
 @bp.post("/press")
-@login_required
+@roles_required(Role.OWNER)
 def press():
     bot, user = _bot_and_user(request.form)
     message_id = request.form.get("message_id", type=int)

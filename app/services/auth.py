@@ -1,8 +1,22 @@
-"""Checking sign-in credentials."""
+"""Checking sign-in credentials, throttling guesses, and changing passwords."""
 from __future__ import annotations
 
-from app.models import Account, utcnow
-from app.services.tenancy import find_account
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Account, LoginAttempt, utcnow
+from app.services.errors import DomainError, ValidationFailed
+from app.services.tenancy import MIN_PASSWORD_LENGTH, find_account
+
+#: Failed attempts allowed per (email, address) within the window before sign-in is refused.
+MAX_FAILED_ATTEMPTS = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
 
 
 def authenticate(email: str, password: str) -> Account | None:
@@ -12,3 +26,39 @@ def authenticate(email: str, password: str) -> Account | None:
         return None
     account.last_login_at = utcnow()
     return account
+
+
+def sign_in(email: str, password: str, ip_address: str) -> Account | None:
+    """authenticate(), refusing with TooManyAttempts after MAX_FAILED_ATTEMPTS recent failures.
+
+    A failure is recorded (the caller commits it); a success clears that pair's failures.
+    """
+    email_key = email.strip().lower()
+    if recent_failures(email_key, ip_address) >= MAX_FAILED_ATTEMPTS:
+        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
+        raise TooManyAttempts(
+            f"Too many failed sign-ins for this account from your address. Wait {minutes} minutes and try again.",
+            minutes=minutes)
+    account = authenticate(email, password)
+    if account is None:
+        db.session.add(LoginAttempt(email=email_key, ip_address=ip_address))
+    else:
+        db.session.execute(sa.delete(LoginAttempt).where(
+            LoginAttempt.email == email_key, LoginAttempt.ip_address == ip_address))
+    db.session.flush()
+    return account
+
+
+def recent_failures(email_key: str, ip_address: str) -> int:
+    return db.session.scalar(sa.select(sa.func.count(LoginAttempt.id)).where(
+        LoginAttempt.email == email_key, LoginAttempt.ip_address == ip_address,
+        LoginAttempt.created_at >= utcnow() - THROTTLE_WINDOW))
+
+
+def change_password(account: Account, current: str, new: str) -> None:
+    if not account.check_password(current):
+        raise ValidationFailed("The current password is wrong.")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    account.set_password(new)
+    db.session.flush()

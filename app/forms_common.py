@@ -1,0 +1,33 @@
+"""Form fields shared by the dashboard areas."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField, ValidationError
+
+from app.services.amounts import parse_amount
+from app.services.errors import DomainError
+
+
+class TomanField(StringField):
+    """A whole number of Toman; accepts separators and Persian digits (1,250,000 or ۱۲۵۰۰۰۰)."""
+
+    def __init__(self, label=None, validators=None, optional=False, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.optional = optional
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not self.raw:
+            return
+        try:
+            self.data = parse_amount(self.raw)
+        except DomainError as err:
+            raise ValueError(err.message) from None
+
+    def pre_validate(self, form):
+        if self.data is None and not self.optional and not self.process_errors:
+            raise ValidationError(_l("Enter an amount in Toman."))
+
+    def _value(self):
+        return getattr(self, "raw", None) or (str(self.data) if self.data is not None else "")

@@ -1,0 +1,92 @@
+"""Dashboard language (Flask-Babel) and the Jinja filters for Toman, Jalali dates and ages."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from flask import Flask, current_app, session
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user
+
+from app.extensions import babel
+
+SESSION_KEY = "lang"
+RTL_LANGUAGES = {"fa"}
+DEFAULT_TIMEZONE = "Asia/Tehran"
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_language)
+    app.jinja_env.filters.update(toman=format_toman, number=format_number, jdate=format_date,
+                                 jdatetime=format_datetime, age=format_age, gb=format_gb)
+    app.context_processor(lambda: {"current_language": current_language(), "text_direction": text_direction()})
+
+
+def select_language() -> str:
+    """The account's language, else the one chosen in this session, else the default (Persian)."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = getattr(current_user, "language", None) if current_user and current_user.is_authenticated else None
+    chosen = chosen or session.get(SESSION_KEY)
+    return chosen if chosen in languages else languages[0]
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["LANGUAGES"][0])
+
+
+def text_direction() -> str:
+    return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
+
+
+def format_number(value) -> str:
+    """A whole number with thousands separators: 1250000 → 1,250,000."""
+    return f"{int(value or 0):,}"
+
+
+def format_toman(value) -> str:
+    return _("%(amount)s Toman", amount=format_number(value))
+
+
+def format_gb(value_bytes) -> str:
+    """Bytes as GB with one decimal."""
+    return _("%(gb)s GB", gb=f"{(value_bytes or 0) / 1024 ** 3:,.1f}")
+
+
+def local_zone() -> ZoneInfo:
+    from app.tenant_context import current_tenant
+
+    tenant = current_tenant() if current_user and current_user.is_authenticated else None
+    return ZoneInfo(tenant.timezone if tenant else DEFAULT_TIMEZONE)
+
+
+def format_datetime(value: datetime | None) -> str:
+    """A UTC datetime in the tenant's zone: Jalali in Persian, ISO-like otherwise."""
+    if value is None:
+        return "—"
+    local = value.astimezone(local_zone())
+    if current_language() == "fa":
+        return jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y/%m/%d %H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(local_zone()).date()
+    if current_language() == "fa":
+        return jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
+    return value.isoformat()
+
+
+def format_age(value: datetime | None) -> str:
+    """How long ago: 5 min, 3 h, 2 d."""
+    if value is None:
+        return "—"
+    minutes = int((datetime.now(timezone.utc) - value).total_seconds() // 60)
+    if minutes < 60:
+        return _("%(n)s min", n=max(minutes, 0))
+    if minutes < 48 * 60:
+        return _("%(n)s h", n=minutes // 60)
+    return _("%(n)s d", n=minutes // (24 * 60))

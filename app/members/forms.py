@@ -1,0 +1,35 @@
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.services.amounts import MAX_AMOUNT, ascii_digits
+
+
+class AdjustBalanceForm(FlaskForm):
+    #: One id per rendered form: a double submit is one adjustment (the ledger key).
+    request_id = HiddenField(default=lambda: uuid.uuid4().hex)
+    amount = StringField(_l("Amount in Toman (negative to take away)"), validators=[DataRequired()])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+    submit = SubmitField(_l("Adjust balance"))
+
+    def validate_request_id(self, field):
+        try:
+            uuid.UUID(field.data or "")
+        except ValueError:
+            raise ValidationError(_l("Reload the page and try again.")) from None
+
+    def validate_amount(self, field):
+        text = ascii_digits(field.data or "").replace(",", "").replace(" ", "").replace("٬", "")
+        sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text.lstrip("+"))
+        if not digits.isdigit() or int(digits) == 0 or int(digits) > MAX_AMOUNT:
+            raise ValidationError(_l("Enter a whole number of Toman, e.g. 50000 or -20000."))
+        field.data = sign * int(digits)
+
+
+class GrantForm(FlaskForm):
+    plan_id = SelectField(_l("Plan"), coerce=int)
+    days = IntegerField(_l("Days (empty: the plan's period)"), validators=[Optional(), NumberRange(min=1, max=3650)])
+    submit = SubmitField(_l("Grant"))

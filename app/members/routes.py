@@ -1,0 +1,99 @@
+"""Members: search, one member's page, balance adjustments, ban, grants, CSV export."""
+import csv
+import io
+
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.forms import EmptyForm
+from app.members import bp
+from app.members.forms import AdjustBalanceForm, GrantForm
+from app.models import Member, Plan
+from app.services import member_admin
+from app.services import member_queries as queries
+from app.services.plans import active_plans
+from app.services.subscriptions import active_subscription
+from app.tenant_context import get_owned_or_404
+from app.web import owner_only, readers, save, submitted, tenant_or_404
+
+
+@bp.route("/")
+@readers
+def index():
+    text = request.args.get("q", "").strip()
+    members, next_before = queries.search(tenant_or_404(), text, request.args.get("before", type=int))
+    return render_template("members/index.html", members=members, q=text, next_before=next_before)
+
+
+@bp.route("/export.csv")
+@readers
+def export():
+    """Every member as CSV, streamed in batches."""
+    tenant = tenant_or_404()
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in queries.export_rows(tenant):
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    headers = {"Content-Disposition": f"attachment; filename=members-{tenant.slug}.csv"}
+    return Response(stream_with_context(lines()), mimetype="text/csv", headers=headers)
+
+
+@bp.route("/<int:member_id>")
+@readers
+def show(member_id: int):
+    return _page(get_owned_or_404(Member, member_id), AdjustBalanceForm(), _grant_form())
+
+
+@bp.route("/<int:member_id>/adjust", methods=["POST"])
+@owner_only
+def adjust(member_id: int):
+    member = get_owned_or_404(Member, member_id)
+    form = AdjustBalanceForm()
+    if form.validate_on_submit():
+        done = save(lambda: member_admin.adjust_balance(member, form.amount.data, form.reason.data, current_user,
+                                                        request_id=form.request_id.data), form, "amount")
+        if done:
+            flash(_("Balance adjusted."), "success")
+            return redirect(url_for("members.show", member_id=member.id))
+    return _page(member, form, _grant_form(formdata=None)), 400
+
+
+@bp.route("/<int:member_id>/ban", methods=["POST"])
+@owner_only
+def ban(member_id: int):
+    member = get_owned_or_404(Member, member_id)
+    submitted(EmptyForm())
+    banned = request.form.get("banned") == "1"
+    if save(lambda: member_admin.set_banned(member, banned, current_user)):
+        flash(_("Member banned.") if banned else _("Member unbanned."), "success")
+    return redirect(url_for("members.show", member_id=member.id))
+
+
+@bp.route("/<int:member_id>/grant", methods=["POST"])
+@owner_only
+def grant(member_id: int):
+    member = get_owned_or_404(Member, member_id)
+    form = _grant_form()
+    if form.validate_on_submit():
+        plan = get_owned_or_404(Plan, form.plan_id.data)
+        if save(lambda: member_admin.grant_plan(member, plan, form.days.data, current_user), form, "days"):
+            flash(_("Subscription granted."), "success")
+            return redirect(url_for("members.show", member_id=member.id))
+    return _page(member, AdjustBalanceForm(formdata=None), form), 400
+
+
+def _grant_form(**kwargs) -> GrantForm:
+    form = GrantForm(**kwargs)
+    form.plan_id.choices = [(p.id, p.name) for p in active_plans(tenant_or_404())]
+    return form
+
+
+def _page(member: Member, adjust_form, grant_form):
+    return render_template("members/show.html", member=member, adjust_form=adjust_form, grant_form=grant_form,
+                           button_form=EmptyForm(), active=active_subscription(member), **queries.member_page(member))

@@ -1,0 +1,27 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.forms_common import TomanField
+
+
+class PlanForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    period_days = IntegerField(_l("Days"), validators=[InputRequired(), NumberRange(min=1, max=3650)])
+    price = TomanField(_l("Price (Toman)"))
+    traffic_gb = IntegerField(_l("Traffic (GB, empty: unmetered)"), validators=[Optional(), NumberRange(min=1)])
+    daily_request_quota = IntegerField(_l("Requests per day (empty: tenant default)"),
+                                       validators=[Optional(), NumberRange(min=0)])
+    is_active = BooleanField(_l("On sale"), default=True)
+    submit = SubmitField(_l("Save"))
+
+    def service_fields(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "name", "description", "period_days", "price", "traffic_gb", "daily_request_quota", "is_active")}
+
+
+class ReorderForm(FlaskForm):
+    #: Plan ids in the new order, comma-separated.
+    order = HiddenField(validators=[DataRequired()])

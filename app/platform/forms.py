@@ -1,0 +1,29 @@
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, IntegerField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from app.forms_common import TomanField
+
+
+class TenantForm(FlaskForm):
+    name = StringField(_l("Tenant name"), validators=[DataRequired(), Length(max=120)])
+    owner_email = EmailField(_l("Owner email"), validators=[DataRequired(), Length(max=254), Regexp(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an email address."))])
+    owner_password = PasswordField(_l("Owner password (for a new account)"), validators=[Optional(), Length(min=8)])
+    submit = SubmitField(_l("Create tenant"))
+
+
+class TopupForm(FlaskForm):
+    #: One id per rendered form, so a double submit is one top-up.
+    request_id = HiddenField(default=lambda: uuid.uuid4().hex)
+    amount = TomanField(_l("Amount (Toman)"))
+    submit = SubmitField(_l("Top up"))
+
+
+class WholesaleForm(FlaskForm):
+    per_gb = IntegerField(_l("Toman per GB sold"), validators=[NumberRange(min=0, max=1_000_000_000)])
+    percent = IntegerField(_l("Percent of the plan price"), validators=[NumberRange(min=0, max=100)])
+    submit = SubmitField(_l("Save prices"))

@@ -1,0 +1,85 @@
+"""Platform admin: tenants, a new tenant with its owner, wallet top-ups, wholesale prices."""
+import uuid
+from functools import wraps
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.auth.forms import EmptyForm
+from app.extensions import db
+from app.models import Tenant
+from app.platform import bp
+from app.platform.forms import TenantForm, TopupForm, WholesaleForm
+from app.services import audit, platform_admin
+from app.services import wallet as wallet_service
+from app.web import save
+
+
+def platform_admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_platform_admin:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.route("/tenants")
+@platform_admin_required
+def tenants():
+    return _page()
+
+
+@bp.route("/tenants/new", methods=["POST"])
+@platform_admin_required
+def create_tenant():
+    form = TenantForm()
+    if form.validate_on_submit():
+        tenant = save(lambda: platform_admin.create_tenant_with_owner(
+            form.name.data, form.owner_email.data, form.owner_password.data, current_user), form, "owner_email")
+        if tenant:
+            flash(_("Tenant %(name)s created.", name=tenant.name), "success")
+            return redirect(url_for("platform.tenants"))
+    return _page(tenant_form=form), 400
+
+
+@bp.route("/tenants/<int:tenant_id>/topup", methods=["POST"])
+@platform_admin_required
+def topup(tenant_id: int):
+    tenant = db.session.get(Tenant, tenant_id) or abort(404)
+    form = TopupForm()
+    if form.validate_on_submit():
+        key = f"wallet_topup:{_uuid(form.request_id.data)}"
+        if save(lambda: wallet_service.topup_wallet(tenant, form.amount.data, key=key,
+                                                     actor=audit.actor_of(current_user)), form, "amount"):
+            flash(_("Wallet of %(name)s topped up.", name=tenant.name), "success")
+            return redirect(url_for("platform.tenants"))
+    return _page(topup_form=form, topup_tenant=tenant.id), 400
+
+
+@bp.route("/prices", methods=["POST"])
+@platform_admin_required
+def prices():
+    form = WholesaleForm()
+    if form.validate_on_submit():
+        if save(lambda: wallet_service.set_wholesale_prices(form.per_gb.data, form.percent.data,
+                                                             actor=audit.actor_of(current_user)), form, "per_gb"):
+            flash(_("Wholesale prices saved."), "success")
+            return redirect(url_for("platform.tenants"))
+    return _page(price_form=form), 400
+
+
+def _uuid(value: str) -> str:
+    try:
+        return uuid.UUID(value).hex
+    except (TypeError, ValueError):
+        abort(400)
+
+
+def _page(tenant_form=None, topup_form=None, topup_tenant=None, price_form=None):
+    return render_template(
+        "platform/tenants.html", tenants=platform_admin.all_tenants(), tenant_form=tenant_form or TenantForm(),
+        topup_form=topup_form, topup_tenant=topup_tenant, new_topup_form=TopupForm,
+        price_form=price_form or WholesaleForm(data=wallet_service.wholesale_prices()), button_form=EmptyForm())

@@ -1,0 +1,18 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+KIND_LABELS = {"balance": _l("Balance (Toman)"), "plan_days": _l("Days of a plan"),
+               "discount_percent": _l("Discount (percent)"), "xp": _l("XP")}
+
+
+class PromocodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(min=3, max=32)])
+    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
+    value = IntegerField(_l("Value"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000_000)])
+    plan_id = SelectField(_l("Plan (for days of a plan)"), coerce=lambda v: int(v) if v else None,
+                          validators=[Optional()])
+    max_uses = IntegerField(_l("Maximum uses (empty: unlimited)"), validators=[Optional(), NumberRange(min=1)])
+    expires_on = DateField(_l("Expires on (empty: never)"), validators=[Optional()])
+    submit = SubmitField(_l("Create code"))

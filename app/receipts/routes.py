@@ -1,0 +1,108 @@
+"""Receipts: the pending queue, filters and search, one receipt with its photo, approve and reject."""
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import Receipt, ReceiptStatus
+from app.receipts import bp
+from app.receipts.forms import STATUS_LABELS, ApproveForm, FilterForm, RejectForm
+from app.services import cards as card_service
+from app.services import receipt_queries as queries
+from app.services import receipts as receipt_service
+from app.services.listings import bots_of_tenant
+from app.tenant_context import get_owned_or_404
+from app.web import receipt_deciders, receipt_readers, save, tenant_or_404
+
+
+@bp.route("/")
+@receipt_readers
+def index():
+    return _list("receipts/index.html", queries.queue_query, history=False)
+
+
+@bp.route("/history")
+@receipt_readers
+def history():
+    return _list("receipts/index.html", queries.history_query, history=True)
+
+
+@bp.route("/<int:receipt_id>")
+@receipt_readers
+def show(receipt_id: int):
+    return _show(get_owned_or_404(Receipt, receipt_id), ApproveForm(), RejectForm())
+
+
+@bp.route("/<int:receipt_id>/photo")
+@receipt_readers
+def photo(receipt_id: int):
+    """The stored receipt photo, only for this tenant's staff."""
+    receipt = get_owned_or_404(Receipt, receipt_id)
+    path = _photo_file(receipt)
+    if path is None:
+        abort(404)
+    response = send_file(path, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:receipt_id>/approve", methods=["POST"])
+@receipt_deciders
+def approve(receipt_id: int):
+    receipt = get_owned_or_404(Receipt, receipt_id)
+    form = ApproveForm()
+    if form.validate_on_submit():
+        reviewer = receipt_service.Reviewer(account=current_user)
+        if save(lambda: receipt_service.approve(receipt, reviewer, amount=form.amount.data), form, "amount"):
+            flash(_("Receipt %(code)s approved.", code=receipt.tracking_code), "success")
+            return redirect(url_for("receipts.index"))
+    return _show(receipt, form, RejectForm(formdata=None)), 400
+
+
+@bp.route("/<int:receipt_id>/reject", methods=["POST"])
+@receipt_deciders
+def reject(receipt_id: int):
+    receipt = get_owned_or_404(Receipt, receipt_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        reviewer = receipt_service.Reviewer(account=current_user)
+        if save(lambda: receipt_service.reject(receipt, reviewer, form.reason.data), form, "reason"):
+            flash(_("Receipt %(code)s rejected.", code=receipt.tracking_code), "success")
+            return redirect(url_for("receipts.index"))
+    return _show(receipt, ApproveForm(formdata=None), form), 400
+
+
+def _list(template: str, query_of, history: bool):
+    tenant = tenant_or_404()
+    form = FilterForm(request.args)
+    form.bot_id.choices = [("", _("All bots"))] + [(b.id, "@" + b.username) for b in bots_of_tenant(tenant)]
+    form.card_id.choices = [("", _("All cards"))] + [(c.id, c.masked_number) for c in card_service.tenant_cards(tenant)]
+    if history:
+        form.status.choices = [("", _("Approved and rejected"))] + [
+            (s, STATUS_LABELS[s]) for s in queries.DECIDED]
+    form.validate()
+    filters = queries.ReceiptFilter(**{k: v for k, v in form.data.items() if v not in (None, "")})
+    if filters.tracking_code:
+        query = queries.tracking_code_query(tenant, filters.tracking_code)
+    else:
+        query = query_of(tenant, filters)
+    receipts = list(db.session.scalars(query))
+    return render_template(template, receipts=receipts, form=form, history=history, status_labels=STATUS_LABELS)
+
+
+def _show(receipt: Receipt, approve_form, reject_form):
+    return render_template("receipts/show.html", receipt=receipt, approve_form=approve_form,
+                           reject_form=reject_form, status_labels=STATUS_LABELS,
+                           has_photo=_photo_file(receipt) is not None,
+                           decidable=receipt.status == ReceiptStatus.PENDING_REVIEW.value)
+
+
+def _photo_file(receipt: Receipt) -> Path | None:
+    """The photo's file if it lies inside the instance folder (never follow a path out of it)."""
+    if not receipt.photo_path:
+        return None
+    root = Path(current_app.instance_path).resolve()
+    path = (root / receipt.photo_path).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None

@@ -1,0 +1,48 @@
+"""What an owner does to one member from the dashboard: adjust the balance, ban, grant a plan. All audited."""
+from __future__ import annotations
+
+from app.models import Account, LedgerEntry, Member, Plan, Subscription, SubscriptionSource
+from app.services import audit, ledger, subscriptions
+from app.services.amounts import check_amount
+from app.services.errors import NotFound, ValidationFailed
+
+MAX_REASON = 300
+
+
+def adjust_balance(member: Member, amount: int, reason: str, by: Account, *, request_id: str) -> LedgerEntry:
+    """Credit (amount > 0) or debit (amount < 0) the member through the ledger.
+
+    `request_id` comes from the form, so a double submit makes one adjustment.
+    """
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= MAX_REASON:
+        raise ValidationFailed(f"Give a reason of 1 to {MAX_REASON} characters.")
+    if type(amount) is not int or amount == 0:
+        raise ValidationFailed("The amount is a whole number of Toman, not zero.")
+    check_amount(abs(amount))
+    move = ledger.credit_member if amount > 0 else ledger.debit_member
+    actor = audit.actor_of(by)
+    key = f"adjust:{request_id}"
+    already = ledger.find_entry(member.tenant_id, key)
+    entry = move(member, abs(amount), key=key, kind="adjustment", actor=actor, note=reason)
+    if already is None:
+        audit.record(member.tenant_id, actor, "member.adjust_balance", f"member:{member.id}",
+                     amount=amount, reason=reason, ledger_entry=entry.id)
+    return entry
+
+
+def set_banned(member: Member, banned: bool, by: Account) -> Member:
+    member.is_banned = banned
+    audit.record(member.tenant_id, audit.actor_of(by), "member.ban" if banned else "member.unban",
+                 f"member:{member.id}")
+    return member
+
+
+def grant_plan(member: Member, plan: Plan, days: int | None, by: Account) -> Subscription:
+    """Give the member a plan (or more days of it) without payment."""
+    if plan.tenant_id != member.tenant_id:
+        raise NotFound("No such plan.")
+    subscription = subscriptions.grant_or_extend(member, plan, source=SubscriptionSource.GRANT.value, days=days)
+    audit.record(member.tenant_id, audit.actor_of(by), "member.grant_subscription", f"member:{member.id}",
+                 plan_id=plan.id, days=days or plan.period_days, subscription_id=subscription.id)
+    return subscription

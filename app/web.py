@@ -1,0 +1,63 @@
+"""Small helpers the dashboard views share: role guards, the commit boundary, form errors."""
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from flask import abort, flash
+from flask_wtf import FlaskForm
+
+from app.extensions import db
+from app.models import Role
+from app.services.errors import DomainError
+from app.tenant_context import current_tenant, roles_required
+
+T = TypeVar("T")
+
+#: Owners change things; viewers only read; approvers see receipts only.
+owner_only = roles_required(Role.OWNER)
+readers = roles_required(Role.OWNER, Role.VIEWER)
+receipt_readers = roles_required(Role.OWNER, Role.VIEWER, Role.APPROVER)
+receipt_deciders = roles_required(Role.OWNER, Role.APPROVER)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths, never //host or absolute URLs."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def tenant_or_404():
+    tenant = current_tenant()
+    if tenant is None:
+        abort(404)
+    return tenant
+
+
+def save(operation: Callable[[], T], form: FlaskForm | None = None, field: str | None = None) -> T | None:
+    """Run a service call and commit; on a DomainError roll back and show its message.
+
+    The message goes next to `field` of `form` when given, else into a flash. Returns None on refusal.
+    """
+    try:
+        result = operation()
+        db.session.commit()
+        return result
+    except DomainError as err:
+        db.session.rollback()
+        show_error(err.message, form, field)
+        return None
+
+
+def show_error(message: str, form: FlaskForm | None = None, field: str | None = None) -> None:
+    if form is not None and field and field in form:
+        form[field].errors = list(form[field].errors) + [message]
+    else:
+        flash(message, "danger")
+
+
+def submitted(form: FlaskForm) -> bool:
+    """A POSTed form with a valid CSRF token (the empty forms behind buttons)."""
+    if not form.validate_on_submit():
+        abort(400)
+    return True

@@ -1,0 +1,57 @@
+"""A tenant with one of everything and its staff, for the dashboard access and browser tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.models import Promocode, Role
+from app.services import invitations, receipts
+from tests.factories import Factories, luhn_complete
+
+#: A 1×1 PNG, enough for the browser to show an image.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201ffa2d0b0340000000049454e44ae426082")
+
+
+@dataclass
+class World:
+    tenant: object
+    owner: object
+    approver: object
+    viewer: object
+    stranger: object
+    admin: object
+    ids: dict
+
+
+def receipt_with_photo(db, make: Factories, tenant, member, plan=None, instance_path=None, amount=100_000):
+    """An invoice opened through the money service and submitted with a stored photo."""
+    receipt = receipts.open_invoice(member, plan=plan) if plan else receipts.open_invoice(member, amount=amount)
+    photo = f"receipts/{tenant.id}/{receipt.tracking_code}.png"
+    path = Path(instance_path) / photo
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(PNG)
+    receipts.submit(receipt, telegram_file_id="file-1", photo_path=photo, text="ref 123")
+    db.session.commit()
+    return receipt
+
+
+def build_world(db, make: Factories, instance_path: str) -> World:
+    owner = make.account()
+    tenant = make.tenant(owner=owner)
+    approver, viewer = make.staff(tenant, Role.APPROVER), make.staff(tenant, Role.VIEWER)
+    stranger = make.account()
+    make.tenant(owner=stranger)
+    admin = make.account(platform_admin=True)
+    bot, plan = make.bot(tenant), make.plan(tenant)
+    card = make.card(tenant, number=luhn_complete("603799000000001"))
+    member = make.member(tenant, balance=1000)
+    receipt = receipt_with_photo(db, make, tenant, member, instance_path=instance_path)
+    promo = Promocode(tenant_id=tenant.id, code="WELCOME", kind="xp", value=10)
+    db.session.add(promo)
+    invitation, secret = invitations.create_invitation(tenant, Role.VIEWER.value, owner)
+    db.session.commit()
+    ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
+           "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id,
+           "tenant_id": tenant.id, "direction": "up", "secret": secret}
+    return World(tenant, owner, approver, viewer, stranger, admin, ids)

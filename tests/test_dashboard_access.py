@@ -1,0 +1,153 @@
+"""Every dashboard URL × who asks: anonymous, another tenant's owner, a viewer, an approver.
+
+The routes come from app.url_map, so a new route fails here until it is classified below.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import _empty_all_tables
+from tests.dashboard_world import build_world
+from tests.factories import AuthActions, Factories
+from tests.helpers import csrf_token
+
+PUBLIC, LOGIN, READ, OWNER, RECEIPT_READ, RECEIPT_DECIDE, PLATFORM = (
+    "public", "login", "read", "owner", "receipt_read", "receipt_decide", "platform")
+
+#: endpoint → who may use it. GET of READ/RECEIPT_READ is reading; everything else changes something.
+ACCESS = {
+    "static": PUBLIC, "bootstrap.static": PUBLIC, "auth.login": PUBLIC, "auth.accept_invitation": PUBLIC,
+    "main.set_language": PUBLIC, "health.healthz": PUBLIC,
+    # Telegram's webhook: guarded by the bot's secret header, tested in tests/engine.
+    "webhooks.telegram_update": PUBLIC,
+    "sandbox_chat.chat": OWNER, "sandbox_chat.messages": OWNER, "sandbox_chat.photo": OWNER,
+    "sandbox_chat.send": OWNER, "sandbox_chat.upload": OWNER, "sandbox_chat.press": OWNER,
+    "main.home": LOGIN, "main.switch_tenant": LOGIN, "auth.logout": LOGIN, "auth.change_password": LOGIN,
+    "overview.index": READ, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
+    "cards.index": READ, "members.index": READ, "members.export": READ, "members.show": READ,
+    "leaderboard.index": READ, "wallet.index": READ, "promocodes.index": READ, "promocodes.show": READ,
+    "audit.index": READ,
+    "bot_admin.create": OWNER, "bot_admin.settings": OWNER, "bot_admin.toggle": OWNER,
+    "plans.create": OWNER, "plans.edit": OWNER, "plans.archive": OWNER, "plans.move": OWNER,
+    "cards.create": OWNER, "cards.edit": OWNER, "cards.toggle": OWNER, "cards.rotation": OWNER,
+    "members.adjust": OWNER, "members.ban": OWNER, "members.grant": OWNER,
+    "promocodes.create": OWNER, "promocodes.disable": OWNER,
+    "staff.index": OWNER, "staff.invite": OWNER, "staff.revoke": OWNER,
+    "receipts.index": RECEIPT_READ, "receipts.history": RECEIPT_READ, "receipts.show": RECEIPT_READ,
+    "receipts.photo": RECEIPT_READ,
+    "receipts.approve": RECEIPT_DECIDE, "receipts.reject": RECEIPT_DECIDE,
+    "platform.tenants": PLATFORM, "platform.create_tenant": PLATFORM, "platform.topup": PLATFORM,
+    "platform.prices": PLATFORM,
+}
+#: URL arguments that name a row of the tenant: another tenant's owner gets 404 for them.
+#: JSON feeds that need query arguments (a bot and a test user) to answer 200.
+NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
+TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id"}
+
+
+def _routes():
+    from app import create_app
+    from config import TestConfig
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, rule.rule, method, frozenset(rule.arguments)
+
+
+ROUTES = [r for r in _routes() if ACCESS.get(r[0]) != PUBLIC]
+
+
+def test_every_route_is_classified():
+    from app import create_app
+    from config import TestConfig
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    unclassified = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - set(ACCESS))
+    assert not unclassified, f"classify these endpoints in ACCESS of {__file__}: {unclassified}"
+
+
+@pytest.fixture(scope="module")
+def world(app):
+    from app.extensions import db
+
+    with app.app_context():
+        built = build_world(db, Factories(db), app.instance_path)
+        clients = {"anonymous": app.test_client()}
+        for name in ("owner", "approver", "viewer", "stranger", "admin"):
+            clients[name] = app.test_client()
+            AuthActions(clients[name]).login(getattr(built, name).email)
+        tokens = {name: csrf_token(c.get("/login" if name == "anonymous" else "/account/password"))
+                  for name, c in clients.items()}
+        yield built, clients, tokens
+        db.session.remove()
+        _empty_all_tables(db)
+
+
+def _call(world, who, rule, method, arguments):
+    built, clients, tokens = world
+    url = rule
+    for name in arguments:
+        url = url.replace(f"<int:{name}>", str(built.ids[name])).replace(f"<{name}>", str(built.ids[name]))
+    client = clients[who]
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={"csrf_token": tokens[who]})
+
+
+def _ids(routes):
+    return [f"{method} {rule}" for _, rule, method, _ in routes]
+
+
+@pytest.mark.parametrize("endpoint,rule,method,arguments", ROUTES, ids=_ids(ROUTES))
+def test_anonymous_is_sent_to_login(world, endpoint, rule, method, arguments):
+    response = _call(world, "anonymous", rule, method, arguments)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+OWNED = [r for r in ROUTES if r[3] & TENANT_OWNED_ARGS]
+
+
+@pytest.mark.parametrize("endpoint,rule,method,arguments", OWNED, ids=_ids(OWNED))
+def test_another_tenants_owner_gets_404(world, endpoint, rule, method, arguments):
+    assert _call(world, "stranger", rule, method, arguments).status_code == 404
+
+
+def _expected(role: str, access: str, method: str) -> str:
+    """'ok' (any answer but 403/404/login), or 'forbidden'."""
+    if access == LOGIN:
+        return "ok"
+    if access == PLATFORM:
+        return "forbidden"
+    if role == "viewer":
+        return "ok" if method == "GET" and access in (READ, RECEIPT_READ) else "forbidden"
+    return "ok" if access in (RECEIPT_READ, RECEIPT_DECIDE) else "forbidden"
+
+
+STAFF_CASES = [(role, *r) for role in ("viewer", "approver") for r in ROUTES
+               if ACCESS[r[0]] != LOGIN or r[2] == "GET"]
+
+
+@pytest.mark.parametrize("role,endpoint,rule,method,arguments", STAFF_CASES,
+                         ids=[f"{c[0]} {c[3]} {c[2]}" for c in STAFF_CASES])
+def test_viewer_reads_only_and_approver_sees_receipts_only(world, role, endpoint, rule, method, arguments):
+    response = _call(world, role, rule, method, arguments)
+    if _expected(role, ACCESS[endpoint], method) == "forbidden":
+        assert response.status_code == 403
+    else:
+        assert response.status_code not in (403, 404, 500), response.status_code
+        if method == "GET" and ACCESS[endpoint] != LOGIN:
+            assert response.status_code == 200
+
+
+def test_platform_admin_reaches_platform_pages(world):
+    _, clients, _ = world
+    assert clients["admin"].get("/admin/tenants").status_code == 200
+
+
+def test_owner_reads_every_page(world):
+    built, clients, _ = world
+    for endpoint, rule, method, arguments in ROUTES:
+        if method == "GET" and ACCESS[endpoint] in (READ, RECEIPT_READ, OWNER) and endpoint not in NEEDS_QUERY:
+            response = _call(world, "owner", rule, method, arguments)
+            assert response.status_code == 200, (rule, response.status_code)
