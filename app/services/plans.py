@@ -90,6 +90,7 @@ def purchase_from_balance(member: Member, plan: Plan, *, key: str, actor: str) -
     `key` names the purchase (e.g. the bot update); a repeat returns the first purchase's subscription.
     """
     check_on_sale(member, plan)
+    lock_row(Tenant, member.tenant_id)  # the sale charges the wallet: tenant before member, as everywhere
     locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
     if locked.is_banned:
         raise NotAllowed("This account is blocked.")

@@ -120,6 +120,8 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
     """Credit the member (and, for a plan, sell it), count it on the card, give XP, and audit it."""
     locked = _lock_in(receipt, S.PENDING_REVIEW)
     _check_reviewer(locked.tenant_id, by)
+    if locked.purpose == ReceiptPurpose.PLAN.value:
+        lock_row(Tenant, locked.tenant_id)  # a sale charges the wallet: tenant before member
     credited = locked.amount if amount is None else check_amount(amount)
     requested = locked.amount
     member = db.session.get(Member, locked.member_id)

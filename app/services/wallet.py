@@ -1,6 +1,7 @@
 """The tenant wallet: the tenant's prepaid account with the platform, charged wholesale per plan sold.
 
-Lock order everywhere in money: receipt → member → tenant → subscription → card → daily stat.
+Lock order everywhere in money: receipt → tenant → member → subscription → card(s) → daily stat
+(the daily reset job takes tenant → members → cards too).
 """
 from __future__ import annotations
 

@@ -193,7 +193,7 @@ def _random_operation(rng, world, thread, n) -> str:
     tenant_id, member_id = rng.choice(world["members"])
     member = db.session.get(Member, member_id)
     op = rng.choices(["invoice", "submit", "approve", "reject", "cancel", "purchase", "adjust", "sale",
-                      "topup", "traffic", "expire"], weights=[14, 12, 14, 4, 3, 12, 12, 10, 3, 10, 2])[0]
+                      "topup", "traffic", "expire"], weights=[14, 12, 12, 4, 4, 8, 16, 8, 3, 10, 2])[0]
     try:
         _OPERATIONS[op](rng, world, member, tenant_id, f"t{thread}-{n}")
         db.session.commit()
