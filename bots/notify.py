@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+import requests
 import sqlalchemy as sa
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
@@ -75,7 +76,10 @@ def _plans_button(lang: str):
 
 
 def announce_decision(receipt: Receipt, telebot: TeleBot | None = None) -> None:
-    """After approve/reject (from Telegram or the dashboard): update the admin copies and tell the member."""
+    """After approve/reject (from Telegram or the dashboard): update the admin copies and tell the member.
+
+    Call it after the decision is committed; Telegram refusing or being unreachable is logged, not raised.
+    """
     tb = telebot if telebot is not None and telebot.botfleet_bot_id == receipt.bot_id else None
     if tb is None:
         bot = receipt.bot if receipt.bot is not None and receipt.bot.is_active else bot_for_member(receipt.member)
@@ -98,13 +102,18 @@ def refresh_admin_messages(tb: TeleBot, receipt: Receipt, markup=None) -> None:
                 tb.edit_message_caption(caption, chat_id, message_id, reply_markup=markup)
             else:
                 tb.edit_message_text(caption, chat_id, message_id, reply_markup=markup)
-        except ApiTelegramException as exc:
-            log.info("receipt %s: admin copy in %s not edited: %s", receipt.tracking_code, chat_id, exc.description)
+        except (ApiTelegramException, requests.RequestException) as exc:
+            log.info("receipt %s: admin copy in %s not edited: %s", receipt.tracking_code, chat_id, _reason(exc))
 
 
 def _send(tb: TeleBot, chat_id: int, text: str, markup=None):
     try:
         return tb.send_message(chat_id, clip(text), reply_markup=markup)
-    except ApiTelegramException as exc:  # blocked by the member, chat gone, ...
-        log.info("message to %s not sent: %s", chat_id, exc.description)
+    except (ApiTelegramException, requests.RequestException) as exc:  # blocked, chat gone, Telegram down
+        log.info("message to %s not sent: %s", chat_id, _reason(exc))
         return None
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, without the request URL (it holds the bot token)."""
+    return exc.description if isinstance(exc, ApiTelegramException) else type(exc).__name__

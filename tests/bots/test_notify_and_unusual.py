@@ -9,6 +9,8 @@ from bots import formatting as fmt
 from bots import notify
 from bots.i18n import t
 from tests.bots.conftest import ADMIN_ID
+from tests.engine.conftest import closed_port_url
+from tests.helpers import csrf_token
 
 
 
@@ -39,21 +41,40 @@ def test_a_member_who_blocked_the_bot_is_skipped_quietly(db, make, fleet):
     assert notify.send_to_member(member, "support.none") is None
 
 
-def test_a_dashboard_decision_updates_the_admin_copy_and_tells_the_member(db, make, fleet, card_shop, png):
+def test_a_dashboard_decision_updates_the_admin_copy_and_tells_the_member(db, make, fleet, card_shop, png, auth):
     tenant, bot = card_shop
-    owner = make.staff(tenant, "approver", email="approver@example.com")
+    make.staff(tenant, "approver", email="approver@example.com")
     sara = fleet.user(bot, language_code="en")
     admin = fleet.user(bot, user_id=ADMIN_ID)
     sara.tops_up_with_photo(png)
     receipt = db.session.scalar(sa.select(Receipt))
+    auth.login("approver@example.com")
 
-    receipts.reject(receipt, receipts.Reviewer(account=owner), "Blurry photo")
-    db.session.commit()
-    notify.announce_decision(receipt)
+    token = csrf_token(auth.client.get(f"/receipts/{receipt.id}"))
+    response = auth.client.post(f"/receipts/{receipt.id}/reject", data={"csrf_token": token,
+                                                                         "reason": "Blurry photo"})
 
+    assert response.status_code == 302
     copy = admin.bot_messages()[0]
     assert copy["edited"] and copy["reply_markup"] is None and "approver@example.com" in copy["caption"]
     assert sara.last_text() == t("en", "payments.rejected", code=receipt.tracking_code, reason="Blurry photo")
+
+
+def test_telling_the_member_never_fails_when_telegram_is_unreachable(db, make, fleet, card_shop, png, monkeypatch):
+    from telebot import apihelper
+
+    tenant, bot = card_shop
+    owner = make.staff(tenant, "approver")
+    sara = fleet.user(bot, language_code="en")
+    sara.tops_up_with_photo(png)
+    receipt = db.session.scalar(sa.select(Receipt))
+    receipts.approve(receipt, receipts.Reviewer(account=owner))
+    db.session.commit()
+    monkeypatch.setattr(apihelper, "API_URL", closed_port_url() + "/bot{0}/{1}")
+
+    notify.announce_decision(receipt)
+
+    assert sara.last_text() == t("en", "payments.submitted", code=receipt.tracking_code)
 
 
 def test_cancelling_a_receipt_under_review_updates_the_admin_copy(db, make, fleet, card_shop, png):
