@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+import requests
 import sqlalchemy as sa
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
@@ -10,9 +12,10 @@ from telebot.apihelper import ApiTelegramException
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Receipt
 from app.services.bots import bot_token
-from bots import receipt_views
+from bots import formatting, receipt_views
 from bots.context import clip, language_of
 from bots.i18n import t
+from bots.keyboards import button, keyboard
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +51,35 @@ def send_to_member(member: Member, key: str, markup=None, **params):
                  markup(lang) if callable(markup) else markup)
 
 
+#: The notice keys of the jobs (app/jobs) and the catalog keys that say them.
+NOTICE_KEYS = {key: f"notice.{key}" for key in (
+    "receipt_expired", "subscription_expired", "subscription_reminder_3d", "subscription_reminder_1d")}
+
+
+def deliver_notice(member: Member, text_key: str, **params) -> None:
+    """The sender behind app.services.notify: a job's notice, formatted in the member's language."""
+    timezone = member.tenant.timezone
+    values = {name: _localized(value, timezone) if name in ("amount", "ends_at") else value
+              for name, value in params.items()}
+    send_to_member(member, NOTICE_KEYS.get(text_key, text_key), markup=_plans_button, **values)
+
+
+def _localized(value, timezone: str):
+    if isinstance(value, int):
+        return lambda lang: formatting.money(lang, value)
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return lambda lang: formatting.date(lang, moment, timezone)
+
+
+def _plans_button(lang: str):
+    return keyboard([button(t(lang, "menu.plans"), "m:plans")])
+
+
 def announce_decision(receipt: Receipt, telebot: TeleBot | None = None) -> None:
-    """After approve/reject (from Telegram or the dashboard): update the admin copies and tell the member."""
+    """After approve/reject (from Telegram or the dashboard): update the admin copies and tell the member.
+
+    Call it after the decision is committed; Telegram refusing or being unreachable is logged, not raised.
+    """
     tb = telebot if telebot is not None and telebot.botfleet_bot_id == receipt.bot_id else None
     if tb is None:
         bot = receipt.bot if receipt.bot is not None and receipt.bot.is_active else bot_for_member(receipt.member)
@@ -72,13 +102,18 @@ def refresh_admin_messages(tb: TeleBot, receipt: Receipt, markup=None) -> None:
                 tb.edit_message_caption(caption, chat_id, message_id, reply_markup=markup)
             else:
                 tb.edit_message_text(caption, chat_id, message_id, reply_markup=markup)
-        except ApiTelegramException as exc:
-            log.info("receipt %s: admin copy in %s not edited: %s", receipt.tracking_code, chat_id, exc.description)
+        except (ApiTelegramException, requests.RequestException) as exc:
+            log.info("receipt %s: admin copy in %s not edited: %s", receipt.tracking_code, chat_id, _reason(exc))
 
 
 def _send(tb: TeleBot, chat_id: int, text: str, markup=None):
     try:
         return tb.send_message(chat_id, clip(text), reply_markup=markup)
-    except ApiTelegramException as exc:  # blocked by the member, chat gone, ...
-        log.info("message to %s not sent: %s", chat_id, exc.description)
+    except (ApiTelegramException, requests.RequestException) as exc:  # blocked, chat gone, Telegram down
+        log.info("message to %s not sent: %s", chat_id, _reason(exc))
         return None
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, without the request URL (it holds the bot token)."""
+    return exc.description if isinstance(exc, ApiTelegramException) else type(exc).__name__

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Member, Receipt, ReceiptStatus, Tenant
-from app.services.subscriptions import active_subscription
+from app.services import receipts
 from bots import formatting as fmt
 from bots.context import CAPTION_LIMIT, clip, language_of
 from bots.i18n import t
@@ -74,9 +74,9 @@ def reasons_keyboard(receipt: Receipt, lang: str):
 def member_decision(receipt: Receipt, lang: str) -> tuple[str, object]:
     """What the member reads about the decision, and a button to start again after a rejection."""
     member, tenant = receipt.member, receipt.member.tenant
-    if receipt.status == ReceiptStatus.APPROVED.value and receipt.plan is not None:
-        sub = active_subscription(member)
-        end = fmt.date(lang, sub.ends_at, tenant.timezone) if sub else "-"
+    bought = receipts.purchase_of(receipt) if receipt.plan_id else None
+    if receipt.status == ReceiptStatus.APPROVED.value and bought is not None:
+        end = fmt.date(lang, bought.ends_at, tenant.timezone)
         return t(lang, "payments.approved_plan", code=receipt.tracking_code, plan=receipt.plan.name, end=end), None
     if receipt.status == ReceiptStatus.APPROVED.value:
         return t(lang, "payments.approved_topup", code=receipt.tracking_code, amount=fmt.money(lang, receipt.amount),

@@ -15,6 +15,7 @@ from app.services import receipts as receipt_service
 from app.services.listings import bots_of_tenant
 from app.tenant_context import get_owned_or_404
 from app.web import receipt_deciders, receipt_readers, save, tenant_or_404
+from bots.notify import announce_decision
 
 
 @bp.route("/")
@@ -56,6 +57,7 @@ def approve(receipt_id: int):
     if form.validate_on_submit():
         reviewer = receipt_service.Reviewer(account=current_user)
         if save(lambda: receipt_service.approve(receipt, reviewer, amount=form.amount.data), form, "amount"):
+            announce_decision(receipt)
             flash(_("Receipt %(code)s approved.", code=receipt.tracking_code), "success")
             return redirect(url_for("receipts.index"))
     return _show(receipt, form, RejectForm(formdata=None)), 400
@@ -69,6 +71,7 @@ def reject(receipt_id: int):
     if form.validate_on_submit():
         reviewer = receipt_service.Reviewer(account=current_user)
         if save(lambda: receipt_service.reject(receipt, reviewer, form.reason.data), form, "reason"):
+            announce_decision(receipt)
             flash(_("Receipt %(code)s rejected.", code=receipt.tracking_code), "success")
             return redirect(url_for("receipts.index"))
     return _show(receipt, ApproveForm(formdata=None), form), 400

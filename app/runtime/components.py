@@ -46,11 +46,18 @@ class BotManagerComponent:
         except ImportError:
             log.info("runtime: no bot engine installed (bots.manager); running jobs only")
             return
+        from app.services import notify
+        from bots.notify import deliver_notice
+
         self.manager = BotManager(self.app)
         self.manager.start()
+        notify.set_notifier(deliver_notice)  # jobs' notices now reach members through their bots
 
     def stop(self) -> None:
         if self.manager is not None:
+            from app.services import notify
+
+            notify.set_notifier(None)
             self.manager.stop()
         self.manager = None
 

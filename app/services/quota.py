@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from app.models import BotSession, Member, Subscription, Tenant, utcnow
+from app.models import BotSession, Member, Subscription, Tenant
+from app.services import clock
 from app.services.errors import DomainError
 from app.services.locking import lock_row
 
@@ -24,16 +24,9 @@ class Usage:
     resets_at: datetime
 
 
-def tenant_today(tenant: Tenant, now: datetime | None = None) -> date:
-    """The tenant-local calendar day."""
-    return (now or utcnow()).astimezone(ZoneInfo(tenant.timezone or "Asia/Tehran")).date()
-
-
 def next_reset(tenant: Tenant, now: datetime | None = None) -> datetime:
-    """The next tenant-local midnight, as an aware datetime."""
-    zone = ZoneInfo(tenant.timezone or "Asia/Tehran")
-    tomorrow = tenant_today(tenant, now) + timedelta(days=1)
-    return datetime.combine(tomorrow, time.min, tzinfo=zone)
+    """The next tenant-local midnight (UTC, aware)."""
+    return clock.day_bounds(tenant.timezone or "Asia/Tehran", clock.tenant_today(tenant, now))[1]
 
 
 def daily_limit(member: Member, tenant: Tenant, subscription: Subscription | None) -> int:
@@ -48,7 +41,7 @@ def daily_limit(member: Member, tenant: Tenant, subscription: Subscription | Non
 
 def usage(session: BotSession, member: Member, tenant: Tenant, subscription: Subscription | None) -> Usage:
     """Requests used today in this bot, and today's limit."""
-    used = session.daily_requests if session.daily_requests_day == tenant_today(tenant) else 0
+    used = session.daily_requests if session.daily_requests_day == clock.tenant_today(tenant) else 0
     return Usage(used, daily_limit(member, tenant, subscription), next_reset(tenant))
 
 
@@ -61,5 +54,5 @@ def consume_request(session: BotSession, member: Member, tenant: Tenant,
         raise QuotaExhausted(f"All {current.limit} requests of today are used; more after midnight.",
                              limit=current.limit, resets_at=current.resets_at)
     locked.daily_requests = current.used + 1
-    locked.daily_requests_day = tenant_today(tenant)
+    locked.daily_requests_day = clock.tenant_today(tenant)
     return Usage(current.used + 1, current.limit, current.resets_at)

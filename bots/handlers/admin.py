@@ -11,6 +11,8 @@ from app.services import receipts
 from app.services.bots import get_setting
 from app.services.errors import DomainError
 from bots import notify, receipt_views
+from bots.context import language_of
+from bots.i18n import t
 from bots.handlers.common import arg, error_text, int_arg, on_callback
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,8 @@ def canned_reason(ctx, call):
     index = arg(call, 2)
     if not index.isdigit() or int(index) >= receipt_views.CANNED_REASONS:
         return ctx.t("stale.button")
-    reason = ctx.t(f"reject.reason{index}")
+    # The member reads the reason, so a canned one is stored in the member's language.
+    reason = t(language_of(receipt.member, ctx.tenant), f"reject.reason{index}")
     ctx.set_state(None)
     return _decide(ctx, receipt, lambda by: receipts.reject(receipt, by, reason), ctx.t("admin.rejected"))
 

@@ -12,9 +12,10 @@ from telebot.apihelper import ApiTelegramException
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.services import receipts
-from app.services.amounts import parse_amount
+from app.services.amounts import ascii_digits, parse_amount
 from app.services.errors import DomainError
 from bots import formatting as fmt
+from bots import notify
 from bots.handlers import admin
 from bots.handlers.common import error_text, feature_off, int_arg, on_callback, on_message
 from bots.keyboards import button, home_row, keyboard
@@ -124,15 +125,10 @@ def on_receipt_text(ctx, message) -> None:
         ctx.set_state(None)
         return
     text = (message.text or "").strip()
-    if not REFERENCE_DIGITS.search(fmt_ascii(text)):
+    if not REFERENCE_DIGITS.search(ascii_digits(text)):
         ctx.say("payments.reference_hint")
         return
     _submit(ctx, receipt, text=text[:1000])
-
-
-def fmt_ascii(text: str) -> str:
-    from app.services.amounts import _DIGITS
-    return text.translate(_DIGITS)
 
 
 def _awaiting_receipt(ctx) -> Receipt | None:
@@ -184,6 +180,7 @@ def cancel(ctx, call):
     except DomainError:
         return ctx.t("payments.cannot_cancel")
     ctx.set_state(None)
+    notify.refresh_admin_messages(ctx.telebot, receipt)
     ctx.say("payments.cancelled", code=receipt.tracking_code, markup=keyboard(home_row(ctx)))
     return ctx.t("payments.cancelled", code=receipt.tracking_code)
 

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Subscription
 from app.services import leaderboards, quota
+from app.services.subscriptions import active_subscription as current_subscription
 from app.services.bots import feature_enabled
 from bots import formatting as fmt
 from bots.handlers.common import edit, on_callback, on_message
-from bots.handlers.subscriptions import current_subscription
 from bots.keyboards import button, home_row, keyboard
 
 MAX_LISTED = 10

@@ -2,21 +2,24 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 
 from app.services.errors import DomainError
 from bots.handlers.common import edit, error_text, feature_off, on_callback
 from bots.keyboards import home_row, keyboard
 
 STATE = "promo_code"
+SERVICE = "app.services.promocodes"
 MAX_CODE_LENGTH = 32
 
 
 def redemption_service():
-    """app.services.promocodes once the growth work provides it, else None."""
-    if importlib.util.find_spec("app.services.promocodes") is None:
+    """`app.services.promocodes.redeem` once the growth work provides it, else None."""
+    try:
+        module = importlib.import_module(SERVICE)
+    except ModuleNotFoundError as exc:
+        if exc.name != SERVICE:
+            raise
         return None
-    module = importlib.import_module("app.services.promocodes")
     return getattr(module, "redeem", None)
 
 

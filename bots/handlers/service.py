@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from app.services import leaderboards, quota
+from app.services.subscriptions import active_subscription as current_subscription
 from app.services.bots import get_setting
 from app.services.quota import QuotaExhausted
 from bots import formatting as fmt
 from bots.handlers.common import edit, feature_off, on_callback
-from bots.handlers.subscriptions import current_subscription
 from bots.keyboards import button, home_row, keyboard
 
 TOP_N = 10

@@ -1,4 +1,4 @@
-"""Bot conversation fixtures: a sandbox, compiled catalogs, and a fleet of real TeleBots."""
+"""Conversation fixtures: compiled catalogs, and the engine's TeleBots with the real handlers."""
 from __future__ import annotations
 
 import base64
@@ -6,12 +6,18 @@ import base64
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from telebot import apihelper
 
+from app.services import bots as bot_service
 from bots import i18n
-from bots.emulator import SandboxServer
 from tests.bots.harness import Fleet
+# The engine's fixtures: a sandbox, the app pointed at it, managers and a served app.
+from tests.engine.conftest import (  # noqa: F401
+    bot_app, live_app, make_bot, sandbox, sandbox_server, start_manager,
+)
 
+REAL_HANDLERS = "bots.handlers:register_all"
+ADMIN_ID = 777_000_001
+CARD = "6037991234567893"
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAC0lEQVR4nGNgwAIAABUAAapll8QAAAAASUVORK5CYII=")
 
@@ -29,20 +35,19 @@ def compiled_catalogs():
 
 
 @pytest.fixture
-def sandbox():
-    server = SandboxServer(host="127.0.0.1", port=0).start()
-    saved = apihelper.API_URL, apihelper.FILE_URL
-    apihelper.API_URL = server.url + "/bot{0}/{1}"
-    apihelper.FILE_URL = server.url + "/file/bot{0}/{1}"
-    yield server
-    apihelper.API_URL, apihelper.FILE_URL = saved
-    server.stop()
+def conversation_app(bot_app, tmp_path):
+    """The app pointed at the test's sandbox, with the real conversation handlers."""
+    saved = bot_app.config["BOT_HANDLERS"], bot_app.instance_path
+    bot_app.config["BOT_HANDLERS"] = REAL_HANDLERS
+    bot_app.instance_path = str(tmp_path / "instance")
+    yield bot_app
+    bot_app.config["BOT_HANDLERS"], bot_app.instance_path = saved
 
 
 @pytest.fixture
-def fleet(app, db, sandbox):
-    """Real TeleBots for Bot rows (fleet.add(bot)); a handler error fails the test unless it is expected."""
-    fleet = Fleet(app, sandbox.url)
+def fleet(conversation_app, db, sandbox_server):
+    """Real TeleBots for Bot rows (fleet.add(bot)); a handler error fails the test."""
+    fleet = Fleet(conversation_app, sandbox_server.url)
     yield fleet
     fleet.http.close()
     assert not fleet.errors, f"handler errors: {fleet.errors!r}"
@@ -54,8 +59,20 @@ def png():
 
 
 @pytest.fixture
+def card_shop(db, make, fleet):
+    """A tenant with one bot the fleet runs, a payment card, and ADMIN_ID as the bot's admin chat."""
+    tenant = make.tenant(name="Card shop")
+    bot = make.bot(tenant)
+    fleet.add(bot)
+    make.card(tenant, number=CARD, holder_name="Reza Ahmadi", bank_name="Mellat")
+    bot_service.set_setting(bot, "admin_chat_ids", [ADMIN_ID])
+    db.session.commit()
+    return tenant, bot
+
+
+@pytest.fixture
 def shop(make, fleet):
-    """A tenant with one running bot, two plans and a card."""
+    """A tenant with one bot the fleet runs."""
     tenant = make.tenant(name="Shop")
     bot = make.bot(tenant)
     fleet.add(bot)

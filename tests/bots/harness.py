@@ -1,7 +1,9 @@
-"""Drives real TeleBots against the sandbox: each update in its own app context and transaction.
+"""Drives the engine's TeleBots against the sandbox, one update at a time, synchronously.
 
-This stands in for the engine's polling loop: `Fleet.pump()` fetches updates with getUpdates over
-HTTP and lets pyTelegramBotAPI dispatch them to the registered handlers.
+`Fleet.pump()` does what the engine's polling loop does (getUpdates over HTTP, then
+`bots.dispatch.process_update` through the engine's middleware: app context, one transaction),
+but in the test's thread, so a test reads the outcome as soon as `pump()` returns. End-to-end
+tests of the real polling BotManager are in test_polling_journey.py.
 """
 from __future__ import annotations
 
@@ -9,61 +11,30 @@ import base64
 import itertools
 import json
 
-import requests
 import telebot
-from telebot.handler_backends import BaseMiddleware
 
-from app.extensions import db
 from app.services.bots import bot_token
-from bots.handlers import register_all
-from bots.i18n import t
+from bots.dispatch import process_update
+from bots.factory import build_telebot
+from bots.middleware import UpdateEnvelope
+from tests.engine.conftest import Sandbox
 
 UPDATE_TYPES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
                 "my_chat_member", "chat_member"]
 _user_ids = itertools.count(900_000_001)
 
 
-class TransactionMiddleware(BaseMiddleware):
-    """Commit each update's work, or roll it back, answer the generic error and remember the failure."""
-
-    def __init__(self, app, fleet, tb):
-        super().__init__()
-        self.app, self.fleet, self.tb = app, fleet, tb
-        self.update_types = UPDATE_TYPES
-
-    def pre_process(self, update, data):
-        data["app_context"] = self.app.app_context()
-        data["app_context"].push()
-
-    def post_process(self, update, data, exception):
-        try:
-            if exception is None:
-                db.session.commit()
-            else:
-                db.session.rollback()
-                self.fleet.errors.append(exception)
-                chat = getattr(getattr(update, "message", update), "chat", None)
-                if chat is not None:
-                    self.tb.send_message(chat.id, t(None, "error.generic"))
-        finally:
-            db.session.remove()
-            data.pop("app_context").pop()
-
-
-class Fleet:
-    """The TeleBots of some Bot rows, talking to one sandbox."""
+class Fleet(Sandbox):
+    """The TeleBots of some Bot rows, talking to one sandbox (whose control API it also speaks)."""
 
     def __init__(self, app, sandbox_url):
-        self.app, self.url = app, sandbox_url
-        self.http = requests.Session()
+        super().__init__(sandbox_url)
+        self.app = app
         self.telebots, self.offsets, self.errors = {}, {}, []
 
     def add(self, bot) -> telebot.TeleBot:
         self.post("/sandbox/bots", {"token": bot_token(bot), "username": bot.username})
-        tb = telebot.TeleBot(bot_token(bot), threaded=False, use_class_middlewares=True)
-        tb.botfleet_bot_id = bot.id
-        tb.setup_middleware(TransactionMiddleware(self.app, self, tb))
-        register_all(tb)
+        tb = build_telebot(self.app, bot)
         self.telebots[bot.telegram_bot_id] = tb
         self.offsets[bot.telegram_bot_id] = 0
         return tb
@@ -83,19 +54,10 @@ class Fleet:
         updates = [telebot.types.Update.de_json(u) for u in response.json()["result"]]
         for update in updates:
             self.offsets[tg_id] = max(self.offsets[tg_id], update.update_id)
-            tb.process_new_updates([update])
+            envelope = process_update(tb, update, UpdateEnvelope(update.update_id))
+            if envelope.failed is not None:
+                self.errors.append(envelope.failed)
         return bool(updates)
-
-    # control API
-    def post(self, path, body):
-        response = self.http.post(self.url + path, json=body, timeout=10)
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-    def get(self, path, **params):
-        response = self.http.get(self.url + path, params=params, timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
 
     def user(self, bot, **kw) -> "TgUser":
         return TgUser(self, bot.telegram_bot_id, **kw)
@@ -120,6 +82,13 @@ class TgUser:
                                                       "chat_id": self.chat_id, **content})
         self.fleet.pump()
         return answer
+
+    def tops_up_with_photo(self, png, amount=100_000):
+        """Start, open a top-up invoice of `amount` and send a receipt photo for it."""
+        self.says("/start")
+        self.presses("m:topup")
+        self.presses(f"tu:{amount}")
+        return self.sends_photo(png)
 
     def says(self, text):
         return self._update(text=text)
