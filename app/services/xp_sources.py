@@ -1,0 +1,71 @@
+"""XP from the sources a tenant turns on, the first visit of the day, and the visit streak."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.models import Member, MemberBadge, Tenant, utcnow
+from app.services import badges, levels
+from app.services.errors import NotFound, ValidationFailed
+from app.services.growth_config import non_negative_int, setting
+from app.services.levels import LevelChange
+from app.services.locking import lock_row
+
+log = logging.getLogger(__name__)
+
+#: Where XP comes from; a tenant switches sources off with the `xp_sources_disabled` setting.
+SOURCES = ("purchase", "topup", "daily_visit", "referral", "promocode", "manual")
+
+
+@dataclass
+class Visit:
+    """What a member's visit earned: XP and badges on the first visit of a tenant-local day."""
+
+    first_today: bool
+    streak_days: int
+    level_change: LevelChange | None = None
+    badges: list[MemberBadge] = field(default_factory=list)
+
+
+def source_enabled(tenant: Tenant, source: str) -> bool:
+    if source not in SOURCES:
+        raise ValidationFailed(f"Unknown XP source {source!r}.")
+    return source not in (setting(tenant, "xp_sources_disabled") or [])
+
+
+def award(member: Member, points: int, *, source: str, key: str | None = None, bot=None) -> LevelChange | None:
+    """Give XP from `source` unless the tenant turned it off; the level up, if any, for the bot.
+
+    Callers guard their own events (a receipt is approved once, a code redeemed once); `key` names the
+    event in the log.
+    """
+    if not source_enabled(member.tenant, source) or points <= 0:
+        return None
+    change = levels.apply_xp(member, points)
+    log.info("xp +%s to member %s from %s (%s)", points, member.id, source, key or "-")
+    if change is not None:
+        badges.check_level(member, bot=bot)
+    return change
+
+
+def local_today(tenant: Tenant, now: datetime | None = None) -> date:
+    """The tenant-local calendar day at `now` (default: this instant)."""
+    return (now or utcnow()).astimezone(ZoneInfo(tenant.timezone or "Asia/Tehran")).date()
+
+
+def record_visit(member: Member, *, bot=None, now: datetime | None = None) -> Visit:
+    """Count a visit: on the first of a tenant-local day, extend the streak and award daily XP."""
+    locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
+    if locked is None:
+        raise NotFound("This member no longer exists.")
+    today = local_today(locked.tenant, now)
+    if locked.last_visit_day is not None and locked.last_visit_day >= today:
+        return Visit(first_today=False, streak_days=locked.streak_days)
+    continues = locked.last_visit_day == today - timedelta(days=1)
+    locked.streak_days = locked.streak_days + 1 if continues else 1
+    locked.last_visit_day = today
+    points = non_negative_int(locked.tenant, "xp_daily_visit")
+    change = award(locked, points, source="daily_visit", key=f"visit:{locked.id}:{today}", bot=bot)
+    return Visit(True, locked.streak_days, change, badges.check_streak(locked, bot=bot))
