@@ -32,8 +32,13 @@ def check_amount(value) -> int:
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
+def ascii_digits(text: str) -> str:
+    """Persian and Arabic-Indic digits as 0-9; everything else unchanged."""
+    return text.translate(_DIGITS)
+
+
 def _normalize_digits(text: str) -> str:
-    text = text.translate(_DIGITS).strip()
+    text = ascii_digits(text).strip()
     for separator in (",", "٬", "،", " ", "\u200c", "_"):
         text = text.replace(separator, "")
     return text

@@ -31,3 +31,7 @@ class NotFound(DomainError):
 
 class ValidationFailed(DomainError):
     code = "validation_failed"
+
+
+class NotAllowed(DomainError):
+    code = "not_allowed"

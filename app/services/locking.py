@@ -22,3 +22,15 @@ def lock_row(model, row_id: int, *, tenant_id: int | None = None):
         )
     stmt = sa.select(model).where(*conditions).with_for_update().execution_options(populate_existing=True)
     return db.session.scalars(stmt).one_or_none()
+
+
+def lock_rows(model, *conditions, order_by=None) -> list:
+    """Lock every row matching `conditions`, in `order_by` order (default id) so lockers never deadlock."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.update(model).where(*conditions).values(id=model.id),
+            execution_options={"synchronize_session": False},
+        )
+    stmt = (sa.select(model).where(*conditions).order_by(order_by if order_by is not None else model.id)
+            .with_for_update().execution_options(populate_existing=True))
+    return list(db.session.scalars(stmt))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -66,3 +68,9 @@ def _unique_slug(name: str) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+def local_today(tenant: Tenant, now: datetime | None = None) -> date:
+    """The tenant's local calendar day at `now` (default: this instant)."""
+    now = now or datetime.now(timezone.utc)
+    return now.astimezone(ZoneInfo(tenant.timezone or "Asia/Tehran")).date()

@@ -1,0 +1,258 @@
+"""The card-to-card receipt lifecycle.
+
+    awaiting_receipt ──submit──> pending_review ──approve──> approved
+           │                          │      └───reject───> rejected
+           └──────────┴──expire / cancel──> expired / cancelled
+
+Every transition locks the receipt row first and checks its state under that lock, so a receipt is
+decided once however many approvers (dashboard and Telegram) press at the same moment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import (
+    OPEN_RECEIPT_STATUSES, Account, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
+    ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant, utcnow,
+)
+from app.services import audit, cards, ledger, wallet, xp
+from app.services.amounts import check_amount
+from app.services.codes import tracking_code
+from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from app.services.locking import lock_row
+from app.services.plans import check_on_sale, sell_plan
+
+MAX_TEXT = 2000
+MAX_REASON = 500
+_CODE_ATTEMPTS = 8
+S = ReceiptStatus
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class OpenReceiptExists(DomainError):
+    code = "open_receipt_exists"
+
+    def __init__(self, message: str, receipt: Receipt, **params):
+        super().__init__(message, **params)
+        self.receipt = receipt
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """Who decides a receipt: a dashboard account or a Telegram admin (the handler has checked the admin)."""
+
+    account: Account | None = None
+    telegram_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        return audit.actor_of(self.account, self.telegram_id)
+
+
+def open_invoice(member: Member, *, amount: int | None = None, plan: Plan | None = None,
+                 bot: Bot | None = None) -> Receipt:
+    """A new invoice: a top-up of `amount`, or the price of `plan`, to a card chosen by rotation."""
+    purpose, amount = _purpose_and_amount(member, amount, plan)
+    if bot is not None and bot.tenant_id != member.tenant_id:
+        raise NotFound("No such bot.")
+    _expire_if_stale(open_receipt_of(member))
+    locked = lock_row(Member, member.id, tenant_id=member.tenant_id)  # one invoice per member at a time
+    if locked.is_banned:
+        raise NotAllowed("This account is blocked.")
+    existing = open_receipt_of(member)
+    if existing is not None:
+        raise OpenReceiptExists(f"You already have an open invoice ({existing.tracking_code}). Send its "
+                                "receipt or cancel it first.", receipt=existing)
+    tenant = db.session.get(Tenant, member.tenant_id)
+    card = cards.choose_card(tenant, amount)
+    now = utcnow()
+    return _insert_with_fresh_code(dict(
+        tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id if bot else None, card_id=card.id,
+        purpose=purpose, plan_id=plan.id if plan else None, amount=amount, status=S.AWAITING_RECEIPT.value,
+        created_at=now, expires_at=now + timedelta(hours=tenant.receipt_timeout_hours or 24)))
+
+
+def open_receipt_of(member: Member) -> Receipt | None:
+    return db.session.scalar(sa.select(Receipt).where(
+        Receipt.tenant_id == member.tenant_id, Receipt.member_id == member.id,
+        Receipt.status.in_(OPEN_RECEIPT_STATUSES)))
+
+
+def get_receipt(tenant: Tenant, receipt_id: int) -> Receipt:
+    """The tenant's receipt, or NotFound (also for another tenant's receipt)."""
+    receipt = db.session.scalar(sa.select(Receipt).where(Receipt.id == receipt_id, Receipt.tenant_id == tenant.id))
+    if receipt is None:
+        raise NotFound("No such receipt.")
+    return receipt
+
+
+def find_by_tracking_code(tenant: Tenant, code: str) -> Receipt | None:
+    code = (code or "").strip().upper()
+    return db.session.scalar(sa.select(Receipt).where(Receipt.tenant_id == tenant.id,
+                                                      Receipt.tracking_code == code))
+
+
+def submit(receipt: Receipt, *, telegram_file_id=None, text=None, photo_path=None) -> Receipt:
+    """The member sends the proof (a photo and/or text): awaiting_receipt → pending_review."""
+    text = (text or "").strip() or None
+    if not (telegram_file_id or text or photo_path):
+        raise ValidationFailed("Send a photo of the receipt or its transfer reference.")
+    if text and len(text) > MAX_TEXT:
+        raise ValidationFailed(f"The text may have at most {MAX_TEXT} characters.")
+    locked = _lock_in(receipt, S.AWAITING_RECEIPT)
+    if locked.expires_at <= utcnow():
+        raise InvalidTransition("This invoice has expired; please open a new one.")
+    locked.telegram_file_id, locked.text, locked.photo_path = telegram_file_id, text, photo_path
+    locked.status, locked.submitted_at = S.PENDING_REVIEW.value, utcnow()
+    db.session.flush()
+    return locked
+
+
+def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Receipt:
+    """Credit the member (and, for a plan, sell it), count it on the card, give XP, and audit it."""
+    locked = _lock_in(receipt, S.PENDING_REVIEW)
+    _check_reviewer(locked.tenant_id, by)
+    credited = locked.amount if amount is None else check_amount(amount)
+    requested = locked.amount
+    member = db.session.get(Member, locked.member_id)
+    ledger.credit_member(member, credited, key=f"receipt:{locked.id}", kind="topup", ref_type="receipt",
+                         ref_id=locked.id, actor=by.actor)
+    purchase = _sell_receipt_plan(locked, member, by) if locked.purpose == ReceiptPurpose.PLAN.value else None
+    tenant = db.session.get(Tenant, locked.tenant_id)
+    cards.record_decision(locked.card_id, tenant, approved_amount=credited)
+    xp.add_xp(member, xp.purchase_xp(tenant, credited))
+    _decide(locked, by, S.APPROVED)
+    locked.amount = credited
+    audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}", amount=credited,
+                 requested_amount=requested, different_amount=credited != requested, purchase=purchase)
+    return locked
+
+
+def reject(receipt: Receipt, by: Reviewer, reason: str) -> Receipt:
+    """Turn the receipt down with a reason the member will read."""
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= MAX_REASON:
+        raise ValidationFailed(f"Give a reason of 1 to {MAX_REASON} characters; the member will read it.")
+    locked = _lock_in(receipt, S.PENDING_REVIEW)
+    _check_reviewer(locked.tenant_id, by)
+    cards.record_decision(locked.card_id, db.session.get(Tenant, locked.tenant_id), approved_amount=None)
+    _decide(locked, by, S.REJECTED)
+    locked.reject_reason = reason
+    audit.record(locked.tenant_id, by.actor, "receipt.reject", f"receipt:{locked.id}", reason=reason)
+    return locked
+
+
+def cancel(receipt: Receipt, member: Member) -> Receipt:
+    """The member withdraws an open invoice."""
+    if receipt.member_id != member.id or receipt.tenant_id != member.tenant_id:
+        raise NotFound("No such invoice.")
+    locked = _lock_in(receipt, S.AWAITING_RECEIPT, S.PENDING_REVIEW)
+    locked.status = S.CANCELLED.value
+    db.session.flush()
+    return locked
+
+
+def expire_stale(tenant: Tenant, now: datetime | None = None) -> list[Receipt]:
+    """Expire the tenant's open receipts past their deadline; returns them so the member can be told."""
+    now = now or utcnow()
+    ids = db.session.scalars(sa.select(Receipt.id).where(
+        Receipt.tenant_id == tenant.id, Receipt.status.in_(OPEN_RECEIPT_STATUSES), Receipt.expires_at <= now)
+        .order_by(Receipt.id)).all()
+    expired = []
+    for receipt_id in ids:
+        locked = lock_row(Receipt, receipt_id, tenant_id=tenant.id)
+        if locked is not None and locked.status in OPEN_RECEIPT_STATUSES and locked.expires_at <= now:
+            locked.status = S.EXPIRED.value
+            expired.append(locked)
+    db.session.flush()
+    return expired
+
+
+def purchase_of(receipt: Receipt) -> Subscription | None:
+    """The subscription an approved plan receipt bought (None if it was a top-up or the sale was refused)."""
+    entry = ledger.find_entry(receipt.tenant_id, f"receipt:{receipt.id}:purchase")
+    return db.session.get(Subscription, entry.ref_id) if entry else None
+
+
+def _purpose_and_amount(member: Member, amount, plan) -> tuple[str, int]:
+    if (amount is None) == (plan is None):
+        raise ValidationFailed("An invoice is either a top-up amount or a plan.")
+    if plan is not None:
+        return ReceiptPurpose.PLAN.value, check_on_sale(member, plan).price
+    return ReceiptPurpose.TOPUP.value, check_amount(amount)
+
+
+def _expire_if_stale(receipt: Receipt | None) -> None:
+    if receipt is not None and receipt.expires_at <= utcnow():
+        locked = lock_row(Receipt, receipt.id, tenant_id=receipt.tenant_id)
+        if locked.status in OPEN_RECEIPT_STATUSES:
+            locked.status = S.EXPIRED.value
+            db.session.flush()
+
+
+def _insert_with_fresh_code(fields: dict) -> Receipt:
+    """Insert with a new tracking code, trying another on the rare collision."""
+    for _ in range(_CODE_ATTEMPTS):
+        code = tracking_code()
+        if db.session.scalar(sa.select(Receipt.id).where(Receipt.tracking_code == code)):
+            continue
+        receipt = Receipt(tracking_code=code, **fields)
+        try:
+            with db.session.begin_nested():
+                db.session.add(receipt)
+        except IntegrityError:
+            continue
+        return receipt
+    raise DomainError("Could not issue a tracking code; please try again.")
+
+
+def _lock_in(receipt: Receipt, *allowed: ReceiptStatus) -> Receipt:
+    locked = lock_row(Receipt, receipt.id, tenant_id=receipt.tenant_id)
+    if locked is None:
+        raise NotFound("No such receipt.")
+    if locked.status not in {s.value for s in allowed}:
+        raise InvalidTransition(f"This receipt is already {locked.status.replace('_', ' ')}.",
+                                status=locked.status)
+    return locked
+
+
+def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
+    """A dashboard account must be the tenant's owner or approver (or a platform admin)."""
+    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None):
+        raise NotAllowed("A receipt is decided by a staff account or a Telegram admin.")
+    if by.account is None or by.account.is_platform_admin:
+        return
+    role = db.session.scalar(sa.select(Membership.role).where(Membership.account_id == by.account.id,
+                                                              Membership.tenant_id == tenant_id))
+    if role not in (Role.OWNER.value, Role.APPROVER.value):
+        raise NotAllowed("Only the owner or an approver may decide receipts.")
+
+
+def _sell_receipt_plan(receipt: Receipt, member: Member, by: Reviewer) -> dict:
+    """Buy the receipt's plan with the credited money, if the balance and the tenant wallet allow."""
+    plan = db.session.get(Plan, receipt.plan_id)
+    if member.balance < plan.price:
+        return {"skipped": "balance"}
+    if not wallet.can_cover(db.session.get(Tenant, receipt.tenant_id), plan):
+        wallet.alert_refused_sale(db.session.get(Tenant, receipt.tenant_id), plan, actor=by.actor)
+        return {"skipped": "wallet"}
+    subscription = sell_plan(member, plan, key=f"receipt:{receipt.id}:purchase",
+                             source=SubscriptionSource.RECEIPT.value, actor=by.actor)
+    return {"subscription_id": subscription.id}
+
+
+def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
+    receipt.status = status.value
+    receipt.reviewed_at = utcnow()
+    receipt.reviewed_by_account_id = by.account.id if by.account else None
+    receipt.reviewed_by_telegram_id = by.telegram_id
+    db.session.flush()
+

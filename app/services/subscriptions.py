@@ -1,0 +1,96 @@
+"""Subscriptions: granting, extending and expiring a member's right to a plan."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Member, Plan, Subscription, SubscriptionSource, SubscriptionStatus, utcnow
+from app.services.errors import NotFound, ValidationFailed
+from app.services.locking import lock_row
+
+GB = 1024 ** 3
+LIVE_STATUSES = (SubscriptionStatus.ACTIVE.value, SubscriptionStatus.LIMITED.value)
+MAX_GRANT_DAYS = 3650
+
+
+def plan_traffic_bytes(plan: Plan) -> int | None:
+    return plan.traffic_gb * GB if plan.traffic_gb else None
+
+
+def grant_or_extend(member: Member, plan: Plan, *, source: str, days: int | None = None,
+                    now: datetime | None = None) -> Subscription:
+    """Give `member` the plan for `days` (default its period); the same plan held already is extended."""
+    if plan.tenant_id != member.tenant_id:
+        raise NotFound("No such plan.")
+    if source not in {s.value for s in SubscriptionSource}:
+        raise ValidationFailed(f"Unknown subscription source {source!r}.")
+    days = plan.period_days if days is None else days
+    if type(days) is not int or not 1 <= days <= MAX_GRANT_DAYS:
+        raise ValidationFailed(f"A subscription lasts 1 to {MAX_GRANT_DAYS} days.")
+    now = now or utcnow()
+    lock_row(Member, member.id, tenant_id=member.tenant_id)  # one grant per member at a time
+    held = _live_of_plan(member, plan, now)
+    if held is None:
+        return _new(member, plan, source, days, now)
+    held.ends_at += timedelta(days=days)
+    extra = plan_traffic_bytes(plan)
+    held.traffic_limit_bytes = None if extra is None or held.traffic_limit_bytes is None \
+        else held.traffic_limit_bytes + extra
+    if held.status == SubscriptionStatus.LIMITED.value and not is_over_limit(held):
+        held.status = SubscriptionStatus.ACTIVE.value
+    db.session.flush()
+    return held
+
+
+def active_subscription(member: Member, now: datetime | None = None) -> Subscription | None:
+    """The member's active subscription that ends last, if any."""
+    return db.session.scalar(
+        sa.select(Subscription).where(
+            Subscription.tenant_id == member.tenant_id, Subscription.member_id == member.id,
+            Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.ends_at > (now or utcnow()))
+        .order_by(Subscription.ends_at.desc(), Subscription.id.desc()).limit(1))
+
+
+def subscriptions_of(member: Member) -> list[Subscription]:
+    return list(db.session.scalars(
+        sa.select(Subscription).where(Subscription.tenant_id == member.tenant_id,
+                                      Subscription.member_id == member.id)
+        .order_by(Subscription.ends_at.desc(), Subscription.id.desc())))
+
+
+def expire_due(tenant, now: datetime | None = None) -> list[Subscription]:
+    """Mark the tenant's active or limited subscriptions whose end has passed as expired."""
+    now = now or utcnow()
+    due = list(db.session.scalars(
+        sa.select(Subscription).where(Subscription.tenant_id == tenant.id,
+                                      Subscription.status.in_(LIVE_STATUSES), Subscription.ends_at <= now)
+        .order_by(Subscription.id).with_for_update(skip_locked=True)))
+    for subscription in due:
+        subscription.status = SubscriptionStatus.EXPIRED.value
+    db.session.flush()
+    return due
+
+
+def is_over_limit(subscription: Subscription) -> bool:
+    limit = subscription.traffic_limit_bytes
+    return limit is not None and subscription.traffic_used_bytes >= limit
+
+
+def _live_of_plan(member: Member, plan: Plan, now: datetime) -> Subscription | None:
+    return db.session.scalar(
+        sa.select(Subscription).where(
+            Subscription.tenant_id == member.tenant_id, Subscription.member_id == member.id,
+            Subscription.plan_id == plan.id, Subscription.status.in_(LIVE_STATUSES), Subscription.ends_at > now)
+        .order_by(Subscription.ends_at.desc()).limit(1).with_for_update())
+
+
+def _new(member: Member, plan: Plan, source: str, days: int, now: datetime) -> Subscription:
+    subscription = Subscription(
+        tenant_id=member.tenant_id, member_id=member.id, plan_id=plan.id, status=SubscriptionStatus.ACTIVE.value,
+        starts_at=now, ends_at=now + timedelta(days=days), traffic_limit_bytes=plan_traffic_bytes(plan),
+        traffic_used_bytes=0, source=source)
+    db.session.add(subscription)
+    db.session.flush()
+    return subscription
