@@ -2,7 +2,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import MemberBadge
-from app.services import badges, ledger, xp_sources
+from app.services import badges, ledger, xp
 from app.services.errors import NotFound, ValidationFailed
 
 
@@ -97,7 +97,7 @@ def test_weekly_top10_goes_to_the_ten_best(db, make):
     tenant = make.tenant()
     members = [make.member(tenant) for _ in range(12)]
     for points, member in enumerate(members, start=1):
-        xp_sources.award(member, points, source="manual")
+        xp.award(member, points, source="manual")
     awarded = badges.award_weekly_top10(tenant)
     assert sorted(b.member_id for b in awarded) == sorted(m.id for m in members[2:])
     assert badges.award_weekly_top10(tenant) == []

@@ -1,6 +1,5 @@
 import pytest
 
-from app.models import Member
 from app.services import levels
 from app.services.errors import ValidationFailed
 from app.services.levels import DEFAULT_LEVELS
@@ -43,19 +42,3 @@ def test_malformed_stored_table_falls_back_to_default(db, make):
     tenant = make.tenant()
     tenant.settings = {"levels": [3, 2, 1]}
     assert levels.thresholds(tenant) == DEFAULT_LEVELS
-
-
-def test_apply_xp_adds_to_total_and_today_and_reports_level_up(db, make):
-    member = make.member(make.tenant())
-    assert levels.apply_xp(member, 60) is None
-    change = levels.apply_xp(member, 200)
-    db.session.commit()
-    fresh = db.session.get(Member, member.id)
-    assert (fresh.total_xp, fresh.xp_today, fresh.level) == (260, 260, 3)
-    assert change == levels.LevelChange(old_level=1, new_level=3, total_xp=260, next_level_at=500)
-
-
-@pytest.mark.parametrize("points", [0, -1, 1.5, True])
-def test_apply_xp_refuses_non_positive_points(db, make, points):
-    with pytest.raises(ValidationFailed):
-        levels.apply_xp(make.member(make.tenant()), points)

@@ -1,13 +1,12 @@
-"""Levels: an XP threshold table per tenant, and adding XP to a member."""
+"""Levels: an XP threshold table per tenant (adding XP is xp.add_xp)."""
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
 
-from app.models import Member, Tenant
-from app.services.errors import NotFound, ValidationFailed
+from app.models import Tenant
+from app.services.errors import ValidationFailed
 from app.services.growth_config import setting
-from app.services.locking import lock_row
 
 #: Level n starts at DEFAULT_LEVELS[n - 1] total XP (level 1 at 0 XP).
 DEFAULT_LEVELS: tuple[int, ...] = (0, 100, 250, 500, 1_000, 2_000, 3_500, 5_500, 8_000, 12_000)
@@ -48,22 +47,6 @@ def next_level_at(tenant: Tenant, level: int) -> int | None:
     """The total XP where `level + 1` starts, or None when `level` is the top one."""
     table = thresholds(tenant)
     return table[level] if 0 <= level < len(table) else None
-
-
-def apply_xp(member: Member, points: int) -> LevelChange | None:
-    """Add XP (all-time and today) under the member's row lock; the level follows the table."""
-    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
-        raise ValidationFailed("XP must be a whole number above zero.")
-    locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
-    if locked is None:
-        raise NotFound("This member no longer exists.")
-    locked.total_xp += points
-    locked.xp_today += points
-    old_level, new_level = locked.level, level_for(locked.tenant, locked.total_xp)
-    if new_level <= old_level:
-        return None
-    locked.level = new_level
-    return LevelChange(old_level, new_level, locked.total_xp, next_level_at(locked.tenant, new_level))
 
 
 def _checked(table) -> tuple[int, ...]:

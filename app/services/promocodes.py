@@ -7,8 +7,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Member, Plan, Promocode, PromocodeKind, PromocodeRedemption, Tenant, utcnow
-from app.services import ledger, xp_sources
+from app.models import (
+    Member, Plan, Promocode, PromocodeKind, PromocodeRedemption, SubscriptionSource, Tenant, utcnow,
+)
+from app.services import ledger, subscriptions, xp
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.services.locking import lock_row
 
@@ -92,6 +94,11 @@ def pending_discount(member: Member) -> int:
     return row.promocode.value if row is not None else 0
 
 
+def price_for(member: Member, plan: Plan) -> int:
+    """What the member pays for `plan` now: its price less their pending discount."""
+    return discounted_price(plan.price, pending_discount(member))
+
+
 def consume_discount(member: Member, plan: Plan) -> int:
     """Spend the member's best pending discount on `plan`; the price to charge, in Toman."""
     row = _best_pending_discount(member)
@@ -115,7 +122,7 @@ def _apply(promocode: Promocode, member: Member, bot):
         ledger.credit_member(member, promocode.value, key=f"promo:{promocode.id}:{member.id}", kind="promocode",
                              ref_type="promocode", ref_id=promocode.id, actor=f"telegram:{member.telegram_id}")
     elif promocode.kind == PromocodeKind.XP.value:
-        return xp_sources.award(member, promocode.value, source="promocode",
+        return xp.award(member, promocode.value, source="promocode",
                                 key=f"promo:{promocode.id}:{member.id}", bot=bot)
     elif promocode.kind == PromocodeKind.PLAN_DAYS.value:
         _grant_plan_days(promocode, member)
@@ -123,7 +130,10 @@ def _apply(promocode: Promocode, member: Member, bot):
 
 
 def _grant_plan_days(promocode: Promocode, member: Member) -> None:
-    raise NotImplementedError("plan_days codes need subscriptions.grant_or_extend from the money branch")
+    plan = db.session.get(Plan, promocode.plan_id) if promocode.plan_id else None
+    if plan is None:
+        raise PromocodeRefused(f"The plan of the promo code {promocode.code} no longer exists.")
+    subscriptions.grant_or_extend(member, plan, source=SubscriptionSource.PROMOCODE.value, days=promocode.value)
 
 
 def _refuse_if_unusable(promocode: Promocode) -> None:

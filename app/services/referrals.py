@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerEntry, Member, utcnow
-from app.services import badges, ledger, xp_sources
+from app.services import badges, ledger, xp
 from app.services.errors import DomainError, NotFound
 from app.services.growth_config import non_negative_int
 from app.services.levels import LevelChange
@@ -75,9 +75,9 @@ def on_purchase_approved(member: Member, *, bot=None) -> ReferralReward | None:
         ledger.credit_member(referrer, toman, key=f"referral:{locked.id}", kind=BONUS_KIND,
                              ref_type="member", ref_id=locked.id, actor="system")
     points = non_negative_int(locked.tenant, "referral_bonus_xp")
-    if not xp_sources.source_enabled(locked.tenant, "referral"):
+    if not xp.source_enabled(locked.tenant, "referral"):
         points = 0
-    change = xp_sources.award(referrer, points, source="referral", key=f"referral:{locked.id}", bot=bot)
+    change = xp.award(referrer, points, source="referral", key=f"referral:{locked.id}", bot=bot)
     badges.check_after_referral(referrer, bot=bot)
     return ReferralReward(referrer, toman, points, change)
 
