@@ -5,6 +5,7 @@ import pytest
 from app.models import Member, MemberBadge
 from app.services import levels, xp
 from app.services.errors import ValidationFailed
+from app.services.tenancy import local_today
 
 #: 2026-03-10 21:00 UTC is already 2026-03-11 in Tehran (UTC+3:30).
 LATE_EVENING_UTC = datetime(2026, 3, 10, 21, 0, tzinfo=timezone.utc)
@@ -43,8 +44,8 @@ def test_reaching_level_5_awards_its_badge_with_the_bot(db, make):
 
 
 def test_local_today_follows_the_tenant_timezone(db, make):
-    assert xp.local_today(make.tenant(), LATE_EVENING_UTC) == date(2026, 3, 11)
-    assert xp.local_today(make.tenant(timezone="UTC"), LATE_EVENING_UTC) == date(2026, 3, 10)
+    assert local_today(make.tenant(), LATE_EVENING_UTC) == date(2026, 3, 11)
+    assert local_today(make.tenant(timezone="UTC"), LATE_EVENING_UTC) == date(2026, 3, 10)
 
 
 def test_first_visit_of_the_day_gives_xp_once(db, make):

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from app.models import Member, MemberBadge, Tenant, utcnow
+from app.models import Member, MemberBadge, Tenant
 from app.services import badges
 from app.services.errors import NotFound, ValidationFailed
 from app.services.growth_config import non_negative_int, setting
 from app.services.levels import LevelChange, level_for, next_level_at
 from app.services.locking import lock_row
+from app.services.tenancy import local_today
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +57,6 @@ def award(member: Member, points: int, *, source: str, key: str | None = None, b
     if change is not None:
         badges.check_level(member, bot=bot)
     return change
-
-
-def local_today(tenant: Tenant, now: datetime | None = None) -> date:
-    """The tenant-local calendar day at `now` (default: this instant)."""
-    return (now or utcnow()).astimezone(ZoneInfo(tenant.timezone or "Asia/Tehran")).date()
 
 
 def record_visit(member: Member, *, bot=None, now: datetime | None = None) -> Visit:
