@@ -38,6 +38,13 @@ class Config:
     REDIS_URL = _env("REDIS_URL")
     SANDBOX_HOST = _env("SANDBOX_HOST", "127.0.0.1")
     SANDBOX_PORT = int(_env("SANDBOX_PORT", "8081"))
+    #: Bot engine (docs/bots.md): shared worker pool size, long-poll seconds, DB re-check interval.
+    BOT_WORKERS = int(_env("BOT_WORKERS", "8"))
+    BOT_POLL_TIMEOUT = int(_env("BOT_POLL_TIMEOUT", "10"))
+    BOT_SYNC_INTERVAL = float(_env("BOT_SYNC_INTERVAL", "2"))
+    BOT_WEBHOOK_MAX_CONNECTIONS = int(_env("BOT_WEBHOOK_MAX_CONNECTIONS", "40"))
+    #: "module:function" that registers every handler module on a TeleBot.
+    BOT_HANDLERS = "bots.handlers:register_all"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -34,6 +34,8 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
+    from app.webhooks import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(webhooks_bp)

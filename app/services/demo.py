@@ -7,11 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (
-    PaymentCard, Plan, Receipt, ReceiptPurpose, ReceiptStatus, Subscription, SubscriptionSource, Tenant, utcnow,
-)
-from app.services import bots, ledger, members, tenancy
-from app.services.codes import tracking_code
+from app.models import Receipt, ReceiptStatus, Tenant, utcnow
+from app.services import bots, cards, members, plans, receipts, tenancy, wallet
+from app.services.receipts import Reviewer
 
 DEMO_EMAIL = "demo@botfleet.local"
 DEMO_PASSWORD = "botfleet-demo"
@@ -19,6 +17,7 @@ DEMO_SLUG = "demo"
 #: A sandbox token: the emulator accepts any well-formed token, so no Telegram account is needed.
 DEMO_BOT_TOKEN = "7000001:botfleet-demo-sandbox-token"
 DEMO_ADMIN_TELEGRAM_ID = 100001
+ADMIN = Reviewer(telegram_id=DEMO_ADMIN_TELEGRAM_ID)
 
 PLANS = [("Bronze · 30 days", 30, 150_000, 50), ("Silver · 90 days", 90, 390_000, 200), ("Gold · 180 days", 180, 690_000, None)]
 CARDS = [("6037991234567893", "Sara Ahmadi", "Melli"), ("6104337890123456", "Reza Karimi", "Mellat"),
@@ -35,27 +34,20 @@ def seed() -> bool:
     owner = tenancy.find_account(DEMO_EMAIL) or tenancy.create_account(DEMO_EMAIL, DEMO_PASSWORD,
                                                                        display_name="Demo Owner")
     tenant = tenancy.create_tenant("Demo VPN", owner, slug=DEMO_SLUG, wallet_credit_limit=5_000_000)
-    ledger.credit_wallet(tenant, 20_000_000, key="demo:wallet", kind="wallet_topup", actor="system")
+    wallet.topup_wallet(tenant, 20_000_000, key="demo:wallet", actor="system")
     bot = bots.create_bot(tenant, DEMO_BOT_TOKEN, telegram_bot_id=7000001, username="sandbox7000001_bot",
                           first_name="Botfleet Demo")
     bots.set_setting(bot, "admin_chat_ids", [DEMO_ADMIN_TELEGRAM_ID])
     bots.set_setting(bot, "support_contact", "@botfleet_support")
-    plans = [_plan(tenant, i, *p) for i, p in enumerate(PLANS)]
-    cards = [PaymentCard(tenant_id=tenant.id, card_number=n, holder_name=h, bank_name=b, daily_cap=50_000_000)
-             for n, h, b in CARDS]
-    db.session.add_all(cards)
-    db.session.flush()
-    _members_with_history(tenant, bot, plans, cards, random.Random(7))
+    sale_plans = [plans.create_plan(tenant, name=name, period_days=days, price=price, traffic_gb=gb)
+                  for name, days, price, gb in PLANS]
+    for number, holder, bank in CARDS:
+        cards.create_card(tenant, card_number=number, holder_name=holder, bank_name=bank, daily_cap=50_000_000)
+    _members_with_history(tenant, bot, sale_plans, random.Random(7))
     return True
 
 
-def _plan(tenant, order, name, days, price, traffic_gb) -> Plan:
-    plan = Plan(tenant_id=tenant.id, name=name, period_days=days, price=price, traffic_gb=traffic_gb, sort_order=order)
-    db.session.add(plan)
-    return plan
-
-
-def _members_with_history(tenant, bot, plans, cards, rng) -> None:
+def _members_with_history(tenant, bot, sale_plans, rng) -> None:
     now = utcnow()
     for i in range(30):
         member = members.create_member(
@@ -64,45 +56,25 @@ def _members_with_history(tenant, bot, plans, cards, rng) -> None:
             created_at=now - timedelta(days=rng.randint(0, 29)),
         )
         status = STATUS_CYCLE[i % len(STATUS_CYCLE)]
-        _receipt(tenant, bot, member, rng.choice(cards), status, rng.choice([100_000, 250_000, 500_000]), now)
-        if status == ReceiptStatus.APPROVED and i % 2 == 0:
-            _buy_from_balance(tenant, member, plans[0], now)
+        _receipt(tenant, bot, member, status, rng.choice([100_000, 250_000, 500_000]))
+        if status == ReceiptStatus.APPROVED and i % 2 == 0 and member.balance >= sale_plans[0].price:
+            plans.purchase_from_balance(member, sale_plans[0], key=f"demo:purchase:{member.id}",
+                                        actor=f"telegram:{member.telegram_id}")
 
 
-def _receipt(tenant, bot, member, card, status, amount, now) -> Receipt:
-    decided = status in (ReceiptStatus.APPROVED, ReceiptStatus.REJECTED)
-    receipt = Receipt(
-        tenant_id=tenant.id, bot_id=bot.id, member_id=member.id, card_id=card.id,
-        purpose=ReceiptPurpose.TOPUP.value, amount=amount, tracking_code=tracking_code(), status=status.value,
-        created_at=now - timedelta(hours=30), expires_at=now + timedelta(hours=20),
-        submitted_at=None if status == ReceiptStatus.AWAITING_RECEIPT else now - timedelta(hours=2),
-        text=None if status == ReceiptStatus.AWAITING_RECEIPT else "Transfer ref 4821",
-        reviewed_at=now - timedelta(hours=1) if decided else None,
-        reviewed_by_telegram_id=DEMO_ADMIN_TELEGRAM_ID if decided else None,
-        reject_reason="The amount does not match" if status == ReceiptStatus.REJECTED else None,
-    )
-    db.session.add(receipt)
-    db.session.flush()
-    card.times_shown += 1
+def _receipt(tenant, bot, member, status, amount) -> Receipt:
+    """A receipt walked through the real lifecycle to `status`."""
+    receipt = receipts.open_invoice(member, amount=amount, bot=bot)
+    if status == ReceiptStatus.CANCELLED:
+        return receipts.cancel(receipt, member)
+    if status == ReceiptStatus.EXPIRED:
+        receipt.expires_at = utcnow() - timedelta(minutes=1)
+        receipts.expire_stale(tenant)
+        return receipt
+    if status != ReceiptStatus.AWAITING_RECEIPT:
+        receipts.submit(receipt, text="Transfer ref 4821")
     if status == ReceiptStatus.APPROVED:
-        card.approved_count += 1
-        ledger.credit_member(member, amount, key=f"receipt:{receipt.id}", kind="topup", ref_type="receipt",
-                             ref_id=receipt.id, actor=f"telegram:{DEMO_ADMIN_TELEGRAM_ID}")
+        receipts.approve(receipt, ADMIN)
     elif status == ReceiptStatus.REJECTED:
-        card.rejected_count += 1
+        receipts.reject(receipt, ADMIN, "The amount does not match")
     return receipt
-
-
-def _buy_from_balance(tenant, member, plan, now) -> None:
-    if member.balance < plan.price:
-        return
-    subscription = Subscription(
-        tenant_id=tenant.id, member_id=member.id, plan_id=plan.id, starts_at=now,
-        ends_at=now + timedelta(days=plan.period_days), source=SubscriptionSource.BALANCE.value,
-        traffic_limit_bytes=plan.traffic_gb * 1024**3 if plan.traffic_gb else None,
-    )
-    db.session.add(subscription)
-    db.session.flush()
-    ledger.debit_member(member, plan.price, key=f"subscription:{subscription.id}", kind="purchase",
-                        ref_type="subscription", ref_id=subscription.id, actor=f"telegram:{member.telegram_id}")
-    member.is_newcomer = False

@@ -9,7 +9,9 @@ from app.extensions import db
 def lock_row(model, row_id: int, *, tenant_id: int | None = None):
     """Lock one row for the rest of the transaction and return it fresh from the database.
 
-    Postgres: SELECT ... FOR UPDATE. SQLite has no row locks, so a no-op UPDATE first takes the
+    Postgres: SELECT ... FOR NO KEY UPDATE, which serializes writers of the row but, unlike FOR UPDATE,
+    lets other transactions insert rows that reference it (their foreign-key check takes KEY SHARE);
+    with FOR UPDATE, "lock tenant, then wait for X" deadlocks against "hold X, insert a ledger entry". SQLite has no row locks, so a no-op UPDATE first takes the
     database write lock (held until commit), which serializes writers the same way.
     """
     conditions = [model.id == row_id]
@@ -20,7 +22,8 @@ def lock_row(model, row_id: int, *, tenant_id: int | None = None):
             sa.update(model).where(*conditions).values(id=model.id),
             execution_options={"synchronize_session": False},
         )
-    stmt = sa.select(model).where(*conditions).with_for_update().execution_options(populate_existing=True)
+    stmt = (sa.select(model).where(*conditions).with_for_update(key_share=True)
+            .execution_options(populate_existing=True))
     return db.session.scalars(stmt).one_or_none()
 
 
@@ -32,5 +35,5 @@ def lock_rows(model, *conditions, order_by=None) -> list:
             execution_options={"synchronize_session": False},
         )
     stmt = (sa.select(model).where(*conditions).order_by(order_by if order_by is not None else model.id)
-            .with_for_update().execution_options(populate_existing=True))
+            .with_for_update(key_share=True).execution_options(populate_existing=True))
     return list(db.session.scalars(stmt))

@@ -66,7 +66,7 @@ def expire_due(tenant, now: datetime | None = None) -> list[Subscription]:
     due = list(db.session.scalars(
         sa.select(Subscription).where(Subscription.tenant_id == tenant.id,
                                       Subscription.status.in_(LIVE_STATUSES), Subscription.ends_at <= now)
-        .order_by(Subscription.id).with_for_update(skip_locked=True)))
+        .order_by(Subscription.id).with_for_update(skip_locked=True, key_share=True)))
     for subscription in due:
         subscription.status = SubscriptionStatus.EXPIRED.value
     db.session.flush()
@@ -83,7 +83,7 @@ def _live_of_plan(member: Member, plan: Plan, now: datetime) -> Subscription | N
         sa.select(Subscription).where(
             Subscription.tenant_id == member.tenant_id, Subscription.member_id == member.id,
             Subscription.plan_id == plan.id, Subscription.status.in_(LIVE_STATUSES), Subscription.ends_at > now)
-        .order_by(Subscription.ends_at.desc()).limit(1).with_for_update())
+        .order_by(Subscription.ends_at.desc()).limit(1).with_for_update(key_share=True))
 
 
 def _new(member: Member, plan: Plan, source: str, days: int, now: datetime) -> Subscription:

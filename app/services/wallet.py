@@ -18,7 +18,7 @@ from app.models import (
 )
 from app.services import audit, ledger
 from app.services.amounts import MAX_AMOUNT
-from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.services.errors import DomainError, InsufficientFunds, NotFound, ValidationFailed
 from app.services.locking import lock_row
 from app.services.subscriptions import GB, is_over_limit
 from app.services.tenancy import local_today
@@ -87,15 +87,16 @@ def charge_sale(tenant: Tenant, plan: Plan, *, key: str, actor: str = "system") 
     previous = ledger.find_entry(tenant.id, key)
     if previous:
         return previous
-    if not can_cover(tenant, plan):
-        alert_refused_sale(tenant, plan, actor=actor)
-        raise WalletInsufficient("This plan cannot be sold right now. Please try again later or contact "
-                                 "support.", plan_id=plan.id)
     cost = wholesale_cost(plan)
     entry = None
     if cost:
-        entry = ledger.debit_wallet(tenant, cost, key=key, kind="wholesale", ref_type="plan", ref_id=plan.id,
-                                    actor=actor)
+        try:
+            entry = ledger.debit_wallet(tenant, cost, key=key, kind="wholesale", ref_type="plan", ref_id=plan.id,
+                                        actor=actor)
+        except InsufficientFunds:
+            alert_refused_sale(tenant, plan, actor=actor)
+            raise WalletInsufficient("This plan cannot be sold right now. Please try again later or contact "
+                                     "support.", plan_id=plan.id) from None
     sold = (plan.traffic_gb or 0) * GB
     if sold:
         _add_tenant_traffic(tenant, sold_bytes=sold)

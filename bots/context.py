@@ -1,0 +1,101 @@
+"""Per-update context: the bot row, its tenant, the member and this bot's session, the language."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from telebot import TeleBot
+
+from app.extensions import db
+from app.models import Bot, BotSession, Member, Tenant, utcnow
+from app.services.members import create_member, find_member
+from bots import i18n
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+@dataclass
+class Context:
+    """Everything a handler needs about one update, loaded in the update's transaction."""
+
+    telebot: TeleBot
+    bot: Bot
+    tenant: Tenant
+    member: Member
+    session: BotSession
+    chat_id: int
+    is_new_member: bool = False
+    lang: str = field(init=False)
+
+    def __post_init__(self):
+        self.lang = language_of(self.member, self.tenant)
+
+    def t(self, key: str, **params) -> str:
+        return i18n.t(self.lang, key, **params)
+
+    def say(self, key: str, markup=None, **params):
+        """Send the text of `key` to the current chat."""
+        return self.send(self.t(key, **params), markup)
+
+    def send(self, text: str, markup=None, parse_mode=None):
+        return self.telebot.send_message(self.chat_id, clip(text), reply_markup=markup, parse_mode=parse_mode)
+
+    def set_state(self, state: str | None, **data) -> None:
+        """Remember what the next text from this member answers (None forgets it)."""
+        self.session.state = state
+        self.session.session_data = dict(data) if state else {}
+
+
+def clip(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text` cut to Telegram's limit, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def language_of(member: Member | None, tenant: Tenant) -> str:
+    """The member's chosen language, else the tenant's default, else Persian."""
+    chosen = i18n.normalize_language(member.language_code if member else None)
+    return chosen or i18n.normalize_language(tenant.default_language) or i18n.DEFAULT_LANGUAGE
+
+
+def current_bot(telebot: TeleBot) -> Bot:
+    bot = db.session.get(Bot, telebot.botfleet_bot_id)
+    if bot is None:
+        raise LookupError(f"bot {telebot.botfleet_bot_id} is gone")
+    return bot
+
+
+def load_context(telebot: TeleBot, user, chat_id: int) -> Context:
+    """The context of an update from Telegram user `user` in chat `chat_id`; creates the member if new."""
+    bot = current_bot(telebot)
+    tenant = db.session.get(Tenant, bot.tenant_id)
+    member = find_member(tenant, user.id)
+    is_new = member is None
+    if is_new:
+        member = create_member(tenant, user.id, language_code=_first_language(user, tenant))
+    _refresh_profile(member, user)
+    return Context(telebot, bot, tenant, member, session_of(member, bot), chat_id, is_new_member=is_new)
+
+
+def session_of(member: Member, bot: Bot) -> BotSession:
+    """This bot's session of the member, created on first contact."""
+    session = db.session.scalar(
+        sa.select(BotSession).where(BotSession.member_id == member.id, BotSession.bot_id == bot.id)
+    )
+    if session is None:
+        session = BotSession(tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id,
+                             session_data={}, stats_data={})
+        db.session.add(session)
+        db.session.flush()
+    return session
+
+
+def _first_language(user, tenant: Tenant) -> str:
+    return i18n.normalize_language(getattr(user, "language_code", None)) or language_of(None, tenant)
+
+
+def _refresh_profile(member: Member, user) -> None:
+    member.username = (user.username or None) and user.username[:64]
+    member.first_name = (user.first_name or None) and user.first_name[:128]
+    member.last_name = (user.last_name or None) and user.last_name[:128]
+    member.last_activity_at = utcnow()

@@ -1,0 +1,86 @@
+"""Per-chat message logs: both sides of a conversation, with current (edited) content."""
+
+import time
+from dataclasses import dataclass
+
+
+@dataclass(eq=False)
+class MessageRecord:
+    """One message in a chat; `message` is the Telegram Message object as it is now."""
+
+    message: dict
+    from_bot: bool
+    #: Any keyboard sent with the message; Message objects only carry inline keyboards.
+    markup: dict | None = None
+    edited: bool = False
+    deleted: bool = False
+
+    def set_markup(self, markup):
+        """Attach a keyboard (or None to remove it) the way Telegram shows it."""
+        self.markup = markup
+        if markup and "inline_keyboard" in markup:
+            self.message["reply_markup"] = markup
+        else:
+            self.message.pop("reply_markup", None)
+
+    @property
+    def message_id(self):
+        """Return the id of the message within its chat."""
+        return self.message["message_id"]
+
+    def log_entry(self):
+        """Return the control-side view of the message."""
+        message = self.message
+        return {
+            "message_id": message["message_id"],
+            "from_bot": self.from_bot,
+            "text": message.get("text"),
+            "caption": message.get("caption"),
+            "photo": message["photo"][-1]["file_id"] if message.get("photo") else None,
+            "document": message["document"]["file_id"] if message.get("document") else None,
+            "reply_markup": self.markup,
+            "edited": self.edited,
+            "date": message["date"],
+        }
+
+
+class ChatLog:
+    """The messages of one chat between one bot and its users, in order."""
+
+    def __init__(self, chat):
+        self.chat = chat
+        self.records = []
+        self._last_message_id = 0
+
+    def add(self, sender, content, from_bot, markup=None):
+        """Append a message from `sender` (a User object) and return its record."""
+        self._last_message_id += 1
+        message = {"message_id": self._last_message_id, "from": sender, "chat": self.chat,
+                   "date": int(time.time()), **content}
+        record = MessageRecord(message=message, from_bot=from_bot)
+        record.set_markup(markup)
+        self.records.append(record)
+        return record
+
+    def find(self, message_id):
+        """Return the live record with this id, or None."""
+        for record in reversed(self.records):
+            if record.message_id == message_id:
+                return None if record.deleted else record
+        return None
+
+    def log_entries(self):
+        """Return the control-side view of every live message."""
+        return [record.log_entry() for record in self.records if not record.deleted]
+
+
+def chat_for_id(chat_id, user=None):
+    """Return the Chat object for a chat id: private for users, a group for negative ids."""
+    if chat_id < 0:
+        kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+        return {"id": chat_id, "type": kind, "title": f"Sandbox group {chat_id}"}
+    chat = {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
+    if user and user.get("id") == chat_id:
+        names = ("first_name", "last_name", "username")
+        chat.update({key: user[key] for key in names if key in user})
+    return chat

@@ -1,0 +1,103 @@
+"""Bot API methods that change or read what was sent: edits, deletes, callbacks, files."""
+
+import time
+
+from . import content
+from .errors import bad_request
+from .methods_send import target_chat
+
+NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message")
+INVALID_QUERY = "query is too old and response timeout expired or query ID is invalid"
+
+
+def edit_message_text(call):
+    """editMessageText; like Telegram, leaving out reply_markup removes the inline keyboard."""
+    record = _editable_message(call)
+    if "text" not in record.message:
+        raise bad_request("there is no text in the message to edit")
+    text = content.message_text(call.str("text"), call.str("parse_mode"))
+    return _apply_edit(record, "text", text, content.reply_markup(call.params.get("reply_markup")))
+
+
+def edit_message_caption(call):
+    """editMessageCaption."""
+    record = _editable_message(call)
+    caption = content.caption_text(call.str("caption"), call.str("parse_mode"))
+    return _apply_edit(record, "caption", caption,
+                       content.reply_markup(call.params.get("reply_markup")))
+
+
+def edit_message_reply_markup(call):
+    """editMessageReplyMarkup: replace or (when absent) remove the inline keyboard."""
+    record = _editable_message(call)
+    markup = content.reply_markup(call.params.get("reply_markup"))
+    if markup == record.message.get("reply_markup"):
+        raise bad_request(NOT_MODIFIED)
+    record.set_markup(markup)
+    return _mark_edited(record)
+
+
+def _apply_edit(record, field, value, markup):
+    unchanged = (record.message.get(field) == value
+                 and record.message.get("reply_markup") == markup)
+    if unchanged:
+        raise bad_request(NOT_MODIFIED)
+    if value is None:
+        record.message.pop(field, None)
+    else:
+        record.message[field] = value
+    record.set_markup(markup)
+    return _mark_edited(record)
+
+
+def _mark_edited(record):
+    record.edited = True
+    record.message["edit_date"] = int(time.time())
+    return record.message
+
+
+def _editable_message(call):
+    if call.has("inline_message_id"):
+        raise bad_request("inline messages are not supported by the sandbox")
+    chat = target_chat(call)
+    record = chat.find(call.int("message_id", missing="message identifier is not specified"))
+    if record is None:
+        raise bad_request("message to edit not found")
+    if not record.from_bot:
+        raise bad_request("message can't be edited")
+    return record
+
+
+def delete_message(call):
+    """deleteMessage: the message disappears from the chat log."""
+    chat = target_chat(call)
+    record = chat.find(call.int("message_id", missing="message identifier is not specified"))
+    if record is None:
+        raise bad_request("message to delete not found")
+    record.deleted = True
+    return True
+
+
+def answer_callback_query(call):
+    """answerCallbackQuery: recorded for GET /sandbox/callback-answers."""
+    query_id = call.str("callback_query_id", "")
+    if query_id not in call.state.callback_query_ids:
+        raise bad_request(INVALID_QUERY)
+    call.state.callback_answers.append({
+        "bot_id": call.bot.id, "callback_query_id": query_id, "text": call.str("text"),
+        "show_alert": call.bool("show_alert"), "url": call.str("url"), "at": time.time()})
+    return True
+
+
+def get_file(call):
+    """getFile: the File object with the file_path to download from /file/bot<token>/."""
+    stored = call.state.files.get(call.str("file_id", ""))
+    if stored is None:
+        raise bad_request("invalid file_id")
+    return stored.as_file()
+
+
+def get_chat(call):
+    """getChat: the Chat object of a chat the bot has seen (or a default one)."""
+    return target_chat(call).chat

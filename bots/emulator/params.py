@@ -1,0 +1,112 @@
+"""Bot API parameters: the union of query string, form, multipart and JSON body."""
+
+import json
+from dataclasses import dataclass
+
+from .errors import bad_request
+
+#: Parameters that carry JSON objects; pyTelegramBotAPI sends them as JSON strings.
+JSON_FIELDS = {
+    "reply_markup", "allowed_updates", "entities", "caption_entities", "reply_parameters",
+    "link_preview_options", "media", "commands", "scope", "results", "permissions",
+}
+TRUE_STRINGS = {"true", "1", "yes", "on"}
+
+
+@dataclass
+class Upload:
+    """A file sent in a multipart request, read before the sandbox lock is taken."""
+
+    file_name: str | None
+    data: bytes
+    mime_type: str | None
+
+    def describe(self):
+        """Return what the call log shows instead of the bytes."""
+        return {"file_name": self.file_name, "size": len(self.data)}
+
+
+def read_params(request):
+    """Return the request's parameters as one dict, uploads as Upload objects."""
+    params = {**request.args.to_dict(), **request.form.to_dict()}
+    for name, storage in request.files.items():
+        params[name] = Upload(storage.filename, storage.read(), storage.mimetype or None)
+    params.update(_json_body(request))
+    return {name: _decode(name, value) for name, value in params.items()}
+
+
+def _json_body(request):
+    if not request.is_json:
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise bad_request("can't parse JSON request body")
+    return body
+
+
+def _decode(name, value):
+    if name not in JSON_FIELDS or not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        if name == "reply_markup":
+            raise bad_request("can't parse reply keyboard markup JSON object") from None
+        raise bad_request(f"can't parse {name} JSON object") from None
+
+
+def loggable(params, token):
+    """Return params fit for the call log: uploads described, the token masked."""
+    text = json.dumps({name: value.describe() if isinstance(value, Upload) else value
+                       for name, value in params.items()}, default=str)
+    return json.loads(text.replace(token, "<token>"))
+
+
+@dataclass
+class Call:
+    """One Bot API call being answered: the sandbox, the calling bot and its parameters."""
+
+    sandbox: object
+    bot: object
+    params: dict
+
+    @property
+    def state(self):
+        """Return the sandbox state (its lock is held while the call runs)."""
+        return self.sandbox.state
+
+    def has(self, name):
+        """Tell whether a parameter was given and is not empty."""
+        return self.params.get(name) not in (None, "")
+
+    def int(self, name, default=None, missing=None):
+        """Return an integer parameter; `missing` is the error detail when it is required."""
+        value = self.params.get(name)
+        if value in (None, ""):
+            if missing:
+                raise bad_request(missing)
+            return default
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise bad_request(f"invalid {name} specified") from None
+
+    def number(self, name, default=0.0):
+        """Return a float parameter."""
+        value = self.params.get(name)
+        try:
+            return default if value in (None, "") else float(value)
+        except (TypeError, ValueError):
+            raise bad_request(f"invalid {name} specified") from None
+
+    def bool(self, name):
+        """Return a boolean parameter (JSON true or a string like "True")."""
+        value = self.params.get(name)
+        if isinstance(value, str):
+            return value.strip().lower() in TRUE_STRINGS
+        return bool(value)
+
+    def str(self, name, default=None):
+        """Return a string parameter."""
+        value = self.params.get(name)
+        return default if value is None else str(value)

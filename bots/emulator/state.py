@@ -1,0 +1,208 @@
+"""In-memory sandbox state, guarded by one lock, with a condition per bot for long-polling."""
+
+import itertools
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from .chats import ChatLog, chat_for_id
+from .errors import ApiError, ControlError
+from .files import FileStore
+from .limits import FaultPlan, RateLimiter, is_send_method
+
+TOKEN_PATTERN = re.compile(r"^(\d{1,20}):([A-Za-z0-9_-]{1,100})$")
+
+#: Update types Telegram leaves out unless they are asked for in allowed_updates.
+OPT_IN_UPDATE_TYPES = {"chat_member", "message_reaction", "message_reaction_count"}
+
+#: How many Bot API calls the call log keeps (oldest are forgotten first).
+CALL_LOG_SIZE = 100_000
+
+
+@dataclass
+class Webhook:
+    """A bot's webhook settings and delivery status."""
+
+    url: str
+    secret_token: str | None = None
+    allowed_updates: list | None = None
+    max_connections: int = 40
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
+@dataclass(eq=False)
+class BotRecord:
+    """One bot: identity, webhook, pending updates and chats."""
+
+    id: int
+    token: str
+    username: str
+    first_name: str
+    changed: threading.Condition
+    revoked: bool = False
+    webhook: Webhook | None = None
+    allowed_updates: list | None = None
+    updates: list = field(default_factory=list)
+    chats: dict = field(default_factory=dict)
+    polling: bool = False
+    #: Set when a reset removed this record; waiters holding it give up.
+    detached: bool = False
+
+    def user(self):
+        """Return the bot as a Telegram User object."""
+        return {"id": self.id, "is_bot": True, "first_name": self.first_name,
+                "username": self.username}
+
+    def summary(self):
+        """Return the control-side view of the bot."""
+        return {"id": self.id, "username": self.username, "first_name": self.first_name,
+                "revoked": self.revoked, "webhook_url": self.webhook.url if self.webhook else None}
+
+    def confirm(self, offset):
+        """Forget updates confirmed by a getUpdates offset (negative: keep the last -offset)."""
+        if offset > 0:
+            self.updates = [update for update in self.updates if update["update_id"] >= offset]
+        elif offset < 0:
+            self.updates = self.updates[offset:]
+
+    def deliverable(self, limit, allowed_updates=None):
+        """Return up to `limit` pending updates, dropping the types the bot did not ask for."""
+        self.updates = [u for u in self.updates if is_allowed(u, allowed_updates)]
+        return self.updates[:limit]
+
+
+def is_allowed(update, allowed_updates):
+    """Tell whether an update's type passes an allowed_updates filter."""
+    kinds = set(update) - {"update_id"}
+    if allowed_updates:
+        return bool(kinds & set(allowed_updates))
+    return not kinds <= OPT_IN_UPDATE_TYPES
+
+
+def parse_token(token):
+    """Return the bot id of a well-formed token, or raise 404 as Telegram does."""
+    match = TOKEN_PATTERN.match(token or "")
+    if not match:
+        raise ApiError(404, "Not Found")
+    return int(match.group(1))
+
+
+class SandboxState:
+    """Everything the sandbox remembers; callers hold `lock` while using it."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.closed = False
+        # Survives reset(), so a bot still polling with an old offset sees new updates.
+        self._update_ids = itertools.count(1)
+        self._clear()
+
+    def _clear(self):
+        self.bots = {}
+        self.files = FileStore()
+        self.calls = deque(maxlen=CALL_LOG_SIZE)
+        self.callback_answers = []
+        self.callback_query_ids = set()
+        self.faults = {}
+        self.rate_limits = {}
+
+    def see_bot(self, token):
+        """Return the bot a well-formed token names, registering it at its first call."""
+        bot_id = parse_token(token)
+        return self.bots.get(bot_id) or self._new_bot(bot_id, token)
+
+    @staticmethod
+    def authorize(bot, token):
+        """Raise 401 when the token was revoked or is not the bot's current token."""
+        if bot.revoked or bot.token != token:
+            raise ApiError(401, "Unauthorized")
+
+    def register_bot(self, token, username=None, first_name=None):
+        """Create or update a bot from its token; a new token for a known id un-revokes it."""
+        bot_id = parse_token(token)
+        bot = self.bots.get(bot_id) or self._new_bot(bot_id, token)
+        bot.token, bot.revoked = token, False
+        bot.username = username or bot.username
+        bot.first_name = first_name or bot.first_name
+        return bot
+
+    def _new_bot(self, bot_id, token):
+        bot = BotRecord(id=bot_id, token=token, username=f"sandbox{bot_id}_bot",
+                        first_name=f"Sandbox Bot {bot_id}",
+                        changed=threading.Condition(self.lock))
+        self.bots[bot_id] = bot
+        return bot
+
+    def find_bot(self, bot_id):
+        """Return a known bot by id, or raise a control-side 404."""
+        bot = self.bots.get(bot_id)
+        if bot is None:
+            raise ControlError(404, f"unknown bot_id {bot_id}")
+        return bot
+
+    def revoke(self, bot):
+        """Make the bot's token answer 401 and wake anything waiting on it."""
+        bot.revoked = True
+        bot.changed.notify_all()
+
+    def chat(self, bot, chat_id, user=None):
+        """Return the bot's ChatLog for a chat, creating it on first use."""
+        log = bot.chats.get(chat_id)
+        if log is None:
+            log = bot.chats[chat_id] = ChatLog(chat_for_id(chat_id, user))
+        return log
+
+    def enqueue(self, bot, update):
+        """Assign an update_id, queue the update for the bot and wake its readers."""
+        update = {"update_id": next(self._update_ids), **update}
+        bot.updates.append(update)
+        if "callback_query" in update:
+            self.callback_query_ids.add(str(update["callback_query"].get("id")))
+        bot.changed.notify_all()
+        return update["update_id"]
+
+    def admit_call(self, bot, method):
+        """Raise the armed fault or rate-limit error for this call, if any."""
+        plan = self.faults.get(bot.id)
+        error = plan.take(method) if plan else None
+        if error:
+            raise error
+        limiter = self.rate_limits.get(bot.id)
+        if limiter and is_send_method(method.lower()):
+            limiter.admit(time.monotonic())
+
+    def arm_fault(self, bot_id, method, fault):
+        """Make the next calls of a method fail (the bot need not be seen yet)."""
+        self.faults.setdefault(bot_id, FaultPlan()).arm(method, fault)
+
+    def set_rate_limit(self, bot_id, per_second):
+        """Limit a bot's sends per second; None removes the limit."""
+        if per_second is None:
+            self.rate_limits.pop(bot_id, None)
+        else:
+            self.rate_limits[bot_id] = RateLimiter(per_second)
+
+    def record_call(self, bot, method, params, error_code=None):
+        """Append a Bot API call to the call log and return its entry."""
+        entry = {"bot_id": bot.id, "method": method, "params": params,
+                 "at": time.time(), "error_code": error_code}
+        self.calls.append(entry)
+        return entry
+
+    def reset(self):
+        """Forget everything and release whoever waits on the old bots."""
+        self._release_bots()
+        self._clear()
+
+    def close(self):
+        """Mark the sandbox closed and release every waiter."""
+        self.closed = True
+        self._release_bots()
+
+    def _release_bots(self):
+        for bot in self.bots.values():
+            bot.detached = True
+            bot.changed.notify_all()

@@ -1,0 +1,13 @@
+"""The member and admin conversations: one module per area, each with register(bot)."""
+from __future__ import annotations
+
+from bots.handlers import admin, fallback, payments, plans, profile, promo, referrals, service, start
+
+#: Order matters: the first handler whose filters match an update takes it; fallback goes last.
+MODULES = (start, profile, plans, payments, admin, service, promo, referrals, fallback)
+
+
+def register_all(tb) -> None:
+    """Register every conversation handler on one TeleBot (built with use_class_middlewares=True)."""
+    for module in MODULES:
+        module.register(tb)

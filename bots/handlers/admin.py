@@ -1,0 +1,150 @@
+"""The admin chat: pending receipts with Approve / Reject, a reason (canned or typed), the decision shown."""
+from __future__ import annotations
+
+import logging
+
+from telebot.apihelper import ApiTelegramException
+
+from app.extensions import db
+from app.models import Receipt, ReceiptStatus
+from app.services import receipts
+from app.services.bots import get_setting
+from app.services.errors import DomainError
+from bots import notify, receipt_views
+from bots.context import language_of
+from bots.i18n import t
+from bots.handlers.common import arg, error_text, int_arg, on_callback
+
+log = logging.getLogger(__name__)
+
+REASON_STATE = "reject_reason"
+MAX_REASON = 500
+
+
+def admin_chat_ids(bot) -> set[int]:
+    """The bot's admin chat ids (the `admin_chat_ids` setting: numbers or numeric strings)."""
+    ids = get_setting(bot, "admin_chat_ids") or []
+    ids = ids if isinstance(ids, list) else [ids]
+    return {int(v) for v in ids if str(v).lstrip("-").isdigit()}
+
+
+def is_admin(ctx, user_id: int, chat) -> bool:
+    """A listed user, or anyone in a listed group chat."""
+    ids = admin_chat_ids(ctx.bot)
+    return user_id in ids or (chat is not None and chat.type != "private" and chat.id in ids)
+
+
+def post_receipt(tb, receipt: Receipt) -> None:
+    """Send a pending receipt to every admin chat of its bot, remembering the copies for later edits."""
+    lang = receipt_views.admin_language(receipt.member.tenant)
+    caption = receipt_views.admin_caption(receipt, lang)
+    markup = receipt_views.decision_keyboard(receipt, lang)
+    copies = []
+    for chat_id in sorted(admin_chat_ids(receipt.bot)):
+        try:
+            if receipt.telegram_file_id:
+                sent = tb.send_photo(chat_id, receipt.telegram_file_id, caption=caption, reply_markup=markup)
+            else:
+                sent = tb.send_message(chat_id, caption, reply_markup=markup)
+        except ApiTelegramException as exc:
+            log.warning("receipt %s not sent to admin chat %s: %s", receipt.tracking_code, chat_id, exc.description)
+            continue
+        copies.append([chat_id, sent.message_id, "photo" if receipt.telegram_file_id else "text"])
+    receipt.admin_messages = copies
+
+
+def _receipt_for_admin(ctx, call) -> tuple[Receipt | None, str | None]:
+    """The receipt a button names, or the answer to give instead (not an admin, unknown, decided)."""
+    if not is_admin(ctx, call.from_user.id, call.message.chat if call.message else None):
+        return None, ctx.t("admin.not_allowed")
+    receipt = db.session.get(Receipt, int_arg(call) or 0)
+    if receipt is None or receipt.tenant_id != ctx.tenant.id:
+        return None, ctx.t("stale.button")
+    if receipt.status != ReceiptStatus.PENDING_REVIEW.value:
+        notify.refresh_admin_messages(ctx.telebot, receipt)
+        return None, ctx.t("admin.already_decided")
+    return receipt, None
+
+
+@on_callback
+def approve(ctx, call):
+    receipt, refusal = _receipt_for_admin(ctx, call)
+    if receipt is None:
+        return refusal
+    return _decide(ctx, receipt, lambda by: receipts.approve(receipt, by), ctx.t("admin.approved"))
+
+
+@on_callback
+def ask_reason(ctx, call):
+    """Offer the canned reasons; a text the admin sends next is taken as the reason."""
+    receipt, refusal = _receipt_for_admin(ctx, call)
+    if receipt is None:
+        return refusal
+    ctx.set_state(REASON_STATE, receipt_id=receipt.id)
+    lang = receipt_views.admin_language(ctx.tenant)
+    notify.refresh_admin_messages(ctx.telebot, receipt, receipt_views.reasons_keyboard(receipt, lang))
+    return ctx.t("admin.choose_reason")
+
+
+@on_callback
+def canned_reason(ctx, call):
+    receipt, refusal = _receipt_for_admin(ctx, call)
+    if receipt is None:
+        return refusal
+    index = arg(call, 2)
+    if not index.isdigit() or int(index) >= receipt_views.CANNED_REASONS:
+        return ctx.t("stale.button")
+    # The member reads the reason, so a canned one is stored in the member's language.
+    reason = t(language_of(receipt.member, ctx.tenant), f"reject.reason{index}")
+    ctx.set_state(None)
+    return _decide(ctx, receipt, lambda by: receipts.reject(receipt, by, reason), ctx.t("admin.rejected"))
+
+
+@on_callback
+def back_to_decision(ctx, call):
+    receipt, refusal = _receipt_for_admin(ctx, call)
+    if receipt is None:
+        return refusal
+    ctx.set_state(None)
+    lang = receipt_views.admin_language(ctx.tenant)
+    notify.refresh_admin_messages(ctx.telebot, receipt, receipt_views.decision_keyboard(receipt, lang))
+    return None
+
+
+def on_reason_text(ctx, message) -> None:
+    """The admin typed a rejection reason after pressing Reject."""
+    receipt_id = (ctx.session.session_data or {}).get("receipt_id")
+    ctx.set_state(None)
+    receipt = db.session.get(Receipt, receipt_id or 0)
+    if (receipt is None or receipt.tenant_id != ctx.tenant.id
+            or not is_admin(ctx, message.from_user.id, message.chat)):
+        ctx.say("stale.button")
+        return
+    if receipt.status != ReceiptStatus.PENDING_REVIEW.value:
+        ctx.say("admin.already_decided")
+        return
+    reason = (message.text or "").strip()[:MAX_REASON] or "-"
+    answer = _decide(ctx, receipt, lambda by: receipts.reject(receipt, by, reason), ctx.t("admin.rejected"))
+    ctx.send(answer)
+
+
+def _decide(ctx, receipt: Receipt, decision, done: str) -> str:
+    """Apply approve/reject as this Telegram admin, then update the admin copies and tell the member."""
+    try:
+        decision(receipts.Reviewer(telegram_id=ctx.member.telegram_id))
+    except receipts.InvalidTransition:
+        db.session.refresh(receipt)
+        notify.refresh_admin_messages(ctx.telebot, receipt)
+        return ctx.t("admin.already_decided")
+    except DomainError as exc:
+        return error_text(ctx, exc)
+    notify.announce_decision(receipt, telebot=ctx.telebot)
+    return done
+
+
+def register(bot) -> None:
+    starts = lambda prefix: (lambda c: (c.data or "").startswith(prefix))  # noqa: E731
+    bot.register_callback_query_handler(approve, func=starts("ra:"), pass_bot=True)
+    bot.register_callback_query_handler(ask_reason, func=starts("rr:"), pass_bot=True)
+    bot.register_callback_query_handler(canned_reason, func=starts("rq:"), pass_bot=True)
+    bot.register_callback_query_handler(back_to_decision, func=starts("rb:"), pass_bot=True)

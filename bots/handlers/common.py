@@ -1,0 +1,85 @@
+"""Wrappers that turn `fn(ctx, update)` into pyTelegramBotAPI handlers `(message, bot)` / `(call, bot)`."""
+from __future__ import annotations
+
+import logging
+
+from telebot.apihelper import ApiTelegramException
+
+from app.services.bots import feature_enabled
+from app.services.errors import DomainError
+from bots import i18n
+from bots.context import Context, load_context
+
+log = logging.getLogger(__name__)
+
+
+def on_message(fn):
+    """A message handler that loads the context and stops banned members with one short reply."""
+    def handler(message, bot):
+        if message.from_user is None or message.chat.type == "channel":
+            return None
+        ctx = load_context(bot, message.from_user, message.chat.id)
+        if ctx.member.is_banned:
+            ctx.say("banned")
+            return None
+        return fn(ctx, message)
+    return _named(handler, fn)
+
+
+def on_callback(fn):
+    """A callback handler; whatever text `fn` returns becomes the answer to the button press."""
+    def handler(call, bot):
+        chat_id = call.message.chat.id if call.message else call.from_user.id
+        ctx = load_context(bot, call.from_user, chat_id)
+        answer = ctx.t("banned") if ctx.member.is_banned else fn(ctx, call)
+        answer_callback(bot, call, answer)
+    return _named(handler, fn)
+
+
+def answer_callback(bot, call, text: str | None, alert: bool = False) -> None:
+    try:
+        bot.answer_callback_query(call.id, text=text[:200] if text else None, show_alert=alert)
+    except ApiTelegramException as exc:  # an answer after 15 s is refused; the action itself stands
+        log.info("callback answer refused: %s", exc.description)
+
+
+def arg(call, index: int = 1) -> str:
+    """The `index`-th colon-separated part of the callback data ('' when missing)."""
+    parts = (call.data or "").split(":")
+    return parts[index] if len(parts) > index else ""
+
+
+def int_arg(call, index: int = 1) -> int | None:
+    value = arg(call, index)
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def feature_off(ctx: Context, key: str) -> bool:
+    return not feature_enabled(ctx.bot, key)
+
+
+def error_text(ctx: Context, error: DomainError) -> str:
+    """A translated text for a refused operation, by its code; its own message when we have none."""
+    key = f"error.{error.code}"
+    if i18n.has_key(ctx.lang, key):
+        return ctx.t(key)
+    return error.message
+
+
+def edit(ctx: Context, message, text: str, markup=None) -> None:
+    """Replace a message's text (or caption); ignores Telegram refusing an edit of an old message."""
+    try:
+        if getattr(message, "content_type", "text") == "photo":
+            ctx.telebot.edit_message_caption(text[:1024], message.chat.id, message.message_id, reply_markup=markup)
+        else:
+            ctx.telebot.edit_message_text(text[:4096], message.chat.id, message.message_id, reply_markup=markup)
+    except ApiTelegramException as exc:
+        log.info("edit refused: %s", exc.description)
+
+
+def _named(handler, fn):
+    # Not functools.wraps: pyTelegramBotAPI reads the signature, which must stay (update, bot).
+    handler.__name__ = fn.__name__
+    handler.__qualname__ = fn.__qualname__
+    handler.__doc__ = fn.__doc__
+    return handler

@@ -1,0 +1,198 @@
+"""Card-to-card: the invoice (top-up or plan), the member's receipt (photo or text), cancelling."""
+from __future__ import annotations
+
+import html
+import logging
+import re
+from pathlib import Path
+
+from flask import current_app
+from telebot.apihelper import ApiTelegramException
+
+from app.extensions import db
+from app.models import Receipt, ReceiptStatus
+from app.services import receipts
+from app.services.amounts import ascii_digits, parse_amount
+from app.services.errors import DomainError
+from bots import formatting as fmt
+from bots import notify
+from bots.handlers import admin
+from bots.handlers.common import error_text, feature_off, int_arg, on_callback, on_message
+from bots.keyboards import button, home_row, keyboard
+
+log = logging.getLogger(__name__)
+
+AMOUNT_STATE = "topup_amount"
+RECEIPT_STATE = "receipt"
+PRESETS = (100_000, 200_000, 500_000)
+REFERENCE_DIGITS = re.compile(r"\d{4,}")
+
+
+@on_callback
+def ask_amount(ctx, call):
+    """Ask how much to top up; the next text (or a preset button) answers."""
+    if feature_off(ctx, "card_to_card"):
+        return ctx.t("feature.off")
+    ctx.set_state(AMOUNT_STATE)
+    presets = ctx.tenant.settings.get("topup_presets") or PRESETS
+    row = [button(fmt.money(ctx.lang, int(a)), f"tu:{int(a)}") for a in presets[:3]]
+    ctx.say("topup.ask", keyboard(row, home_row(ctx)))
+    return None
+
+
+def on_amount_text(ctx, message) -> None:
+    try:
+        amount = parse_amount(message.text or "")
+    except DomainError as exc:
+        ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
+        return
+    ctx.set_state(None)
+    open_invoice_for(ctx, amount=amount)
+
+
+@on_callback
+def topup_amount(ctx, call):
+    if feature_off(ctx, "card_to_card"):
+        return ctx.t("feature.off")
+    amount = int_arg(call)
+    if not amount:
+        return ctx.t("stale.button")
+    return open_invoice_for(ctx, amount=amount)
+
+
+def open_invoice_for(ctx, *, amount: int | None = None, plan=None) -> str | None:
+    """Open an invoice and show it; an open one is shown instead of a second. Returns a callback answer."""
+    if feature_off(ctx, "card_to_card"):
+        return ctx.t("feature.off")
+    try:
+        receipt = receipts.open_invoice(ctx.member, amount=amount, plan=plan, bot=ctx.bot)
+    except receipts.OpenReceiptExists as exc:
+        show_open_receipt(ctx, exc.receipt)
+        return ctx.t("error.open_receipt_exists")
+    except DomainError as exc:
+        ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
+        return None
+    ctx.set_state(RECEIPT_STATE, receipt_id=receipt.id)
+    ctx.send(invoice_text(ctx, receipt), cancel_keyboard(ctx, receipt), parse_mode="HTML")
+    return None
+
+
+def invoice_text(ctx, receipt: Receipt) -> str:
+    """Where to transfer how much, the tracking code and how long the invoice stays open (HTML)."""
+    card, esc = receipt.card, html.escape
+    text = ctx.t("payments.invoice", code=receipt.tracking_code, amount=esc(fmt.money(ctx.lang, receipt.amount)),
+                 card=fmt.card_number(card.card_number) if card else "-",
+                 holder=esc(card.holder_name if card else "-"), bank=esc(card.bank_name if card else "-"),
+                 expires=esc(fmt.date_time(ctx.lang, receipt.expires_at, ctx.tenant.timezone)),
+                 hours=fmt.digits(ctx.lang, ctx.tenant.receipt_timeout_hours))
+    if receipt.plan is not None:
+        text += "\n" + esc(ctx.t("payments.for_plan", plan=receipt.plan.name))
+    return text
+
+
+def cancel_keyboard(ctx, receipt: Receipt):
+    return keyboard([button(ctx.t("payments.cancel"), f"rx:{receipt.id}")], home_row(ctx))
+
+
+def show_open_receipt(ctx, receipt: Receipt) -> None:
+    """Tell the member about their open invoice: its details again, or that it is under review."""
+    if receipt.status == ReceiptStatus.PENDING_REVIEW.value:
+        ctx.say("payments.under_review", code=receipt.tracking_code, markup=keyboard(home_row(ctx)))
+        return
+    ctx.say("payments.open_exists", code=receipt.tracking_code, amount=fmt.money(ctx.lang, receipt.amount))
+    ctx.set_state(RECEIPT_STATE, receipt_id=receipt.id)
+    ctx.send(invoice_text(ctx, receipt), cancel_keyboard(ctx, receipt), parse_mode="HTML")
+
+
+@on_message
+def on_photo(ctx, message):
+    """A receipt photo (or image file) for the member's open invoice."""
+    if message.chat.type != "private":
+        return None
+    receipt = _awaiting_receipt(ctx)
+    if receipt is None:
+        return None
+    file_id = message.photo[-1].file_id if message.photo else message.document.file_id
+    _submit(ctx, receipt, telegram_file_id=file_id, text=(message.caption or None),
+            photo_path=_store_photo(ctx, receipt, file_id))
+    return None
+
+
+def on_receipt_text(ctx, message) -> None:
+    """A transfer reference typed instead of a photo."""
+    receipt = _awaiting_receipt(ctx)
+    if receipt is None:
+        ctx.set_state(None)
+        return
+    text = (message.text or "").strip()
+    if not REFERENCE_DIGITS.search(ascii_digits(text)):
+        ctx.say("payments.reference_hint")
+        return
+    _submit(ctx, receipt, text=text[:1000])
+
+
+def _awaiting_receipt(ctx) -> Receipt | None:
+    """The open receipt waiting for proof; otherwise tells the member why nothing happens."""
+    receipt = receipts.open_receipt_of(ctx.member)
+    if receipt is None:
+        ctx.say("payments.no_invoice", keyboard(home_row(ctx)))
+        return None
+    if receipt.status != ReceiptStatus.AWAITING_RECEIPT.value:
+        ctx.say("payments.under_review", code=receipt.tracking_code)
+        return None
+    return receipt
+
+
+def _submit(ctx, receipt: Receipt, **proof) -> None:
+    try:
+        receipts.submit(receipt, **proof)
+    except DomainError as exc:
+        ctx.send(error_text(ctx, exc))
+        return
+    ctx.set_state(None)
+    ctx.say("payments.submitted", code=receipt.tracking_code, markup=keyboard(home_row(ctx)))
+    admin.post_receipt(ctx.telebot, receipt)
+
+
+def _store_photo(ctx, receipt: Receipt, file_id: str) -> str | None:
+    """Download the photo into the instance folder; its path relative to it, or None when it failed."""
+    try:
+        info = ctx.telebot.get_file(file_id)
+        content = ctx.telebot.download_file(info.file_path)
+    except (ApiTelegramException, OSError) as exc:
+        log.warning("receipt %s: photo not downloaded: %s", receipt.tracking_code, exc)
+        return None
+    relative = Path("receipts") / str(receipt.tenant_id) / f"{receipt.tracking_code}.jpg"
+    target = Path(current_app.instance_path) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    return relative.as_posix()
+
+
+@on_callback
+def cancel(ctx, call):
+    """Cancel the member's own open invoice."""
+    receipt = db.session.get(Receipt, int_arg(call) or 0)
+    if receipt is None or receipt.tenant_id != ctx.tenant.id or receipt.member_id != ctx.member.id:
+        return ctx.t("stale.button")
+    try:
+        receipts.cancel(receipt, ctx.member)
+    except DomainError:
+        return ctx.t("payments.cannot_cancel")
+    ctx.set_state(None)
+    notify.refresh_admin_messages(ctx.telebot, receipt)
+    ctx.say("payments.cancelled", code=receipt.tracking_code, markup=keyboard(home_row(ctx)))
+    return ctx.t("payments.cancelled", code=receipt.tracking_code)
+
+
+def is_image_document(message) -> bool:
+    return bool(message.document and (message.document.mime_type or "").startswith("image/"))
+
+
+def register(bot) -> None:
+    starts = lambda prefix: (lambda c: (c.data or "").startswith(prefix))  # noqa: E731
+    bot.register_message_handler(on_photo, content_types=["photo"], pass_bot=True)
+    bot.register_message_handler(on_photo, content_types=["document"], func=is_image_document, pass_bot=True)
+    bot.register_callback_query_handler(ask_amount, func=lambda c: c.data == "m:topup", pass_bot=True)
+    bot.register_callback_query_handler(topup_amount, func=starts("tu:"), pass_bot=True)
+    bot.register_callback_query_handler(cancel, func=starts("rx:"), pass_bot=True)

@@ -1,0 +1,88 @@
+"""Profile and my subscriptions."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Subscription
+from app.services import leaderboards, quota
+from app.services.subscriptions import active_subscription as current_subscription
+from app.services.bots import feature_enabled
+from bots import formatting as fmt
+from bots.handlers.common import edit, on_callback, on_message
+from bots.keyboards import button, home_row, keyboard
+
+MAX_LISTED = 10
+
+
+def profile_text(ctx) -> str:
+    """Who the member is and what they have, in one message."""
+    member, tenant, lang = ctx.member, ctx.tenant, ctx.lang
+    subscription = current_subscription(member)
+    lines = [
+        ctx.t("profile.title"),
+        ctx.t("profile.telegram_id", id=member.telegram_id),
+        ctx.t("profile.registered", date=fmt.date(lang, member.created_at, tenant.timezone)),
+        ctx.t("profile.balance", balance=fmt.money(lang, member.balance)),
+        _subscription_line(ctx, subscription),
+    ]
+    if feature_enabled(ctx.bot, "daily_quota"):
+        use = quota.usage(ctx.session, member, tenant, subscription)
+        lines.append(ctx.t("profile.requests", used=fmt.number(lang, use.used), limit=fmt.number(lang, use.limit)))
+    lines.append(ctx.t("profile.xp", xp=fmt.number(lang, member.total_xp), level=fmt.digits(lang, member.level),
+                       rank=fmt.number(lang, leaderboards.rank_of(member))))
+    return "\n".join(lines)
+
+
+def _subscription_line(ctx, subscription) -> str:
+    if subscription is None:
+        return ctx.t("profile.no_subscription")
+    return ctx.t("profile.subscription", plan=subscription.plan.name,
+                 end=fmt.date(ctx.lang, subscription.ends_at, ctx.tenant.timezone))
+
+
+@on_callback
+def profile(ctx, call):
+    edit(ctx, call.message, profile_text(ctx), keyboard(home_row(ctx)))
+
+
+@on_message
+def profile_command(ctx, message):
+    ctx.send(profile_text(ctx), keyboard(home_row(ctx)))
+
+
+def subscriptions_text(ctx) -> str:
+    """The member's latest subscriptions with their status and end date."""
+    rows = list(db.session.scalars(
+        sa.select(Subscription).where(Subscription.tenant_id == ctx.tenant.id,
+                                      Subscription.member_id == ctx.member.id)
+        .order_by(Subscription.ends_at.desc()).limit(MAX_LISTED)
+    ))
+    if not rows:
+        return ctx.t("subscriptions.none")
+    lines = [ctx.t("subscriptions.title")]
+    for sub in rows:
+        lines.append(ctx.t("subscriptions.item", plan=sub.plan.name, status=ctx.t(f"subscription.{sub.status}"),
+                           end=fmt.date(ctx.lang, sub.ends_at, ctx.tenant.timezone),
+                           traffic=_traffic(ctx, sub)))
+    return "\n".join(lines)
+
+
+def _traffic(ctx, sub) -> str:
+    if sub.traffic_limit_bytes is None:
+        return ctx.t("traffic.unlimited")
+    gib = 1024 ** 3
+    return ctx.t("traffic.used", used=fmt.digits(ctx.lang, round(sub.traffic_used_bytes / gib, 2)),
+                 limit=fmt.digits(ctx.lang, round(sub.traffic_limit_bytes / gib, 2)))
+
+
+@on_callback
+def subscriptions(ctx, call):
+    edit(ctx, call.message, subscriptions_text(ctx),
+         keyboard([button(ctx.t("menu.plans"), "m:plans")], home_row(ctx)))
+
+
+def register(bot) -> None:
+    bot.register_message_handler(profile_command, commands=["profile"], pass_bot=True)
+    bot.register_callback_query_handler(profile, func=lambda c: c.data == "m:profile", pass_bot=True)
+    bot.register_callback_query_handler(subscriptions, func=lambda c: c.data == "m:subs", pass_bot=True)

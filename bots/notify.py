@@ -1,0 +1,84 @@
+"""Messages to members from outside a conversation (jobs, the dashboard): through one of the tenant's bots."""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from telebot import TeleBot
+from telebot.apihelper import ApiTelegramException
+
+from app.extensions import db
+from app.models import Bot, BotSession, Member, Receipt
+from app.services.bots import bot_token
+from bots import receipt_views
+from bots.context import clip, language_of
+from bots.i18n import t
+
+log = logging.getLogger(__name__)
+
+
+def telebot_for(bot: Bot) -> TeleBot:
+    """A sending-only TeleBot for `bot` (pyTelegramBotAPI's API_URL is set process-wide)."""
+    tb = TeleBot(bot_token(bot), threaded=False)
+    tb.botfleet_bot_id = bot.id
+    return tb
+
+
+def bot_for_member(member: Member) -> Bot | None:
+    """The active bot the member used last, else any active bot of the tenant."""
+    recent = db.session.scalar(
+        sa.select(Bot).join(BotSession, BotSession.bot_id == Bot.id)
+        .where(BotSession.member_id == member.id, Bot.is_active.is_(True), Bot.tenant_id == member.tenant_id)
+        .order_by(BotSession.updated_at.desc()).limit(1))
+    return recent or db.session.scalar(
+        sa.select(Bot).where(Bot.tenant_id == member.tenant_id, Bot.is_active.is_(True)).order_by(Bot.id).limit(1))
+
+
+def send_to_member(member: Member, key: str, markup=None, **params):
+    """Send the text of `key` in the member's language; the sent Message, or None if it could not go.
+
+    A param (or `markup`) may be a callable of the language, for values formatted per language.
+    """
+    bot = bot_for_member(member)
+    if bot is None:
+        return None
+    lang = language_of(member, member.tenant)
+    values = {name: value(lang) if callable(value) else value for name, value in params.items()}
+    return _send(telebot_for(bot), member.telegram_id, t(lang, key, **values),
+                 markup(lang) if callable(markup) else markup)
+
+
+def announce_decision(receipt: Receipt, telebot: TeleBot | None = None) -> None:
+    """After approve/reject (from Telegram or the dashboard): update the admin copies and tell the member."""
+    tb = telebot if telebot is not None and telebot.botfleet_bot_id == receipt.bot_id else None
+    if tb is None:
+        bot = receipt.bot if receipt.bot is not None and receipt.bot.is_active else bot_for_member(receipt.member)
+        if bot is None:
+            return
+        tb = telebot_for(bot)
+    refresh_admin_messages(tb, receipt)
+    lang = language_of(receipt.member, receipt.member.tenant)
+    text, markup = receipt_views.member_decision(receipt, lang)
+    _send(tb, receipt.member.telegram_id, text, markup)
+
+
+def refresh_admin_messages(tb: TeleBot, receipt: Receipt, markup=None) -> None:
+    """Rewrite every admin-chat copy of the receipt to its current state (buttons only while pending)."""
+    lang = receipt_views.admin_language(receipt.member.tenant)
+    caption = receipt_views.admin_caption(receipt, lang)
+    for chat_id, message_id, kind in receipt.admin_messages or []:
+        try:
+            if kind == "photo":
+                tb.edit_message_caption(caption, chat_id, message_id, reply_markup=markup)
+            else:
+                tb.edit_message_text(caption, chat_id, message_id, reply_markup=markup)
+        except ApiTelegramException as exc:
+            log.info("receipt %s: admin copy in %s not edited: %s", receipt.tracking_code, chat_id, exc.description)
+
+
+def _send(tb: TeleBot, chat_id: int, text: str, markup=None):
+    try:
+        return tb.send_message(chat_id, clip(text), reply_markup=markup)
+    except ApiTelegramException as exc:  # blocked by the member, chat gone, ...
+        log.info("message to %s not sent: %s", chat_id, exc.description)
+        return None

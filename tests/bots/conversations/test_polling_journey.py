@@ -1,0 +1,102 @@
+"""The real polling BotManager: 3 bots of 2 tenants at once, the purchase journey end to end, isolation."""
+from __future__ import annotations
+
+import base64
+
+import sqlalchemy as sa
+
+from app.models import LedgerEntry, Member, Receipt, Subscription
+from app.services import bots as bot_service
+from bots.i18n import t
+from tests.bots.conftest import wait_until
+from tests.bots.conversations.conftest import REAL_HANDLERS
+from tests.bots.conversations.harness import buttons
+
+ADMIN = 880_000_001
+MEMBER = 880_000_002
+
+
+class LiveUser:
+    """A user of one bot run by the BotManager; every action waits for the bot's visible reaction."""
+
+    def __init__(self, sandbox, bot, user_id, language_code="en"):
+        self.sandbox, self.bot_id, self.id = sandbox, bot.telegram_bot_id, user_id
+        self.profile = {"id": user_id, "first_name": f"U{user_id % 1000}", "language_code": language_code}
+
+    def messages(self):
+        return self.sandbox.get(f"/sandbox/chats/{self.id}/messages", bot_id=self.bot_id)["messages"]
+
+    def bot_messages(self):
+        return [m for m in self.messages() if m["from_bot"]]
+
+    def answers(self):
+        return self.sandbox.get("/sandbox/callback-answers", bot_id=self.bot_id)["answers"]
+
+    def _send(self, **content):
+        self.sandbox.post("/sandbox/updates", {"bot_id": self.bot_id, "from": self.profile, **content})
+
+    def says(self, text):
+        before = len(self.bot_messages())
+        self._send(text=text)
+        wait_until(lambda: len(self.bot_messages()) > before, message=f"a reply to {text!r}")
+        return self.bot_messages()[-1]
+
+    def sends_photo(self, png):
+        before = len(self.bot_messages())
+        self._send(photo=base64.b64encode(png).decode())
+        wait_until(lambda: len(self.bot_messages()) > before, message="a reply to the photo")
+        return self.bot_messages()[-1]
+
+    def presses(self, data):
+        message = next(m for m in reversed(self.messages()) if data in buttons(m))
+        before = len(self.answers())
+        self._send(callback={"message_id": message["message_id"], "data": data})
+        wait_until(lambda: len(self.answers()) > before, message=f"an answer to {data}")
+        return self.bot_messages()[-1]
+
+
+def fresh(db, statement):
+    db.session.rollback()
+    return db.session.scalars(statement).all()
+
+
+def test_three_bots_of_two_tenants_purchase_journey_and_isolation(start_manager, sandbox, make, make_bot, db, png):
+    shop, other = make.tenant(name="Shop"), make.tenant(name="Other")
+    shop_bot, shop_bot_2, other_bot = make_bot(shop), make_bot(shop), make_bot(other)
+    gold = make.plan(shop, name="Gold", price=120_000)
+    make.plan(other, name="Bronze", price=50_000)
+    make.card(shop, number="6037991234567893", holder_name="Shop Holder")
+    make.card(other, number="6219861234567892", holder_name="Other Holder")
+    bot_service.set_setting(shop_bot, "admin_chat_ids", [ADMIN])
+    db.session.commit()
+    start_manager(BOT_HANDLERS=REAL_HANDLERS)
+    member, admin = LiveUser(sandbox, shop_bot, MEMBER), LiveUser(sandbox, shop_bot, ADMIN)
+    same_person_elsewhere = [LiveUser(sandbox, shop_bot_2, MEMBER), LiveUser(sandbox, other_bot, MEMBER)]
+
+    assert member.says("/start")["text"] == t("en", "start.welcome_new", name="U2")
+    shop_2, elsewhere = same_person_elsewhere
+    assert shop_2.says("/start")["text"] == t("en", "start.welcome_back", name="U2")  # one member per tenant
+    assert elsewhere.says("/start")["text"] == t("en", "start.welcome_new", name="U2")  # another tenant
+    assert "Bronze" in elsewhere.presses("m:plans")["text"] and "Gold" not in elsewhere.bot_messages()[-1]["text"]
+
+    assert "Gold" in member.presses("m:plans")["text"] and "Bronze" not in member.bot_messages()[-1]["text"]
+    member.presses(f"pl:{gold.id}")
+    invoice = member.presses(f"pc:{gold.id}")["text"]
+    assert "6037 9912 3456 7893" in invoice and "Shop Holder" in invoice and "Other" not in invoice
+    assert member.sends_photo(png)["text"].startswith("✅")
+    receipt = wait_until(lambda: fresh(db, sa.select(Receipt).where(Receipt.status == "pending_review")))[0]
+    wait_until(lambda: admin.bot_messages(), message="the receipt in the admin chat")
+
+    admin.presses(f"ra:{receipt.id}")
+
+    told = wait_until(lambda: [m for m in member.bot_messages() if receipt.tracking_code in (m["text"] or "")
+                               and m["text"].startswith("✅ Payment")], message="the member told")
+    assert "Gold" in told[-1]["text"]
+    entries = wait_until(lambda: fresh(db, sa.select(LedgerEntry).where(
+        LedgerEntry.idempotency_key == f"receipt:{receipt.id}")))
+    assert entries[0].amount == 120_000 and entries[0].tenant_id == shop.id
+    [sub] = fresh(db, sa.select(Subscription))
+    assert (sub.tenant_id, sub.plan_id) == (shop.id, gold.id)
+    members = fresh(db, sa.select(Member).where(Member.telegram_id == MEMBER))
+    assert sorted(m.tenant_id for m in members) == sorted([shop.id, other.id])
+    assert {m.tenant_id: m.balance for m in members} == {shop.id: 0, other.id: 0}

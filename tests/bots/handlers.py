@@ -1,0 +1,34 @@
+"""A stand-in handler set for engine tests (the real conversations live in bots/handlers/)."""
+from telebot import util
+
+from app.extensions import db
+from app.models import AuditLog
+
+
+def register(tb) -> None:
+    """Register /start (writes a row, replies), /boom (a bug), an echo and a callback answer."""
+
+    @tb.message_handler(commands=["start"])
+    def start(message):
+        db.session.add(AuditLog(tenant_id=tb.botfleet_tenant_id, actor=f"telegram:{message.from_user.id}",
+                                action="test.start", target=f"bot:{tb.botfleet_bot_id}",
+                                data={"text": message.text}))
+        db.session.flush()
+        tb.send_message(message.chat.id, f"hello from {tb.botfleet_bot_id}")
+
+    @tb.message_handler(commands=["boom"])
+    def boom(message):
+        db.session.add(AuditLog(tenant_id=tb.botfleet_tenant_id, actor="test", action="test.boom"))
+        db.session.flush()
+        raise RuntimeError("a handler bug")
+
+    @tb.message_handler(content_types=util.content_type_media)
+    def echo(message):
+        db.session.add(AuditLog(tenant_id=tb.botfleet_tenant_id, actor="test", action="test.echo",
+                                data={"text": (message.text or "")[:100]}))
+        db.session.flush()
+        tb.send_message(message.chat.id, f"echo: {(message.text or message.content_type)[:100]}")
+
+    @tb.callback_query_handler(func=lambda call: True)
+    def button(call):
+        tb.answer_callback_query(call.id, "pressed")

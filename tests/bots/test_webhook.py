@@ -1,0 +1,94 @@
+"""Webhook mode: the sandbox POSTs to the app's /tg/<bot_id> on a real server thread."""
+import requests
+import sqlalchemy as sa
+
+from app.models import AuditLog, ProcessedUpdate
+from tests.bots.conftest import failing_statements, wait_until
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def count(db, model, **where):
+    db.session.rollback()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).filter_by(**where))
+
+
+def start_update(update_id, user_id=501, text="/start"):
+    return {"update_id": update_id, "message": {
+        "message_id": update_id, "date": 1_700_000_000, "text": text,
+        "chat": {"id": user_id, "type": "private", "first_name": "Tester"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "Tester", "language_code": "en"},
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}}
+
+
+def post_update(app, bot, payload, secret=None):
+    return requests.post(f"{app.config['PUBLIC_BASE_URL']}/tg/{bot.id}", json=payload, timeout=10,
+                         headers={SECRET_HEADER: bot.webhook_secret if secret is None else secret})
+
+
+def test_webhooks_are_registered_for_every_active_bot(live_app, start_manager, sandbox, make, make_bot, db):
+    bots = [make_bot(make.tenant()), make_bot(make.tenant())]
+    start_manager(BOT_MODE="webhook")
+    for bot in bots:
+        call = wait_until(lambda: sandbox.calls(bot.telegram_bot_id, "setWebhook"), 5)[0]
+        params = call["params"]
+        assert params["url"] == f"{live_app.config['PUBLIC_BASE_URL']}/tg/{bot.id}"
+        assert params["secret_token"] == bot.webhook_secret
+        assert "max_connections" in params and "allowed_updates" in params
+    wait_until(lambda: count(db, type(bots[0]), status="running") == 2, 5)
+
+
+def test_a_wrong_or_missing_secret_is_refused(live_app, make, make_bot, db):
+    bot = make_bot(make.tenant())
+    assert post_update(live_app, bot, start_update(1), secret="not-the-secret").status_code == 403
+    response = requests.post(f"{live_app.config['PUBLIC_BASE_URL']}/tg/{bot.id}", json=start_update(2),
+                             timeout=10)
+    assert response.status_code == 403
+    assert requests.post(f"{live_app.config['PUBLIC_BASE_URL']}/tg/999999", json=start_update(3),
+                         timeout=10).status_code == 404
+    assert count(db, AuditLog) == 0 and count(db, ProcessedUpdate) == 0
+
+
+def test_a_repeated_update_id_is_processed_once(live_app, sandbox, make, make_bot, db):
+    bot = make_bot(make.tenant())
+    for _ in range(3):
+        assert post_update(live_app, bot, start_update(77)).status_code == 200
+    assert count(db, AuditLog, action="test.start") == 1
+    assert count(db, ProcessedUpdate, bot_id=bot.id, update_id=77) == 1
+    assert sandbox.bot_texts(bot.telegram_bot_id, 501) == [f"hello from {bot.id}"]
+
+
+def test_the_sandbox_delivers_to_the_webhook_and_the_bot_answers(live_app, start_manager, sandbox, make,
+                                                                 make_bot, db):
+    bot = make_bot(make.tenant())
+    start_manager(BOT_MODE="webhook")
+    wait_until(lambda: sandbox.calls(bot.telegram_bot_id, "setWebhook"), 5)
+    sandbox.say(bot.telegram_bot_id, 600, "/start")
+    assert sandbox.wait_for_reply(bot.telegram_bot_id, 600) == [f"hello from {bot.id}"]
+
+
+def test_a_database_failure_gets_500_and_the_redelivery_is_processed_once(live_app, start_manager, sandbox,
+                                                                         make, make_bot, db):
+    bot = make_bot(make.tenant())
+    start_manager(BOT_MODE="webhook")
+    wait_until(lambda: sandbox.calls(bot.telegram_bot_id, "setWebhook"), 5)
+    failing = lambda sql, params: "INSERT INTO audit_logs" in sql  # noqa: E731
+    with failing_statements(db.engine, failing) as remaining:
+        sandbox.say(bot.telegram_bot_id, 700, "/start")
+        assert sandbox.wait_for_reply(bot.telegram_bot_id, 700) == [f"hello from {bot.id}"]
+    assert remaining == [0]  # the failure did happen, on the first delivery
+    webhook_info = sandbox.get("/sandbox/bots")["bots"]
+    assert any(b["id"] == bot.telegram_bot_id and b["webhook_url"] for b in webhook_info)
+    assert count(db, AuditLog, action="test.start") == 1
+    assert count(db, ProcessedUpdate, bot_id=bot.id) == 1
+    assert sandbox.bot_texts(bot.telegram_bot_id, 700) == [f"hello from {bot.id}"]  # no error reply either
+
+
+def test_the_first_delivery_got_500(live_app, sandbox, make, make_bot, db):
+    bot = make_bot(make.tenant())
+    with failing_statements(db.engine, lambda sql, params: "INSERT INTO audit_logs" in sql):
+        assert post_update(live_app, bot, start_update(90)).status_code == 500
+    assert count(db, ProcessedUpdate) == 0 and count(db, AuditLog) == 0
+    assert post_update(live_app, bot, start_update(90)).status_code == 200
+    assert post_update(live_app, bot, start_update(90)).status_code == 200
+    assert count(db, AuditLog, action="test.start") == 1
