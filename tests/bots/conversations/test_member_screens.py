@@ -160,18 +160,6 @@ def test_a_referral_loop_and_another_tenants_code_are_refused(db, shop, fleet, m
     assert member_of(db, tenant, sara.id).referred_by_id is None
 
 
-def test_promo_codes_say_they_are_not_available_yet(db, shop, fleet):
-    tenant, bot = shop
-    sara = started(fleet, bot, language_code="en")
-
-    sara.presses("m:promo")
-    assert sara.last_text() == t("en", "promo.ask")
-    sara.says("SPRING")
-    assert sara.last_text() == t("en", "promo.unavailable")
-    sara.says("/start promo_SPRING")
-    assert sara.last_text() == t("en", "promo.unavailable")
-
-
 def test_feature_flags_hide_menu_entries_and_refuse_old_buttons(db, shop, fleet):
     tenant, bot = shop
     sara = started(fleet, bot, language_code="en")
