@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerAccount, Member, Plan, Subscription, SubscriptionSource, Tenant
-from app.services import ledger, wallet, xp
+from app.services import ledger, promocodes, rewards, wallet
 from app.services.amounts import check_amount
 from app.services.errors import IdempotencyConflict, InsufficientFunds, NotAllowed, NotFound, ValidationFailed
 from app.services.locking import lock_row
@@ -84,10 +84,11 @@ def check_on_sale(member: Member, plan: Plan) -> Plan:
     return plan
 
 
-def purchase_from_balance(member: Member, plan: Plan, *, key: str, actor: str) -> Subscription:
+def purchase_from_balance(member: Member, plan: Plan, *, key: str, actor: str, bot=None) -> Subscription:
     """Buy `plan` with the member's balance, in one transaction: wholesale charge, subscription, debit.
 
     `key` names the purchase (e.g. the bot update); a repeat returns the first purchase's subscription.
+    A pending discount code lowers the price; `subscription.rewards` holds the XP, level up and badges.
     """
     check_on_sale(member, plan)
     lock_row(Tenant, member.tenant_id)  # the sale charges the wallet: tenant before member, as everywhere
@@ -97,24 +98,26 @@ def purchase_from_balance(member: Member, plan: Plan, *, key: str, actor: str) -
     previous = ledger.find_entry(member.tenant_id, key)
     if previous is not None:
         return _subscription_of(previous, locked, plan)
-    if locked.balance < plan.price:
-        raise InsufficientFunds(f"Your balance is {locked.balance:,} Toman; this plan costs {plan.price:,} Toman. "
-                                "Top up first.", balance=locked.balance, needed=plan.price)
+    price = promocodes.price_for(locked, plan)
+    if locked.balance < price:
+        raise InsufficientFunds(f"Your balance is {locked.balance:,} Toman; this plan costs {price:,} Toman. "
+                                "Top up first.", balance=locked.balance, needed=price)
     subscription = sell_plan(locked, plan, key=key, source=SubscriptionSource.BALANCE.value, actor=actor)
-    tenant = db.session.get(Tenant, member.tenant_id)
-    xp.add_xp(locked, xp.purchase_xp(tenant, plan.price))
+    subscription.rewards = rewards.after_balance_purchase(locked, price, key=key, bot=bot)  # growth
     return subscription
 
 
 def sell_plan(member: Member, plan: Plan, *, key: str, source: str, actor: str) -> Subscription:
     """Charge the wallet, grant or extend the subscription, and debit the price under `key`.
 
-    The caller holds the member lock and has checked the balance; WalletInsufficient may be raised.
+    The caller holds the member lock and has checked the balance against `promocodes.price_for`;
+    a pending discount is spent here. WalletInsufficient may be raised.
     """
     tenant = db.session.get(Tenant, member.tenant_id)
     wallet.charge_sale(tenant, plan, key=f"{key}:wholesale", actor=actor)
     subscription = grant_or_extend(member, plan, source=source)
-    ledger.debit_member(member, plan.price, key=key, kind="purchase", ref_type="subscription",
+    price = promocodes.consume_discount(member, plan)  # growth: a one-time discount code
+    ledger.debit_member(member, price, key=key, kind="purchase", ref_type="subscription",
                         ref_id=subscription.id, actor=actor, note=plan.name[:500])
     member.is_newcomer = False
     db.session.flush()
@@ -123,7 +126,7 @@ def sell_plan(member: Member, plan: Plan, *, key: str, source: str, actor: str) 
 
 def _subscription_of(entry, member: Member, plan: Plan) -> Subscription:
     same = (entry.account == LedgerAccount.MEMBER_BALANCE.value and entry.member_id == member.id
-            and entry.amount == -plan.price and entry.ref_type == "subscription")
+            and -plan.price <= entry.amount < 0 and entry.ref_type == "subscription")
     if not same:
         raise IdempotencyConflict("This purchase key was already used for something else.")
     return db.session.get(Subscription, entry.ref_id)

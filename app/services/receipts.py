@@ -20,7 +20,7 @@ from app.models import (
     OPEN_RECEIPT_STATUSES, Account, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
     ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant,
 )
-from app.services import audit, cards, clock, ledger, wallet, xp
+from app.services import audit, cards, clock, ledger, promocodes, rewards, wallet
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -117,7 +117,10 @@ def submit(receipt: Receipt, *, telegram_file_id=None, text=None, photo_path=Non
 
 
 def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Receipt:
-    """Credit the member (and, for a plan, sell it), count it on the card, give XP, and audit it."""
+    """Credit the member (and, for a plan, sell it), count it on the card, give XP, and audit it.
+
+    `receipt.rewards` (growth.Rewards) holds the member's level up and new badges, and the referral bonus.
+    """
     locked = _lock_in(receipt, S.PENDING_REVIEW)
     _check_reviewer(locked.tenant_id, by)
     if locked.purpose == ReceiptPurpose.PLAN.value:
@@ -130,8 +133,9 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
     purchase = _sell_receipt_plan(locked, member, by) if locked.purpose == ReceiptPurpose.PLAN.value else None
     tenant = db.session.get(Tenant, locked.tenant_id)
     cards.record_decision(locked.card_id, tenant, approved_amount=credited)
-    xp.add_xp(member, xp.purchase_xp(tenant, credited))
     _decide(locked, by, S.APPROVED)
+    locked.rewards = rewards.after_receipt_approved(  # growth: XP, purchase badges, referral bonus
+        locked, member, credited, purchased=bool(purchase and "subscription_id" in purchase))
     locked.amount = credited
     audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}", amount=credited,
                  requested_amount=requested, different_amount=credited != requested, purchase=purchase)
@@ -188,7 +192,7 @@ def _purpose_and_amount(member: Member, amount, plan) -> tuple[str, int]:
     if (amount is None) == (plan is None):
         raise ValidationFailed("An invoice is either a top-up amount or a plan.")
     if plan is not None:
-        return ReceiptPurpose.PLAN.value, check_on_sale(member, plan).price
+        return ReceiptPurpose.PLAN.value, promocodes.price_for(member, check_on_sale(member, plan))
     return ReceiptPurpose.TOPUP.value, check_amount(amount)
 
 
@@ -241,7 +245,7 @@ def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
 def _sell_receipt_plan(receipt: Receipt, member: Member, by: Reviewer) -> dict:
     """Buy the receipt's plan with the credited money, if the balance and the tenant wallet allow."""
     plan = db.session.get(Plan, receipt.plan_id)
-    if member.balance < plan.price:
+    if member.balance < promocodes.price_for(member, plan):
         return {"skipped": "balance"}
     if not wallet.can_cover(db.session.get(Tenant, receipt.tenant_id), plan):
         wallet.alert_refused_sale(db.session.get(Tenant, receipt.tenant_id), plan, actor=by.actor)

@@ -1,10 +1,19 @@
-"""Experience points: the minimal part money needs (purchases earn XP); growth builds on it."""
+"""Experience points: purchase XP (money), XP sources per tenant, levels, the daily visit and its streak."""
 from __future__ import annotations
 
-import sqlalchemy as sa
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from app.extensions import db
-from app.models import Member, Tenant
+from app.models import Member, MemberBadge, Tenant
+from app.services import badges
+from app.services.errors import NotFound, ValidationFailed
+from app.services.growth_config import non_negative_int, setting
+from app.services.levels import LevelChange, level_for, next_level_at
+from app.services.locking import lock_row
+from app.services.clock import tenant_today
+
+log = logging.getLogger(__name__)
 
 DEFAULT_XP_PER_10000_TOMAN = 1
 
@@ -15,13 +24,70 @@ def purchase_xp(tenant: Tenant, toman: int) -> int:
     return max(0, int(toman) * int(rate) // 10_000)
 
 
-def add_xp(member: Member, points: int) -> None:
-    """Add to the member's total and today's XP in one atomic UPDATE."""
+#: Where XP comes from; a tenant switches sources off with the `xp_sources_disabled` setting.
+SOURCES = ("purchase", "topup", "daily_visit", "referral", "promocode", "manual")
+
+
+@dataclass
+class Visit:
+    """What a member's visit earned: XP and badges on the first visit of a tenant-local day."""
+
+    first_today: bool
+    streak_days: int
+    level_change: LevelChange | None = None
+    badges: list[MemberBadge] = field(default_factory=list)
+
+
+def source_enabled(tenant: Tenant, source: str) -> bool:
+    if source not in SOURCES:
+        raise ValidationFailed(f"Unknown XP source {source!r}.")
+    return source not in (setting(tenant, "xp_sources_disabled") or [])
+
+
+def award(member: Member, points: int, *, source: str, key: str | None = None, bot=None) -> LevelChange | None:
+    """Give XP from `source` unless the tenant turned it off; the level up, if any, for the bot.
+
+    Callers guard their own events (a receipt is approved once, a code redeemed once); `key` names the
+    event in the log.
+    """
+    if not source_enabled(member.tenant, source) or points <= 0:
+        return None
+    change = add_xp(member, points)
+    log.info("xp +%s to member %s from %s (%s)", points, member.id, source, key or "-")
+    if change is not None:
+        badges.check_level(member, bot=bot)
+    return change
+
+
+def record_visit(member: Member, *, bot=None, now: datetime | None = None) -> Visit:
+    """Count a visit: on the first of a tenant-local day, extend the streak and award daily XP."""
+    locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
+    if locked is None:
+        raise NotFound("This member no longer exists.")
+    today = tenant_today(locked.tenant, now)
+    if locked.last_visit_day is not None and locked.last_visit_day >= today:
+        return Visit(first_today=False, streak_days=locked.streak_days)
+    continues = locked.last_visit_day == today - timedelta(days=1)
+    locked.streak_days = locked.streak_days + 1 if continues else 1
+    locked.last_visit_day = today
+    points = non_negative_int(locked.tenant, "xp_daily_visit")
+    change = award(locked, points, source="daily_visit", key=f"visit:{locked.id}:{today}", bot=bot)
+    return Visit(True, locked.streak_days, change, badges.check_streak(locked, bot=bot))
+
+
+def add_xp(member: Member, points: int) -> LevelChange | None:
+    """Add XP (all-time and today) under the member's row lock; the level up, if the table says so."""
+    if isinstance(points, bool) or not isinstance(points, int):
+        raise ValidationFailed("XP is a whole number.")
     if points <= 0:
-        return
-    db.session.execute(
-        sa.update(Member).where(Member.id == member.id, Member.tenant_id == member.tenant_id)
-        .values(total_xp=Member.total_xp + points, xp_today=Member.xp_today + points),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.expire(member, ["total_xp", "xp_today"])
+        return None
+    locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
+    if locked is None:
+        raise NotFound("This member no longer exists.")
+    locked.total_xp += points
+    locked.xp_today += points
+    old_level, new_level = locked.level, level_for(locked.tenant, locked.total_xp)
+    if new_level <= old_level:
+        return None
+    locked.level = new_level
+    return LevelChange(old_level, new_level, locked.total_xp, next_level_at(locked.tenant, new_level))

@@ -71,7 +71,8 @@ def pay_from_balance(ctx, call):
         return ctx.t("stale.plan")
     key = f"tgbuy:{ctx.bot.id}:{call.message.chat.id}:{call.message.message_id}"
     try:
-        plan_service.purchase_from_balance(ctx.member, plan, key=key, actor=f"telegram:{call.from_user.id}")
+        bought = plan_service.purchase_from_balance(ctx.member, plan, key=key, actor=f"telegram:{call.from_user.id}",
+                                                    bot=ctx.bot)
     except InsufficientFunds:
         edit(ctx, call.message, *_need_topup(ctx, plan))
         return None
@@ -79,10 +80,21 @@ def pay_from_balance(ctx, call):
         return error_text(ctx, exc)
     subscription = active_subscription(ctx.member)
     end = subscription.ends_at if subscription else None
-    edit(ctx, call.message, ctx.t("plans.bought", plan=plan.name,
-                                  end=fmt.date(ctx.lang, end, ctx.tenant.timezone) if end else "-",
-                                  balance=fmt.money(ctx.lang, ctx.member.balance)), keyboard(home_row(ctx)))
+    bought_text = ctx.t("plans.bought", plan=plan.name, end=fmt.date(ctx.lang, end, ctx.tenant.timezone) if end else "-",
+                        balance=fmt.money(ctx.lang, ctx.member.balance))
+    lines = [bought_text, *congratulations(ctx, getattr(bought, "rewards", None))]
+    edit(ctx, call.message, "\n\n".join(lines), keyboard(home_row(ctx)))
     return None
+
+
+def congratulations(ctx, rewards) -> list[str]:
+    """Lines about the level up and new badges a purchase earned."""
+    if rewards is None:
+        return []
+    lines = [ctx.t("growth.badge", badge=ctx.t(f"badge.{b.badge_code}")) for b in rewards.badges]
+    if rewards.level_change is not None:
+        lines.insert(0, ctx.t("growth.level_up", level=fmt.digits(ctx.lang, rewards.level_change.new_level)))
+    return lines
 
 
 def _need_topup(ctx, plan: Plan):

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Subscription
-from app.services import leaderboards, quota
+from app.services import badges, leaderboard, quota
 from app.services.subscriptions import active_subscription as current_subscription
 from app.services.bots import feature_enabled
 from bots import formatting as fmt
@@ -30,8 +30,16 @@ def profile_text(ctx) -> str:
         use = quota.usage(ctx.session, member, tenant, subscription)
         lines.append(ctx.t("profile.requests", used=fmt.number(lang, use.used), limit=fmt.number(lang, use.limit)))
     lines.append(ctx.t("profile.xp", xp=fmt.number(lang, member.total_xp), level=fmt.digits(lang, member.level),
-                       rank=fmt.number(lang, leaderboards.rank_of(member))))
+                       rank=fmt.number(lang, leaderboard.rank_of(member))))
+    earned = badges.badges_of(member)
+    if earned:
+        lines.append(ctx.t("profile.badges", badges=", ".join(f"{b.icon} {badge_title(ctx, b)}" for b in earned)))
     return "\n".join(lines)
+
+
+def badge_title(ctx, badge) -> str:
+    """A built-in badge's title in the member's language; a tenant's own badge as the owner named it."""
+    return ctx.t(f"badge.{badge.code}") if badge.code in badges.CATALOGUE else badge.title
 
 
 def _subscription_line(ctx, subscription) -> str:

@@ -1,26 +1,13 @@
 """Promo codes: typed after the menu button, or from a `promo_<code>` deep link."""
 from __future__ import annotations
 
-import importlib
-
+from app.services import promocodes
 from app.services.errors import DomainError
 from bots.handlers.common import edit, error_text, feature_off, on_callback
 from bots.keyboards import home_row, keyboard
 
 STATE = "promo_code"
-SERVICE = "app.services.promocodes"
 MAX_CODE_LENGTH = 32
-
-
-def redemption_service():
-    """`app.services.promocodes.redeem` once the growth work provides it, else None."""
-    try:
-        module = importlib.import_module(SERVICE)
-    except ModuleNotFoundError as exc:
-        if exc.name != SERVICE:
-            raise
-        return None
-    return getattr(module, "redeem", None)
 
 
 @on_callback
@@ -44,15 +31,11 @@ def redeem_code(ctx, code: str) -> None:
     if feature_off(ctx, "promocodes"):
         ctx.say("feature.off")
         return
-    redeem = redemption_service()
-    if redeem is None:
-        ctx.say("promo.unavailable")
-        return
     if not code or len(code) > MAX_CODE_LENGTH:
         ctx.say("promo.invalid")
         return
     try:
-        redeem(ctx.member, code, bot=ctx.bot)
+        promocodes.redeem(ctx.member, code, bot=ctx.bot)
     except DomainError as exc:
         ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
         return

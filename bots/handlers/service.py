@@ -1,7 +1,8 @@
 """The metered "use service" action, the leaderboard and support."""
 from __future__ import annotations
 
-from app.services import leaderboards, quota
+from app.services import leaderboard as boards
+from app.services import quota
 from app.services.subscriptions import active_subscription as current_subscription
 from app.services.bots import get_setting
 from app.services.quota import QuotaExhausted
@@ -31,10 +32,10 @@ def use_service(ctx, call):
 
 def leaderboard_text(ctx) -> str:
     lines = [ctx.t("leaderboard.title")]
-    for position, member in enumerate(leaderboards.top_members(ctx.tenant, TOP_N), start=1):
-        lines.append(ctx.t("leaderboard.row", rank=fmt.digits(ctx.lang, position), name=member.display_name[:40],
-                           xp=fmt.number(ctx.lang, member.total_xp)))
-    lines.append(ctx.t("leaderboard.you", rank=fmt.number(ctx.lang, leaderboards.rank_of(ctx.member)),
+    for standing in boards.top(ctx.tenant, limit=TOP_N):
+        lines.append(ctx.t("leaderboard.row", rank=fmt.digits(ctx.lang, standing.rank),
+                           name=standing.display_name[:40], xp=fmt.number(ctx.lang, standing.xp)))
+    lines.append(ctx.t("leaderboard.you", rank=fmt.number(ctx.lang, boards.rank_of(ctx.member)),
                        xp=fmt.number(ctx.lang, ctx.member.total_xp)))
     return "\n".join(lines)
 

@@ -160,18 +160,6 @@ def test_a_referral_loop_and_another_tenants_code_are_refused(db, shop, fleet, m
     assert member_of(db, tenant, sara.id).referred_by_id is None
 
 
-def test_promo_codes_say_they_are_not_available_yet(db, shop, fleet):
-    tenant, bot = shop
-    sara = started(fleet, bot, language_code="en")
-
-    sara.presses("m:promo")
-    assert sara.last_text() == t("en", "promo.ask")
-    sara.says("SPRING")
-    assert sara.last_text() == t("en", "promo.unavailable")
-    sara.says("/start promo_SPRING")
-    assert sara.last_text() == t("en", "promo.unavailable")
-
-
 def test_feature_flags_hide_menu_entries_and_refuse_old_buttons(db, shop, fleet):
     tenant, bot = shop
     sara = started(fleet, bot, language_code="en")
@@ -188,36 +176,6 @@ def test_feature_flags_hide_menu_entries_and_refuse_old_buttons(db, shop, fleet)
     assert all(d not in shown for d in ("m:use", "m:top", "m:promo", "m:ref", "m:topup"))
     assert "m:plans" in shown and "m:profile" in shown
     assert sara.callback_answers()[-5:] == [t("en", "feature.off")] * 5
-
-
-def test_promo_codes_go_to_the_redemption_service_once_it_exists(db, shop, fleet, monkeypatch):
-    from types import ModuleType
-
-    from app.services.errors import DomainError
-
-    class Expired(DomainError):
-        code = "promo_expired"
-
-    redeemed = []
-
-    def redeem(member, code, *, bot):
-        if code == "OLD":
-            raise Expired("This code has expired.")
-        redeemed.append((member.telegram_id, code, bot.id))
-
-    service = ModuleType("app.services.promocodes")
-    service.redeem = redeem
-    monkeypatch.setitem(__import__("sys").modules, "app.services.promocodes", service)
-    tenant, bot = shop
-    sara = started(fleet, bot, language_code="en")
-
-    sara.says("/start promo_spring")
-    assert sara.last_text() == t("en", "promo.redeemed", code="SPRING")
-    sara.presses("m:promo", message=sara.message_with_button("m:promo"))
-    sara.says("OLD")
-
-    assert sara.last_text() == "This code has expired."
-    assert redeemed == [(sara.id, "spring", bot.id)]
 
 
 def test_my_subscriptions_lists_status_end_and_traffic(db, shop, fleet, make):

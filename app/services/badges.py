@@ -1,0 +1,176 @@
+"""Badges: a built-in catalogue plus the tenant's own, awarded once per member."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import BadgeDefinition, LedgerEntry, Member, MemberBadge, Tenant
+from app.services import leaderboard
+from app.services.errors import NotFound, ValidationFailed
+
+CODE_RE = re.compile(r"^[a-z0-9_]{2,40}$")
+#: The ledger kind of a plan purchase (a member debit); purchases are counted from the ledger.
+PURCHASE_KIND = "purchase"
+
+
+@dataclass(frozen=True)
+class BadgeSpec:
+    code: str
+    title: str
+    description: str
+    icon: str
+
+
+@dataclass(frozen=True)
+class EarnedBadge:
+    """A member's badge with its title, for the bot profile and the dashboard."""
+
+    code: str
+    title: str
+    description: str
+    icon: str
+    awarded_at: datetime
+    earned_in_bot_id: int | None
+
+
+CATALOGUE: dict[str, BadgeSpec] = {spec.code: spec for spec in (
+    BadgeSpec("first_purchase", "First purchase", "Bought a plan for the first time.", "🛒"),
+    BadgeSpec("five_purchases", "Loyal customer", "Bought plans five times.", "💎"),
+    BadgeSpec("three_referrals", "Ambassador", "Three invited friends made a purchase.", "🤝"),
+    BadgeSpec("top10_week", "Top 10", "Was in the top 10 of the leaderboard at a weekly check.", "🏆"),
+    BadgeSpec("streak_7", "Regular", "Visited seven days in a row.", "📅"),
+    BadgeSpec("streak_30", "Devoted", "Visited thirty days in a row.", "🔥"),
+    BadgeSpec("level_5", "Rising star", "Reached level 5.", "⭐"),
+    BadgeSpec("level_10", "Veteran", "Reached level 10.", "🌟"),
+)}
+
+#: Thresholds of the automatic badges: (badge code, value needed).
+PURCHASE_BADGES = (("first_purchase", 1), ("five_purchases", 5))
+REFERRAL_BADGES = (("three_referrals", 3),)
+STREAK_BADGES = (("streak_7", 7), ("streak_30", 30))
+LEVEL_BADGES = (("level_5", 5), ("level_10", 10))
+
+
+def definition(tenant: Tenant, code: str) -> BadgeSpec | None:
+    """A built-in badge, or an active badge the tenant defined."""
+    if code in CATALOGUE:
+        return CATALOGUE[code]
+    row = _custom(tenant.id, code)
+    return _spec(row) if row is not None and row.is_active else None
+
+
+def award(member: Member, code: str, *, bot=None, **metadata) -> MemberBadge | None:
+    """Give a member a badge; None when they already hold it (the unique constraint decides)."""
+    if definition(member.tenant, code) is None:
+        raise NotFound(f"There is no badge {code!r} in this tenant.")
+    values = dict(tenant_id=member.tenant_id, member_id=member.id, badge_code=code,
+                  earned_in_bot_id=bot.id if bot is not None else None, metadata=metadata)
+    insert = _insert_dialect().insert(MemberBadge.__table__).values(**values)
+    new_id = db.session.scalar(
+        insert.on_conflict_do_nothing(index_elements=["member_id", "badge_code"]).returning(MemberBadge.id))
+    return db.session.get(MemberBadge, new_id) if new_id is not None else None
+
+
+def badges_of(member: Member) -> list[EarnedBadge]:
+    """The member's badges, oldest first; badges of disabled definitions keep their title."""
+    rows = db.session.scalars(
+        sa.select(MemberBadge).where(MemberBadge.tenant_id == member.tenant_id, MemberBadge.member_id == member.id)
+        .order_by(MemberBadge.awarded_at, MemberBadge.id)).all()
+    custom = {d.code: _spec(d) for d in custom_definitions(member.tenant)}
+    unknown = BadgeSpec("", "", "", "🏅")
+    return [_earned(row, CATALOGUE.get(row.badge_code) or custom.get(row.badge_code, unknown)) for row in rows]
+
+
+def create_definition(tenant: Tenant, code: str, title: str, *, description: str | None = None,
+                      icon: str | None = None) -> BadgeDefinition:
+    """A badge of the tenant's own, which staff award by hand."""
+    code, title = (code or "").strip().lower(), (title or "").strip()
+    if not CODE_RE.match(code):
+        raise ValidationFailed("A badge code has 2 to 40 lower-case letters, digits or underscores.")
+    if code in CATALOGUE or _custom(tenant.id, code) is not None:
+        raise ValidationFailed(f"There is already a badge with the code {code!r}.")
+    if not 1 <= len(title) <= 80:
+        raise ValidationFailed("A badge needs a title of at most 80 characters.")
+    row = BadgeDefinition(tenant_id=tenant.id, code=code, title=title, description=description or None,
+                          icon=(icon or "").strip()[:16] or None)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def disable_definition(row: BadgeDefinition) -> BadgeDefinition:
+    """Stop awarding a tenant badge; members who hold it keep it."""
+    row.is_active = False
+    db.session.flush()
+    return row
+
+
+def custom_definitions(tenant: Tenant) -> list[BadgeDefinition]:
+    return list(db.session.scalars(
+        sa.select(BadgeDefinition).where(BadgeDefinition.tenant_id == tenant.id).order_by(BadgeDefinition.id)))
+
+
+def purchase_count(member: Member) -> int:
+    """How many plan purchases the member has made (debits of kind `purchase` in the ledger)."""
+    return db.session.scalar(sa.select(sa.func.count(LedgerEntry.id)).where(
+        LedgerEntry.tenant_id == member.tenant_id, LedgerEntry.member_id == member.id,
+        LedgerEntry.kind == PURCHASE_KIND, LedgerEntry.amount < 0))
+
+
+def referral_count(member: Member) -> int:
+    """How many members this one invited have made their first purchase."""
+    return db.session.scalar(sa.select(sa.func.count(Member.id)).where(
+        Member.tenant_id == member.tenant_id, Member.referred_by_id == member.id,
+        Member.referral_rewarded_at.is_not(None)))
+
+
+def check_after_purchase(member: Member, bot=None) -> list[MemberBadge]:
+    return _award_reached(member, PURCHASE_BADGES, purchase_count(member), bot)
+
+
+def check_after_referral(referrer: Member, bot=None) -> list[MemberBadge]:
+    return _award_reached(referrer, REFERRAL_BADGES, referral_count(referrer), bot)
+
+
+def check_streak(member: Member, bot=None) -> list[MemberBadge]:
+    return _award_reached(member, STREAK_BADGES, member.streak_days, bot)
+
+
+def check_level(member: Member, bot=None) -> list[MemberBadge]:
+    return _award_reached(member, LEVEL_BADGES, member.level, bot)
+
+
+def award_weekly_top10(tenant: Tenant) -> list[MemberBadge]:
+    """Give `top10_week` to the all-time top 10; the scheduler runs this once a week."""
+    standings = leaderboard.top(tenant, period="all", limit=10)
+    members = [db.session.get(Member, s.member_id) for s in standings]
+    awarded = (award(m, "top10_week", week_rank=s.rank) for m, s in zip(members, standings))
+    return [badge for badge in awarded if badge is not None]
+
+
+def _award_reached(member: Member, ladder, value: int, bot) -> list[MemberBadge]:
+    awarded = (award(member, code, bot=bot) for code, needed in ladder if value >= needed)
+    return [badge for badge in awarded if badge is not None]
+
+
+def _custom(tenant_id: int, code: str) -> BadgeDefinition | None:
+    return db.session.scalar(
+        sa.select(BadgeDefinition).where(BadgeDefinition.tenant_id == tenant_id, BadgeDefinition.code == code))
+
+
+def _spec(row: BadgeDefinition) -> BadgeSpec:
+    return BadgeSpec(row.code, row.title, row.description or "", row.icon or "🏅")
+
+
+def _earned(row: MemberBadge, spec: BadgeSpec) -> EarnedBadge:
+    return EarnedBadge(row.badge_code, spec.title or row.badge_code, spec.description, spec.icon,
+                       row.awarded_at, row.earned_in_bot_id)
+
+
+def _insert_dialect():
+    return postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite

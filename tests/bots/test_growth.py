@@ -1,0 +1,41 @@
+"""Growth in the bot: a purchase congratulates a level up, and the profile shows the badge it earned."""
+from __future__ import annotations
+
+from app.services import promocodes
+from bots.i18n import t
+from tests.bots.test_member_screens import member_of
+
+
+def test_a_purchase_shows_a_level_up_and_the_profile_shows_the_badge(db, make, fleet, card_shop):
+    tenant, bot = card_shop
+    plan = make.plan(tenant, name="Gold", price=1_000_000)  # 100 XP at the default rate: level 2
+    member = make.member(tenant, balance=1_000_000, telegram_id=4343, language_code="en")
+    sara = fleet.user(bot, user_id=member.telegram_id, language_code="en")
+    sara.says("/start")
+    sara.presses("m:plans")
+    sara.presses(f"pl:{plan.id}")
+
+    sara.presses(f"pb:{plan.id}")
+
+    assert "Gold" in sara.last_text()
+    assert t("en", "growth.level_up", level="2") in sara.last_text()
+    assert t("en", "growth.badge", badge=t("en", "badge.first_purchase")) in sara.last_text()
+    assert (member_of(db, tenant, member.telegram_id).level, member_of(db, tenant, member.telegram_id).total_xp) \
+        == (2, 100)
+    sara.says("/profile")
+    assert t("en", "profile.badges", badges="🛒 " + t("en", "badge.first_purchase")) in sara.last_text()
+    assert t("en", "profile.xp", xp="100", level="2", rank="1") in sara.last_text()
+
+
+def test_a_promo_code_typed_in_the_bot_is_redeemed_once(db, make, fleet, shop):
+    tenant, bot = shop
+    promocodes.create_promocode(tenant, code="SPRING", kind="balance", value=5_000)
+    db.session.commit()
+    sara = fleet.user(bot, language_code="en")
+    sara.says("/start")
+    sara.presses("m:promo")
+    sara.says("spring")
+    assert sara.last_text() == t("en", "promo.redeemed", code="SPRING")
+    sara.says("/start promo_SPRING")
+    assert "already used" in sara.last_text()
+    assert member_of(db, tenant, sara.id).balance == 5_000
