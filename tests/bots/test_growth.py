@@ -1,7 +1,9 @@
 """Growth in the bot: a purchase congratulates a level up, and the profile shows the badge it earned."""
 from __future__ import annotations
 
-from app.services import promocodes
+from datetime import date, datetime, timezone
+
+from app.services import clock, promocodes
 from bots.i18n import t
 from tests.bots.test_member_screens import member_of
 
@@ -21,10 +23,10 @@ def test_a_purchase_shows_a_level_up_and_the_profile_shows_the_badge(db, make, f
     assert t("en", "growth.level_up", level="2") in sara.last_text()
     assert t("en", "growth.badge", badge=t("en", "badge.first_purchase")) in sara.last_text()
     assert (member_of(db, tenant, member.telegram_id).level, member_of(db, tenant, member.telegram_id).total_xp) \
-        == (2, 100)
+        == (2, 105)  # 100 for the purchase, 5 for the first visit of the day
     sara.says("/profile")
     assert t("en", "profile.badges", badges="🛒 " + t("en", "badge.first_purchase")) in sara.last_text()
-    assert t("en", "profile.xp", xp="100", level="2", rank="1") in sara.last_text()
+    assert t("en", "profile.xp", xp="105", level="2", rank="1") in sara.last_text()
 
 
 def test_a_promo_code_typed_in_the_bot_is_redeemed_once(db, make, fleet, shop):
@@ -39,3 +41,21 @@ def test_a_promo_code_typed_in_the_bot_is_redeemed_once(db, make, fleet, shop):
     sara.says("/start promo_SPRING")
     assert "already used" in sara.last_text()
     assert member_of(db, tenant, sara.id).balance == 5_000
+
+
+def test_the_first_message_of_the_day_gives_the_daily_xp_once(db, make, fleet, shop):
+    tenant, bot = shop
+    tenant.settings = {"xp_daily_visit": 7}
+    db.session.commit()
+    sara = fleet.user(bot, language_code="en")
+    evening = datetime(2026, 3, 10, 20, 0, tzinfo=timezone.utc)      # 23:30 on 10 March in Tehran
+    with clock.frozen(evening):
+        sara.says("/start")
+        first = member_of(db, tenant, sara.id)
+        assert (first.total_xp, first.xp_today, first.streak_days) == (7, 7, 1)
+        sara.says("/profile")
+        assert member_of(db, tenant, sara.id).total_xp == 7
+    with clock.frozen(evening.replace(hour=21)):                   # 00:30 on 11 March in Tehran
+        sara.says("/profile")
+    fresh = member_of(db, tenant, sara.id)
+    assert (fresh.total_xp, fresh.streak_days, fresh.last_visit_day) == (14, 2, date(2026, 3, 11))
