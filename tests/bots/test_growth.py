@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from app.services import clock, promocodes
+import sqlalchemy as sa
+
+from app.models import Receipt
+from app.services import clock, promocodes, receipts
+from bots import notify
 from bots.i18n import t
+from tests.bots.conftest import ADMIN_ID
 from tests.bots.test_member_screens import member_of
 
 
@@ -59,3 +64,48 @@ def test_the_first_message_of_the_day_gives_the_daily_xp_once(db, make, fleet, s
         sara.says("/profile")
     fresh = member_of(db, tenant, sara.id)
     assert (fresh.total_xp, fresh.streak_days, fresh.last_visit_day) == (14, 2, date(2026, 3, 11))
+
+
+def test_a_card_purchase_approved_in_the_admin_chat_shows_the_rewards(db, make, fleet, card_shop, png):
+    tenant, bot = card_shop
+    tenant.settings = {"referral_bonus_toman": 20_000, "referral_bonus_xp": 30}
+    plan = make.plan(tenant, name="Gold", price=1_000_000)  # 100 XP at the default rate: level 2
+    ali = make.member(tenant, telegram_id=5151, first_name="Ali", language_code="en")
+    db.session.commit()
+    inviter = fleet.user(bot, user_id=ali.telegram_id, language_code="en")
+    sara = fleet.user(bot, language_code="en")
+    admin = fleet.user(bot, user_id=ADMIN_ID)
+    sara.says(f"/start ref_{ali.referral_code}")
+    sara.presses("m:plans")
+    sara.presses(f"pl:{plan.id}")
+    sara.presses(f"pc:{plan.id}")
+    sara.sends_photo(png)
+    receipt = db.session.scalar(sa.select(Receipt))
+
+    admin.presses(f"ra:{receipt.id}")
+
+    told = sara.last_text()
+    assert told.startswith(t("en", "payments.approved_plan", code=receipt.tracking_code, plan="Gold", end="")[:20])
+    assert t("en", "growth.level_up", level="2") in told
+    assert t("en", "growth.badge", badge=t("en", "badge.first_purchase")) in told
+    assert inviter.last_text() == t("en", "growth.referral_bonus", amount="20,000 Toman", xp="30")
+    assert member_of(db, tenant, ali.telegram_id).balance == 20_000
+
+
+def test_a_dashboard_approval_tells_the_member_the_new_badge_after_the_commit(db, make, fleet, card_shop, png):
+    tenant, bot = card_shop
+    plan = make.plan(tenant, name="Gold", price=200_000)
+    approver = make.staff(tenant, "approver")
+    sara = fleet.user(bot, language_code="en")
+    sara.says("/start")
+    sara.presses("m:plans")
+    sara.presses(f"pl:{plan.id}")
+    sara.presses(f"pc:{plan.id}")
+    sara.sends_photo(png)
+    receipt = db.session.scalar(sa.select(Receipt))
+
+    receipts.approve(receipt, receipts.Reviewer(account=approver))      # what the dashboard route does
+    db.session.commit()
+    notify.announce_decision(receipt)
+
+    assert sara.last_text().endswith(t("en", "growth.badge", badge=t("en", "badge.first_purchase")))
