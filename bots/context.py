@@ -9,6 +9,7 @@ from telebot import TeleBot
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Tenant, utcnow
 from app.services.members import create_member, find_member
+from app.services.xp import Visit, record_visit
 from bots import i18n
 
 TEXT_LIMIT = 4096
@@ -26,6 +27,8 @@ class Context:
     session: BotSession
     chat_id: int
     is_new_member: bool = False
+    #: The member's visit today (daily XP on the first update of a tenant-local day); None if banned.
+    visit: Visit | None = None
     lang: str = field(init=False)
 
     def __post_init__(self):
@@ -74,7 +77,9 @@ def load_context(telebot: TeleBot, user, chat_id: int) -> Context:
     if is_new:
         member = create_member(tenant, user.id, language_code=_first_language(user, tenant))
     _refresh_profile(member, user)
-    return Context(telebot, bot, tenant, member, session_of(member, bot), chat_id, is_new_member=is_new)
+    visit = None if member.is_banned else record_visit(member, bot=bot)
+    return Context(telebot, bot, tenant, member, session_of(member, bot), chat_id, is_new_member=is_new,
+                   visit=visit)
 
 
 def session_of(member: Member, bot: Bot) -> BotSession:

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Bot, BotSession, Member, Receipt
 from app.services.bots import bot_token
 from bots import formatting, receipt_views
+from bots.congratulations import referral_bonus_text
 from bots.context import clip, language_of
 from bots.i18n import t
 from bots.keyboards import button, keyboard
@@ -90,6 +91,18 @@ def announce_decision(receipt: Receipt, telebot: TeleBot | None = None) -> None:
     lang = language_of(receipt.member, receipt.member.tenant)
     text, markup = receipt_views.member_decision(receipt, lang)
     _send(tb, receipt.member.telegram_id, text, markup)
+    tell_referrer(getattr(getattr(receipt, "rewards", None), "referral", None))
+
+
+def tell_referrer(reward) -> None:
+    """Tell a referrer about the bonus their referee's first purchase earned (a referrals.ReferralReward)."""
+    if reward is None:
+        return
+    referrer = reward.referrer
+    text = referral_bonus_text(language_of(referrer, referrer.tenant), reward)
+    bot = bot_for_member(referrer)
+    if text is not None and bot is not None:
+        _send(telebot_for(bot), referrer.telegram_id, text)
 
 
 def refresh_admin_messages(tb: TeleBot, receipt: Receipt, markup=None) -> None:

@@ -7,6 +7,7 @@ from app.extensions import db
 from app.models import Member, Receipt, ReceiptStatus, Tenant
 from app.services import receipts
 from bots import formatting as fmt
+from bots.congratulations import with_rewards
 from bots.context import CAPTION_LIMIT, clip, language_of
 from bots.i18n import t
 from bots.keyboards import button, keyboard
@@ -75,12 +76,15 @@ def member_decision(receipt: Receipt, lang: str) -> tuple[str, object]:
     """What the member reads about the decision, and a button to start again after a rejection."""
     member, tenant = receipt.member, receipt.member.tenant
     bought = receipts.purchase_of(receipt) if receipt.plan_id else None
+    rewards = getattr(receipt, "rewards", None)  # set by receipts.approve in this process, else None
     if receipt.status == ReceiptStatus.APPROVED.value and bought is not None:
         end = fmt.date(lang, bought.ends_at, tenant.timezone)
-        return t(lang, "payments.approved_plan", code=receipt.tracking_code, plan=receipt.plan.name, end=end), None
+        text = t(lang, "payments.approved_plan", code=receipt.tracking_code, plan=receipt.plan.name, end=end)
+        return with_rewards(text, lang, rewards), None
     if receipt.status == ReceiptStatus.APPROVED.value:
-        return t(lang, "payments.approved_topup", code=receipt.tracking_code, amount=fmt.money(lang, receipt.amount),
-                 balance=fmt.money(lang, member.balance)), None
+        text = t(lang, "payments.approved_topup", code=receipt.tracking_code, amount=fmt.money(lang, receipt.amount),
+                 balance=fmt.money(lang, member.balance))
+        return with_rewards(text, lang, rewards), None
     again = f"pc:{receipt.plan_id}" if receipt.plan_id else f"tu:{receipt.amount}"
     text = t(lang, "payments.rejected", code=receipt.tracking_code, reason=receipt.reject_reason or "-")
     return text, keyboard([button(t(lang, "payments.try_again"), again)])

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Member
-from app.services import member_queries, overview, receipt_queries
+from app.services import leaderboard, member_queries, overview, receipt_queries
 from tests.conftest import _empty_all_tables
 from tests.factories import Factories
 
@@ -72,8 +72,8 @@ def _queries(tenant, member) -> dict:
         "receipt_queue": receipt_queries.queue_query(tenant, pending),
         "receipt_history": receipt_queries.history_query(tenant, pending),
         "receipt_by_tracking_code": receipt_queries.tracking_code_query(tenant, "SEED-100"),
-        "leaderboard.all_time": member_queries.leaderboard_query(tenant),
-        "leaderboard.today": member_queries.leaderboard_query(tenant, today=True),
+        "leaderboard.all_time": leaderboard.top_query(tenant.id, "all", member_queries.LEADERBOARD_SIZE),
+        "leaderboard.today": leaderboard.top_query(tenant.id, "today", member_queries.LEADERBOARD_SIZE),
     })
     return queries
 

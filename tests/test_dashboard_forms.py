@@ -134,6 +134,28 @@ def test_promocode_duplicate_is_refused_next_to_the_code(owner_client, db):
     assert count(db, Promocode, tenant_id=tenant.id) == 1
 
 
+def test_promocode_is_created_shown_with_its_redemptions_and_disabled_with_an_audit(owner_client, db, make):
+    from app.services import promocodes
+    client, tenant, owner = owner_client
+    refused = post(client, "/promocodes/new", code="summer", kind="discount_percent", value="100")
+    assert "1 to 99 percent" in field_error(refused.get_data(as_text=True), "code")
+    assert post(client, "/promocodes/new", code="summer", kind="xp", value="25", max_uses="5").status_code == 302
+    promo = db.session.scalar(sa.select(Promocode).where(Promocode.tenant_id == tenant.id))
+    member = make.member(tenant, telegram_id=424242)
+    promocodes.redeem(member, "SUMMER")
+    db.session.commit()
+    assert "424242" not in client.get(f"/promocodes/{promo.id}").get_data(as_text=True)
+    assert f"/members/{member.id}" in client.get(f"/promocodes/{promo.id}").get_data(as_text=True)
+
+    assert post(client, f"/promocodes/{promo.id}/disable").status_code == 302
+
+    db.session.expire_all()
+    assert db.session.get(Promocode, promo.id).is_active is False
+    actions = db.session.scalars(sa.select(AuditLog.action).where(
+        AuditLog.tenant_id == tenant.id, AuditLog.actor == f"account:{owner.id}")).all()
+    assert {"promocode.create", "promocode.disable"} <= set(actions)
+
+
 def test_sign_in_is_throttled_after_five_failures(client, make, auth, db):
     account = make.account()
     auth.use_language("en")

@@ -153,7 +153,8 @@ def test_redemptions_are_listed_for_the_dashboard(db, make, tenant):
     members = [make.member(tenant) for _ in range(3)]
     for member in members:
         promocodes.redeem(member, "LIST")
-    assert [r.member_id for r in promocodes.redemptions_of(promocode)] == [m.id for m in members]
+    assert [r.member_id for r in promocodes.redemptions_of(promocode)] == [m.id for m in reversed(members)]
+    assert [r.member_id for r in promocodes.redemptions_of(promocode, limit=2)] == [members[2].id, members[1].id]
     assert [p.code for p in promocodes.list_promocodes(tenant)] == ["LIST"]
 
 

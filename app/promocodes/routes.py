@@ -10,8 +10,8 @@ from app.auth.forms import EmptyForm
 from app.models import Plan, Promocode
 from app.promocodes import bp
 from app.promocodes.forms import KIND_LABELS, PromocodeForm
-from app.services import promocodes_admin
-from app.services.listings import plans_of_tenant, promocodes_of_tenant, redemptions_of
+from app.services import promocodes
+from app.services.listings import plans_of_tenant
 from app.tenant_context import get_owned_or_404
 from app.web import owner_only, readers, save, submitted, tenant_or_404
 
@@ -19,7 +19,7 @@ from app.web import owner_only, readers, save, submitted, tenant_or_404
 @bp.route("/")
 @readers
 def index():
-    return render_template("promocodes/index.html", codes=promocodes_of_tenant(tenant_or_404()),
+    return render_template("promocodes/index.html", codes=promocodes.list_promocodes(tenant_or_404()),
                            kind_labels=KIND_LABELS, button_form=EmptyForm())
 
 
@@ -33,9 +33,9 @@ def create():
         plan = get_owned_or_404(Plan, form.plan_id.data) if form.plan_id.data else None
         expires = (datetime.combine(form.expires_on.data, time.max, ZoneInfo(tenant.timezone))
                    if form.expires_on.data else None)
-        promo = save(lambda: promocodes_admin.create_promocode(
-            tenant, code=form.code.data, kind=form.kind.data, value=form.value.data, by=current_user, plan=plan,
-            max_uses=form.max_uses.data, expires_at=expires), form, "code")
+        promo = save(lambda: promocodes.create_promocode(
+            tenant, code=form.code.data, kind=form.kind.data, value=form.value.data, plan=plan,
+            max_uses=form.max_uses.data, expires_at=expires, by=current_user), form, "code")
         if promo:
             flash(_("Code %(code)s created.", code=promo.code), "success")
             return redirect(url_for("promocodes.index"))
@@ -46,7 +46,7 @@ def create():
 @readers
 def show(promocode_id: int):
     promo = get_owned_or_404(Promocode, promocode_id)
-    return render_template("promocodes/show.html", promo=promo, redemptions=redemptions_of(promo),
+    return render_template("promocodes/show.html", promo=promo, redemptions=promocodes.redemptions_of(promo),
                            kind_labels=KIND_LABELS)
 
 
@@ -55,6 +55,6 @@ def show(promocode_id: int):
 def disable(promocode_id: int):
     promo = get_owned_or_404(Promocode, promocode_id)
     submitted(EmptyForm())
-    if save(lambda: promocodes_admin.disable_promocode(promo, current_user)):
+    if save(lambda: promocodes.disable(promo, by=current_user)):
         flash(_("Code %(code)s disabled.", code=promo.code), "success")
     return redirect(url_for("promocodes.index"))

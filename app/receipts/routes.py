@@ -1,4 +1,5 @@
 """Receipts: the pending queue, filters and search, one receipt with its photo, approve and reject."""
+from functools import partial
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -54,12 +55,10 @@ def photo(receipt_id: int):
 def approve(receipt_id: int):
     receipt = get_owned_or_404(Receipt, receipt_id)
     form = ApproveForm()
-    if form.validate_on_submit():
-        reviewer = receipt_service.Reviewer(account=current_user)
-        if save(lambda: receipt_service.approve(receipt, reviewer, amount=form.amount.data), form, "amount"):
-            announce_decision(receipt)
-            flash(_("Receipt %(code)s approved.", code=receipt.tracking_code), "success")
-            return redirect(url_for("receipts.index"))
+    decide = partial(receipt_service.approve, receipt, amount=form.amount.data)
+    if form.validate_on_submit() and _decided(receipt, decide, form, "amount"):
+        flash(_("Receipt %(code)s approved.", code=receipt.tracking_code), "success")
+        return redirect(url_for("receipts.index"))
     return _show(receipt, form, RejectForm(formdata=None)), 400
 
 
@@ -68,13 +67,20 @@ def approve(receipt_id: int):
 def reject(receipt_id: int):
     receipt = get_owned_or_404(Receipt, receipt_id)
     form = RejectForm()
-    if form.validate_on_submit():
-        reviewer = receipt_service.Reviewer(account=current_user)
-        if save(lambda: receipt_service.reject(receipt, reviewer, form.reason.data), form, "reason"):
-            announce_decision(receipt)
-            flash(_("Receipt %(code)s rejected.", code=receipt.tracking_code), "success")
-            return redirect(url_for("receipts.index"))
+    decide = partial(receipt_service.reject, receipt, reason=form.reason.data)
+    if form.validate_on_submit() and _decided(receipt, decide, form, "reason"):
+        flash(_("Receipt %(code)s rejected.", code=receipt.tracking_code), "success")
+        return redirect(url_for("receipts.index"))
     return _show(receipt, ApproveForm(formdata=None), form), 400
+
+
+def _decided(receipt: Receipt, decide, form, field: str) -> bool:
+    """Apply `decide(reviewer)` as the signed-in account and commit; then tell the member and the admin chats."""
+    reviewer = receipt_service.Reviewer(account=current_user)
+    if save(lambda: decide(reviewer), form, field) is None:
+        return False
+    announce_decision(receipt)
+    return True
 
 
 def _list(template: str, query_of, history: bool):

@@ -1,10 +1,10 @@
-"""Small per-tenant lists the dashboard shows (plans, bots, promo codes, audit log)."""
+"""Small per-tenant lists the dashboard shows (plans, bots, audit log); promo codes: app/services/promocodes.py."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditLog, Bot, Plan, Promocode, PromocodeRedemption, Tenant
+from app.models import AuditLog, Bot, Plan, Tenant
 
 AUDIT_PAGE_SIZE = 100
 
@@ -17,17 +17,6 @@ def plans_of_tenant(tenant: Tenant) -> list[Plan]:
 
 def bots_of_tenant(tenant: Tenant) -> list[Bot]:
     return list(db.session.scalars(sa.select(Bot).where(Bot.tenant_id == tenant.id).order_by(Bot.id)))
-
-
-def promocodes_of_tenant(tenant: Tenant) -> list[Promocode]:
-    return list(db.session.scalars(sa.select(Promocode).where(Promocode.tenant_id == tenant.id)
-                                   .order_by(Promocode.id.desc())))
-
-
-def redemptions_of(promocode: Promocode, limit: int = 200) -> list[PromocodeRedemption]:
-    return list(db.session.scalars(sa.select(PromocodeRedemption).where(
-        PromocodeRedemption.tenant_id == promocode.tenant_id, PromocodeRedemption.promocode_id == promocode.id)
-        .order_by(PromocodeRedemption.id.desc()).limit(limit)))
 
 
 def audit_query(tenant_id: int | None, *, action: str = "", actor: str = "", target: str = "",

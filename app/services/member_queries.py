@@ -1,4 +1,6 @@
-"""Member search, the member page and the leaderboards; each query is a SELECT the EXPLAIN test reads.
+"""Member search, the member page and the leaderboard page; each query is a SELECT the EXPLAIN test reads.
+
+The leaderboard's top-N query is growth's (app/services/leaderboard.py); this module adds the badges.
 
 Search is by exact telegram id, or by a prefix of the username or first or last name, case-insensitive,
 read from the (tenant_id, lower(column) text_pattern_ops) indexes. Pages are keyset-paginated by id.
@@ -9,10 +11,11 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerAccount, LedgerEntry, Member, MemberBadge, Receipt, Subscription, Tenant
+from app.services import leaderboard as leaderboard_service
 
 PAGE_SIZE = 50
 HISTORY_SIZE = 50
-LEADERBOARD_SIZE = 100
+LEADERBOARD_SIZE = leaderboard_service.MAX_LIMIT
 SEARCHED_NAMES = ("username", "first_name", "last_name")
 
 
@@ -76,16 +79,10 @@ def member_page(member: Member) -> dict:
     return {name: list(db.session.scalars(query)) for name, query in member_page_queries(member).items()}
 
 
-def leaderboard_query(tenant: Tenant, *, today: bool = False, limit: int = LEADERBOARD_SIZE) -> sa.Select:
-    """Top members by XP (all time, or today's), newest member first on ties (the index read backwards)."""
-    xp = Member.xp_today if today else Member.total_xp
-    return sa.select(Member).where(Member.tenant_id == tenant.id, xp > 0) \
-        .order_by(xp.desc(), Member.id.desc()).limit(limit)
-
-
 def leaderboard(tenant: Tenant, *, today: bool = False) -> list[tuple[int, Member, list[str]]]:
-    """(rank, member, badge codes) of the top members."""
-    members = list(db.session.scalars(leaderboard_query(tenant, today=today)))
+    """(rank, member, badge codes) of the top members, by growth's indexed top-N query."""
+    query = leaderboard_service.top_query(tenant.id, "today" if today else "all", LEADERBOARD_SIZE)
+    members = list(db.session.scalars(query))
     badges: dict[int, list[str]] = {}
     for badge in db.session.scalars(badges_query([m.id for m in members])) if members else []:
         badges.setdefault(badge.member_id, []).append(badge.badge_code)

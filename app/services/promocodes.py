@@ -1,4 +1,4 @@
-"""Promo codes: create, disable, redeem (atomically, once per member), and one-time discounts."""
+"""Promo codes: create, disable, list (the dashboard), redeem (atomically, once per member), one-time discounts."""
 from __future__ import annotations
 
 import re
@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    Member, Plan, Promocode, PromocodeKind, PromocodeRedemption, SubscriptionSource, Tenant, utcnow,
+    Account, Member, Plan, Promocode, PromocodeKind, PromocodeRedemption, SubscriptionSource, Tenant, utcnow,
 )
-from app.services import ledger, subscriptions, xp
+from app.services import audit, ledger, subscriptions, xp
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.services.locking import lock_row
 
@@ -18,6 +18,11 @@ CODE_RE = re.compile(r"^[A-Z0-9_-]{3,32}$")
 KINDS = tuple(k.value for k in PromocodeKind)
 #: A free plan is a plan_days code; a discount leaves something to pay.
 MAX_DISCOUNT_PERCENT = 99
+#: The largest value per kind: Toman, days, percent, XP.
+MAX_VALUE = {PromocodeKind.BALANCE.value: 1_000_000_000, PromocodeKind.PLAN_DAYS.value: 3650,
+             PromocodeKind.DISCOUNT_PERCENT.value: MAX_DISCOUNT_PERCENT, PromocodeKind.XP.value: 1_000_000}
+#: The dashboard lists this many redemptions of a code, newest first.
+REDEMPTIONS_SHOWN = 200
 
 
 class PromocodeRefused(DomainError):
@@ -31,8 +36,9 @@ def normalize(code: str) -> str:
 
 
 def create_promocode(tenant: Tenant, *, code: str, kind: str, value: int, plan: Plan | None = None,
-                     max_uses: int | None = None, expires_at: datetime | None = None) -> Promocode:
-    """A new active code; stored upper-case, unique per tenant."""
+                     max_uses: int | None = None, expires_at: datetime | None = None,
+                     by: Account | None = None) -> Promocode:
+    """A new active code; stored upper-case, unique per tenant; audited as `by` (default: the system)."""
     code = normalize(code)
     _check_new(tenant, code, kind, value, plan, max_uses, expires_at)
     promocode = Promocode(tenant_id=tenant.id, code=code, kind=kind, value=value,
@@ -40,12 +46,15 @@ def create_promocode(tenant: Tenant, *, code: str, kind: str, value: int, plan: 
                           expires_at=expires_at, uses_count=0, is_active=True)
     db.session.add(promocode)
     db.session.flush()
+    audit.record(tenant.id, audit.actor_of(by), "promocode.create", f"promocode:{promocode.id}", code=code,
+                 kind=kind)
     return promocode
 
 
-def disable(promocode: Promocode) -> Promocode:
+def disable(promocode: Promocode, by: Account | None = None) -> Promocode:
     """Stop redemptions; what was redeemed stays."""
     promocode.is_active = False
+    audit.record(promocode.tenant_id, audit.actor_of(by), "promocode.disable", f"promocode:{promocode.id}")
     db.session.flush()
     return promocode
 
@@ -60,11 +69,12 @@ def list_promocodes(tenant: Tenant) -> list[Promocode]:
         sa.select(Promocode).where(Promocode.tenant_id == tenant.id).order_by(Promocode.id.desc())))
 
 
-def redemptions_of(promocode: Promocode) -> list[PromocodeRedemption]:
+def redemptions_of(promocode: Promocode, limit: int = REDEMPTIONS_SHOWN) -> list[PromocodeRedemption]:
+    """Who used the code and when: the newest `limit` redemptions first."""
     return list(db.session.scalars(
         sa.select(PromocodeRedemption).where(PromocodeRedemption.tenant_id == promocode.tenant_id,
                                              PromocodeRedemption.promocode_id == promocode.id)
-        .order_by(PromocodeRedemption.id)))
+        .order_by(PromocodeRedemption.id.desc()).limit(limit)))
 
 
 def redeem(member: Member, code: str, *, bot=None) -> PromocodeRedemption:
@@ -170,6 +180,8 @@ def _check_new(tenant, code, kind, value, plan, max_uses, expires_at) -> None:
         raise ValidationFailed("The value must be a whole number above zero.")
     if kind == PromocodeKind.DISCOUNT_PERCENT.value and value > MAX_DISCOUNT_PERCENT:
         raise ValidationFailed("A discount is 1 to 99 percent; give a plan free with a plan-days code.")
+    if value > MAX_VALUE[kind]:
+        raise ValidationFailed(f"The value is a whole number from 1 to {MAX_VALUE[kind]:,}.")
     if kind == PromocodeKind.PLAN_DAYS.value and (plan is None or plan.tenant_id != tenant.id):
         raise ValidationFailed("A plan-days code needs one of this tenant's plans.")
     if max_uses is not None and (isinstance(max_uses, bool) or not isinstance(max_uses, int) or max_uses <= 0):
@@ -177,4 +189,4 @@ def _check_new(tenant, code, kind, value, plan, max_uses, expires_at) -> None:
     if expires_at is not None and expires_at <= utcnow():
         raise ValidationFailed("The expiry must be in the future.")
     if find(tenant, code) is not None:
-        raise ValidationFailed(f"There is already a promo code {code}.")
+        raise ValidationFailed(f"The code {code} exists already.")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -154,14 +153,13 @@ def wallet_stats(tenant: Tenant, days: int = 30) -> dict:
 
 
 def _wallet_moves_by_day(tenant: Tenant, first) -> dict:
-    zone = ZoneInfo(tenant.timezone or "Asia/Tehran")
     since = clock.now() - timedelta(days=(clock.tenant_today(tenant) - first).days + 2)
     totals: dict = defaultdict(lambda: [0, 0])
     rows = db.session.execute(sa.select(LedgerEntry.created_at, LedgerEntry.amount).where(
         LedgerEntry.tenant_id == tenant.id, LedgerEntry.account == LedgerAccount.TENANT_WALLET.value,
         LedgerEntry.created_at >= since))
     for created_at, amount in rows:
-        totals[created_at.astimezone(zone).date()][0 if amount < 0 else 1] += abs(amount)
+        totals[clock.tenant_today(tenant, created_at)][0 if amount < 0 else 1] += abs(amount)
     return {day: tuple(v) for day, v in totals.items()}
 
 

@@ -60,7 +60,12 @@ def award(member: Member, points: int, *, source: str, key: str | None = None, b
 
 
 def record_visit(member: Member, *, bot=None, now: datetime | None = None) -> Visit:
-    """Count a visit: on the first of a tenant-local day, extend the streak and award daily XP."""
+    """Count a visit: on the first of a tenant-local day, extend the streak and award daily XP.
+
+    A member already seen today is answered from the loaded row, without a lock or a write.
+    """
+    if member.last_visit_day is not None and member.last_visit_day >= tenant_today(member.tenant, now):
+        return Visit(first_today=False, streak_days=member.streak_days)
     locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
     if locked is None:
         raise NotFound("This member no longer exists.")

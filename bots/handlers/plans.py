@@ -8,6 +8,7 @@ from app.services.bots import feature_enabled
 from app.services.errors import DomainError, InsufficientFunds
 from app.services.subscriptions import active_subscription
 from bots import formatting as fmt
+from bots.congratulations import with_rewards
 from bots.handlers import payments
 from bots.handlers.common import edit, error_text, int_arg, on_callback
 from bots.keyboards import button, home_row, keyboard
@@ -82,19 +83,9 @@ def pay_from_balance(ctx, call):
     end = subscription.ends_at if subscription else None
     bought_text = ctx.t("plans.bought", plan=plan.name, end=fmt.date(ctx.lang, end, ctx.tenant.timezone) if end else "-",
                         balance=fmt.money(ctx.lang, ctx.member.balance))
-    lines = [bought_text, *congratulations(ctx, getattr(bought, "rewards", None))]
-    edit(ctx, call.message, "\n\n".join(lines), keyboard(home_row(ctx)))
+    text = with_rewards(bought_text, ctx.lang, getattr(bought, "rewards", None))
+    edit(ctx, call.message, text, keyboard(home_row(ctx)))
     return None
-
-
-def congratulations(ctx, rewards) -> list[str]:
-    """Lines about the level up and new badges a purchase earned."""
-    if rewards is None:
-        return []
-    lines = [ctx.t("growth.badge", badge=ctx.t(f"badge.{b.badge_code}")) for b in rewards.badges]
-    if rewards.level_change is not None:
-        lines.insert(0, ctx.t("growth.level_up", level=fmt.digits(ctx.lang, rewards.level_change.new_level)))
-    return lines
 
 
 def _need_topup(ctx, plan: Plan):

@@ -79,8 +79,10 @@ def test_buying_a_plan_by_card_with_a_text_reference(db, make, fleet, card_shop)
     sub = db.session.scalar(sa.select(Subscription))
     assert sub.plan_id == plan.id and only_receipt(db).text == "شماره پیگیری ۱۲۳۴۵۶"
     assert admin.bot_messages()[0]["text"].startswith("🧾")
-    assert sara.last_text() == t("fa", "payments.approved_plan", code=receipt.tracking_code, plan="Gold",
-                                 end=fmt.date("fa", sub.ends_at, tenant.timezone))
+    approved = t("fa", "payments.approved_plan", code=receipt.tracking_code, plan="Gold",
+                 end=fmt.date("fa", sub.ends_at, tenant.timezone))
+    first_badge = t("fa", "growth.badge", badge=t("fa", "badge.first_purchase"))
+    assert sara.last_text() == f"{approved}\n\n{first_badge}"
     assert member_of(db, tenant, sara.id).balance == 0
 
 
