@@ -52,7 +52,8 @@ def test_a_handler_bug_rolls_back_and_the_member_is_told(start_manager, sandbox,
     assert fresh(db, AuditLog, action="test.boom") == []
     sandbox.say(tg_id(bot), 7, "/start")
     sandbox.wait_for_reply(tg_id(bot), 7, lambda text: text.startswith("hello"))
-    assert len(fresh(db, AuditLog, action="test.start")) == 1
+    # The reply is sent before the update's transaction commits.
+    wait_until(lambda: len(fresh(db, AuditLog, action="test.start")) == 1, message="the /start commit")
 
 
 def test_an_unreachable_database_gets_temporarily_unavailable(start_manager, sandbox, make, db, make_bot):
@@ -65,7 +66,7 @@ def test_an_unreachable_database_gets_temporarily_unavailable(start_manager, san
     assert error_text("en", "error.unavailable") != error_text("en", "error.generic")
     sandbox.say(tg_id(bot), 8, "/start")
     sandbox.wait_for_reply(tg_id(bot), 8, lambda text: text.startswith("hello"))
-    assert len(fresh(db, AuditLog, action="test.start")) == 1
+    wait_until(lambda: len(fresh(db, AuditLog, action="test.start")) == 1, message="the /start commit")
 
 
 def test_the_error_reply_falls_back_to_english_without_catalogs():
