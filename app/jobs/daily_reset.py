@@ -47,7 +47,7 @@ def claim_day(tenant_id: int, today: date) -> bool:
 def reset_counters(tenant_id: int, today: date) -> None:
     """Zero the per-day counters of one tenant; counters already started today are left alone."""
     _zero(BotSession, tenant_id, BotSession.daily_requests, BotSession.daily_requests_day, today)
-    _zero(Member, tenant_id, Member.xp_today, None, today)
+    _zero(Member, tenant_id, Member.xp_today, Member.xp_today_day, today)
     _zero(PaymentCard, tenant_id, PaymentCard.received_today, PaymentCard.received_day, today)
 
 

@@ -46,8 +46,9 @@ class Member(db.Model):
     is_newcomer: Mapped[bool] = mapped_column(default=True)
     is_banned: Mapped[bool] = mapped_column(default=False)
     total_xp: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    #: XP earned since the tenant's last local midnight.
+    #: XP earned on xp_today_day (tenant-local).
     xp_today: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    xp_today_day: Mapped[Optional[date]] = mapped_column(sa.Date)
     level: Mapped[int] = mapped_column(default=1)
     referral_code: Mapped[str] = mapped_column(sa.String(16))
     referred_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"))

@@ -89,8 +89,11 @@ def add_xp(member: Member, points: int) -> LevelChange | None:
     locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
     if locked is None:
         raise NotFound("This member no longer exists.")
+    today = tenant_today(locked.tenant)
     locked.total_xp += points
-    locked.xp_today += points
+    # The daily reset runs a little after midnight: XP of a new day starts the counter afresh.
+    locked.xp_today = points if locked.xp_today_day != today else locked.xp_today + points
+    locked.xp_today_day = today
     old_level, new_level = locked.level, level_for(locked.tenant, locked.total_xp)
     if new_level <= old_level:
         return None

@@ -88,6 +88,21 @@ def test_counters_already_counting_today_are_kept(make, db, run_job):
     assert _counters(db, tenant)[1] == 2
 
 
+def test_xp_earned_between_midnight_and_the_reset_tick_is_kept(make, db, run_job):
+    from app.services import clock, xp
+
+    tenant = _busy_tenant(make, db, "Asia/Tehran", date(2026, 1, 14))   # 40 XP from the 14th
+    member = db.session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id)).one()
+    member.xp_today_day = date(2026, 1, 14)
+    db.session.commit()
+    with clock.frozen(utc(2026, 1, 14, 20, 30, 20)):                   # 00:00:20 on the 15th in Tehran
+        xp.add_xp(member, 7)
+        db.session.commit()
+    assert _counters(db, tenant)[0] == 7                                # the new day starts afresh
+    run_job("daily_reset", at=utc(2026, 1, 14, 20, 31))
+    assert _counters(db, tenant)[0] == 7
+
+
 def test_the_reset_touches_only_its_own_tenant(make, db, run_job):
     tehran = _busy_tenant(make, db, "Asia/Tehran", date(2026, 1, 14))
     tokyo = _busy_tenant(make, db, "Asia/Tokyo", date(2026, 1, 15))       # already reset for its day
