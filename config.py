@@ -40,6 +40,8 @@ class Config:
     RUNTIME_ENABLED = _env("RUNTIME_ENABLED", "1").lower() not in ("0", "false", "no", "off")
     #: Seconds between leader-lock attempts and between the leader's heartbeats.
     RUNTIME_INTERVAL_SECONDS = float(_env("RUNTIME_INTERVAL_SECONDS", "2"))
+    # A leader cut off from the database keeps its bots (answering "unavailable") this long.
+    RUNTIME_OUTAGE_GRACE_SECONDS = float(_env("RUNTIME_OUTAGE_GRACE_SECONDS", "30"))
     SANDBOX_HOST = _env("SANDBOX_HOST", "127.0.0.1")
     SANDBOX_PORT = int(_env("SANDBOX_PORT", "8081"))
     #: Bot engine (docs/bots.md): shared worker pool size, long-poll seconds, DB re-check interval.

@@ -2,12 +2,15 @@
 
 Every web worker (and `flask runtime`) starts a Runtime. Its elector thread tries the lock every
 few seconds; the holder starts the components and writes a heartbeat; a holder whose lock connection
-breaks stops them and competes again, so a crashed or cut-off leader is replaced.
+breaks stops them and competes again, so a crashed or cut-off leader is replaced. While the database
+does not answer at all (an outage: nobody can take the lock) the holder keeps its components for a
+grace period, so polling bots go on answering "temporarily unavailable".
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from app.extensions import db
 from app.runtime import heartbeat
@@ -19,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between lock attempts (non-leaders) and between heartbeats (the leader).
 DEFAULT_INTERVAL = 2.0
+#: Seconds a leader cut off from the database keeps its components before it gives up the lead.
+DEFAULT_OUTAGE_GRACE = 30.0
 
 
 class Runtime:
@@ -27,7 +32,9 @@ class Runtime:
         self.lock = lock or leader_lock_for(app)
         self.components = default_components(app) if components is None else components
         self.interval = interval or app.config.get("RUNTIME_INTERVAL_SECONDS", DEFAULT_INTERVAL)
+        self.outage_grace = app.config.get("RUNTIME_OUTAGE_GRACE_SECONDS", DEFAULT_OUTAGE_GRACE)
         self.leading_since = None
+        self._cut_off_since: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -59,12 +66,25 @@ class Runtime:
     def step(self) -> None:
         """One round: keep or lose the lead, or try to take it."""
         if self.is_leader:
-            if self.lock.still_held():
-                self._beat()
-            else:
-                self._step_down()
+            self._keep_lead()
         elif self.lock.try_acquire():
             self._lead()
+
+    def _keep_lead(self) -> None:
+        if self.lock.still_held() or self.lock.try_acquire():
+            self._cut_off_since = None
+            self._beat()
+        elif not (self.lock.unreachable and self._within_outage_grace()):
+            self._step_down()
+
+    def _within_outage_grace(self) -> bool:
+        """True while a leader that cannot reach the database at all may keep its components."""
+        now = time.monotonic()
+        if self._cut_off_since is None:
+            self._cut_off_since = now
+            log.warning("runtime: the database does not answer; keeping the components for up to %.0f s",
+                        self.outage_grace)
+        return now - self._cut_off_since < self.outage_grace
 
     def _lead(self) -> None:
         self.leading_since = clock.now()
@@ -86,7 +106,7 @@ class Runtime:
                 component.stop()
             except Exception:
                 log.exception("runtime: could not stop %s", component.name)
-        self.leading_since = None
+        self.leading_since = self._cut_off_since = None
         self.lock.release()
 
     def _beat(self) -> None:

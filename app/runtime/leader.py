@@ -32,15 +32,19 @@ class PostgresLeaderLock:
                                         connect_args={"connect_timeout": 3, **_KEEPALIVE})
         self._conn: sa.Connection | None = None
         self.held = False
+        #: The last attempt failed because the database did not answer (not because another holds it).
+        self.unreachable = False
 
     def try_acquire(self) -> bool:
         """Take the lock if free; the connection is kept between attempts and replaced if broken."""
         try:
             self._conn = self._conn or self._engine.connect()
             self.held = bool(self._conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}))
+            self.unreachable = False
         except sa.exc.DBAPIError as err:
             log.warning("leader lock: database unavailable (%s)", err.orig.__class__.__name__)
             self._drop_connection()
+            self.unreachable = True
         return self.held
 
     def still_held(self) -> bool:
@@ -80,6 +84,8 @@ class PostgresLeaderLock:
 
 class FileLeaderLock:
     """An OS file lock (flock), freed by the kernel when the holding process dies."""
+
+    unreachable = False
 
     def __init__(self, path: Path | str):
         self.path = Path(path)

@@ -1,4 +1,5 @@
-"""Real gunicorn, 3 workers, on a fresh Postgres database: one leader, and a new one when it is killed."""
+"""Real gunicorn, 3 workers, Postgres, polling bots on a sandbox: one leader, one poller per bot, and a
+new leader whose bots answer again when the first is killed."""
 from __future__ import annotations
 
 import os
@@ -16,18 +17,46 @@ import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from bots.emulator import SandboxServer
+from bots.i18n import t
 from tests import pg
+from tests.engine.conftest import Sandbox
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-def _env(url: str) -> dict:
+BOT_TOKENS = ("7100001:gunicorn-bot-one", "7100002:gunicorn-bot-two")
+USER_ID = 424242
+
+
+def _env(url: str, sandbox_url: str) -> dict:
     return {**os.environ, "BOTFLEET_ENV": "production", "DATABASE_URL": url, "SECRET_KEY": "gunicorn-test",
             "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(), "GUNICORN_BIND": "127.0.0.1:0",
             "WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "2", "GUNICORN_ACCESS_LOG": "",
-            "RUNTIME_INTERVAL_SECONDS": "1"}
+            "RUNTIME_INTERVAL_SECONDS": "1", "TELEGRAM_API_URL": sandbox_url, "BOT_MODE": "polling",
+            # A killed leader's last long-poll holds its bots for up to this long (409s for the next poller).
+            "BOT_POLL_TIMEOUT": "2", "BOT_SYNC_INTERVAL": "0.5"}
+
+
+def _seed_bots(url: str, key: str) -> list[int]:
+    """Two active bots, each of its own tenant, tokens encrypted with the workers' key; their Telegram ids."""
+    from app import create_app
+    from app.extensions import db
+    from app.services import bots, tenancy
+    from config import TestConfig
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, TOKEN_ENCRYPTION_KEY=key)
+    with app.app_context():
+        owner = tenancy.create_account("g@example.com", "pw-gunicorn-42")
+        for token in BOT_TOKENS:
+            tg_id = int(token.split(":")[0])
+            tenant = tenancy.create_tenant(f"Bots {tg_id}", owner)
+            bots.create_bot(tenant, token, telegram_bot_id=tg_id, username=f"sandbox{tg_id}_bot")
+        db.session.commit()
+        db.engine.dispose()
+    return [int(token.split(":")[0]) for token in BOT_TOKENS]
 
 
 def _seed_due_tenant(engine) -> int:
@@ -68,18 +97,28 @@ def database():
         engine.dispose()
 
 
-def test_three_workers_one_leader_and_a_takeover_after_kill_9(database, tmp_path):
+@pytest.fixture
+def sandbox():
+    server = SandboxServer(host="127.0.0.1", port=0).start()
+    client = Sandbox(server.url)
+    yield client
+    client.http.close()
+    server.stop()
+
+
+def test_three_workers_one_leader_and_a_takeover_after_kill_9(database, sandbox, tmp_path):
     url, engine = database
-    env = _env(url)
+    env = _env(url, sandbox.url)
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
     tenant_id = _seed_due_tenant(engine)
+    bot_ids = _seed_bots(url, env["TOKEN_ENCRYPTION_KEY"])
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
                                   stdout=log, stderr=subprocess.STDOUT)
     try:
-        _check_one_leader_then_takeover(engine, server, log_path, tenant_id)
+        _check_one_leader_then_takeover(engine, server, log_path, tenant_id, Bots(sandbox, bot_ids))
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -88,7 +127,7 @@ def test_three_workers_one_leader_and_a_takeover_after_kill_9(database, tmp_path
             server.kill()
 
 
-def _check_one_leader_then_takeover(engine, server, log_path, tenant_id):
+def _check_one_leader_then_takeover(engine, server, log_path, tenant_id, bots):
     first = wait_for(lambda: _leader(engine) or server.poll() is not None, timeout=30)
     assert server.poll() is None, log_path.read_text()
     assert first, log_path.read_text()
@@ -100,6 +139,9 @@ def _check_one_leader_then_takeover(engine, server, log_path, tenant_id):
     assert log_path.read_text().count("this process is the leader") == 1
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["leader"]["pid"] == first["pid"]
     _assert_reset_once(engine, tenant_id)
+    bots.assert_each_answers("start.welcome_new", log_path)
+    assert "bots" in _leader(engine)["components"]
+    bots.assert_one_poller_each(since=0.0)
 
     os.kill(first["pid"], signal.SIGKILL)
     killed_at = time.monotonic()
@@ -109,6 +151,31 @@ def _check_one_leader_then_takeover(engine, server, log_path, tenant_id):
     assert _advisory_locks(engine) == 1
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
     _assert_reset_once(engine, tenant_id)            # the new leader's catch-up finds nothing to do
+    bots.assert_each_answers("start.welcome_back", log_path)
+    bots.assert_one_poller_each(since=time.time())
+
+
+class Bots:
+    """The seeded bots as the sandbox sees them."""
+
+    def __init__(self, sandbox, bot_ids):
+        self.sandbox, self.bot_ids = sandbox, bot_ids
+
+    def assert_each_answers(self, key, log_path):
+        expected = t("en", key, name="Tester")
+        for bot_id in self.bot_ids:
+            self.sandbox.say(bot_id, USER_ID, "/start")
+        for bot_id in self.bot_ids:
+            answered = wait_for(lambda: expected in self.sandbox.bot_texts(bot_id, USER_ID), timeout=15)
+            assert answered, f"bot {bot_id} did not answer {key}\n{log_path.read_text()[-4000:]}"
+
+    def assert_one_poller_each(self, since):
+        """Polls keep coming and never overlap: no getUpdates since `since` was answered 409."""
+        time.sleep(3)                                 # more than a long-poll round (2 s) of every worker
+        for bot_id in self.bot_ids:
+            polls = [c for c in self.sandbox.calls(bot_id, "getUpdates") if c["at"] >= since]
+            assert polls, f"bot {bot_id}: nobody polls"
+            assert [c for c in polls if c.get("error_code")] == [], f"bot {bot_id}: a second poller"
 
 
 def _assert_reset_once(engine, tenant_id):

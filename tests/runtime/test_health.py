@@ -6,6 +6,10 @@ from datetime import datetime, timedelta
 from app.models import Bot
 from app.runtime import heartbeat
 from app.services import clock
+# The engine's fixtures: a real sandbox and BotManagers pointed at it.
+from tests.engine.conftest import (  # noqa: F401
+    bot_app, make_bot, sandbox, sandbox_server, start_manager, wait_until,
+)
 
 
 def _beat(db, age=timedelta(0)):
@@ -25,13 +29,14 @@ def test_a_fresh_heartbeat_is_200_with_bot_counts(client, db, make):
     tenant = make.tenant()
     running, broken, _stopped = make.bot(tenant), make.bot(tenant), make.bot(tenant)
     running.status, broken.status = "running", "error"
+    running.last_seen_at = clock.now()
     db.session.commit()
     _beat(db)
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json
     assert body["ok"] and body["leader"]["present"] and body["leader"]["components"] == ["scheduler"]
-    assert body["bots"] == {"running": 1, "error": 1, "stopped": 1}
+    assert body["bots"] == {"running": 1, "error": 1, "stopped": 1, "stale": 0}
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -41,11 +46,34 @@ def test_a_stale_heartbeat_means_no_leader(client, db):
     assert body["leader"]["present"] is False and body["leader"]["heartbeat_age_seconds"] > 30
 
 
-def test_inactive_bots_are_not_counted(client, db, make):
-    bot = make.bot(make.tenant())
+def test_inactive_bots_and_bots_of_inactive_tenants_are_not_counted(client, db, make):
+    bot, suspended = make.bot(make.tenant()), make.tenant()
+    make.bot(suspended)
     db.session.get(Bot, bot.id).is_active = False
+    suspended.is_active = False
     db.session.commit()
-    assert client.get("/healthz").json["bots"] == {"running": 0, "error": 0, "stopped": 0}
+    assert client.get("/healthz").json["bots"] == {"running": 0, "error": 0, "stopped": 0, "stale": 0}
+
+
+def test_a_running_bot_nobody_refreshed_for_45_seconds_is_stale(client, db, make):
+    tenant = make.tenant()
+    fresh, forgotten = make.bot(tenant), make.bot(tenant)
+    fresh.status = forgotten.status = "running"
+    fresh.last_seen_at, forgotten.last_seen_at = clock.now(), clock.now() - timedelta(seconds=50)
+    db.session.commit()
+    assert client.get("/healthz").json["bots"] == {"running": 1, "error": 0, "stopped": 0, "stale": 1}
+
+
+def test_the_engine_s_view_of_a_healthy_and_a_revoked_bot(client, db, make, make_bot, sandbox, start_manager):
+    tenant = make.tenant()
+    make_bot(tenant)
+    revoked = make_bot(tenant)
+    sandbox.post(f"/sandbox/bots/{revoked.telegram_bot_id}/revoke")
+    start_manager()
+    expected = {"running": 1, "error": 1, "stopped": 0, "stale": 0}
+    wait_until(lambda: client.get("/healthz").json["bots"] == expected, message=f"bots {expected}")
+    db.session.expire_all()
+    assert db.session.get(Bot, revoked.id).last_error == "token revoked or invalid"
 
 
 def test_flask_status_prints_the_same_and_exits_1_when_unhealthy(runner, db):

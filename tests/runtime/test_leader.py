@@ -114,3 +114,45 @@ def test_the_lock_matches_the_backend(app, backend):
             assert str(lock.path).endswith(".leader.lock")
     finally:
         lock.close()
+
+
+class OutageLock:
+    """A lock whose database can be cut off: then every attempt fails as unreachable."""
+
+    def __init__(self):
+        self.cut_off = self.unreachable = False
+        self.held = False
+
+    def try_acquire(self):
+        self.unreachable = self.cut_off
+        self.held = not self.cut_off
+        return self.held
+
+    def still_held(self):
+        self.held = self.held and not self.cut_off
+        return self.held
+
+    def release(self):
+        self.held = False
+
+    close = release
+
+
+def test_a_leader_cut_off_from_the_database_keeps_running_for_the_grace_only(app, db):
+    lock = OutageLock()
+    runtime = Runtime(app, lock=lock, components=[Recorder()], interval=0.2)
+    runtime.outage_grace = 0.5
+    events = runtime.components[0].events
+    runtime.step()
+    lock.cut_off = True
+    runtime.step()
+    assert runtime.is_leader and events == ["start"]          # an outage: nobody else can lead either
+    lock.cut_off = False
+    runtime.step()
+    assert runtime.is_leader and lock.held and events == ["start"]   # the lock taken back, nothing restarted
+    lock.cut_off = True
+    runtime.step()
+    time.sleep(0.6)
+    runtime.step()
+    assert not runtime.is_leader and events == ["start", "stop"]
+    runtime.stop()
