@@ -8,7 +8,7 @@ from telebot import TeleBot
 
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Tenant, utcnow
-from app.services.members import create_member, find_member
+from app.services.members import get_or_create_member
 from app.services.xp import Visit, record_visit
 from bots import i18n
 
@@ -72,10 +72,7 @@ def load_context(telebot: TeleBot, user, chat_id: int) -> Context:
     """The context of an update from Telegram user `user` in chat `chat_id`; creates the member if new."""
     bot = current_bot(telebot)
     tenant = db.session.get(Tenant, bot.tenant_id)
-    member = find_member(tenant, user.id)
-    is_new = member is None
-    if is_new:
-        member = create_member(tenant, user.id, language_code=_first_language(user, tenant))
+    member, is_new = get_or_create_member(tenant, user.id, language_code=_first_language(user, tenant))
     _refresh_profile(member, user)
     visit = None if member.is_banned else record_visit(member, bot=bot)
     return Context(telebot, bot, tenant, member, session_of(member, bot), chat_id, is_new_member=is_new,

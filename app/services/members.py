@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Member, Tenant
@@ -22,6 +23,26 @@ def create_member(tenant: Tenant, telegram_id: int, **fields) -> Member:
     db.session.add(member)
     db.session.flush()
     return member
+
+
+def get_or_create_member(tenant: Tenant, telegram_id: int, **fields) -> tuple[Member, bool]:
+    """The tenant's member with this Telegram id, created if new; (member, created).
+
+    Two bots of a tenant may see a new user at the same instant: the insert yields to the other
+    transaction's row (ON CONFLICT DO NOTHING) instead of failing on the unique key.
+    """
+    member = find_member(tenant, telegram_id)
+    if member is not None:
+        return member, False
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    fields.pop("balance", None)
+    values = {**fields, "tenant_id": tenant.id, "telegram_id": telegram_id,
+              "referral_code": _free_referral_code(tenant)}
+    statement = (dialect.insert(Member.__table__).values(**values)
+                 .on_conflict_do_nothing(index_elements=["tenant_id", "telegram_id"])
+                 .returning(Member.__table__.c.id))
+    created = db.session.execute(statement).scalar() is not None
+    return find_member(tenant, telegram_id), created
 
 
 def _free_referral_code(tenant: Tenant) -> str:
