@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.models import Promocode, Role
+from app.models import Promocode, Role, TenantNotice
 from app.services import invitations, receipts
 from tests.factories import Factories, luhn_complete
 
@@ -50,8 +50,10 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     promo = Promocode(tenant_id=tenant.id, code="WELCOME", kind="xp", value=10)
     db.session.add(promo)
     invitation, secret = invitations.create_invitation(tenant, Role.VIEWER.value, owner)
+    notice = TenantNotice(tenant_id=tenant.id, kind="wallet_insufficient", message="Top up the wallet.")
+    db.session.add(notice)
     db.session.commit()
     ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
-           "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id,
+           "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret}
     return World(tenant, owner, approver, viewer, stranger, admin, ids)

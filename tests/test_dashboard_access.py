@@ -23,7 +23,7 @@ ACCESS = {
     "sandbox_chat.chat": OWNER, "sandbox_chat.messages": OWNER, "sandbox_chat.photo": OWNER,
     "sandbox_chat.send": OWNER, "sandbox_chat.upload": OWNER, "sandbox_chat.press": OWNER,
     "main.home": LOGIN, "main.switch_tenant": LOGIN, "auth.logout": LOGIN, "auth.change_password": LOGIN,
-    "overview.index": READ, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
+    "overview.index": READ, "overview.dismiss_notice": OWNER, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
     "cards.index": READ, "members.index": READ, "members.export": READ, "members.show": READ,
     "leaderboard.index": READ, "wallet.index": READ, "promocodes.index": READ, "promocodes.show": READ,
     "audit.index": READ,
@@ -42,7 +42,7 @@ ACCESS = {
 #: URL arguments that name a row of the tenant: another tenant's owner gets 404 for them.
 #: JSON feeds that need query arguments (a bot and a test user) to answer 200.
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
-TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id"}
+TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id"}
 
 
 def _routes():
