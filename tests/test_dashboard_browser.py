@@ -194,5 +194,9 @@ def test_owner_journey(browser, live_server, start_manager, make, db, tmp_path):
     assert page.get_attribute("html", "dir") == "rtl" and page.get_attribute("html", "lang") == "fa"
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
     shot(page, "13-overview-persian")
+    page.goto(f"{live_server}/sandbox?user_id={BUYER}&name=Sara&language=fa")
+    assert page.inner_text("h1") == "گفت‌وگوی آزمایشی" and page.get_attribute("html", "dir") == "rtl"
+    bot_says(page, "Payment")
+    shot(page, "14-sandbox-persian")
     db.session.expire_all()
     assert db.session.get(Member, receipt.member_id).balance == 0

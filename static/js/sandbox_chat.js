@@ -22,6 +22,7 @@
   function bubble(message) {
     var item = el("li", "mb-2 d-flex " + (message.from_bot ? "from-bot justify-content-start" : "from-user justify-content-end"));
     var box = el("div", "p-2 rounded border " + (message.from_bot ? "bg-light" : "bg-primary-subtle"));
+    box.dir = "auto";  // each message reads in its own direction, also on a right-to-left page
     box.style.maxWidth = "75%";
     box.style.whiteSpace = "pre-wrap";
     if (message.photo) {
