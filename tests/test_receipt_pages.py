@@ -4,24 +4,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from app.models import Member, Receipt, utcnow
 from app.services.receipt_queries import PAGE_SIZE
-from tests.helpers import csrf_token
+from tests.test_dashboard_forms import owner_client  # noqa: F401  (the signed-in owner's client)
 
 COUNT = 2 * PAGE_SIZE + 5
-
-
-@pytest.fixture
-def owner_client(client, make, auth):
-    owner = make.account()
-    tenant = make.tenant(owner=owner)
-    auth.use_language("en")
-    auth.login(owner.email)
-    csrf_token(client.get("/account/password"))
-    return client, tenant
 
 
 def seed_receipts(db, tenant, status, count=COUNT, prefix="Q"):
@@ -54,7 +43,7 @@ def walk(client, url):
 
 
 def test_the_queue_pages_through_every_pending_receipt_oldest_first(owner_client, db):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     receipts = seed_receipts(db, tenant, "pending_review")
     pages = walk(client, "/receipts/")
     assert [len(p) for p in pages] == [PAGE_SIZE, PAGE_SIZE, 5]
@@ -63,7 +52,7 @@ def test_the_queue_pages_through_every_pending_receipt_oldest_first(owner_client
 
 
 def test_history_pages_newest_decision_first_and_keeps_the_filters(owner_client, db):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     receipts = seed_receipts(db, tenant, "approved", prefix="H")
     seed_receipts(db, tenant, "rejected", count=3, prefix="R")
     pages = walk(client, "/receipts/history?status=approved")
@@ -72,7 +61,7 @@ def test_history_pages_newest_decision_first_and_keeps_the_filters(owner_client,
 
 
 def test_another_tenants_receipt_as_the_cursor_shows_nothing_of_theirs(owner_client, db, make):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     other = make.tenant()
     theirs = seed_receipts(db, other, "pending_review", count=2, prefix="X")
     seed_receipts(db, tenant, "pending_review", count=3, prefix="Q")
@@ -81,7 +70,7 @@ def test_another_tenants_receipt_as_the_cursor_shows_nothing_of_theirs(owner_cli
 
 
 def test_a_short_queue_has_no_next_page(owner_client, db):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     seed_receipts(db, tenant, "pending_review", count=3)
     assert walk(client, "/receipts/") == [["Q-00001", "Q-00002", "Q-00000"]]  # ties broken by id
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)) == 3
