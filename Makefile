@@ -58,7 +58,7 @@ browser:
 # After changing texts: refresh the catalog template and the .po files, then translate the new entries.
 messages: install
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel -q update -i app/translations/messages.pot -d app/translations
+	$(VENV)/bin/pybabel -q update --no-fuzzy-matching -i app/translations/messages.pot -d app/translations
 
 db: install
 	@$(FLASK) db upgrade

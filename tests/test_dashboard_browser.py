@@ -1,25 +1,33 @@
 """The dashboard in a real browser (Playwright driving Debian's chromium): the owner's main journey.
 
-Screenshots of each page go to test-artifacts/. The receipt is created through the money services
-(the Sandbox chat purchase comes with the Telegram work).
+A real sandbox and the real bot runtime run beside the served app: the owner connects a bot, buys a plan
+as a test user on the Sandbox chat page (inline buttons, an uploaded receipt image), then approves it in
+the queue. Screenshots of each page go to test-artifacts/.
 """
 from __future__ import annotations
 
 import os
+import struct
 import threading
+import zlib
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from app.models import Member, Plan
-from tests.dashboard_world import receipt_with_photo
+from app.models import Member, Receipt
+from tests.bots.conftest import REAL_HANDLERS
+# The engine's fixtures: a sandbox, the app pointed at it, BotManagers stopped after the test.
+from tests.engine.conftest import bot_app, sandbox_server, start_manager  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TOKEN = "7000000001:AAH-sandbox-browser-journey-token"
+BUYER = 990_000_777
+BOT_REPLY_MS = 15_000
 
 
 def _browser_problem() -> str | None:
@@ -48,12 +56,27 @@ def browser():
 
 
 @pytest.fixture
-def live_server(app, db):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def live_server(bot_app, db, tmp_path):  # noqa: F811  (bot_app is the engine's fixture)
+    """The app pointed at the sandbox, with the real conversation handlers, served on an ephemeral port."""
+    saved = bot_app.config["BOT_HANDLERS"], bot_app.instance_path
+    bot_app.config["BOT_HANDLERS"], bot_app.instance_path = REAL_HANDLERS, str(tmp_path / "instance")
+    server = make_server("127.0.0.1", 0, bot_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
+    bot_app.config["BOT_HANDLERS"], bot_app.instance_path = saved
+
+
+def receipt_png(width=240, height=160) -> bytes:
+    """A striped PNG big enough to see in the screenshots (made here: nothing is downloaded)."""
+    rows = b"".join(b"\x00" + bytes((40, 120 + (y * 2) % 120, 200) * width) for y in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def shot(page, name: str) -> None:
@@ -61,22 +84,17 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_owner_journey(browser, live_server, make, db, app):
-    owner = make.account()
-    tenant = make.tenant(owner=owner, wallet_credit_limit=10_000_000)
-    member = make.member(tenant, first_name="Sara", username="sara_buyer")
-    page = browser.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server}/login")
+def log_in(page, base, owner):
+    page.goto(f"{base}/login")
     page.click("#language-switch button[value=en]")
     page.fill("#email", owner.email)
     page.fill("#password", "correct-horse-42")
     page.click("input[type=submit]")
     page.wait_for_url("**/overview/")
-    assert page.inner_text("#stat-revenue-today").startswith("0 ")
-    shot(page, "01-overview-before")
 
-    page.goto(f"{live_server}/plans/new")
+
+def create_plan_card_and_bot(page, base):
+    page.goto(f"{base}/plans/new")
     page.fill("#name", "Gold 30 days")
     page.fill("#period_days", "30")
     page.fill("#price", "150,000")
@@ -87,7 +105,7 @@ def test_owner_journey(browser, live_server, make, db, app):
     assert "Gold 30 days" in page.inner_text("main")
     shot(page, "03-plans")
 
-    page.goto(f"{live_server}/cards/new")
+    page.goto(f"{base}/cards/new")
     page.fill("#card_number", "6037 9911 1111 1112")
     page.fill("#holder_name", "Sara Ahmadi")
     page.fill("#bank_name", "Melli")
@@ -96,35 +114,89 @@ def test_owner_journey(browser, live_server, make, db, app):
     assert "6037 **** **** 1112" in page.inner_text("main")
     shot(page, "04-cards")
 
-    plan = db.session.scalar(sa.select(Plan).where(Plan.tenant_id == tenant.id))
-    receipt = receipt_with_photo(db, make, tenant, member, plan=plan, instance_path=app.instance_path)
+    page.goto(f"{base}/bots/new")
+    page.fill("#token", TOKEN)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/bots/**")
+    assert "sandbox7000000001_bot" in page.inner_text("main")
+    shot(page, "05-bot")
 
+
+def bot_says(page, text: str, nth: int = -1):
+    """Wait until the bot has written a bubble containing text on the Sandbox chat page; return it."""
+    bubble = page.locator("#chat-log li.from-bot", has_text=text)
+    bubble.nth(nth).wait_for(timeout=BOT_REPLY_MS)
+    return bubble.nth(nth)
+
+
+def buy_in_sandbox_chat(page, base, tmp_path) -> None:
+    page.goto(f"{base}/sandbox?user_id={BUYER}&name=Sara&language=en")
+    page.fill("#text", "/start")
+    page.click("#send-form button[type=submit]")
+    bot_says(page, "Sara").get_by_role("button", name="Plans").click()
+    bot_says(page, "Gold 30 days").get_by_role("button", name="Gold 30 days").click()
+    bot_says(page, "Card-to-card").get_by_role("button", name="Card-to-card").click()
+    invoice = bot_says(page, "6037 9911 1111 1112")
+    assert "Sara Ahmadi" in invoice.inner_text() and "150,000" in invoice.inner_text()
+    shot(page, "06-sandbox-invoice")
+
+    image = tmp_path / "receipt.png"
+    image.write_bytes(receipt_png())
+    page.set_input_files("#photo", str(image))
+    page.click("#upload-form button[type=submit]")
+    page.locator("#chat-log li.from-user img").wait_for(timeout=BOT_REPLY_MS)
+    bot_says(page, "waiting for review")
+    page.wait_for_function("document.querySelector('#chat-log li.from-user img').naturalWidth == 240")
+    shot(page, "07-sandbox-receipt-sent")
+
+
+def test_owner_journey(browser, live_server, start_manager, make, db, tmp_path):  # noqa: F811
+    owner = make.account()
+    tenant = make.tenant(owner=owner, wallet_credit_limit=10_000_000, default_language="en")
+    db.session.commit()
+    start_manager(BOT_HANDLERS=REAL_HANDLERS)
+    page = browser.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, live_server, owner)
+    assert page.inner_text("#stat-revenue-today").startswith("0 ")
+    shot(page, "01-overview-before")
+    create_plan_card_and_bot(page, live_server)
+    buy_in_sandbox_chat(page, live_server, tmp_path)
+
+    receipt = db.session.scalar(sa.select(Receipt).where(Receipt.tenant_id == tenant.id))
     page.goto(f"{live_server}/receipts/")
     page.click(f"text={receipt.tracking_code}")
-    photo = page.locator("#receipt-photo")
-    photo.wait_for()
-    assert page.evaluate("document.querySelector('#receipt-photo').naturalWidth") > 0
-    shot(page, "05-receipt")
+    page.locator("#receipt-photo").wait_for()
+    assert page.evaluate("document.querySelector('#receipt-photo').naturalWidth") == 240
+    shot(page, "08-receipt")
     page.click("form[action$='/approve'] input[type=submit]")
     page.wait_for_url("**/receipts/")
-    shot(page, "06-queue-after")
+    shot(page, "09-queue-after")
 
     page.goto(f"{live_server}/members/?q=sara")
     page.click("text=Sara")
     assert page.inner_text("#member-subscription").startswith("Gold 30 days")
     assert page.inner_text("#member-balance").startswith("0 ")  # 150,000 credited, then spent on the plan
     assert "150,000" in page.inner_text("#member-ledger")
-    shot(page, "07-member")
+    shot(page, "10-member")
+
+    page.goto(f"{live_server}/sandbox?user_id={BUYER}&name=Sara&language=en")
+    bot_says(page, "Payment")
+    shot(page, "11-sandbox-member-told")
 
     page.goto(f"{live_server}/overview/")
     assert page.inner_text("#stat-revenue-today").startswith("150,000")
     assert page.inner_text("#stat-active-subscriptions") == "1"
-    shot(page, "08-overview-after")
+    shot(page, "12-overview-after")
 
     page.click("#language-switch button[value=fa]")
     page.wait_for_load_state()
     assert page.get_attribute("html", "dir") == "rtl" and page.get_attribute("html", "lang") == "fa"
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
-    shot(page, "09-overview-persian")
+    shot(page, "13-overview-persian")
+    page.goto(f"{live_server}/sandbox?user_id={BUYER}&name=Sara&language=fa")
+    assert page.inner_text("h1") == "گفت‌وگوی آزمایشی" and page.get_attribute("html", "dir") == "rtl"
+    bot_says(page, "Payment")
+    shot(page, "14-sandbox-persian")
     db.session.expire_all()
-    assert db.session.get(Member, member.id).balance == 0
+    assert db.session.get(Member, receipt.member_id).balance == 0

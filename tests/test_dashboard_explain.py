@@ -9,7 +9,8 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from app.models import Member
+from app.extensions import db as sql_db
+from app.models import Member, Receipt
 from app.services import leaderboard, member_queries, overview, receipt_queries
 from tests.conftest import _empty_all_tables
 from tests.factories import Factories
@@ -71,11 +72,18 @@ def _queries(tenant, member) -> dict:
         "member_search.telegram_id": member_queries.search_query(tenant, str(member.telegram_id)),
         "receipt_queue": receipt_queries.queue_query(tenant, pending),
         "receipt_history": receipt_queries.history_query(tenant, pending),
+        "receipt_queue.next_page": receipt_queries.queue_query(tenant, pending, after_id=_a_receipt_id(tenant)),
+        "receipt_history.next_page": receipt_queries.history_query(tenant, pending, after_id=_a_receipt_id(tenant)),
         "receipt_by_tracking_code": receipt_queries.tracking_code_query(tenant, "SEED-100"),
         "leaderboard.all_time": leaderboard.top_query(tenant.id, "all", member_queries.LEADERBOARD_SIZE),
         "leaderboard.today": leaderboard.top_query(tenant.id, "today", member_queries.LEADERBOARD_SIZE),
     })
     return queries
+
+
+def _a_receipt_id(tenant) -> int:
+    return sql_db.session.scalar(sa.select(Receipt.id).where(Receipt.tenant_id == tenant.id).order_by(Receipt.id.desc())
+                                 .limit(1))
 
 
 def _seq_scans(plan: dict) -> list[str]:

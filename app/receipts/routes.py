@@ -93,12 +93,13 @@ def _list(template: str, query_of, history: bool):
             (s, STATUS_LABELS[s]) for s in queries.DECIDED]
     form.validate()
     filters = queries.ReceiptFilter(**{k: v for k, v in form.data.items() if v not in (None, "")})
+    next_after = None
     if filters.tracking_code:
-        query = queries.tracking_code_query(tenant, filters.tracking_code)
+        receipts = list(db.session.scalars(queries.tracking_code_query(tenant, filters.tracking_code)))
     else:
-        query = query_of(tenant, filters)
-    receipts = list(db.session.scalars(query))
-    return render_template(template, receipts=receipts, form=form, history=history, status_labels=STATUS_LABELS)
+        receipts, next_after = queries.page(tenant, filters, query_of, request.args.get("after", type=int))
+    return render_template(template, receipts=receipts, form=form, history=history, status_labels=STATUS_LABELS,
+                           next_after=next_after)
 
 
 def _show(receipt: Receipt, approve_form, reject_form):

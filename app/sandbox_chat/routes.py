@@ -1,10 +1,9 @@
 """The sandbox chat page, its JSON feed and the actions of the test user (CSRF on every POST)."""
 from __future__ import annotations
 
-from flask import abort, jsonify, render_template, request
-
-
 import sqlalchemy as sa
+from flask import abort, jsonify, render_template, request
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Bot, Role
@@ -56,7 +55,7 @@ def send():
     bot, user = _bot_and_user(request.form)
     text = (request.form.get("text") or "").strip()
     if not text:
-        return jsonify(error="Type a message first."), 400
+        return jsonify(error=_("Type a message first.")), 400
     return _post(bot, user, text=text[:4096])
 
 
@@ -67,7 +66,7 @@ def upload():
     image = request.files.get("photo")
     data = image.read(MAX_PHOTO_BYTES + 1) if image else b""
     if not data or len(data) > MAX_PHOTO_BYTES:
-        return jsonify(error="Choose an image of at most 5 MB."), 400
+        return jsonify(error=_("Choose an image of at most 5 MB.")), 400
     caption = (request.form.get("caption") or "").strip()[:1024]
     return _post(bot, user, photo=data, **({"caption": caption} if caption else {}))
 
@@ -79,7 +78,7 @@ def press():
     message_id = request.form.get("message_id", type=int)
     data = request.form.get("data") or ""
     if message_id is None or not data:
-        return jsonify(error="That button has no data."), 400
+        return jsonify(error=_("That button has no data.")), 400
     return _post(bot, user, callback={"message_id": message_id, "data": data})
 
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from app.extensions import db
 from app.models import Receipt, ReceiptStatus, Tenant
 from app.services.overview import day_start_utc
 
@@ -24,22 +25,44 @@ class ReceiptFilter:
     tracking_code: str = ""
 
 
-def queue_query(tenant: Tenant, f: ReceiptFilter) -> sa.Select:
-    """Receipts of one status, oldest first (by submission, then creation for unsubmitted ones)."""
+def queue_query(tenant: Tenant, f: ReceiptFilter, *, after_id: int | None = None,
+                limit: int = PAGE_SIZE) -> sa.Select:
+    """Receipts of one status, oldest first (by submission, then creation for unsubmitted ones),
+    `limit` rows after the receipt `after_id` (keyset pagination)."""
     query = _filtered(tenant, f).where(Receipt.status == f.status)
     if f.status == ReceiptStatus.PENDING_REVIEW.value:
-        query = query.order_by(Receipt.submitted_at, Receipt.id)
+        order = (Receipt.submitted_at, Receipt.id)
+        if after_id:
+            query = query.where(sa.tuple_(*order) > _cursor(tenant, after_id, Receipt.submitted_at))
     else:
-        query = query.order_by(Receipt.id)
-    return _loaded(query.limit(PAGE_SIZE))
+        order = (Receipt.id,)
+        if after_id:
+            query = query.where(Receipt.id > after_id)
+    return _loaded(query.order_by(*order).limit(limit))
 
 
-def history_query(tenant: Tenant, f: ReceiptFilter) -> sa.Select:
-    """Decided receipts, most recent decision first, with who decided."""
+def history_query(tenant: Tenant, f: ReceiptFilter, *, after_id: int | None = None,
+                  limit: int = PAGE_SIZE) -> sa.Select:
+    """Decided receipts, most recent decision first, with who decided; `limit` rows after `after_id`."""
     query = _filtered(tenant, f).where(Receipt.reviewed_at.is_not(None))
     if f.status in DECIDED:
         query = query.where(Receipt.status == f.status)
-    return _loaded(query.order_by(Receipt.reviewed_at.desc(), Receipt.id.desc()).limit(PAGE_SIZE))
+    if after_id:
+        query = query.where(sa.tuple_(Receipt.reviewed_at, Receipt.id) < _cursor(tenant, after_id, Receipt.reviewed_at))
+    return _loaded(query.order_by(Receipt.reviewed_at.desc(), Receipt.id.desc()).limit(limit))
+
+
+def page(tenant: Tenant, f: ReceiptFilter, query_of, after_id: int | None = None) -> tuple[list[Receipt], int | None]:
+    """One page of `query_of` (queue_query or history_query) and the cursor of the next page (None on the last)."""
+    rows = list(db.session.scalars(query_of(tenant, f, after_id=after_id, limit=PAGE_SIZE + 1)))
+    return rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+
+
+def _cursor(tenant: Tenant, receipt_id: int, column) -> sa.Tuple:
+    """(column, id) of the receipt a page ends with, read in the same statement (this tenant's only)."""
+    where = (Receipt.id == receipt_id, Receipt.tenant_id == tenant.id)
+    return sa.tuple_(sa.select(column).where(*where).scalar_subquery(),
+                     sa.select(Receipt.id).where(*where).scalar_subquery())
 
 
 def tracking_code_query(tenant: Tenant, code: str) -> sa.Select:

@@ -20,19 +20,20 @@
   }
 
   function bubble(message) {
-    var item = el("li", "mb-2 d-flex " + (message.from_bot ? "justify-content-start" : "justify-content-end"));
+    var item = el("li", "mb-2 d-flex " + (message.from_bot ? "from-bot justify-content-start" : "from-user justify-content-end"));
     var box = el("div", "p-2 rounded border " + (message.from_bot ? "bg-light" : "bg-primary-subtle"));
+    box.dir = "auto";  // each message reads in its own direction, also on a right-to-left page
     box.style.maxWidth = "75%";
     box.style.whiteSpace = "pre-wrap";
     if (message.photo) {
       var img = el("img", "img-fluid rounded mb-1 d-block");
-      img.alt = "Photo";
+      img.alt = section.dataset.textPhoto;
       img.src = section.dataset.photoUrl + "&file_id=" + encodeURIComponent(message.photo);
       box.appendChild(img);
     }
     var text = message.text || message.caption;
     if (text) { box.appendChild(el("div", "", text)); }
-    if (message.edited) { box.appendChild(el("small", "text-muted", "edited")); }
+    if (message.edited) { box.appendChild(el("small", "text-muted", section.dataset.textEdited)); }
     message.buttons.forEach(function (row) {
       var line = el("div", "d-flex gap-1 mt-1");
       row.forEach(function (button) {
@@ -63,7 +64,7 @@
     var snapshot = JSON.stringify(messages);
     if (snapshot === lastDrawn) { return; }
     lastDrawn = snapshot;
-    log.replaceChildren.apply(log, messages.length ? messages.map(bubble) : [el("li", "text-muted", "Say /start to begin.")]);
+    log.replaceChildren.apply(log, messages.length ? messages.map(bubble) : [el("li", "text-muted", section.dataset.textEmpty)]);
     log.lastElementChild.scrollIntoView({block: "end"});
   }
 
@@ -71,7 +72,7 @@
     fetch(section.dataset.messagesUrl, {credentials: "same-origin"})
       .then(function (r) { return r.json(); })
       .then(function (body) { if (body.error) { showError(body.error); } else { showError(""); draw(body.messages); } })
-      .catch(function () { showError("The dashboard does not answer."); });
+      .catch(function () { showError(section.dataset.textOffline); });
   }
 
   function post(url, data) {
