@@ -36,3 +36,15 @@ def test_dismiss_needs_the_csrf_token(owner_client, db, make):
     assert client.post(f"/overview/notices/{notice.id}/dismiss").status_code == 400
     db.session.expire_all()
     assert db.session.get(TenantNotice, notice.id).read_at is None
+
+
+def test_the_member_page_shows_referrals(owner_client, db, make):
+    from app.services import ledger
+
+    client, tenant, _ = owner_client
+    referrer = make.member(tenant, first_name="Reza")
+    make.member(tenant, referred_by_id=referrer.id)
+    ledger.credit_member(referrer, 20_000, key="referral:x", kind="referral_bonus")
+    db.session.commit()
+    page = client.get(f"/members/{referrer.id}").get_data(as_text=True)
+    assert "Invited 1 members, 0 of them bought; referral bonus earned: 20,000" in page

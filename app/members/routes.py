@@ -10,7 +10,7 @@ from app.auth.forms import EmptyForm
 from app.members import bp
 from app.members.forms import AdjustBalanceForm, GrantForm
 from app.models import Member, Plan
-from app.services import member_admin
+from app.services import member_admin, referrals
 from app.services import member_queries as queries
 from app.services.plans import active_plans
 from app.services.subscriptions import active_subscription
@@ -96,4 +96,5 @@ def _grant_form(**kwargs) -> GrantForm:
 
 def _page(member: Member, adjust_form, grant_form):
     return render_template("members/show.html", member=member, adjust_form=adjust_form, grant_form=grant_form,
-                           button_form=EmptyForm(), active=active_subscription(member), **queries.member_page(member))
+                           button_form=EmptyForm(), active=active_subscription(member), referral=referrals.stats(member),
+                           **queries.member_page(member))
