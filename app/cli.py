@@ -13,6 +13,8 @@ from app.services.errors import DomainError
 def init_app(app: Flask) -> None:
     for command in (create_account, create_tenant, seed_demo, serve, sandbox):
         app.cli.add_command(command)
+    from app.imports.cli import import_group
+    app.cli.add_command(import_group)
     from app.runtime.cli import COMMANDS as runtime_commands
     for command in runtime_commands:
         app.cli.add_command(command)
