@@ -1,14 +1,14 @@
 """outbox_messages: every outside effect, written with the change that causes it and delivered after commit
 
 Revision ID: 0004_outbox
-Revises: 0003_member_xp_today_day
+Revises: 0019_panels
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0004_outbox'
-down_revision = '0003_member_xp_today_day'
+down_revision = '0019_panels'
 branch_labels = None
 depends_on = None
 
