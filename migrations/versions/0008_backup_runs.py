@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_backup_runs"
-down_revision = "0003_member_xp_today_day"
+down_revision = "0004_outbox"
 branch_labels = None
 depends_on = None
 
