@@ -6,7 +6,7 @@ from werkzeug import Request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from . import botapi, control
+from . import botapi, control, panels
 from .errors import ApiError, ControlError
 from .state import SandboxState
 from .webhooks import WebhookDispatcher
@@ -32,6 +32,7 @@ URL_MAP = Map([
     Rule("/sandbox/latency", endpoint=control.set_latency, methods=["POST"]),
     Rule("/sandbox/webhook-deliveries", endpoint=control.webhook_deliveries, methods=["GET"]),
     Rule("/sandbox/webhook-retention", endpoint=control.set_webhook_retention, methods=["POST"]),
+    *panels.RULES,  # the VPN panel emulators and their controls (bots/emulator/panels)
 ], strict_slashes=False)
 
 
@@ -44,6 +45,7 @@ class SandboxApp:
 
     def __init__(self, retry_policy=None, allow_http_webhooks=None):
         self.state = SandboxState()
+        self.panels = panels.PanelEmulators()
         self.webhooks = WebhookDispatcher(self.state, retry_policy, self.execute_webhook_reply)
         if allow_http_webhooks is None:
             allow_http_webhooks = http_webhooks_allowed_by_env()
