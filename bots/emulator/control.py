@@ -152,10 +152,12 @@ def reset(sandbox, request):
 
 
 def register_chat(sandbox, request):
-    """POST /sandbox/chats {"chat_id", "bot_id"?, "first_name"?, "title"?}: a chat bots may write to.
+    """POST /sandbox/chats {"chat_id", "bot_id"?, "first_name"?, "title"?, "blocked"?}.
 
     On Telegram a bot can only write to users who started it and to groups it is in; tests that
     configure an admin chat id register it here (for one bot, or every bot without bot_id).
+    "blocked": true makes sends to the chat answer 403 "Forbidden: bot was blocked by the user"
+    (false lifts it).
     """
     body = json_body(request)
     chat_id = int_value(body.get("chat_id"), "chat_id")
@@ -166,6 +168,10 @@ def register_chat(sandbox, request):
             chat[name] = body[name]
     with sandbox.state.lock:
         sandbox.state.make_reachable(bot_id, chat)
+        if body.get("blocked") is True:
+            sandbox.state.blocked.add((bot_id, chat_id))
+        elif body.get("blocked") is False:
+            sandbox.state.blocked.discard((bot_id, chat_id))
     return json_response({"ok": True, "chat": chat}, 201)
 
 

@@ -117,6 +117,8 @@ class SandboxState:
         self.rate_limits = {}
         #: Chats a bot may write to without the user writing first: {bot_id or None: {id: Chat}}.
         self.reachable = {}
+        #: (bot_id or None, chat_id) of users who blocked the bot: sends answer 403.
+        self.blocked = set()
         #: Added latency of Bot API calls in ms: {bot_id or None (every bot): ms}.
         self.latency = {}
         #: Messages sent via inline mode, by inline_message_id (see inline.py).
@@ -176,6 +178,8 @@ class SandboxState:
         A bot can write to a user who wrote to it (or a chat registered with POST /sandbox/chats),
         as on Telegram, where a bot cannot start a conversation.
         """
+        if {(bot.id, chat_id), (None, chat_id)} & self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         log = bot.chats.get(chat_id)
         if log is not None:
             return log

@@ -5,9 +5,13 @@ pyTelegramBotAPI), as api.telegram.org would be. Expected values come from the B
 
 import base64
 import itertools
+import json
+import threading
 
 import pytest
 import requests
+from werkzeug import Request, Response
+from werkzeug.serving import make_server
 
 from bots.emulator import SandboxServer
 
@@ -90,3 +94,48 @@ def bot_with_user(sandbox):
 @pytest.fixture
 def png():
     return PNG_2X3
+
+
+class WebhookReceiver:
+    """A local webhook endpoint: records (update, secret header) and answers `reply` (JSON)."""
+
+    def __init__(self):
+        self.deliveries = []
+        self.reply = None
+        self.arrived = threading.Condition()
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self._server.server_port}/hook"
+
+    def _app(self, environ, start_response):
+        request = Request(environ)
+        with self.arrived:
+            self.deliveries.append((request.get_json(),
+                                    request.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+            reply, self.reply = self.reply, None
+            self.arrived.notify_all()
+        body = json.dumps(reply) if reply else ""
+        return Response(body, content_type="application/json")(environ, start_response)
+
+    def wait_for_deliveries(self, count, timeout=10):
+        """Return the deliveries once there are `count` of them (fail after timeout)."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.deliveries) >= count, timeout), \
+                self.deliveries
+            return list(self.deliveries)
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def webhook_receiver():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.stop()
