@@ -56,3 +56,10 @@ def update_settings(bot: Bot, settings: dict, flags: dict[str, bool], by: Accoun
     audit.record(bot.tenant_id, audit.actor_of(by), "bot.settings", f"bot:{bot.id}", keys=sorted(settings))
     db.session.flush()
     return bot
+
+
+def remove_bot(bot: Bot, by) -> None:
+    """Disconnect a bot for good: its sessions, flags and settings go; members, receipts and money stay."""
+    audit.record(bot.tenant_id, audit.actor_of(by), "bot.remove", f"bot:{bot.id}", username=bot.username)
+    db.session.delete(bot)
+    db.session.flush()

@@ -7,6 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.extensions import db
 from app.models import Member, Tenant
 from app.services.codes import referral_code
+from app.services.errors import ValidationFailed
 
 
 def find_member(tenant: Tenant, telegram_id: int) -> Member | None:
@@ -53,3 +54,20 @@ def _free_referral_code(tenant: Tenant) -> str:
         )
         if not taken:
             return code
+
+
+MAX_VIP_LEVEL = 100
+
+
+def update_profile(member: Member, *, language_code: str | None = None, vip_level: int | None = None) -> Member:
+    """Change what a sibling service may set: the bot language and the VIP level (None: unchanged)."""
+    if language_code is not None:
+        if language_code not in ("fa", "en", "ru"):
+            raise ValidationFailed("The language is one of fa, en, ru.")
+        member.language_code = language_code
+    if vip_level is not None:
+        if type(vip_level) is not int or not 0 <= vip_level <= MAX_VIP_LEVEL:
+            raise ValidationFailed(f"The VIP level is a whole number from 0 to {MAX_VIP_LEVEL}.")
+        member.vip_level = vip_level
+    db.session.flush()
+    return member

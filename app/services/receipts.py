@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    OPEN_RECEIPT_STATUSES, Account, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
+    OPEN_RECEIPT_STATUSES, Account, ApiToken, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
     ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant,
 )
 from app.services import audit, cards, clock, ledger, promocodes, rewards, wallet
@@ -51,10 +51,12 @@ class Reviewer:
 
     account: Account | None = None
     telegram_id: int | None = None
+    #: An integration API token with the receipts scope (app/api).
+    api_token: ApiToken | None = None
 
     @property
     def actor(self) -> str:
-        return audit.actor_of(self.account, self.telegram_id)
+        return audit.actor_of(self.account or self.api_token, self.telegram_id)
 
 
 def open_invoice(member: Member, *, amount: int | None = None, plan: Plan | None = None,
@@ -232,8 +234,10 @@ def _lock_in(receipt: Receipt, *allowed: ReceiptStatus) -> Receipt:
 
 def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
     """A dashboard account must be the tenant's owner or approver (or a platform admin)."""
-    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None):
-        raise NotAllowed("A receipt is decided by a staff account or a Telegram admin.")
+    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None):
+        raise NotAllowed("A receipt is decided by a staff account, a Telegram admin or an API token.")
+    if by.api_token is not None and by.api_token.tenant_id != tenant_id:
+        raise NotFound("No such receipt.")
     if by.account is None or by.account.is_platform_admin:
         return
     role = db.session.scalar(sa.select(Membership.role).where(Membership.account_id == by.account.id,
