@@ -28,7 +28,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_idempotency_records_tenant_id_tenants'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
-        sa.UniqueConstraint('tenant_id', 'key', name=op.f('uq_idempotency_records_tenant_id')),
+        sa.UniqueConstraint('tenant_id', 'key', name=op.f('uq_idempotency_records_tenant_id_key')),
     )
     op.create_table(
         'webhook_endpoints',
