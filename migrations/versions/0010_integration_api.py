@@ -1,13 +1,13 @@
 """integration API: token scopes, idempotency records, webhook endpoints and deliveries, session version
 
 Revision ID: 0010_integration_api
-Revises: 0003_member_xp_today_day
+Revises: 0019_panels
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0010_integration_api'
-down_revision = '0003_member_xp_today_day'
+down_revision = '0019_panels'
 branch_labels = None
 depends_on = None
 
