@@ -64,6 +64,12 @@ class Config:
     BOT_POLL_TIMEOUT = int(_env("BOT_POLL_TIMEOUT", "10"))
     BOT_SYNC_INTERVAL = float(_env("BOT_SYNC_INTERVAL", "2"))
     BOT_WEBHOOK_MAX_CONNECTIONS = int(_env("BOT_WEBHOOK_MAX_CONNECTIONS", "40"))
+    #: The outbox's task queue (docs/outbox.md): unset → an in-process worker pool inside the runtime;
+    #: redis://… or amqp://… → `flask worker` processes deliver, on any number of hosts.
+    QUEUE_URL = _env("QUEUE_URL")
+    #: In-process outbox pool: threads, and seconds between polls for rows other processes committed.
+    OUTBOX_WORKERS = int(_env("OUTBOX_WORKERS", "4"))
+    OUTBOX_POLL_SECONDS = float(_env("OUTBOX_POLL_SECONDS", "1"))
     #: "module:function" that registers every handler module on a TeleBot.
     BOT_HANDLERS = "bots.handlers:register_all"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
