@@ -10,7 +10,8 @@ from flask import Flask, g
 from werkzeug.exceptions import HTTPException
 
 from app.api import auth, limits, openapi, problems
-from app.extensions import csrf, db
+from app import unit_of_work
+from app.extensions import csrf
 from app.services.errors import DomainError
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
@@ -25,11 +26,11 @@ bp.register_error_handler(500, problems.server_error)
 def _commit_or_roll_back(response):
     """The request is the unit of work: a success commits, a refusal rolls back; then after-commit steps run."""
     if response.status_code < 400:
-        db.session.commit()
+        unit_of_work.commit()  # then the outbox rows it wrote are dispatched
         for step in g.pop("after_commit", []):
             step()
     else:
-        db.session.rollback()
+        unit_of_work.rollback()
     return response
 
 

@@ -32,7 +32,8 @@ def list_endpoints(query_data):
 def create_endpoint(json_data):
     endpoint, secret = webhooks.create_endpoint(tenant(), json_data["url"], events=json_data["events"],
                                                 description=json_data.get("description"), by=token())
-    return {**EndpointOut().dump(endpoint), "secret": secret}
+    endpoint.secret = secret  # shown in this response only; stored encrypted
+    return endpoint
 
 
 @bp.delete("/webhook-endpoints/<int:endpoint_id>")

@@ -6,6 +6,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Member, Tenant
+from app.services import events
 from app.services.codes import referral_code
 from app.services.errors import ValidationFailed
 
@@ -23,6 +24,7 @@ def create_member(tenant: Tenant, telegram_id: int, **fields) -> Member:
                     **fields)
     db.session.add(member)
     db.session.flush()
+    events.member_created(member)
     return member
 
 
@@ -43,7 +45,10 @@ def get_or_create_member(tenant: Tenant, telegram_id: int, **fields) -> tuple[Me
                  .on_conflict_do_nothing(index_elements=["tenant_id", "telegram_id"])
                  .returning(Member.__table__.c.id))
     created = db.session.execute(statement).scalar() is not None
-    return find_member(tenant, telegram_id), created
+    member = find_member(tenant, telegram_id)
+    if created:
+        events.member_created(member)
+    return member, created
 
 
 def _free_referral_code(tenant: Tenant) -> str:

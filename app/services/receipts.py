@@ -20,7 +20,7 @@ from app.models import (
     OPEN_RECEIPT_STATUSES, Account, ApiToken, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
     ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant,
 )
-from app.services import audit, cards, clock, ledger, promocodes, rewards, wallet
+from app.services import audit, cards, clock, events, ledger, promocodes, rewards, wallet
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -115,6 +115,7 @@ def submit(receipt: Receipt, *, telegram_file_id=None, text=None, photo_path=Non
     locked.telegram_file_id, locked.text, locked.photo_path = telegram_file_id, text, photo_path
     locked.status, locked.submitted_at = S.PENDING_REVIEW.value, clock.now()
     db.session.flush()
+    events.receipt_changed("receipt.submitted", locked)
     return locked
 
 
@@ -139,6 +140,7 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
     locked.rewards = rewards.after_receipt_approved(  # growth: XP, purchase badges, referral bonus
         locked, member, credited, purchased=bool(purchase and "subscription_id" in purchase))
     locked.amount = credited
+    events.receipt_changed("receipt.approved", locked)
     audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}", amount=credited,
                  requested_amount=requested, different_amount=credited != requested, purchase=purchase)
     return locked
@@ -154,6 +156,7 @@ def reject(receipt: Receipt, by: Reviewer, reason: str) -> Receipt:
     cards.record_decision(locked.card_id, db.session.get(Tenant, locked.tenant_id), approved_amount=None)
     _decide(locked, by, S.REJECTED)
     locked.reject_reason = reason
+    events.receipt_changed("receipt.rejected", locked)
     audit.record(locked.tenant_id, by.actor, "receipt.reject", f"receipt:{locked.id}", reason=reason)
     return locked
 

@@ -16,7 +16,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Tenant, WebhookDelivery, WebhookEndpoint
-from app.services import audit, clock, crypto
+from app.services import audit, clock, crypto, outbox
 from app.services.errors import NotFound, ValidationFailed
 
 EVENTS = ("member.created", "subscription.activated", "subscription.extended", "subscription.expired",
@@ -116,8 +116,6 @@ def resend(delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def _queue(delivery: WebhookDelivery) -> WebhookDelivery:
-    from app.services import outbox
-
     db.session.add(delivery)
     db.session.flush()
     outbox.enqueue(OUTBOX_KIND, {"delivery_id": delivery.id}, tenant_id=delivery.tenant_id,

@@ -1,13 +1,13 @@
 """integration API: token scopes, idempotency records, webhook endpoints and deliveries, session version
 
 Revision ID: 0010_integration_api
-Revises: 0019_panels
+Revises: 0004_outbox
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0010_integration_api'
-down_revision = '0019_panels'
+down_revision = '0004_outbox'
 branch_labels = None
 depends_on = None
 
