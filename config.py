@@ -51,6 +51,13 @@ class Config:
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
     #: Event webhook URLs may point at private/loopback addresses (never in production: SSRF).
     WEBHOOK_ALLOW_PRIVATE_URLS = False
+    #: Backups (docs/backups.md): a directory or s3://bucket/prefix; the Fernet key that encrypts them;
+    #: how many daily and weekly copies the scheduled backup keeps; an S3-compatible endpoint.
+    BACKUP_TARGET = _env("BACKUP_TARGET")
+    BACKUP_ENCRYPTION_KEY = _env("BACKUP_ENCRYPTION_KEY")
+    BACKUP_KEEP_DAILY = int(_env("BACKUP_KEEP_DAILY", "7"))
+    BACKUP_KEEP_WEEKLY = int(_env("BACKUP_KEEP_WEEKLY", "4"))
+    BACKUP_S3_ENDPOINT_URL = _env("BACKUP_S3_ENDPOINT_URL")
     #: Whether this process competes to run the scheduler and bots (off: web only).
     RUNTIME_ENABLED = _env("RUNTIME_ENABLED", "1").lower() not in ("0", "false", "no", "off")
     #: Seconds between leader-lock attempts and between the leader's heartbeats.
