@@ -5,14 +5,14 @@
 - platform_settings "wholesale" {"per_gb", "percent"} becomes wholesale_per_gb and wholesale_percent;
 - whole numbers stored as text in tenants.settings become numbers.
 
-Revision ID: 0004_settings_registry
-Revises: 0003_member_xp_today_day
+Revision ID: 0016_settings_registry
+Revises: 0008_backup_runs
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0004_settings_registry'
-down_revision = '0003_member_xp_today_day'
+revision = '0016_settings_registry'
+down_revision = '0008_backup_runs'
 branch_labels = None
 depends_on = None
 
