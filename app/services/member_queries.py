@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerAccount, LedgerEntry, Member, MemberBadge, Receipt, Subscription, Tenant
+from app.services import clock
 from app.services import leaderboard as leaderboard_service
 
 PAGE_SIZE = 50
@@ -98,7 +99,8 @@ def member_page(member: Member) -> dict:
 
 def leaderboard(tenant: Tenant, *, today: bool = False) -> list[tuple[int, Member, list[str]]]:
     """(rank, member, badge codes) of the top members, by growth's indexed top-N query."""
-    query = leaderboard_service.top_query(tenant.id, "today" if today else "all", LEADERBOARD_SIZE)
+    query = leaderboard_service.top_query(tenant.id, "today" if today else "all", LEADERBOARD_SIZE,
+                                          day=clock.tenant_today(tenant))
     members = list(db.session.scalars(query))
     badges: dict[int, list[str]] = {}
     for badge in db.session.scalars(badges_query([m.id for m in members])) if members else []:
