@@ -4,7 +4,7 @@ from werkzeug import Request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from . import botapi, control
+from . import botapi, control, panels
 from .errors import ApiError, ControlError
 from .state import SandboxState
 from .webhooks import WebhookDispatcher
@@ -23,6 +23,7 @@ URL_MAP = Map([
     Rule("/sandbox/faults", endpoint=control.add_fault, methods=["POST"]),
     Rule("/sandbox/rate-limit", endpoint=control.set_rate_limit, methods=["POST"]),
     Rule("/sandbox/reset", endpoint=control.reset, methods=["POST"]),
+    *panels.RULES,  # the VPN panel emulators and their controls (bots/emulator/panels)
 ], strict_slashes=False)
 
 
@@ -31,6 +32,7 @@ class SandboxApp:
 
     def __init__(self, retry_policy=None):
         self.state = SandboxState()
+        self.panels = panels.PanelEmulators()
         self.webhooks = WebhookDispatcher(self.state, retry_policy)
 
     def __call__(self, environ, start_response):
