@@ -1,12 +1,12 @@
 """perf: per-tenant indexes (today's board by day, activity, live subscriptions), legacy unstamped XP zeroed
 
-Revision ID: 0004_perf_indexes
-Revises: 0003_member_xp_today_day
+Revision ID: 0020_perf_indexes
+Revises: 0004_outbox
 """
 from alembic import op
 
-revision = '0004_perf_indexes'
-down_revision = '0003_member_xp_today_day'
+revision = '0020_perf_indexes'
+down_revision = '0004_outbox'
 branch_labels = None
 depends_on = None
 
