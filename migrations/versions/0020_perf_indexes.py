@@ -1,12 +1,12 @@
 """perf: per-tenant indexes (today's board by day, activity, live subscriptions), legacy unstamped XP zeroed
 
 Revision ID: 0020_perf_indexes
-Revises: 0004_outbox
+Revises: 0008_backup_runs
 """
 from alembic import op
 
 revision = '0020_perf_indexes'
-down_revision = '0004_outbox'
+down_revision = '0008_backup_runs'
 branch_labels = None
 depends_on = None
 
