@@ -6,13 +6,13 @@
 - whole numbers stored as text in tenants.settings become numbers.
 
 Revision ID: 0016_settings_registry
-Revises: 0008_backup_runs
+Revises: 0020_perf_indexes
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0016_settings_registry'
-down_revision = '0008_backup_runs'
+down_revision = '0020_perf_indexes'
 branch_labels = None
 depends_on = None
 
