@@ -121,9 +121,9 @@ def delete_feature(bot_id: int, key: str):
 @bp.get("/bots/<int:bot_id>/config")
 @requires("read")
 @bp.output(ConfigList)
-@bp.doc(tags=[TAG], summary="The bot's settings that are set")
+@bp.doc(tags=[TAG], summary="Every bot setting with its value (or default)")
 def list_config(bot_id: int):
-    return {"items": bot_config.settings(bot_or_404(bot_id))}
+    return {"items": bot_config.config_items(bot_or_404(bot_id))}
 
 
 @bp.get("/bots/<int:bot_id>/config/<key>")
@@ -131,22 +131,22 @@ def list_config(bot_id: int):
 @bp.output(ConfigItem)
 @bp.doc(tags=[TAG], summary="One setting")
 def get_config(bot_id: int, key: str):
-    return bot_config.setting(bot_or_404(bot_id), key)
+    return bot_config.config_item(bot_or_404(bot_id), key)
 
 
 @bp.put("/bots/<int:bot_id>/config/<key>")
 @requires("bots:admin")
 @bp.input(ConfigPut)
 @bp.output(ConfigItem)
-@bp.doc(tags=[TAG], summary="Set a setting to a JSON value: body {\"value\": ...}")
+@bp.doc(tags=[TAG], summary="Set a setting: body {\"value\": ...}, validated by the settings registry")
 def put_config(bot_id: int, key: str, json_data):
-    return bot_config.set_setting(bot_or_404(bot_id), key, json_data["value"], by=token())
+    return bot_config.set_config(bot_or_404(bot_id), key, json_data["value"], by=token())
 
 
 @bp.delete("/bots/<int:bot_id>/config/<key>")
 @requires("bots:admin")
 @bp.output({}, status_code=204)
-@bp.doc(tags=[TAG], summary="Remove a setting (back to its default)")
+@bp.doc(tags=[TAG], summary="Reset a setting to its default")
 def delete_config(bot_id: int, key: str):
-    bot_config.delete_setting(bot_or_404(bot_id), key, by=token())
+    bot_config.set_config(bot_or_404(bot_id), key, None, by=token())
     return ""

@@ -1,4 +1,5 @@
-"""A bot's feature flags and settings as the API edits them (kept small: the settings registry will own this)."""
+"""A bot's features and settings as the API edits them: settings go through the registry (app.services.settings),
+feature flags keep their JSON config next to the registry's on/off."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,17 +7,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bot, BotSetting, FeatureFlag
-from app.services import audit, bots
-from app.services.bot_registration import SETTING_KEYS
-from app.services.errors import NotFound, ValidationFailed
+from app.models import Bot, FeatureFlag
+from app.services import audit, bots, settings
+from app.services.errors import NotFound
 
 
 def features(bot: Bot) -> list[dict]:
-    """Every known feature with its state (a feature without a row is on, with no config)."""
+    """Every declared feature with its state and config (no row: the declared default, no config)."""
     rows = {f.key: f for f in db.session.scalars(sa.select(FeatureFlag).where(FeatureFlag.bot_id == bot.id))}
-    return [{"key": key, "enabled": rows[key].enabled if key in rows else True,
-             "config": (rows[key].config or {}) if key in rows else {}} for key in bots.FEATURES]
+    return [{"key": key, "enabled": settings.get(bot, key), "config": (rows[key].config or {}) if key in rows else {}}
+            for key in bots.FEATURES]
 
 
 def feature(bot: Bot, key: str) -> dict:
@@ -24,56 +24,44 @@ def feature(bot: Bot, key: str) -> dict:
     return next(f for f in features(bot) if f["key"] == key)
 
 
-def set_feature(bot: Bot, key: str, enabled: bool, config: dict, *, by=None) -> dict:
+def set_feature(bot: Bot, key: str, enabled: bool, config: dict, *, by) -> dict:
     _known_feature(key)
+    settings.update(bot, {key: bool(enabled)}, by=audit.actor_of(by))
     row = db.session.scalar(sa.select(FeatureFlag).where(FeatureFlag.bot_id == bot.id, FeatureFlag.key == key))
     if row is None:
-        row = FeatureFlag(bot_id=bot.id, key=key)
+        row = FeatureFlag(bot_id=bot.id, key=key, enabled=bool(enabled))
         db.session.add(row)
-    row.enabled, row.config = bool(enabled), dict(config or {})
-    _changed(bot, by, "bot.feature", key=key, enabled=row.enabled)
+    row.config = dict(config or {})
+    bot.config_version += 1
+    db.session.flush()
     return feature(bot, key)
 
 
-def reset_feature(bot: Bot, key: str, *, by=None) -> None:
-    """Back to the default: on, no config."""
+def reset_feature(bot: Bot, key: str, *, by) -> None:
+    """Back to the declared default, with no config."""
     _known_feature(key)
     db.session.execute(sa.delete(FeatureFlag).where(FeatureFlag.bot_id == bot.id, FeatureFlag.key == key))
-    _changed(bot, by, "bot.feature_reset", key=key)
-
-
-def settings(bot: Bot) -> list[dict]:
-    rows = db.session.scalars(sa.select(BotSetting).where(BotSetting.bot_id == bot.id).order_by(BotSetting.key))
-    return [{"key": row.key, "value": row.value} for row in rows]
-
-
-def setting(bot: Bot, key: str) -> dict:
-    _known_setting(key)
-    row = db.session.scalar(sa.select(BotSetting).where(BotSetting.bot_id == bot.id, BotSetting.key == key))
-    if row is None:
-        raise NotFound(f"The setting {key!r} is not set on this bot.")
-    return {"key": key, "value": row.value}
-
-
-def set_setting(bot: Bot, key: str, value: Any, *, by=None) -> dict:
-    _known_setting(key)
-    if value is None:
-        raise ValidationFailed("A setting's value cannot be null; DELETE it instead.")
-    bots.set_setting(bot, key, value)
-    _changed(bot, by, "bot.setting", key=key)
-    return {"key": key, "value": value}
-
-
-def delete_setting(bot: Bot, key: str, *, by=None) -> None:
-    _known_setting(key)
-    db.session.execute(sa.delete(BotSetting).where(BotSetting.bot_id == bot.id, BotSetting.key == key))
-    _changed(bot, by, "bot.setting_reset", key=key)
-
-
-def _changed(bot: Bot, by, action: str, **data) -> None:
     bot.config_version += 1
-    audit.record(bot.tenant_id, audit.actor_of(by), action, f"bot:{bot.id}", **data)
+    audit.record(bot.tenant_id, audit.actor_of(by), "bot.feature_reset", f"bot:{bot.id}", key=key)
     db.session.flush()
+
+
+def config_items(bot: Bot) -> list[dict]:
+    """Every declared bot setting (not the feature switches) with its value or default."""
+    return [{"key": key, "value": value} for key, value in settings.bot_config(bot).items()
+            if key not in bots.FEATURES]
+
+
+def config_item(bot: Bot, key: str) -> dict:
+    _known_setting(key)
+    return {"key": key, "value": settings.get(bot, key)}
+
+
+def set_config(bot: Bot, key: str, value: Any, *, by) -> dict:
+    """Validated by the registry (SettingsInvalid → 422); None resets to the default."""
+    _known_setting(key)
+    settings.update_bot_config(bot, {key: value}, by=audit.actor_of(by))
+    return config_item(bot, key)
 
 
 def _known_feature(key: str) -> None:
@@ -82,5 +70,6 @@ def _known_feature(key: str) -> None:
 
 
 def _known_setting(key: str) -> None:
-    if key not in SETTING_KEYS:
-        raise NotFound(f"No setting {key!r}; settings are {', '.join(SETTING_KEYS)}.")
+    spec = settings.REGISTRY.get(key)
+    if spec is None or spec.scope != settings.Scope.BOT or spec.feature_flag:
+        raise NotFound(f"No bot setting {key!r}.")
