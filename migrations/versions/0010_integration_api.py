@@ -1,13 +1,13 @@
 """integration API: token scopes, idempotency records, webhook endpoints and deliveries, session version
 
 Revision ID: 0010_integration_api
-Revises: 0008_backup_runs
+Revises: 0016_settings_registry
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0010_integration_api'
-down_revision = '0008_backup_runs'
+down_revision = '0016_settings_registry'
 branch_labels = None
 depends_on = None
 
