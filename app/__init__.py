@@ -55,9 +55,9 @@ def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
         audit, bot_admin, cards, leaderboard, members, overview, panels, plans, platform, promocodes, receipts, staff,
-        wallet,
+        tenant_settings, wallet,
     )
 
     for area in (overview, bot_admin, plans, panels, cards, receipts, members, leaderboard, wallet, promocodes, audit,
-                 staff, platform):
+                 staff, tenant_settings, platform):
         app.register_blueprint(area.bp)

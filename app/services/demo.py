@@ -9,7 +9,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus, Tenant, utcnow
-from app.services import bots, cards, members, plans, receipts, tenancy, wallet
+from app.services import bots, cards, members, plans, receipts, settings, tenancy, wallet
 from app.services.panels import admin as panel_admin
 from app.services.receipts import Reviewer
 
@@ -41,8 +41,8 @@ def seed() -> bool:
     wallet.topup_wallet(tenant, 20_000_000, key="demo:wallet", actor="system")
     bot = bots.create_bot(tenant, DEMO_BOT_TOKEN, telegram_bot_id=7000001, username="sandbox7000001_bot",
                           first_name="Botfleet Demo")
-    bots.set_setting(bot, "admin_chat_ids", [DEMO_ADMIN_TELEGRAM_ID])
-    bots.set_setting(bot, "support_contact", "@botfleet_support")
+    settings.update(bot, {"admin_chat_ids": [DEMO_ADMIN_TELEGRAM_ID], "support_contact": "@botfleet_support"},
+                    by="system")
     sale_plans = [plans.create_plan(tenant, name=name, period_days=days, price=price, traffic_gb=gb)
                   for name, days, price, gb in PLANS]
     _sandbox_panel(tenant, sale_plans)
