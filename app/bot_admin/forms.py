@@ -8,7 +8,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from app.services.bots import FEATURES
 
 FEATURE_LABELS = {"card_to_card": _l("Card-to-card payments"), "promocodes": _l("Promo codes"),
-                  "referrals": _l("Referrals"), "leaderboard": _l("Leaderboard"), "daily_quota": _l("Daily quota")}
+                  "referrals": _l("Referrals"), "leaderboard": _l("Leaderboard"), "daily_quota": _l("Daily quota"),
+                  "zarinpal": _l("Zarinpal online payments")}
 
 
 class AddBotForm(FlaskForm):

@@ -12,6 +12,7 @@ from app.models.growth import (
 )
 from app.models.ledger import LedgerAccount, LedgerEntry
 from app.models.members import BotSession, Member
+from app.models.online_payments import OnlinePayment, OnlinePaymentPurpose, OnlinePaymentStatus
 from app.models.ops import AuditLog, DailyStat, ProcessedUpdate, TenantNotice
 from app.models.payments import (
     OPEN_RECEIPT_STATUSES,
@@ -35,7 +36,7 @@ from app.models.types import utcnow
 __all__ = [
     "Account", "ApiToken", "AuditLog", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
     "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "LedgerAccount",
-    "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES",
+    "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "PaymentCard", "Plan", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
     "PromocodeRedemption", "Receipt", "ReceiptPurpose", "ReceiptStatus", "Role", "StaffInvitation",
     "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "utcnow",

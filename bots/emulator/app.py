@@ -4,7 +4,7 @@ from werkzeug import Request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from . import botapi, control
+from . import botapi, control, zarinpal
 from .errors import ApiError, ControlError
 from .state import SandboxState
 from .webhooks import WebhookDispatcher
@@ -23,6 +23,7 @@ URL_MAP = Map([
     Rule("/sandbox/faults", endpoint=control.add_fault, methods=["POST"]),
     Rule("/sandbox/rate-limit", endpoint=control.set_rate_limit, methods=["POST"]),
     Rule("/sandbox/reset", endpoint=control.reset, methods=["POST"]),
+    *zarinpal.RULES,
 ], strict_slashes=False)
 
 
@@ -32,6 +33,7 @@ class SandboxApp:
     def __init__(self, retry_policy=None):
         self.state = SandboxState()
         self.webhooks = WebhookDispatcher(self.state, retry_policy)
+        self.zarinpal = zarinpal.ZarinpalSandbox()
 
     def __call__(self, environ, start_response):
         request = Request(environ)
