@@ -26,6 +26,16 @@ def _default_sqlite_url() -> str:
 class Config:
     """Settings shared by every environment."""
 
+    #: Which environment this is (development, testing, production); production refuses demo shortcuts.
+    BOTFLEET_ENV = "development"
+    #: The sandbox control API has no authentication: `flask serve` / `flask sandbox` refuse to start it
+    #: in production unless this is set (e.g. a staging host that is not reachable from outside).
+    SANDBOX_IN_PRODUCTION = _env("SANDBOX_IN_PRODUCTION", "0").lower() in ("1", "true", "yes", "on")
+    #: The largest request body read at all (receipt photos in the sandbox chat are the biggest).
+    MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
+    #: The largest Telegram update body the webhook reads (real updates are a few kilobytes).
+    WEBHOOK_MAX_CONTENT_LENGTH = int(_env("WEBHOOK_MAX_CONTENT_LENGTH", str(256 * 1024)))
+
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", _default_sqlite_url())
     SECRET_KEY = _env("SECRET_KEY")
     #: Fernet key (urlsafe base64, 32 bytes) that encrypts bot tokens at rest.
@@ -55,6 +65,12 @@ class Config:
     BOT_POLL_TIMEOUT = int(_env("BOT_POLL_TIMEOUT", "10"))
     BOT_SYNC_INTERVAL = float(_env("BOT_SYNC_INTERVAL", "2"))
     BOT_WEBHOOK_MAX_CONNECTIONS = int(_env("BOT_WEBHOOK_MAX_CONNECTIONS", "40"))
+    #: The outbox's task queue (docs/outbox.md): unset → an in-process worker pool inside the runtime;
+    #: redis://… or amqp://… → `flask worker` processes deliver, on any number of hosts.
+    QUEUE_URL = _env("QUEUE_URL")
+    #: In-process outbox pool: threads, and seconds between polls for rows other processes committed.
+    OUTBOX_WORKERS = int(_env("OUTBOX_WORKERS", "4"))
+    OUTBOX_POLL_SECONDS = float(_env("OUTBOX_POLL_SECONDS", "1"))
     #: "module:function" that registers every handler module on a TeleBot.
     BOT_HANDLERS = "bots.handlers:register_all"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -91,6 +107,7 @@ class DevelopmentConfig(Config):
 class TestConfig(Config):
     """The test suite: the database URL comes from the fixtures."""
 
+    BOTFLEET_ENV = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"
     TOKEN_ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -101,6 +118,7 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     """gunicorn on Postgres: refuses to start without real secrets."""
 
+    BOTFLEET_ENV = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     BOT_MODE = _env("BOT_MODE", "webhook")

@@ -5,6 +5,7 @@ from flask import Flask
 
 from app import database, errors, i18n, layout
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
+from app.worker import dispatch
 from config import BASE_DIR, Config, config_from_env
 
 
@@ -21,6 +22,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     config_class.init_app(app)
 
     database.init_app(app)
+    dispatch.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

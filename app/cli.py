@@ -5,9 +5,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app.extensions import db
+from app import unit_of_work
 from app.services import demo, tenancy
 from app.services.errors import DomainError
+from app.worker import dispatch
 
 
 def init_app(app: Flask) -> None:
@@ -45,6 +46,9 @@ def create_tenant(name: str, owner_email: str) -> None:
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo tenant (once) and print its login."""
+    if is_production(current_app):
+        raise click.ClickException("seed-demo creates a login with a published password; it is refused in "
+                                   "production. Create accounts with `flask create-account`.")
     created = _commit_or_fail(demo.seed)
     click.echo("Demo data created." if created else "Demo data already present; nothing changed.")
     click.echo(f"Sign in as {demo.DEMO_EMAIL} with the password {demo.DEMO_PASSWORD}")
@@ -61,6 +65,8 @@ def serve(host: str, port: int, with_sandbox: bool, with_bots: bool) -> None:
     """Serve the dashboard, the sandbox and the bots in one process (gunicorn serves production)."""
     from app.devserver import serve_all
 
+    if with_sandbox:
+        refuse_sandbox_in_production(current_app)
     serve_all(current_app._get_current_object(), host, port, with_sandbox, with_bots)
 
 
@@ -72,16 +78,27 @@ def sandbox(host: str | None, port: int | None) -> None:
     """Serve the Telegram sandbox (Bot API emulator) alone, until Ctrl-C."""
     from bots.emulator import serve_forever
 
+    refuse_sandbox_in_production(current_app)
     host, port = host or current_app.config["SANDBOX_HOST"], port or current_app.config["SANDBOX_PORT"]
     click.echo(f"Telegram sandbox on http://{host}:{port}")
     serve_forever(host, port)
 
 
+def is_production(app: Flask) -> bool:
+    return app.config.get("BOTFLEET_ENV") == "production"
+
+
+def refuse_sandbox_in_production(app: Flask) -> None:
+    """The sandbox's control API lets anyone who reaches it play any bot's users: not in production."""
+    if is_production(app) and not app.config.get("SANDBOX_IN_PRODUCTION"):
+        raise click.ClickException(
+            "The Telegram sandbox has an unauthenticated control API and is refused in production. "
+            "Use --no-sandbox, or set SANDBOX_IN_PRODUCTION=1 on a host nobody else can reach.")
+
+
 def _commit_or_fail(operation):
     try:
-        result = operation()
-        db.session.commit()
-        return result
+        with dispatch.inline(current_app._get_current_object()):
+            return unit_of_work.run(operation)
     except DomainError as err:
-        db.session.rollback()
         raise click.ClickException(err.message) from None

@@ -1,12 +1,14 @@
 """Small helpers the dashboard views share: role guards, the commit boundary, form errors."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Callable, TypeVar
+from urllib.parse import urljoin, urlsplit
 
-from flask import abort, flash
+from flask import abort, flash, request
 from flask_wtf import FlaskForm
 
-from app.extensions import db
+from app import unit_of_work
 from app.models import Role
 from app.services.errors import DomainError
 from app.tenant_context import current_tenant, roles_required
@@ -21,10 +23,20 @@ receipt_deciders = roles_required(Role.OWNER, Role.APPROVER)
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths, never //host or absolute URLs."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    r"""`target` if it is a path on this site, else None (never //host, absolute URLs or tricks).
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so "/\t/evil" and
+    "/\evil" would leave the site: any control character, whitespace or backslash refuses the target.
+    What is left must resolve, joined to this request's URL, to this very host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in target):
+        return None
+    resolved = urlsplit(urljoin(request.host_url, target))
+    if resolved.scheme not in ("http", "https") or resolved.netloc != request.host:
+        return None
+    return target
 
 
 def tenant_or_404():
@@ -35,16 +47,13 @@ def tenant_or_404():
 
 
 def save(operation: Callable[[], T], form: FlaskForm | None = None, field: str | None = None) -> T | None:
-    """Run a service call and commit; on a DomainError roll back and show its message.
+    """Run a service call in one unit of work (commit, then dispatch the outbox); on a DomainError roll back and show its message.
 
     The message goes next to `field` of `form` when given, else into a flash. Returns None on refusal.
     """
     try:
-        result = operation()
-        db.session.commit()
-        return result
+        return unit_of_work.run(operation)
     except DomainError as err:
-        db.session.rollback()
         show_error(err.message, form, field)
         return None
 

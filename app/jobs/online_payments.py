@@ -12,15 +12,13 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.jobs.runner import Notice
 from app.models import OnlinePayment, OnlinePaymentStatus, Tenant
 from app.services.payments import settlement
 
 
-def reconcile_online_payments(tenant: Tenant, now: datetime) -> list[Notice]:
+def reconcile_online_payments(tenant: Tenant, now: datetime) -> None:
     """A job step; tenants without a pending payment cost one indexed query and no gateway call."""
     has_pending = db.session.scalar(sa.select(OnlinePayment.id).where(
         OnlinePayment.tenant_id == tenant.id, OnlinePayment.status == OnlinePaymentStatus.PENDING.value).limit(1))
-    if has_pending is None:
-        return []
-    return settlement.reconcile_tenant(tenant, now)
+    if has_pending is not None:
+        settlement.reconcile_tenant(tenant, now)

@@ -1,9 +1,8 @@
 """Subscription expiry and the 3-day / 1-day reminders, each told to the member once.
 
-Expiring is the money service's (`app.services.subscriptions.expire_due`); until it exists here a
-one-statement fallback does it. Telling is ours: a row is marked (`expiry_notified_at`,
-`reminded_3d_at`, `reminded_1d_at`) in the same transaction that decides to tell, so a second run
-finds nothing to tell.
+Expiring is the money service's (`app.services.subscriptions.expire_due`). Telling is ours: a row is
+marked (`expiry_notified_at`, `reminded_3d_at`, `reminded_1d_at`) in the same transaction that writes
+the notice to the outbox, so a second run finds nothing to tell.
 """
 from __future__ import annotations
 
@@ -13,8 +12,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.jobs.runner import Notice, optional_service
+from app.jobs.runner import Notice
 from app.models import Plan, Subscription, SubscriptionStatus, Tenant
+from app.services import subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -25,19 +25,9 @@ TELL_EXPIRED_WITHIN = timedelta(days=3)
 
 def expire_and_remind(tenant: Tenant, now: datetime) -> list[Notice]:
     """A job step: expire what ended, then collect the expiry notices and reminders."""
-    optional_service("app.services.subscriptions", "expire_due", expire_due)(tenant, now=now)
+    subscriptions.expire_due(tenant, now=now)
     return tell_expired(tenant, now) + remind(tenant, now, timedelta(days=1), "1d") + \
         remind(tenant, now, timedelta(days=3), "3d")
-
-
-def expire_due(tenant: Tenant, now: datetime) -> None:
-    """Mark live subscriptions past their end as expired (until the money service provides this)."""
-    db.session.execute(
-        sa.update(Subscription)
-        .where(Subscription.tenant_id == tenant.id, Subscription.status.in_(LIVE), Subscription.ends_at <= now)
-        .values(status=SubscriptionStatus.EXPIRED.value),
-        execution_options={"synchronize_session": False},
-    )
 
 
 def tell_expired(tenant: Tenant, now: datetime) -> list[Notice]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from app.extensions import db
-from app.jobs.runner import deliver
+from app import unit_of_work
 from app.pay import bp
 from app.services.payments import settlement
 
@@ -22,13 +21,10 @@ MAX_AUTHORITY = 64
 def zarinpal_callback():
     authority = request.args.get("Authority", "", type=str)[:MAX_AUTHORITY]
     status = request.args.get("Status", "", type=str)[:8]
-    result = settlement.settle_callback(authority, status)
-    db.session.commit()
-    deliver(result.notices)  # after commit, so a rolled-back credit is never announced
-    if result.payment is None:
+    payment = unit_of_work.run(lambda: settlement.settle_callback(authority, status))
+    if payment is None:
         return render_template("pay/zarinpal_result.html", payment=None), 404
-    return render_template("pay/zarinpal_result.html", payment=result.payment,
-                           back_url=_back_url(result.payment))
+    return render_template("pay/zarinpal_result.html", payment=payment, back_url=_back_url(payment))
 
 
 def _back_url(payment) -> str:

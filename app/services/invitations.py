@@ -12,6 +12,7 @@ from app.services.errors import NotFound, ValidationFailed
 
 INVITATION_LIFETIME = timedelta(days=7)
 STAFF_ROLES = (Role.APPROVER.value, Role.VIEWER.value)
+USED_MESSAGE = "This invitation link is invalid, used or expired. Ask the owner for a new one."
 
 
 def create_invitation(tenant: Tenant, role: str, by: Account) -> tuple[StaffInvitation, str]:
@@ -32,19 +33,22 @@ def open_invitation(secret: str) -> StaffInvitation:
     invitation = db.session.scalar(
         sa.select(StaffInvitation).where(StaffInvitation.token_hash == crypto.sha256_hex(secret or "")))
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
-        raise NotFound("This invitation link is invalid, used or expired. Ask the owner for a new one.")
+        raise NotFound(USED_MESSAGE)
     return invitation
 
 
 def accept_invitation(secret: str, account: Account) -> Membership:
-    """Join the invitation's tenant with its role; the link then stops working."""
+    """Join the invitation's tenant with its role; the link then stops working.
+
+    The link is claimed with one conditional UPDATE (still unused and unexpired), so of many
+    concurrent acceptances exactly one wins; the others get NotFound and roll back.
+    """
     invitation = open_invitation(secret)
     already = db.session.scalar(sa.select(Membership.id).where(
         Membership.account_id == account.id, Membership.tenant_id == invitation.tenant_id))
     if already:
         raise ValidationFailed("This account already belongs to that tenant.")
-    invitation.used_at = utcnow()
-    invitation.used_by_account_id = account.id
+    _claim(invitation, account)
     tenant = db.session.get(Tenant, invitation.tenant_id)
     membership = tenancy.add_member_account(tenant, account, Role(invitation.role))
     audit.record(tenant.id, audit.actor_of(account), "staff.join", f"account:{account.id}", role=invitation.role)
@@ -55,6 +59,19 @@ def accept_with_new_account(secret: str, email: str, password: str) -> Membershi
     open_invitation(secret)
     account = tenancy.create_account(email, password)
     return accept_invitation(secret, account)
+
+
+def _claim(invitation: StaffInvitation, account: Account) -> None:
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(StaffInvitation)
+        .where(StaffInvitation.id == invitation.id, StaffInvitation.used_at.is_(None),
+               StaffInvitation.expires_at > now)
+        .values(used_at=now, used_by_account_id=account.id),
+        execution_options={"synchronize_session": False})
+    if claimed.rowcount != 1:
+        raise NotFound(USED_MESSAGE)
+    db.session.refresh(invitation)
 
 
 def staff_of(tenant: Tenant) -> list[Membership]:

@@ -46,6 +46,7 @@ def telegram_update(bot_id: int):
 
 
 def _parse_update() -> types.Update | None:
+    request.max_content_length = current_app.config["WEBHOOK_MAX_CONTENT_LENGTH"]  # 413 beyond it, unread
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
         abort(400)

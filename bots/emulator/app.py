@@ -4,7 +4,7 @@ from werkzeug import Request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from . import botapi, control, zarinpal
+from . import botapi, control, panels, zarinpal
 from .errors import ApiError, ControlError
 from .state import SandboxState
 from .webhooks import WebhookDispatcher
@@ -23,7 +23,8 @@ URL_MAP = Map([
     Rule("/sandbox/faults", endpoint=control.add_fault, methods=["POST"]),
     Rule("/sandbox/rate-limit", endpoint=control.set_rate_limit, methods=["POST"]),
     Rule("/sandbox/reset", endpoint=control.reset, methods=["POST"]),
-    *zarinpal.RULES,
+    *panels.RULES,  # the VPN panel emulators and their controls (bots/emulator/panels)
+    *zarinpal.RULES,  # the Zarinpal gateway and its controls (bots/emulator/zarinpal.py)
 ], strict_slashes=False)
 
 
@@ -32,6 +33,7 @@ class SandboxApp:
 
     def __init__(self, retry_policy=None):
         self.state = SandboxState()
+        self.panels = panels.PanelEmulators()
         self.webhooks = WebhookDispatcher(self.state, retry_policy)
         self.zarinpal = zarinpal.ZarinpalSandbox()
 

@@ -12,6 +12,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8081
 TOKEN_IN_PATH = re.compile(r"/bot(\d+):[^/\s]+")
+#: setWebhook's secret_token travels in the query string (pyTelegramBotAPI sends parameters there).
+SECRET_IN_QUERY = re.compile(r"(secret_token=)[^&\s]+")
 #: How often the serving loop checks for shutdown; short so stop() is quick.
 POLL_INTERVAL = 0.05
 
@@ -20,9 +22,9 @@ class TokenMaskingRequestHandler(WSGIRequestHandler):
     """Werkzeug's request handler, with bot tokens masked in the access log."""
 
     def log(self, type, message, *args):
-        """Log like werkzeug, but never print a token's secret."""
-        masked = tuple(TOKEN_IN_PATH.sub(r"/bot\1:***", arg) if isinstance(arg, str) else arg
-                       for arg in args)
+        """Log like werkzeug, but never print a token's secret or a webhook's secret_token."""
+        masked = tuple(SECRET_IN_QUERY.sub(r"\1***", TOKEN_IN_PATH.sub(r"/bot\1:***", arg))
+                       if isinstance(arg, str) else arg for arg in args)
         super().log(type, message, *masked)
 
 

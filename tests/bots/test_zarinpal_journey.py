@@ -8,10 +8,8 @@ import requests
 import sqlalchemy as sa
 
 from app.models import OnlinePayment, Subscription
-from app.services import notify as notices
 from app.services.payments import online
 from bots import formatting as fmt
-from bots import notify
 from bots.i18n import t
 from tests.bots.test_card_to_card import member_of
 from tests.payments.gateway import MERCHANT
@@ -22,7 +20,6 @@ def online_shop(db, make, fleet, live_app, sandbox_server):
     """A tenant whose bot offers Zarinpal (the sandbox's), the app served for the browser's callback."""
     saved = live_app.config["ZARINPAL_API_URL"]
     live_app.config["ZARINPAL_API_URL"] = sandbox_server.url
-    notices.set_notifier(notify.deliver_notice)
     tenant = make.tenant(name="Online shop")
     online.set_merchant_id(tenant, MERCHANT, actor="test")
     bot = make.bot(tenant)
@@ -30,7 +27,6 @@ def online_shop(db, make, fleet, live_app, sandbox_server):
     plan = make.plan(tenant, name="Gold", price=150_000)
     db.session.commit()
     yield tenant, bot, plan
-    notices.set_notifier(None)
     live_app.config["ZARINPAL_API_URL"] = saved
 
 
@@ -39,7 +35,7 @@ def url_button(message) -> str:
     return next(b["url"] for row in markup.get("inline_keyboard", []) for b in row if b.get("url"))
 
 
-def test_a_member_buys_a_plan_through_zarinpal(db, fleet, online_shop):
+def test_a_member_buys_a_plan_through_zarinpal(db, fleet, online_shop, drain_outbox):
     tenant, bot, plan = online_shop
     sara = fleet.user(bot, language_code="en")
     sara.says("/start")
@@ -65,11 +61,12 @@ def test_a_member_buys_a_plan_through_zarinpal(db, fleet, online_shop):
     db.session.expire_all()
     payment = db.session.get(OnlinePayment, payment.id)
     assert payment.ref_id in result.text
+    assert [row.kind for row in drain_outbox()] == ["telegram.notice"]
     assert sara.last_text() == t("en", "notice.online_paid_plan", amount=fmt.money("en", 150_000),
                                  ref_id=payment.ref_id, order_code=payment.order_code, plan_name="Gold")
 
 
-def test_a_top_up_offers_both_methods_and_a_cancel_tells_the_member(db, fleet, make, online_shop):
+def test_a_top_up_offers_both_methods_and_a_cancel_tells_the_member(db, fleet, make, online_shop, drain_outbox):
     tenant, bot, plan = online_shop
     make.card(tenant)
     sara = fleet.user(bot, language_code="en")
@@ -82,6 +79,7 @@ def test_a_top_up_offers_both_methods_and_a_cancel_tells_the_member(db, fleet, m
     result = requests.post(start_pay, data={"action": "cancel"}, timeout=20)
     assert 'data-status="failed"' in result.text
     payment = db.session.scalar(sa.select(OnlinePayment))
+    drain_outbox()
     assert sara.last_text() == t("en", "notice.online_failed", amount=fmt.money("en", 100_000),
                                  order_code=payment.order_code)
     assert member_of(db, tenant, sara.id).balance == 0

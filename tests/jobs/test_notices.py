@@ -93,17 +93,16 @@ def test_stale_receipts_expire_and_the_member_is_told_once(make, db, run_job, to
     assert {params["tracking_code"] for _, _, params in told} == {stale.tracking_code, stale_review.tracking_code}
 
 
-def test_the_money_services_expire_when_they_exist(make, db, subscribe, run_job, told, monkeypatch):
+def test_the_money_service_expires_and_the_job_tells(make, db, subscribe, run_job, told, monkeypatch):
     """The seam to app.services.subscriptions.expire_due: it decides, the job tells."""
-    import sys
-    import types
+    from app.services import subscriptions
 
     calls = []
     def expire_due(tenant, now=None):
         calls.append((tenant.id, now))
         db.session.get(Subscription, sub.id).status = "expired"
         db.session.flush()
-    monkeypatch.setitem(sys.modules, "app.services.subscriptions", types.SimpleNamespace(expire_due=expire_due))
+    monkeypatch.setattr(subscriptions, "expire_due", expire_due)
 
     sub = subscribe(make.tenant(), timedelta(days=10))        # not due by our rule: only the service expires it
     run_job("subscriptions", at=NOW)

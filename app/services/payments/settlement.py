@@ -9,22 +9,21 @@ order (payment → tenant → member, as a receipt). So twenty callbacks and the
 all verify, one of them credits, the others find the row paid. A transient answer (unreachable, HTTP 5xx,
 -12) changes nothing: the payment stays pending for the job's next run.
 
-Functions return the member notices to send once the caller has committed (`app.jobs.runner.Notice`).
+The member is told through `notify_member` (an outbox row in the same transaction, one per outcome:
+`once_key` "online:<id>:paid|failed"), so a rolled-back settlement tells nobody.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.jobs.runner import Notice
 from app.models import (
     Member, OnlinePayment, OnlinePaymentPurpose, OnlinePaymentStatus, Plan, SubscriptionSource, Tenant,
 )
-from app.services import audit, clock, ledger, promocodes, rewards, wallet
+from app.services import audit, clock, ledger, notify, promocodes, rewards, wallet
 from app.services.locking import lock_row
 from app.services.payments import online, zarinpal
 from app.services.plans import sell_plan
@@ -36,36 +35,28 @@ ACTOR = "zarinpal"
 ABANDONED_AFTER = timedelta(hours=2)
 
 
-@dataclass
-class Settlement:
-    """The payment after settling, and the notices for after commit."""
-
-    payment: OnlinePayment | None
-    notices: list[Notice] = field(default_factory=list)
-
-
-def settle_callback(authority: str, status: str) -> Settlement:
-    """The payer is back from the gateway with `Authority` and `Status` (OK or NOK)."""
+def settle_callback(authority: str, status: str) -> OnlinePayment | None:
+    """The payer is back from the gateway with `Authority` and `Status` (OK or NOK); None: unknown authority."""
     payment = online.find_by_authority(authority)
     if payment is None:
-        return Settlement(None)
+        return None
     if status != "OK":
         return _fail(payment, None, "cancelled by the payer")
     if payment.status == S.PAID.value:
-        return Settlement(payment)
+        return payment
     return apply_answer(payment, _verify(payment), via="callback")
 
 
-def apply_answer(payment: OnlinePayment, answer: zarinpal.Answer, *, via: str) -> Settlement:
+def apply_answer(payment: OnlinePayment, answer: zarinpal.Answer, *, via: str) -> OnlinePayment:
     """Apply a verify answer under the payment's row lock: credit once, fail, or leave pending."""
     if answer.verified:
         return _credit(payment, answer, via)
     if answer.transient:
-        return Settlement(payment)
+        return payment
     return _fail(payment, answer.code, answer.message or "refused by the gateway")
 
 
-def reconcile_tenant(tenant: Tenant, now: datetime) -> list[Notice]:
+def reconcile_tenant(tenant: Tenant, now: datetime) -> None:
     """A job step: verify the tenant's payments the gateway lists as paid but unverified; give up stale ones.
 
     Every HTTP call is made before the first lock is taken; the answers are applied afterwards.
@@ -73,12 +64,10 @@ def reconcile_tenant(tenant: Tenant, now: datetime) -> list[Notice]:
     pending = list(db.session.scalars(sa.select(OnlinePayment).where(
         OnlinePayment.tenant_id == tenant.id, OnlinePayment.status == S.PENDING.value).order_by(OnlinePayment.id)))
     answers, abandoned = _collect_answers(pending, now)
-    notices: list[Notice] = []
     for payment, answer in answers:
-        notices += apply_answer(payment, answer, via="reconcile").notices
+        apply_answer(payment, answer, via="reconcile")
     for payment in abandoned:
-        notices += _fail(payment, None, "not paid in time").notices
-    return notices
+        _fail(payment, None, "not paid in time")
 
 
 def _collect_answers(pending: list[OnlinePayment], now: datetime):
@@ -107,10 +96,10 @@ def _verify(payment: OnlinePayment) -> zarinpal.Answer:
     return zarinpal.verify(merchant, payment.authority, payment.amount_rial)
 
 
-def _credit(payment: OnlinePayment, answer: zarinpal.Answer, via: str) -> Settlement:
+def _credit(payment: OnlinePayment, answer: zarinpal.Answer, via: str) -> OnlinePayment:
     locked = lock_row(OnlinePayment, payment.id, tenant_id=payment.tenant_id)
     if locked.status == S.PAID.value:
-        return Settlement(locked)  # 101 after our own 100, or a racing callback: never a second credit
+        return locked  # 101 after our own 100, or a racing callback: never a second credit
     sold = _credit_wallet(locked) if locked.purpose == P.WALLET.value else _credit_member(locked)
     locked.status, locked.paid_at, locked.verified_by = S.PAID.value, clock.now(), via
     locked.ref_id = str(answer.data.get("ref_id") or "") or None
@@ -120,13 +109,17 @@ def _credit(payment: OnlinePayment, answer: zarinpal.Answer, via: str) -> Settle
     audit.record(locked.tenant_id, ACTOR, "online_payment.paid", f"online_payment:{locked.id}",
                  amount=locked.amount, ref_id=locked.ref_id, code=answer.code, via=via, purpose=locked.purpose,
                  plan_sold=sold)
-    if locked.member_id is None:
-        return Settlement(locked)
-    params = {"amount": locked.amount, "ref_id": locked.ref_id or "-", "order_code": locked.order_code}
-    if sold:
-        return Settlement(locked, [Notice(locked.member_id, "notice.online_paid_plan",
-                                          params | {"plan_name": locked.plan.name})])
-    return Settlement(locked, [Notice(locked.member_id, "notice.online_paid", params)])
+    if locked.member_id is not None:
+        params = {"amount": locked.amount, "ref_id": locked.ref_id or "-", "order_code": locked.order_code}
+        if sold:
+            _tell(locked, "paid", "notice.online_paid_plan", **params, plan_name=locked.plan.name)
+        else:
+            _tell(locked, "paid", "notice.online_paid", **params)
+    return locked
+
+
+def _tell(payment: OnlinePayment, outcome: str, text_key: str, **params) -> None:
+    notify.notify_member(payment.member, text_key, once_key=f"online:{payment.id}:{outcome}", **params)
 
 
 def _credit_wallet(payment: OnlinePayment) -> bool:
@@ -163,16 +156,15 @@ def _sell_plan(payment: OnlinePayment, member: Member) -> bool:
     return True
 
 
-def _fail(payment: OnlinePayment, code: int | None, reason: str) -> Settlement:
+def _fail(payment: OnlinePayment, code: int | None, reason: str) -> OnlinePayment:
     locked = lock_row(OnlinePayment, payment.id, tenant_id=payment.tenant_id)
     if locked.status != S.PENDING.value:
-        return Settlement(locked)  # paid stays paid; failed is told once
+        return locked  # paid stays paid; failed is told once
     locked.status, locked.failed_at = S.FAILED.value, clock.now()
     locked.failure_code, locked.failure_reason = code, reason[:200]
     db.session.flush()
     audit.record(locked.tenant_id, ACTOR, "online_payment.failed", f"online_payment:{locked.id}",
                  code=code, reason=reason)
-    if locked.member_id is None:
-        return Settlement(locked)
-    return Settlement(locked, [Notice(locked.member_id, "notice.online_failed",
-                                      {"amount": locked.amount, "order_code": locked.order_code})])
+    if locked.member_id is not None:
+        _tell(locked, "failed", "notice.online_failed", amount=locked.amount, order_code=locked.order_code)
+    return locked

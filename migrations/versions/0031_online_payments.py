@@ -1,14 +1,14 @@
 """online_payments (Zarinpal) and tenants.zarinpal_merchant_encrypted
 
-Revision ID: 0004_online_payments
-Revises: 0003_member_xp_today_day
+Revision ID: 0031_online_payments
+Revises: 0004_outbox
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_online_payments'
-down_revision = '0003_member_xp_today_day'
+revision = '0031_online_payments'
+down_revision = '0004_outbox'
 branch_labels = None
 depends_on = None
 
