@@ -46,6 +46,13 @@ class Config:
     BOT_MODE = _env("BOT_MODE", "polling")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     REDIS_URL = _env("REDIS_URL")
+    #: Backups (docs/backups.md): a directory or s3://bucket/prefix; the Fernet key that encrypts them;
+    #: how many daily and weekly copies the scheduled backup keeps; an S3-compatible endpoint.
+    BACKUP_TARGET = _env("BACKUP_TARGET")
+    BACKUP_ENCRYPTION_KEY = _env("BACKUP_ENCRYPTION_KEY")
+    BACKUP_KEEP_DAILY = int(_env("BACKUP_KEEP_DAILY", "7"))
+    BACKUP_KEEP_WEEKLY = int(_env("BACKUP_KEEP_WEEKLY", "4"))
+    BACKUP_S3_ENDPOINT_URL = _env("BACKUP_S3_ENDPOINT_URL")
     #: Whether this process competes to run the scheduler and bots (off: web only).
     RUNTIME_ENABLED = _env("RUNTIME_ENABLED", "1").lower() not in ("0", "false", "no", "off")
     #: Seconds between leader-lock attempts and between the leader's heartbeats.

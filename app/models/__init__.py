@@ -15,7 +15,7 @@ from app.models.members import BotSession, Member
 from app.models.online_payments import OnlinePayment, OnlinePaymentPurpose, OnlinePaymentStatus
 from app.models.outbox import OutboxMessage, OutboxStatus
 from app.models.panels import OnCancel, Panel, PanelKind, PanelUser, PanelUserStatus, PlanPanel
-from app.models.ops import AuditLog, DailyStat, ProcessedUpdate, TenantNotice
+from app.models.ops import AuditLog, BackupRun, DailyStat, ProcessedUpdate, TenantNotice
 from app.models.payments import (
     OPEN_RECEIPT_STATUSES,
     PaymentCard,
@@ -36,7 +36,7 @@ from app.models.tenancy import (
 from app.models.types import utcnow
 
 __all__ = [
-    "Account", "ApiToken", "AuditLog", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
+    "Account", "ApiToken", "AuditLog", "BackupRun", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
     "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "LedgerAccount",
     "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Tenant
 from app.platform import bp
 from app.platform.forms import TenantForm, TopupForm, WholesaleForm
-from app.services import audit, platform_admin
+from app.services import audit, backups, platform_admin
 from app.services import wallet as wallet_service
 from app.web import save
 
@@ -82,4 +82,5 @@ def _page(tenant_form=None, topup_form=None, topup_tenant=None, price_form=None)
     return render_template(
         "platform/tenants.html", tenants=platform_admin.all_tenants(), tenant_form=tenant_form or TenantForm(),
         topup_form=topup_form, topup_tenant=topup_tenant, new_topup_form=TopupForm,
-        price_form=price_form or WholesaleForm(data=wallet_service.wholesale_prices()), button_form=EmptyForm())
+        price_form=price_form or WholesaleForm(data=wallet_service.wholesale_prices()), button_form=EmptyForm(),
+        last_backup=backups.last_run(), last_good_backup=backups.last_success())
