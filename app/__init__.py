@@ -57,9 +57,9 @@ def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
         audit, bot_admin, cards, leaderboard, members, online, overview, plans, platform, promocodes, receipts, staff,
-        wallet,
+        tenant_settings, wallet,
     )
 
     for area in (overview, bot_admin, plans, cards, online, receipts, members, leaderboard, wallet, promocodes, audit,
-                 staff, platform):
+                 staff, tenant_settings, platform):
         app.register_blueprint(area.bp)

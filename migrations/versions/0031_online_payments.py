@@ -1,14 +1,14 @@
 """online_payments (Zarinpal) and tenants.zarinpal_merchant_encrypted
 
 Revision ID: 0031_online_payments
-Revises: 0008_backup_runs
+Revises: 0016_settings_registry
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0031_online_payments'
-down_revision = '0008_backup_runs'
+down_revision = '0016_settings_registry'
 branch_labels = None
 depends_on = None
 
