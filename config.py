@@ -45,7 +45,12 @@ class Config:
     #: polling (development) or webhook (production).
     BOT_MODE = _env("BOT_MODE", "polling")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    #: Shared storage of the API's per-token rate limits (Flask-Limiter); unset: each process counts alone.
     REDIS_URL = _env("REDIS_URL")
+    #: Requests per API token (Flask-Limiter syntax), counted across processes when REDIS_URL is set.
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
+    #: Event webhook URLs may point at private/loopback addresses (never in production: SSRF).
+    WEBHOOK_ALLOW_PRIVATE_URLS = False
     #: Backups (docs/backups.md): a directory or s3://bucket/prefix; the Fernet key that encrypts them;
     #: how many daily and weekly copies the scheduled backup keeps; an S3-compatible endpoint.
     BACKUP_TARGET = _env("BACKUP_TARGET")
@@ -101,6 +106,7 @@ class DevelopmentConfig(Config):
     """`make run`: SQLite and the sandbox; secrets generated once and kept in instance/."""
 
     DEBUG = False
+    WEBHOOK_ALLOW_PRIVATE_URLS = True
 
     @classmethod
     def init_app(cls, app) -> None:
@@ -120,6 +126,8 @@ class TestConfig(Config):
     TOKEN_ENCRYPTION_KEY = Fernet.generate_key().decode()
     WTF_CSRF_ENABLED = True
     BOT_MODE = "polling"
+    WEBHOOK_ALLOW_PRIVATE_URLS = True
+    API_RATE_LIMIT = "100000 per minute"
 
 
 class ProductionConfig(Config):

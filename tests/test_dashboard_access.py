@@ -39,6 +39,8 @@ ACCESS = {
     "receipts.approve": RECEIPT_DECIDE, "receipts.reject": RECEIPT_DECIDE,
     "platform.tenants": PLATFORM, "platform.create_tenant": PLATFORM, "platform.topup": PLATFORM,
     "platform.prices": PLATFORM,
+    # The integration API and its OpenAPI document: token-authenticated, with their own matrices in tests/api.
+    "openapi.spec": PUBLIC, "openapi.docs": PUBLIC,
 }
 #: URL arguments that name a row of the tenant: another tenant's owner gets 404 for them.
 #: JSON feeds that need query arguments (a bot and a test user) to answer 200.
@@ -46,11 +48,16 @@ NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
 TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id"}
 
 
+def _api_endpoints(app) -> dict:
+    return {rule.endpoint: PUBLIC for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")}
+
+
 def _routes():
     from app import create_app
     from config import TestConfig
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    ACCESS.update(_api_endpoints(app))
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, rule.rule, method, frozenset(rule.arguments)
