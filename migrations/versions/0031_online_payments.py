@@ -1,14 +1,14 @@
 """online_payments (Zarinpal) and tenants.zarinpal_merchant_encrypted
 
 Revision ID: 0031_online_payments
-Revises: 0016_settings_registry
+Revises: 0010_integration_api
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0031_online_payments'
-down_revision = '0016_settings_registry'
+down_revision = '0010_integration_api'
 branch_labels = None
 depends_on = None
 
