@@ -20,6 +20,7 @@ NAVIGATION = [
     ("plans.index", _l("Plans"), READERS),
     ("panels.index", _l("VPN panels"), READERS),
     ("cards.index", _l("Payment cards"), READERS),
+    ("online.index", _l("Online payments"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),
     ("members.index", _l("Members"), READERS),
     ("leaderboard.index", _l("Leaderboard"), READERS),

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Member, Plan, Subscription, SubscriptionSource, SubscriptionStatus
-from app.services import clock
+from app.services import clock, events
 from app.services.errors import NotFound, ValidationFailed
 from app.services.locking import lock_row
 from app.services.panels import provisioning
@@ -45,6 +45,7 @@ def grant_or_extend(member: Member, plan: Plan, *, source: str, days: int | None
     if held.status == SubscriptionStatus.LIMITED.value and not is_over_limit(held):
         held.status = SubscriptionStatus.ACTIVE.value
     db.session.flush()
+    events.subscription_changed("subscription.extended", held)
     provisioning.subscription_changed(held)  # new expiry and limit, re-enabled if it was limited
     return held
 
@@ -87,6 +88,7 @@ def expire_due(tenant, now: datetime | None = None) -> list[Subscription]:
         subscription.status = SubscriptionStatus.EXPIRED.value
     db.session.flush()
     for subscription in due:
+        events.subscription_changed("subscription.expired", subscription)
         provisioning.subscription_changed(subscription)  # disable the panel user
     return due
 
@@ -111,4 +113,5 @@ def _new(member: Member, plan: Plan, source: str, days: int, now: datetime) -> S
         traffic_used_bytes=0, source=source)
     db.session.add(subscription)
     db.session.flush()
+    events.subscription_changed("subscription.activated", subscription)
     return subscription

@@ -16,7 +16,7 @@ from app.models import (
     DailyStat, LedgerAccount, LedgerEntry, Plan, Subscription, SubscriptionStatus, Tenant,
     TenantNotice,
 )
-from app.services import audit, clock, ledger, settings
+from app.services import audit, clock, events, ledger, settings
 from app.services.amounts import MAX_AMOUNT
 from app.services.errors import DomainError, InsufficientFunds, NotFound, ValidationFailed
 from app.services.locking import lock_row
@@ -116,6 +116,7 @@ def record_traffic_consumption(subscription: Subscription, nbytes: int) -> Subsc
     if locked.status == SubscriptionStatus.ACTIVE.value and is_over_limit(locked):
         locked.status = SubscriptionStatus.LIMITED.value
         db.session.flush()
+        events.subscription_changed("subscription.limited", locked)
         provisioning.subscription_changed(locked)  # disable the panel user at its cap
     db.session.flush()
     return locked

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Panel, PanelUser, PanelUserStatus, Tenant
-from app.services import wallet
+from app.services import events, wallet
 from app.services.panels import adapter_for
 from app.services.panels.base import PanelError
 from app.services.panels.provisioning import subscription_changed
@@ -60,6 +60,7 @@ def read_panel_usage(tenant: Tenant, panel: Panel, now: datetime) -> UsagePass:
     result.consumed_bytes = sum(deltas.values())
     limited = wallet.record_panel_usage(tenant, deltas)
     for subscription in limited:
+        events.subscription_changed("subscription.limited", subscription)
         subscription_changed(subscription)  # disable the panel user at its cap
     result.limited = [s.id for s in limited]
     panel.drift = _drift(ours, remote, now)
