@@ -54,10 +54,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
-        audit, bot_admin, cards, leaderboard, members, overview, plans, platform, promocodes, receipts, staff,
+        audit, bot_admin, cards, exports, leaderboard, members, overview, plans, platform, promocodes, receipts, staff,
         tenant_settings, wallet,
     )
 
     for area in (overview, bot_admin, plans, cards, receipts, members, leaderboard, wallet, promocodes, audit,
-                 staff, tenant_settings, platform):
+                 staff, tenant_settings, exports, platform):
         app.register_blueprint(area.bp)
