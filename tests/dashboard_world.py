@@ -78,6 +78,6 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     db.session.commit()
     ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
-           "tenant_id": tenant.id, "direction": "up", "secret": secret, "panel_id": panel.id,
+           "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids)
