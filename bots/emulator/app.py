@@ -6,7 +6,7 @@ from werkzeug import Request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from . import botapi, control, panels
+from . import botapi, control, panels, zarinpal
 from .errors import ApiError, ControlError
 from .state import SandboxState
 from .webhooks import WebhookDispatcher
@@ -33,6 +33,7 @@ URL_MAP = Map([
     Rule("/sandbox/webhook-deliveries", endpoint=control.webhook_deliveries, methods=["GET"]),
     Rule("/sandbox/webhook-retention", endpoint=control.set_webhook_retention, methods=["POST"]),
     *panels.RULES,  # the VPN panel emulators and their controls (bots/emulator/panels)
+    *zarinpal.RULES,  # the Zarinpal gateway and its controls (bots/emulator/zarinpal.py)
 ], strict_slashes=False)
 
 
@@ -46,10 +47,15 @@ class SandboxApp:
     def __init__(self, retry_policy=None, allow_http_webhooks=None):
         self.state = SandboxState()
         self.panels = panels.PanelEmulators()
+<<<<<<< HEAD
         self.webhooks = WebhookDispatcher(self.state, retry_policy, self.execute_webhook_reply)
         if allow_http_webhooks is None:
             allow_http_webhooks = http_webhooks_allowed_by_env()
         self.allow_http_webhooks = allow_http_webhooks
+=======
+        self.webhooks = WebhookDispatcher(self.state, retry_policy)
+        self.zarinpal = zarinpal.ZarinpalSandbox()
+>>>>>>> main
 
     def __call__(self, environ, start_response):
         request = Request(environ)
