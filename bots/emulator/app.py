@@ -47,15 +47,11 @@ class SandboxApp:
     def __init__(self, retry_policy=None, allow_http_webhooks=None):
         self.state = SandboxState()
         self.panels = panels.PanelEmulators()
-<<<<<<< HEAD
+        self.zarinpal = zarinpal.ZarinpalSandbox()
         self.webhooks = WebhookDispatcher(self.state, retry_policy, self.execute_webhook_reply)
         if allow_http_webhooks is None:
             allow_http_webhooks = http_webhooks_allowed_by_env()
         self.allow_http_webhooks = allow_http_webhooks
-=======
-        self.webhooks = WebhookDispatcher(self.state, retry_policy)
-        self.zarinpal = zarinpal.ZarinpalSandbox()
->>>>>>> main
 
     def __call__(self, environ, start_response):
         request = Request(environ)

@@ -9,13 +9,8 @@ from app.services.errors import DomainError, InsufficientFunds
 from app.services.subscriptions import active_subscription
 from bots import formatting as fmt
 from bots.congratulations import with_rewards
-<<<<<<< HEAD
-from bots.handlers import payments
-from bots.handlers.common import Alert, edit, error_text, int_arg, on_callback
-=======
 from bots.handlers import online_payments, payments
-from bots.handlers.common import edit, error_text, int_arg, on_callback
->>>>>>> main
+from bots.handlers.common import Alert, edit, error_text, int_arg, on_callback
 from bots.keyboards import button, home_row, keyboard
 
 MAX_LISTED = 20
