@@ -64,6 +64,12 @@ class Config:
     RUNTIME_INTERVAL_SECONDS = float(_env("RUNTIME_INTERVAL_SECONDS", "2"))
     # A leader cut off from the database keeps its bots (answering "unavailable") this long.
     RUNTIME_OUTAGE_GRACE_SECONDS = float(_env("RUNTIME_OUTAGE_GRACE_SECONDS", "30"))
+    #: Zarinpal REST v4 base: the sandbox here, https://payment.zarinpal.com in production
+    #: (https://sandbox.zarinpal.com is Zarinpal's own test gateway). See docs/payments.md.
+    ZARINPAL_API_URL = _env("ZARINPAL_API_URL", "http://127.0.0.1:8081")
+    ZARINPAL_TIMEOUT_SECONDS = float(_env("ZARINPAL_TIMEOUT_SECONDS", "10"))
+    #: The platform's own merchant id, which tenants pay their wallet top-ups to (empty: no online top-up).
+    PLATFORM_ZARINPAL_MERCHANT_ID = _env("PLATFORM_ZARINPAL_MERCHANT_ID")
     SANDBOX_HOST = _env("SANDBOX_HOST", "127.0.0.1")
     SANDBOX_PORT = int(_env("SANDBOX_PORT", "8081"))
     #: Bot engine (docs/bots.md): shared worker pool size, long-poll seconds, DB re-check interval.

@@ -46,6 +46,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.health import bp as health_bp
     from app.main import bp as main_bp
+    from app.pay import bp as pay_bp
     from app.sandbox_chat import bp as sandbox_chat_bp
     from app.webhooks import bp as webhooks_bp
 
@@ -53,6 +54,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(pay_bp)
     app.register_blueprint(sandbox_chat_bp)
     api.init_app(app)
     _register_dashboard(app)
@@ -61,10 +63,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
-        audit, bot_admin, cards, leaderboard, members, overview, plans, platform, promocodes, receipts, staff,
-        tenant_settings, wallet,
+        audit, bot_admin, cards, exports, leaderboard, members, online, overview, panels, plans, platform, promocodes,
+        receipts, staff, tenant_settings, wallet,
     )
 
-    for area in (overview, bot_admin, plans, cards, receipts, members, leaderboard, wallet, promocodes, audit,
-                 staff, tenant_settings, platform):
+    for area in (overview, bot_admin, plans, panels, cards, online, receipts, members, leaderboard, wallet, promocodes,
+                 audit, staff, tenant_settings, exports, platform):
         app.register_blueprint(area.bp)

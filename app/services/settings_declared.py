@@ -124,6 +124,9 @@ DECLARED: tuple[Setting, ...] = (
             _l("The bot shows the XP leaderboard."), feature_flag=True),
     Setting("daily_quota", B, Kind.BOOL, True, _l("Daily quota"),
             _l("The profile shows today's requests used and the daily limit."), feature_flag=True),
+    Setting("zarinpal", B, Kind.BOOL, True, _l("Zarinpal online payments"),
+            _l("Members can pay online through Zarinpal once the tenant's merchant id is set (Online payments)."),
+            feature_flag=True),
     # platform scope
     Setting("wholesale_per_gb", P, Kind.INT, 0, _l("Wholesale price per GB (Toman)"),
             _l("Charged to a tenant's wallet for each GB of plan traffic it sells."),
