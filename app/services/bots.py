@@ -12,7 +12,7 @@ from app.services import crypto
 from app.services.errors import ValidationFailed
 
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{5,100}$")
-FEATURES = ("card_to_card", "promocodes", "referrals", "leaderboard", "daily_quota")
+FEATURES = ("card_to_card", "promocodes", "referrals", "leaderboard", "daily_quota", "tickets")
 
 
 def check_token_format(token: str) -> str:
