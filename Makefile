@@ -6,7 +6,7 @@ FLASK := $(PY) -m flask --app wsgi
 STAMP := $(VENV)/.installed
 export TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install translations messages assets browser db clean
+.PHONY: run test test-sqlite test-postgres install translations messages assets browser db clean bench bench-full
 
 run: db translations
 	@$(FLASK) seed-demo
@@ -59,6 +59,18 @@ browser:
 messages: install
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o app/translations/messages.pot .
 	$(VENV)/bin/pybabel -q update --no-fuzzy-matching -i app/translations/messages.pot -d app/translations
+
+# Benchmarks (bench/README.md): not part of `make test`; they need the Postgres of TEST_POSTGRES_URL.
+# `make bench` is the quick run (10k members, a few minutes); `make bench-full` the 1M-member one.
+BENCH_BOTS ?= 200
+bench: install translations
+	$(PY) -m bench.run_all --members 10000
+	$(PY) -m bench.p7_polling_bots --bots $(BENCH_BOTS)
+
+bench-full: install translations
+	$(PY) -m bench.run_all --members 1000000
+	$(PY) -m bench.p7_polling_bots --bots 1000
+	$(PY) -m bench.p7_webhook_bots --bots 10000
 
 db: install
 	@$(FLASK) db upgrade
