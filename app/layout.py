@@ -20,6 +20,7 @@ NAVIGATION = [
     ("plans.index", _l("Plans"), READERS),
     ("cards.index", _l("Payment cards"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),
+    ("tickets.index", _l("Support tickets"), (OWNER, APPROVER, VIEWER)),
     ("members.index", _l("Members"), READERS),
     ("leaderboard.index", _l("Leaderboard"), READERS),
     ("wallet.index", _l("Wallet and traffic"), READERS),
