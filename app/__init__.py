@@ -54,10 +54,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
-        audit, bot_admin, cards, leaderboard, members, overview, plans, platform, promocodes, receipts, staff, tickets,
-        wallet,
+        audit, bot_admin, cards, leaderboard, members, overview, plans, platform, promocodes, receipts, staff,
+        tenant_settings, tickets, wallet,
     )
 
     for area in (overview, bot_admin, plans, cards, receipts, tickets, members, leaderboard, wallet, promocodes, audit,
-                 staff, platform):
+                 staff, tenant_settings, platform):
         app.register_blueprint(area.bp)

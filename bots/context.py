@@ -8,6 +8,7 @@ from telebot import TeleBot
 
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Tenant, utcnow
+from app.services import settings
 from app.services.members import get_or_create_member
 from app.services.xp import Visit, record_visit
 from bots import i18n
@@ -58,7 +59,7 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
 def language_of(member: Member | None, tenant: Tenant) -> str:
     """The member's chosen language, else the tenant's default, else Persian."""
     chosen = i18n.normalize_language(member.language_code if member else None)
-    return chosen or i18n.normalize_language(tenant.default_language) or i18n.DEFAULT_LANGUAGE
+    return chosen or i18n.normalize_language(settings.get(tenant, "default_language")) or i18n.DEFAULT_LANGUAGE
 
 
 def current_bot(telebot: TeleBot) -> Bot:

@@ -26,7 +26,7 @@ ACCESS = {
     "overview.index": READ, "overview.dismiss_notice": OWNER, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
     "cards.index": READ, "members.index": READ, "members.export": READ, "members.show": READ,
     "leaderboard.index": READ, "wallet.index": READ, "promocodes.index": READ, "promocodes.show": READ,
-    "audit.index": READ,
+    "audit.index": READ, "tenant_settings.index": READ, "tenant_settings.update": OWNER,
     "bot_admin.create": OWNER, "bot_admin.settings": OWNER, "bot_admin.toggle": OWNER,
     "plans.create": OWNER, "plans.edit": OWNER, "plans.archive": OWNER, "plans.move": OWNER,
     "cards.create": OWNER, "cards.edit": OWNER, "cards.toggle": OWNER, "cards.rotation": OWNER,

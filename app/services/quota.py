@@ -5,12 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.models import BotSession, Member, Subscription, Tenant
-from app.services import clock
+from app.services import clock, settings
 from app.services.errors import DomainError
 from app.services.locking import lock_row
-
-FREE_DEFAULT = 25
-PREMIUM_DEFAULT = 1000
 
 
 class QuotaExhausted(DomainError):
@@ -31,12 +28,11 @@ def next_reset(tenant: Tenant, now: datetime | None = None) -> datetime:
 
 def daily_limit(member: Member, tenant: Tenant, subscription: Subscription | None) -> int:
     """Premium (an active subscription or vip_level > 0) or free; the plan's own quota wins."""
-    settings = tenant.settings or {}
     if subscription is not None and subscription.plan.daily_request_quota is not None:
         return subscription.plan.daily_request_quota
     if subscription is not None or member.vip_level > 0:
-        return int(settings.get("daily_quota_premium", PREMIUM_DEFAULT))
-    return int(settings.get("daily_quota_free", FREE_DEFAULT))
+        return settings.get(tenant, "daily_quota_premium")
+    return settings.get(tenant, "daily_quota_free")
 
 
 def usage(session: BotSession, member: Member, tenant: Tenant, subscription: Subscription | None) -> Usage:

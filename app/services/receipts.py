@@ -20,7 +20,7 @@ from app.models import (
     OPEN_RECEIPT_STATUSES, Account, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
     ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant,
 )
-from app.services import audit, cards, clock, ledger, promocodes, rewards, wallet
+from app.services import audit, cards, clock, ledger, promocodes, rewards, settings, wallet
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -77,7 +77,7 @@ def open_invoice(member: Member, *, amount: int | None = None, plan: Plan | None
     return _insert_with_fresh_code(dict(
         tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id if bot else None, card_id=card.id,
         purpose=purpose, plan_id=plan.id if plan else None, amount=amount, status=S.AWAITING_RECEIPT.value,
-        created_at=now, expires_at=now + timedelta(hours=tenant.receipt_timeout_hours or 24)))
+        created_at=now, expires_at=now + timedelta(hours=settings.get(tenant, "receipt_timeout_hours"))))
 
 
 def open_receipt_of(member: Member) -> Receipt | None:

@@ -11,7 +11,7 @@ from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
-from app.services import receipts
+from app.services import receipts, settings
 from app.services.amounts import ascii_digits, parse_amount
 from app.services.errors import DomainError
 from bots import formatting as fmt
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 AMOUNT_STATE = "topup_amount"
 RECEIPT_STATE = "receipt"
-PRESETS = (100_000, 200_000, 500_000)
 REFERENCE_DIGITS = re.compile(r"\d{4,}")
 
 
@@ -34,8 +33,7 @@ def ask_amount(ctx, call):
     if feature_off(ctx, "card_to_card"):
         return ctx.t("feature.off")
     ctx.set_state(AMOUNT_STATE)
-    presets = ctx.tenant.settings.get("topup_presets") or PRESETS
-    row = [button(fmt.money(ctx.lang, int(a)), f"tu:{int(a)}") for a in presets[:3]]
+    row = [button(fmt.money(ctx.lang, a), f"tu:{a}") for a in settings.get(ctx.tenant, "topup_presets")]
     ctx.say("topup.ask", keyboard(row, home_row(ctx)))
     return None
 
@@ -84,7 +82,7 @@ def invoice_text(ctx, receipt: Receipt) -> str:
                  card=fmt.card_number(card.card_number) if card else "-",
                  holder=esc(card.holder_name if card else "-"), bank=esc(card.bank_name if card else "-"),
                  expires=esc(fmt.date_time(ctx.lang, receipt.expires_at, ctx.tenant.timezone)),
-                 hours=fmt.digits(ctx.lang, ctx.tenant.receipt_timeout_hours))
+                 hours=fmt.digits(ctx.lang, settings.get(ctx.tenant, "receipt_timeout_hours")))
     if receipt.plan is not None:
         text += "\n" + esc(ctx.t("payments.for_plan", plan=receipt.plan.name))
     return text

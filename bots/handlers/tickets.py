@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import BotSession, Member, TicketStatus
 from app.services import audit, tickets
-from app.services.bots import get_setting
+from app.services import settings
 from app.services.errors import DomainError
 from bots import formatting as fmt
 from bots.context import current_bot
@@ -24,7 +24,7 @@ STATUS_ICONS = {TicketStatus.OPEN.value: "ðŸŸ¡", TicketStatus.ANSWERED.value: "ð
 @on_callback
 def support(ctx, call):
     """The support screen: the contact text, and tickets when the bot offers them."""
-    contact = get_setting(ctx.bot, "support_contact")
+    contact = settings.get(ctx.bot, "support_contact")
     text = ctx.t("support.contact", contact=contact) if contact else ctx.t("support.none")
     rows = [] if feature_off(ctx, FEATURE) else [
         [button(ctx.t("ticket.new_button"), "tk:new"), button(ctx.t("ticket.list_button"), "tk:list")]]
