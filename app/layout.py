@@ -19,6 +19,7 @@ NAVIGATION = [
     ("bot_admin.index", _l("Bots"), READERS),
     ("plans.index", _l("Plans"), READERS),
     ("cards.index", _l("Payment cards"), READERS),
+    ("online.index", _l("Online payments"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),
     ("tickets.index", _l("Support tickets"), (OWNER, APPROVER, VIEWER)),
     ("members.index", _l("Members"), READERS),

@@ -38,3 +38,9 @@ def set_active(bot: Bot, active: bool, by: Account) -> Bot:
     db.session.flush()
     return bot
 
+
+def remove_bot(bot: Bot, by) -> None:
+    """Disconnect a bot for good: its sessions, flags and settings go; members, receipts and money stay."""
+    audit.record(bot.tenant_id, audit.actor_of(by), "bot.remove", f"bot:{bot.id}", username=bot.username)
+    db.session.delete(bot)
+    db.session.flush()

@@ -42,13 +42,15 @@ def usage(session: BotSession, member: Member, tenant: Tenant, subscription: Sub
 
 
 def consume_request(session: BotSession, member: Member, tenant: Tenant,
-                    subscription: Subscription | None) -> Usage:
-    """Use one request of today's quota; QuotaExhausted (nothing written) at the limit."""
+                    subscription: Subscription | None, count: int = 1) -> Usage:
+    """Use `count` requests of today's quota; QuotaExhausted (nothing written) past the limit."""
     locked = lock_row(BotSession, session.id, tenant_id=tenant.id)
     current = usage(locked, member, tenant, subscription)
-    if current.used >= current.limit:
-        raise QuotaExhausted(f"All {current.limit} requests of today are used; more after midnight.",
-                             limit=current.limit, resets_at=current.resets_at)
-    locked.daily_requests = current.used + 1
+    if current.used + count > current.limit:
+        raise QuotaExhausted(f"All {current.limit} requests of today are used; more after midnight."
+                             if current.used >= current.limit else
+                             f"Only {current.limit - current.used} of today's {current.limit} requests are left.",
+                             limit=current.limit, used=current.used, resets_at=current.resets_at)
+    locked.daily_requests = current.used + count
     locked.daily_requests_day = clock.tenant_today(tenant)
-    return Usage(current.used + 1, current.limit, current.resets_at)
+    return Usage(current.used + count, current.limit, current.resets_at)

@@ -58,7 +58,7 @@ class Setting:
 
 T, B, P = Scope.TENANT, Scope.BOT, Scope.PLATFORM
 MAX_TOMAN = 1_000_000_000
-XP_SOURCES = ("purchase", "topup", "daily_visit", "referral", "promocode", "manual")
+XP_SOURCES = ("purchase", "topup", "daily_visit", "referral", "promocode", "manual", "api")
 LANGUAGES = ("fa", "en", "ru")
 DEFAULT_LEVELS = (0, 100, 250, 500, 1000, 2000, 3500, 5500, 8000, 12000)
 
@@ -130,6 +130,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("tickets", B, Kind.BOOL, True, _l("Support tickets"),
             _l("Members can open support tickets from the Support menu; staff answer in the dashboard or the admin chat."),
             feature_flag=True),
+    Setting("zarinpal", B, Kind.BOOL, True, _l("Zarinpal online payments"),
+            _l("Members can pay online through Zarinpal once the tenant's merchant id is set (Online payments)."),
+            feature_flag=True),
     # platform scope
     Setting("wholesale_per_gb", P, Kind.INT, 0, _l("Wholesale price per GB (Toman)"),
             _l("Charged to a tenant's wallet for each GB of plan traffic it sells."),
@@ -141,5 +144,6 @@ DECLARED: tuple[Setting, ...] = (
 
 TENANT_GROUPS = (("sales", _l("Sales")), ("growth", _l("Growth")), ("bots", _l("Bots")), ("locale", _l("Language and time")))
 XP_SOURCE_LABELS = {"purchase": _l("purchases"), "topup": _l("top-ups"), "daily_visit": _l("daily visits"),
-                    "referral": _l("referrals"), "promocode": _l("promo codes"), "manual": _l("manual awards")}
+                    "referral": _l("referrals"), "promocode": _l("promo codes"), "manual": _l("manual awards"),
+                    "api": _l("sibling services (API)")}
 LANGUAGE_LABELS = {"fa": "فارسی", "en": "English", "ru": "Русский"}

@@ -16,7 +16,7 @@ from app.models import (
     DailyStat, LedgerAccount, LedgerEntry, Plan, Subscription, SubscriptionStatus, Tenant,
     TenantNotice,
 )
-from app.services import audit, clock, ledger, settings
+from app.services import audit, clock, events, ledger, settings
 from app.services.amounts import MAX_AMOUNT
 from app.services.errors import DomainError, InsufficientFunds, NotFound, ValidationFailed
 from app.services.locking import lock_row
@@ -114,6 +114,8 @@ def record_traffic_consumption(subscription: Subscription, nbytes: int) -> Subsc
     locked.traffic_used_bytes += nbytes
     if locked.status == SubscriptionStatus.ACTIVE.value and is_over_limit(locked):
         locked.status = SubscriptionStatus.LIMITED.value
+        db.session.flush()
+        events.subscription_changed("subscription.limited", locked)
     db.session.flush()
     return locked
 

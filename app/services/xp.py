@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from app.models import Member, MemberBadge, Tenant
 from app.services import badges, settings
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import NotAllowed, NotFound, ValidationFailed
 from app.services.levels import LevelChange, level_for, next_level_at
 from app.services.locking import lock_row
 from app.services.settings_declared import XP_SOURCES
@@ -96,3 +96,26 @@ def add_xp(member: Member, points: int) -> LevelChange | None:
         return None
     locked.level = new_level
     return LevelChange(old_level, new_level, locked.total_xp, next_level_at(locked.tenant, new_level))
+
+
+#: The most XP one API call may give.
+MAX_API_XP = 1_000_000
+
+
+@dataclass(frozen=True)
+class XpGiven:
+    leveled_up: bool
+    old_level: int
+    new_level: int
+    total_xp: int
+
+
+def award_from_service(member: Member, amount: int, *, reason: str, bot=None) -> XpGiven:
+    """XP a sibling service gives (source "api", which the tenant can switch off like any source)."""
+    if type(amount) is not int or not 1 <= amount <= MAX_API_XP:
+        raise ValidationFailed(f"XP is a whole number from 1 to {MAX_API_XP:,}.")
+    if not source_enabled(member.tenant, "api"):
+        raise NotAllowed("This tenant does not accept XP from its API.")
+    old_level = member.level
+    change = award(member, amount, source="api", key=reason, bot=bot)
+    return XpGiven(change is not None, old_level, member.level, member.total_xp)

@@ -1,7 +1,7 @@
 """tickets, ticket_messages, ticket_copies: the support inbox
 
 Revision ID: 0009_tickets
-Revises: 0016_settings_registry
+Revises: 0031_online_payments
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009_tickets'
-down_revision = '0016_settings_registry'
+down_revision = '0031_online_payments'
 branch_labels = None
 depends_on = None
 
