@@ -19,7 +19,7 @@ from bots.handlers.admin import admin_chat_ids
 from bots.i18n import t
 from bots.keyboards import button, keyboard
 from bots.notify import telebot_for
-from bots.outbound import _configure, telegram_failure
+from bots.outbound import configure, telegram_failure
 from bots.receipt_views import admin_language
 
 
@@ -66,7 +66,7 @@ def admin_text(ticket: Ticket, entry: TicketMessage, lang: str) -> str:
 def _telebot(ticket: Ticket):
     if not ticket.bot.is_active:
         raise outbox.Permanent("the ticket's bot is not active")
-    _configure()
+    configure()
     return telebot_for(ticket.bot)
 
 
