@@ -24,7 +24,7 @@ ACCESS = {
     "sandbox_chat.send": OWNER, "sandbox_chat.upload": OWNER, "sandbox_chat.press": OWNER,
     "main.home": LOGIN, "main.switch_tenant": LOGIN, "auth.logout": LOGIN, "auth.change_password": LOGIN,
     "overview.index": READ, "overview.dismiss_notice": OWNER, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
-    "cards.index": READ, "members.index": READ, "members.export": READ, "members.show": READ,
+    "cards.index": READ, "members.index": READ, "members.export": READ, "exports.download": READ, "members.show": READ,
     "leaderboard.index": READ, "wallet.index": READ, "promocodes.index": READ, "promocodes.show": READ,
     "audit.index": READ, "tenant_settings.index": READ, "tenant_settings.update": OWNER,
     "online.index": READ, "online.merchant": OWNER,
