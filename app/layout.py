@@ -18,6 +18,7 @@ NAVIGATION = [
     ("overview.index", _l("Overview"), READERS),
     ("bot_admin.index", _l("Bots"), READERS),
     ("plans.index", _l("Plans"), READERS),
+    ("panels.index", _l("VPN panels"), READERS),
     ("cards.index", _l("Payment cards"), READERS),
     ("online.index", _l("Online payments"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),

@@ -39,13 +39,17 @@ ACCESS = {
     "receipts.approve": RECEIPT_DECIDE, "receipts.reject": RECEIPT_DECIDE,
     "platform.tenants": PLATFORM, "platform.create_tenant": PLATFORM, "platform.topup": PLATFORM,
     "platform.prices": PLATFORM,
+    "panels.index": READ, "panels.show": READ,
+    "panels.create": OWNER, "panels.edit": OWNER, "panels.test": OWNER, "panels.plan": OWNER,
+    "panels.reset_link": OWNER, "panels.reprovision": OWNER,
     # The integration API and its OpenAPI document: token-authenticated, with their own matrices in tests/api.
     "openapi.spec": PUBLIC, "openapi.docs": PUBLIC,
 }
 #: URL arguments that name a row of the tenant: another tenant's owner gets 404 for them.
 #: JSON feeds that need query arguments (a bot and a test user) to answer 200.
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
-TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id"}
+TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id",
+                     "panel_id", "panel_user_id"}
 
 
 def _api_endpoints(app) -> dict:
