@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.models import Promocode, Role, TenantNotice
-from app.services import invitations, receipts
+from app.services import invitations, receipts, tickets
 from tests.factories import Factories, luhn_complete
 
 #: A 1×1 PNG, enough for the browser to show an image.
@@ -75,9 +75,10 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     notice = TenantNotice(tenant_id=tenant.id, kind="wallet_insufficient", message="Top up the wallet.")
     db.session.add(notice)
     panel, panel_user = vpn_service(db, tenant, member, plan)
+    ticket = tickets.open_ticket(member, bot, text="Where is my link?")
     db.session.commit()
     ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
-           "panel_user_id": panel_user.id}
+           "panel_user_id": panel_user.id, "ticket_id": ticket.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids)

@@ -1,14 +1,14 @@
 """receipt_fingerprints: image and reference fingerprints of receipts, to flag reused ones
 
 Revision ID: 0032_receipt_fingerprints
-Revises: 0031_online_payments
+Revises: 0009_tickets
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0032_receipt_fingerprints'
-down_revision = '0031_online_payments'
+down_revision = '0009_tickets'
 branch_labels = None
 depends_on = None
 
