@@ -1,12 +1,12 @@
 """the support role: memberships and staff invitations accept 'support'
 
-Revision ID: 0032_support_role
-Revises: 0009_tickets
+Revision ID: 0033_support_role
+Revises: 0032_receipt_fingerprints
 """
 from alembic import op
 
-revision = '0032_support_role'
-down_revision = '0009_tickets'
+revision = '0033_support_role'
+down_revision = '0032_receipt_fingerprints'
 branch_labels = None
 depends_on = None
 
