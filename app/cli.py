@@ -14,6 +14,10 @@ from app.worker import dispatch
 def init_app(app: Flask) -> None:
     for command in (create_account, create_tenant, seed_demo, serve, sandbox):
         app.cli.add_command(command)
+    from app.backups_cli import backup, restore
+    from app.imports.cli import import_group
+    for command in (import_group, backup, restore):
+        app.cli.add_command(command)
     from app.runtime.cli import COMMANDS as runtime_commands
     for command in runtime_commands:
         app.cli.add_command(command)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import OutboxMessage, Receipt, ReceiptStatus
-from app.services import outbox
-from app.services.bots import get_setting
+from app.services import outbox, settings
 from app.services.locking import lock_row
 from bots import outbound, receipt_views, redaction
 
@@ -21,10 +20,8 @@ REFRESH = "receipt.admin_refresh"
 
 
 def admin_chat_ids(bot) -> set[int]:
-    """The bot's admin chat ids (the `admin_chat_ids` setting: numbers or numeric strings)."""
-    ids = get_setting(bot, "admin_chat_ids") or []
-    ids = ids if isinstance(ids, list) else [ids]
-    return {int(v) for v in ids if str(v).lstrip("-").isdigit()}
+    """The bot's admin chat ids (the declared `admin_chat_ids` setting)."""
+    return set(settings.get(bot, "admin_chat_ids"))
 
 
 def post_copies(receipt: Receipt) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 
 #: Modules whose import registers outbox handlers (`@outbox.handler`). Add yours here.
-HANDLER_MODULES = ("bots.outbound", "bots.notify", "bots.receipt_outbound")
+HANDLER_MODULES = ("bots.outbound", "bots.notify", "bots.receipt_outbound", "app.services.webhook_delivery")
 
 
 def load_handlers() -> None:

@@ -108,3 +108,25 @@ def test_the_money_service_expires_and_the_job_tells(make, db, subscribe, run_jo
     run_job("subscriptions", at=NOW)
     assert calls == [(sub.tenant_id, NOW)]
     assert [(m, k) for m, k, _ in told] == [(sub.member_id, "subscription_expired")]
+
+
+def test_many_due_rows_are_claimed_in_bounded_batches(make, db, subscribe, run_job, told, monkeypatch):
+    """No statement carries more than CLAIM_BATCH ids, and every member is still told once."""
+    import sqlalchemy as sa
+
+    from app.jobs import subscriptions as job
+
+    monkeypatch.setattr(job, "CLAIM_BATCH", 2)
+    tenant = make.tenant()
+    due = [subscribe(tenant, timedelta(hours=5)) for _ in range(5)]
+    widest = []
+    def count_ids(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE SUBSCRIPTIONS"):
+            widest.append(len(parameters) if isinstance(parameters, (tuple, list, dict)) else 0)
+    sa.event.listen(db.engine, "before_cursor_execute", count_ids)
+    try:
+        run_job("subscriptions", at=NOW)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count_ids)
+    assert _keys(told) == {(s.member_id, "subscription_reminder_1d"): 1 for s in due}
+    assert widest and max(widest) <= 2 + 2   # at most CLAIM_BATCH ids, plus the marker value and status
