@@ -89,7 +89,7 @@ def telebot_for(bot: Bot) -> TeleBot:
 
 def perform(telebot, call: dict):
     """Make one queued call; Telegram's answer, or outbox.Retry / outbox.Permanent / an error to retry."""
-    _configure()
+    configure()
     try:
         return getattr(telebot, call["method"])(**call["params"])
     except ApiTelegramException as exc:
@@ -115,7 +115,7 @@ def sent_id(sent) -> dict:
     return {"message_id": message_id} if message_id else {}
 
 
-def _configure() -> None:
+def configure() -> None:
     """Point pyTelegramBotAPI at this app's TELEGRAM_API_URL unless it already is."""
     app = current_app._get_current_object()
     if apihelper.API_URL != telegram_api.api_url(app):
