@@ -22,6 +22,7 @@ class World:
     stranger: object
     admin: object
     ids: dict
+    support: object = None
 
 
 def vpn_service(db, tenant, member, plan):
@@ -62,6 +63,7 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     owner = make.account()
     tenant = make.tenant(owner=owner)
     approver, viewer = make.staff(tenant, Role.APPROVER), make.staff(tenant, Role.VIEWER)
+    support = make.staff(tenant, Role.SUPPORT)
     stranger = make.account()
     make.tenant(owner=stranger)
     admin = make.account(platform_admin=True)
@@ -81,4 +83,4 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id}
-    return World(tenant, owner, approver, viewer, stranger, admin, ids)
+    return World(tenant, owner, approver, viewer, stranger, admin, ids, support)
