@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app import database, errors, i18n, layout
+from app import database, errors, i18n, input_guard, layout
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
 from config import BASE_DIR, Config, config_from_env
 
@@ -29,6 +29,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     layout.init_app(app)
     _register_blueprints(app)
     errors.init_app(app)
+    input_guard.init_app(app)
     from app import cli
     cli.init_app(app)
     return app

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.database import retrying
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.receipts import bp
@@ -77,7 +78,7 @@ def reject(receipt_id: int):
 def _decided(receipt: Receipt, decide, form, field: str) -> bool:
     """Apply `decide(reviewer)` as the signed-in account and commit; then tell the member and the admin chats."""
     reviewer = receipt_service.Reviewer(account=current_user)
-    if save(lambda: decide(reviewer), form, field) is None:
+    if save(lambda: retrying(lambda: decide(reviewer)), form, field) is None:
         return False
     announce_decision(receipt)
     return True
@@ -92,7 +93,8 @@ def _list(template: str, query_of, history: bool):
         form.status.choices = [("", _("Approved and rejected"))] + [
             (s, STATUS_LABELS[s]) for s in queries.DECIDED]
     form.validate()
-    filters = queries.ReceiptFilter(**{k: v for k, v in form.data.items() if v not in (None, "")})
+    # A filter that failed validation (an unknown bot id, a date out of range) is left out, not trusted.
+    filters = queries.ReceiptFilter(**{k: v for k, v in form.data.items() if v not in (None, "") and not form[k].errors})
     next_after = None
     if filters.tracking_code:
         receipts = list(db.session.scalars(queries.tracking_code_query(tenant, filters.tracking_code)))
