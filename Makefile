@@ -6,7 +6,7 @@ FLASK := $(PY) -m flask --app wsgi
 STAMP := $(VENV)/.installed
 export TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install translations messages assets browser db clean
+.PHONY: run test test-sqlite test-postgres install translations messages assets browser db clean bench bench-full
 
 run: db translations
 	@$(FLASK) seed-demo
@@ -38,6 +38,10 @@ translations: install
 # static/vendor/. `make assets` refreshes it from the npm registry's bootstrap package of the version
 # Bootstrap-Flask serves (a maintainer's step when upgrading; needs npm).
 BOOTSTRAP_VERSION := 5.3.8
+# Swagger UI for /api/v1/docs, committed under static/vendor/ too (the product works offline).
+SWAGGER_UI_VERSION := 5.35.0
+SWAGGER_DIR := static/vendor/swagger-ui
+SWAGGER_FILES := swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui.css favicon-32x32.png LICENSE NOTICE
 RTL_CSS := static/vendor/bootstrap/bootstrap.rtl.min.css
 
 assets:
@@ -46,6 +50,11 @@ assets:
 		tar -xzf bootstrap-$(BOOTSTRAP_VERSION).tgz package/dist/css/bootstrap.rtl.min.css && \
 		cp package/dist/css/bootstrap.rtl.min.css $(CURDIR)/$(RTL_CSS) && rm -rf $$tmp
 	@echo "Vendored Bootstrap $(BOOTSTRAP_VERSION) RTL CSS into $(RTL_CSS)"
+	@mkdir -p $(SWAGGER_DIR)
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null && \
+		tar -xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz && \
+		cp $(addprefix package/,$(SWAGGER_FILES)) $(CURDIR)/$(SWAGGER_DIR)/ && rm -rf $$tmp
+	@echo "Vendored Swagger UI $(SWAGGER_UI_VERSION) into $(SWAGGER_DIR) (the /api/v1/docs page)"
 
 # The browser tests drive Debian's chromium. Root installs it; anyone else gets one line and the
 # browser tests skip (in CI, where CI=true, they fail instead).
@@ -59,6 +68,18 @@ browser:
 messages: install
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o app/translations/messages.pot .
 	$(VENV)/bin/pybabel -q update --no-fuzzy-matching -i app/translations/messages.pot -d app/translations
+
+# Benchmarks (bench/README.md): not part of `make test`; they need the Postgres of TEST_POSTGRES_URL.
+# `make bench` is the quick run (10k members, a few minutes); `make bench-full` the 1M-member one.
+BENCH_BOTS ?= 200
+bench: install translations
+	$(PY) -m bench.run_all --members 10000
+	$(PY) -m bench.p7_polling_bots --bots $(BENCH_BOTS)
+
+bench-full: install translations
+	$(PY) -m bench.run_all --members 1000000
+	$(PY) -m bench.p7_polling_bots --bots 1000
+	$(PY) -m bench.p7_webhook_bots --bots 10000
 
 db: install
 	@$(FLASK) db upgrade

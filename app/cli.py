@@ -5,13 +5,18 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app.extensions import db
+from app import unit_of_work
 from app.services import demo, tenancy
 from app.services.errors import DomainError
+from app.worker import dispatch
 
 
 def init_app(app: Flask) -> None:
     for command in (create_account, create_tenant, seed_demo, serve, sandbox):
+        app.cli.add_command(command)
+    from app.backups_cli import backup, restore
+    from app.imports.cli import import_group
+    for command in (import_group, backup, restore):
         app.cli.add_command(command)
     from app.runtime.cli import COMMANDS as runtime_commands
     for command in runtime_commands:
@@ -97,9 +102,7 @@ def refuse_sandbox_in_production(app: Flask) -> None:
 
 def _commit_or_fail(operation):
     try:
-        result = operation()
-        db.session.commit()
-        return result
+        with dispatch.inline(current_app._get_current_object()):
+            return unit_of_work.run(operation)
     except DomainError as err:
-        db.session.rollback()
         raise click.ClickException(err.message) from None

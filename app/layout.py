@@ -19,6 +19,7 @@ NAVIGATION = [
     ("bot_admin.index", _l("Bots"), READERS),
     ("plans.index", _l("Plans"), READERS),
     ("cards.index", _l("Payment cards"), READERS),
+    ("online.index", _l("Online payments"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),
     ("members.index", _l("Members"), READERS),
     ("leaderboard.index", _l("Leaderboard"), READERS),
@@ -26,6 +27,7 @@ NAVIGATION = [
     ("promocodes.index", _l("Promo codes"), READERS),
     ("audit.index", _l("Audit log"), READERS),
     ("staff.index", _l("Staff"), (OWNER,)),
+    ("tenant_settings.index", _l("Settings"), READERS),
     ("sandbox_chat.chat", _l("Sandbox chat"), (OWNER,)),
 ]
 

@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit
 from flask import abort, flash, request
 from flask_wtf import FlaskForm
 
-from app.extensions import db
+from app import unit_of_work
 from app.models import Role
 from app.services.errors import DomainError
 from app.tenant_context import current_tenant, roles_required
@@ -47,16 +47,13 @@ def tenant_or_404():
 
 
 def save(operation: Callable[[], T], form: FlaskForm | None = None, field: str | None = None) -> T | None:
-    """Run a service call and commit; on a DomainError roll back and show its message.
+    """Run a service call in one unit of work (commit, then dispatch the outbox); on a DomainError roll back and show its message.
 
     The message goes next to `field` of `form` when given, else into a flash. Returns None on refusal.
     """
     try:
-        result = operation()
-        db.session.commit()
-        return result
+        return unit_of_work.run(operation)
     except DomainError as err:
-        db.session.rollback()
         show_error(err.message, form, field)
         return None
 

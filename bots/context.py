@@ -8,8 +8,10 @@ from telebot import TeleBot
 
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Tenant, utcnow
+from app.services import settings
 from app.services.members import get_or_create_member
 from app.services.parsing import clean_optional_name
+from app.services.sessions import session_of
 from app.services.xp import Visit, record_visit
 from bots import i18n
 
@@ -59,7 +61,7 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
 def language_of(member: Member | None, tenant: Tenant) -> str:
     """The member's chosen language, else the tenant's default, else Persian."""
     chosen = i18n.normalize_language(member.language_code if member else None)
-    return chosen or i18n.normalize_language(tenant.default_language) or i18n.DEFAULT_LANGUAGE
+    return chosen or i18n.normalize_language(settings.get(tenant, "default_language")) or i18n.DEFAULT_LANGUAGE
 
 
 def current_bot(telebot: TeleBot) -> Bot:
@@ -78,19 +80,6 @@ def load_context(telebot: TeleBot, user, chat_id: int) -> Context:
     visit = None if member.is_banned else record_visit(member, bot=bot)
     return Context(telebot, bot, tenant, member, session_of(member, bot), chat_id, is_new_member=is_new,
                    visit=visit)
-
-
-def session_of(member: Member, bot: Bot) -> BotSession:
-    """This bot's session of the member, created on first contact."""
-    session = db.session.scalar(
-        sa.select(BotSession).where(BotSession.member_id == member.id, BotSession.bot_id == bot.id)
-    )
-    if session is None:
-        session = BotSession(tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id,
-                             session_data={}, stats_data={})
-        db.session.add(session)
-        db.session.flush()
-    return session
 
 
 def _first_language(user, tenant: Tenant) -> str:

@@ -10,10 +10,8 @@ from telebot.storage import StateMemoryStorage
 
 from app.models import Bot
 from app.services import bots as bot_service
-from bots import redaction
 from bots.middleware import UpdateTransactionMiddleware
 
-log = redaction.get_logger(__name__)
 
 DEFAULT_HANDLERS = "bots.handlers:register_all"
 
@@ -35,14 +33,7 @@ def build_telebot(app: Flask, bot: Bot) -> telebot.TeleBot:
 def handler_registrar(app: Flask):
     """The function that registers every handler module on a TeleBot (BOT_HANDLERS, "module:function")."""
     module_name, _, attribute = app.config.get("BOT_HANDLERS", DEFAULT_HANDLERS).partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        log.error("no handler package %s: bots will run but answer nothing", module_name)
-        return lambda tb: None
-    return getattr(module, attribute)
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 class TeleBotCache:

@@ -38,8 +38,12 @@ def main_menu(ctx) -> InlineKeyboardMarkup:
             return None
         return button(ctx.t(key), data)
 
+    from app.services.payments.online import available_for
+    topup = button(ctx.t("menu.topup"), "m:topup") if (
+        feature_enabled(ctx.bot, "card_to_card") or available_for(ctx.bot)) else None
+
     return keyboard(
-        [item("menu.plans", "m:plans"), item("menu.topup", "m:topup", "card_to_card")],
+        [item("menu.plans", "m:plans"), topup],
         [item("menu.profile", "m:profile"), item("menu.subscriptions", "m:subs")],
         [item("menu.use_service", "m:use", "daily_quota"), item("menu.leaderboard", "m:top", "leaderboard")],
         [item("menu.promo", "m:promo", "promocodes"), item("menu.referral", "m:ref", "referrals")],

@@ -1,4 +1,5 @@
-"""One update, one app context, one transaction: the class middleware every TeleBot of ours carries."""
+"""One update, one app context, one unit of work (commit, then dispatch the outbox): the class middleware
+every TeleBot of ours carries."""
 from __future__ import annotations
 
 import contextvars
@@ -11,7 +12,9 @@ from telebot.handler_backends import BaseMiddleware, CancelUpdate
 
 from app.extensions import db
 from app.models import Member, ProcessedUpdate
+from app.worker.dispatch import dispatch_committed
 from bots import redaction
+from bots.i18n import t
 
 log = redaction.get_logger(__name__)
 
@@ -112,6 +115,7 @@ class UpdateTransactionMiddleware(BaseMiddleware):
         envelope = current_envelope()
         if envelope is not None:
             envelope.committed = True
+        dispatch_committed()
         return None
 
     def _fail(self, update_part, exc: BaseException) -> None:
@@ -168,11 +172,7 @@ def _pop(data) -> None:
 
 
 def error_text(lang: str | None, key: str) -> str:
-    """The error message from the bot catalogs when they exist, else a fixed English sentence."""
-    try:
-        from bots.i18n import t
-    except ImportError:
-        return FALLBACK_TEXTS[key]
+    """The error message from the bot catalogs, else a fixed English sentence."""
     try:
         return t(lang, key)
     except Exception:  # noqa: BLE001 - an unknown language or key must not hide the error message

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 import requests
@@ -38,8 +39,18 @@ def bot_for_member(member: Member) -> Bot | None:
         sa.select(Bot).where(Bot.tenant_id == member.tenant_id, Bot.is_active.is_(True)).order_by(Bot.id).limit(1))
 
 
-def send_to_member(member: Member, key: str, markup=None, **params):
-    """Send the text of `key` in the member's language; the sent Message, or None if it could not go.
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to send: through which bot, to which chat, what."""
+
+    bot: Bot
+    chat_id: int
+    text: str
+    markup: object = None
+
+
+def compose_for_member(member: Member, key: str, markup=None, **params) -> Outgoing | None:
+    """The text of `key` in the member's language, through their bot; None when the tenant has no active bot.
 
     A param (or `markup`) may be a callable of the language, for values formatted per language.
     """
@@ -48,8 +59,16 @@ def send_to_member(member: Member, key: str, markup=None, **params):
         return None
     lang = language_of(member, member.tenant)
     values = {name: value(lang) if callable(value) else value for name, value in params.items()}
-    return _send(telebot_for(bot), member.telegram_id, t(lang, key, **values),
-                 markup(lang) if callable(markup) else markup)
+    return Outgoing(bot, member.telegram_id, clip(t(lang, key, **values)),
+                    markup(lang) if callable(markup) else markup)
+
+
+def send_to_member(member: Member, key: str, markup=None, **params):
+    """Send the text of `key` in the member's language now; the sent Message, or None if it could not go."""
+    outgoing = compose_for_member(member, key, markup, **params)
+    if outgoing is None:
+        return None
+    return _send(telebot_for(outgoing.bot), outgoing.chat_id, outgoing.text, outgoing.markup)
 
 
 #: The notice keys of the jobs (app/jobs) and the catalog keys that say them.
@@ -57,12 +76,12 @@ NOTICE_KEYS = {key: f"notice.{key}" for key in (
     "receipt_expired", "subscription_expired", "subscription_reminder_3d", "subscription_reminder_1d")}
 
 
-def deliver_notice(member: Member, text_key: str, **params) -> None:
-    """The sender behind app.services.notify: a job's notice, formatted in the member's language."""
+def compose_notice(member: Member, text_key: str, **params) -> Outgoing | None:
+    """A job's or a service's notice (app.services.notify), formatted in the member's language."""
     timezone = member.tenant.timezone
     values = {name: _localized(value, timezone) if name in ("amount", "ends_at") else value
               for name, value in params.items()}
-    send_to_member(member, NOTICE_KEYS.get(text_key, text_key), markup=_plans_button, **values)
+    return compose_for_member(member, NOTICE_KEYS.get(text_key, text_key), markup=_plans_button, **values)
 
 
 def _localized(value, timezone: str):

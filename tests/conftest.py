@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from tests import factories, pg
 
+pytest_plugins = ["tests.outbox_fixtures"]
 
 
 def pytest_addoption(parser):

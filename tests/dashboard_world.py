@@ -55,5 +55,5 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     db.session.commit()
     ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
-           "tenant_id": tenant.id, "direction": "up", "secret": secret}
+           "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members"}
     return World(tenant, owner, approver, viewer, stranger, admin, ids)

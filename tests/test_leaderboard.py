@@ -1,13 +1,14 @@
 import pytest
 import sqlalchemy as sa
 
-from app.services import leaderboard, xp
+from app.services import clock, leaderboard, xp
 from app.services.errors import ValidationFailed
 
 
 def with_xp(make, tenant, total, today=0, **fields):
     member = make.member(tenant, **fields)
     member.total_xp, member.xp_today = total, today
+    member.xp_today_day = clock.tenant_today(tenant) if today else None
     return member
 
 
@@ -42,6 +43,20 @@ def test_today_board_reads_xp_today(db, make):
     assert leaderboard.rank_of(veteran) == 1
 
 
+def test_xp_of_an_earlier_day_counts_as_none_today(db, make):
+    """Nothing zeroes xp_today at midnight: its day decides whether it counts."""
+    from datetime import timedelta
+
+    tenant = make.tenant()
+    yesterday = with_xp(make, tenant, 50, today=40)
+    yesterday.xp_today_day -= timedelta(days=1)
+    busy, idle = with_xp(make, tenant, 10, today=5), with_xp(make, tenant, 7)
+    db.session.commit()
+    assert [s.member_id for s in leaderboard.top(tenant, period="today")] == [busy.id]
+    assert leaderboard.xp_in(yesterday, "today") == 0
+    assert [leaderboard.rank_of(m, period="today") for m in (busy, idle, yesterday)] == [1, 2, 3]
+
+
 def test_limit_and_tenant_isolation(db, make):
     tenant, other = make.tenant(), make.tenant()
     for n in range(1, 6):
@@ -65,9 +80,10 @@ def test_unknown_period_is_refused(db, make):
 
 SEED_SQL = """
 INSERT INTO members (tenant_id, telegram_id, first_name, balance, vip_level, is_newcomer, is_banned,
-                     total_xp, xp_today, level, referral_code, streak_days, created_at)
+                     total_xp, xp_today, xp_today_day, level, referral_code, streak_days, created_at)
 SELECT :tenant_id, 900000000 + g, 'M' || g, 0, 0, true, false,
-       (g * 7919) % 50000, CASE WHEN g % 4 = 0 THEN (g * 31) % 500 ELSE 0 END, 1, 'S' || g, 0, now()
+       (g * 7919) % 50000, CASE WHEN g % 4 = 0 THEN (g * 31) % 500 ELSE 0 END,
+       CASE WHEN g % 4 = 0 THEN (now() AT TIME ZONE 'Asia/Tehran')::date END, 1, 'S' || g, 0, now()
 FROM generate_series(1, :n) AS g
 """
 

@@ -3,6 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app import unit_of_work
 from app.auth import bp
 from app.auth.forms import AcceptInvitationForm, ChangePasswordForm, EmptyForm, LoginForm
 from app.extensions import db, login_manager
@@ -36,7 +37,7 @@ def login():
             flash(_("Too many failed sign-ins for this account from your address. "
                     "Wait %(minutes)s minutes and try again.", minutes=err.params["minutes"]), "danger")
             return render_template("auth/login.html", form=form), 429
-        db.session.commit()
+        unit_of_work.commit()
         if account:
             login_user(account, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))

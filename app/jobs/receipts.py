@@ -1,8 +1,7 @@
 """Stale receipts: awaiting or pending past the tenant's timeout become expired; the member is told once.
 
-Expiring is the money service's (`app.services.receipts.expire_stale`); until it exists here a
-one-statement fallback expires open receipts past `expires_at`. The member is told about exactly the
-receipts that went from open to expired in this transaction, whichever function expired them.
+Expiring is the money service's (`app.services.receipts.expire_stale`). The member is told about exactly
+the receipts that went from open to expired in this transaction.
 """
 from __future__ import annotations
 
@@ -11,8 +10,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.jobs.runner import Notice, optional_service
+from app.jobs.runner import Notice
 from app.models import OPEN_RECEIPT_STATUSES, Receipt, ReceiptStatus, Tenant
+from app.services import receipts
 
 EXPIRED = ReceiptStatus.EXPIRED.value
 
@@ -24,7 +24,7 @@ def expire_stale_receipts(tenant: Tenant, now: datetime) -> list[Notice]:
     ).all()
     if not open_ids:
         return []
-    optional_service("app.services.receipts", "expire_stale", expire_stale)(tenant, now=now)
+    receipts.expire_stale(tenant, now=now)
     expired = db.session.execute(
         sa.select(Receipt.id, Receipt.member_id, Receipt.tracking_code, Receipt.amount)
         .where(Receipt.id.in_(open_ids), Receipt.status == EXPIRED)
@@ -32,14 +32,3 @@ def expire_stale_receipts(tenant: Tenant, now: datetime) -> list[Notice]:
     ).all()
     return [Notice(r.member_id, "receipt_expired",
                    {"receipt_id": r.id, "tracking_code": r.tracking_code, "amount": r.amount}) for r in expired]
-
-
-def expire_stale(tenant: Tenant, now: datetime) -> None:
-    """Expire open receipts past `expires_at` (until the money service provides this)."""
-    db.session.execute(
-        sa.update(Receipt)
-        .where(Receipt.tenant_id == tenant.id, Receipt.status.in_(OPEN_RECEIPT_STATUSES), Receipt.expires_at <= now)
-        .values(status=EXPIRED),
-        execution_options={"synchronize_session": False},
-    )
-

@@ -1,9 +1,8 @@
 """Subscription expiry and the 3-day / 1-day reminders, each told to the member once.
 
-Expiring is the money service's (`app.services.subscriptions.expire_due`); until it exists here a
-one-statement fallback does it. Telling is ours: a row is marked (`expiry_notified_at`,
-`reminded_3d_at`, `reminded_1d_at`) in the same transaction that decides to tell, so a second run
-finds nothing to tell.
+Expiring is the money service's (`app.services.subscriptions.expire_due`). Telling is ours: a row is
+marked (`expiry_notified_at`, `reminded_3d_at`, `reminded_1d_at`) in the same transaction that writes
+the notice to the outbox, so a second run finds nothing to tell.
 """
 from __future__ import annotations
 
@@ -13,31 +12,25 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.jobs.runner import Notice, optional_service
+from app.jobs.runner import Notice
 from app.models import Plan, Subscription, SubscriptionStatus, Tenant
+from app.services import subscriptions
 
 log = logging.getLogger(__name__)
 
 LIVE = (SubscriptionStatus.ACTIVE.value, SubscriptionStatus.LIMITED.value)
 #: Expired longer ago than this (e.g. before the job existed) is marked without a message.
 TELL_EXPIRED_WITHIN = timedelta(days=3)
+#: Rows selected and marked per statement: a tenant with 50,000 due rows is 50 small round trips,
+#: not one IN list of 50,000 parameters.
+CLAIM_BATCH = 1000
 
 
 def expire_and_remind(tenant: Tenant, now: datetime) -> list[Notice]:
     """A job step: expire what ended, then collect the expiry notices and reminders."""
-    optional_service("app.services.subscriptions", "expire_due", expire_due)(tenant, now=now)
+    subscriptions.expire_due(tenant, now=now)
     return tell_expired(tenant, now) + remind(tenant, now, timedelta(days=1), "1d") + \
         remind(tenant, now, timedelta(days=3), "3d")
-
-
-def expire_due(tenant: Tenant, now: datetime) -> None:
-    """Mark live subscriptions past their end as expired (until the money service provides this)."""
-    db.session.execute(
-        sa.update(Subscription)
-        .where(Subscription.tenant_id == tenant.id, Subscription.status.in_(LIVE), Subscription.ends_at <= now)
-        .values(status=SubscriptionStatus.EXPIRED.value),
-        execution_options={"synchronize_session": False},
-    )
 
 
 def tell_expired(tenant: Tenant, now: datetime) -> list[Notice]:
@@ -60,24 +53,28 @@ def remind(tenant: Tenant, now: datetime, ahead: timedelta, label: str) -> list[
 
 
 def _claim(tenant: Tenant, now: datetime, marker, *conditions) -> list:
-    rows = db.session.execute(
-        sa.select(Subscription.id, Subscription.member_id, Subscription.ends_at, Plan.name.label("plan_name"))
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .where(Subscription.tenant_id == tenant.id, marker.is_(None), *conditions)
-        .order_by(Subscription.id)
-    ).all()
-    _mark([r.id for r in rows], marker, now, only_unset=True)
-    return rows
+    """Select and mark the unmarked rows in batches of CLAIM_BATCH (bounded IN lists, bounded statements)."""
+    rows: list = []
+    while True:
+        batch = db.session.execute(
+            sa.select(Subscription.id, Subscription.member_id, Subscription.ends_at, Plan.name.label("plan_name"))
+            .join(Plan, Plan.id == Subscription.plan_id)
+            .where(Subscription.tenant_id == tenant.id, marker.is_(None), *conditions)
+            .order_by(Subscription.id).limit(CLAIM_BATCH)
+        ).all()
+        _mark([r.id for r in batch], marker, now, only_unset=True)
+        rows += batch
+        if len(batch) < CLAIM_BATCH:
+            return rows
 
 
 def _mark(ids: list[int], marker, now: datetime, *, only_unset: bool) -> None:
-    if not ids:
-        return
-    conditions = [Subscription.id.in_(ids)] + ([marker.is_(None)] if only_unset else [])
-    db.session.execute(
-        sa.update(Subscription).where(*conditions).values({marker.key: now}),
-        execution_options={"synchronize_session": False},
-    )
+    for start in range(0, len(ids), CLAIM_BATCH):
+        conditions = [Subscription.id.in_(ids[start:start + CLAIM_BATCH])] + ([marker.is_(None)] if only_unset else [])
+        db.session.execute(
+            sa.update(Subscription).where(*conditions).values({marker.key: now}),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def _params(row) -> dict:

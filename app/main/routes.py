@@ -2,9 +2,8 @@
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from app import i18n
+from app import i18n, unit_of_work
 from app.auth.forms import EmptyForm
-from app.extensions import db
 from app.main import bp
 from app.models import Role
 from app.tenant_context import current_membership, switch_tenant
@@ -45,5 +44,5 @@ def set_language():
     session[i18n.SESSION_KEY] = language
     if current_user.is_authenticated:
         current_user.language = language
-        db.session.commit()
+        unit_of_work.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("main.home"))

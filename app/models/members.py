@@ -19,9 +19,10 @@ class Member(db.Model):
         sa.UniqueConstraint("tenant_id", "telegram_id"),
         sa.UniqueConstraint("tenant_id", "referral_code"),
         sa.CheckConstraint("balance >= 0", name="balance_nonneg"),
-        # Leaderboards read these backwards: ORDER BY total_xp DESC, id DESC.
+        # Leaderboards read these backwards: ORDER BY total_xp DESC, id DESC; today's within one day.
         sa.Index("ix_members_tenant_total_xp", "tenant_id", "total_xp", "id"),
-        sa.Index("ix_members_tenant_xp_today", "tenant_id", "xp_today", "id"),
+        sa.Index("ix_members_tenant_xp_today_day", "tenant_id", "xp_today_day", "xp_today", "id"),
+        sa.Index("ix_members_tenant_last_activity_at", "tenant_id", "last_activity_at"),
         sa.Index("ix_members_tenant_username", "tenant_id", "username"),
         sa.Index("ix_members_tenant_created_at", "tenant_id", "created_at"),
         sa.Index("ix_members_referred_by", "referred_by_id"),
@@ -46,7 +47,7 @@ class Member(db.Model):
     is_newcomer: Mapped[bool] = mapped_column(default=True)
     is_banned: Mapped[bool] = mapped_column(default=False)
     total_xp: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    #: XP earned on xp_today_day (tenant-local).
+    #: XP earned on xp_today_day (tenant-local); on any other day it reads as 0 (nothing resets it).
     xp_today: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     xp_today_day: Mapped[Optional[date]] = mapped_column(sa.Date)
     level: Mapped[int] = mapped_column(default=1)
@@ -89,6 +90,8 @@ class BotSession(db.Model):
     #: Metered requests used on daily_requests_day (tenant-local).
     daily_requests: Mapped[int] = mapped_column(default=0)
     daily_requests_day: Mapped[Optional[date]] = mapped_column(sa.Date)
+    #: Bumped by every API write of session_data/stats_data (0: never written); the API's If-Match compares it.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

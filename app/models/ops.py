@@ -73,3 +73,20 @@ class ProcessedUpdate(db.Model):
     bot_id: Mapped[int] = mapped_column(sa.ForeignKey("bots.id", ondelete="CASCADE"), primary_key=True)
     update_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BackupRun(db.Model):
+    """One run of `flask backup` or the scheduled backup; the platform admin page shows the latest."""
+
+    __tablename__ = "backup_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ok or failed.
+    status: Mapped[str] = mapped_column(sa.String(10))
+    #: Where the sealed copy went (a path or s3://…); None when the run failed before storing it.
+    location: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    size_bytes: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    #: Why it failed, for the platform admin (never contains a secret: messages come from our code).
+    error: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

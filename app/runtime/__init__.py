@@ -17,6 +17,8 @@ from app.runtime import heartbeat
 from app.runtime.components import default_components
 from app.runtime.leader import leader_lock_for
 from app.services import clock
+from app.unit_of_work import unit_of_work
+from app.worker.pool import default_pool
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +29,10 @@ DEFAULT_OUTAGE_GRACE = 30.0
 
 
 class Runtime:
-    def __init__(self, app, lock=None, components=None, interval: float | None = None):
+    def __init__(self, app, lock=None, components=None, interval: float | None = None, pool=None):
         self.app = app
+        #: Delivers the outbox in this process, leader or not (None when QUEUE_URL names a broker).
+        self.pool = default_pool(app) if pool is None else pool
         self.lock = lock or leader_lock_for(app)
         self.components = default_components(app) if components is None else components
         self.interval = interval or app.config.get("RUNTIME_INTERVAL_SECONDS", DEFAULT_INTERVAL)
@@ -43,6 +47,8 @@ class Runtime:
         return self.leading_since is not None
 
     def start(self) -> "Runtime":
+        if self.pool:
+            self.pool.start()
         self._thread = threading.Thread(target=self._run, name="botfleet-runtime", daemon=True)
         self._thread.start()
         return self
@@ -54,6 +60,8 @@ class Runtime:
             self._thread.join(timeout)
         self._step_down()
         self.lock.close()
+        if self.pool:
+            self.pool.stop()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -112,10 +120,9 @@ class Runtime:
     def _beat(self) -> None:
         with self.app.app_context():
             try:
-                heartbeat.beat(self.leading_since, components=[c.name for c in self.components if c.running])
-                db.session.commit()
+                with unit_of_work():
+                    heartbeat.beat(self.leading_since, components=[c.name for c in self.components if c.running])
             except Exception as err:
-                db.session.rollback()
                 log.warning("runtime: heartbeat not written (%s)", err.__class__.__name__)
             finally:
                 db.session.remove()

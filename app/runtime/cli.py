@@ -55,12 +55,15 @@ def list_jobs() -> None:
 @jobs.command("run")
 @click.argument("job_id")
 def run_job(job_id: str) -> None:
-    """Run one job once, now, in this process (it is idempotent)."""
+    """Run one job once, now, in this process (it is idempotent); its messages are sent before it returns."""
     from app.scheduler import JOBS, run_now
+    from app.worker import dispatch
 
     if job_id not in {job.id for job in JOBS}:
         raise click.BadParameter(f"no job {job_id!r}; see `flask jobs list`", param_hint="JOB_ID")
-    run_now(current_app._get_current_object(), job_id)
+    app = current_app._get_current_object()
+    with dispatch.inline(app):
+        run_now(app, job_id)
     click.echo(f"ran {job_id}")
 
 

@@ -1,4 +1,4 @@
-"""What the leader runs: the scheduler and, once the bot engine exists, the BotManager."""
+"""What the leader runs: the scheduler and the BotManager."""
 from __future__ import annotations
 
 import logging
@@ -32,7 +32,7 @@ class SchedulerComponent:
 
 
 class BotManagerComponent:
-    """`bots.manager.BotManager(app)` with start()/stop(), when the bot engine is installed."""
+    """`bots.manager.BotManager(app)` with start()/stop()."""
 
     name = "bots"
 
@@ -41,23 +41,13 @@ class BotManagerComponent:
         self.manager = None
 
     def start(self) -> None:
-        try:
-            from bots.manager import BotManager
-        except ImportError:
-            log.info("runtime: no bot engine installed (bots.manager); running jobs only")
-            return
-        from app.services import notify
-        from bots.notify import deliver_notice
+        from bots.manager import BotManager
 
         self.manager = BotManager(self.app)
         self.manager.start()
-        notify.set_notifier(deliver_notice)  # jobs' notices now reach members through their bots
 
     def stop(self) -> None:
         if self.manager is not None:
-            from app.services import notify
-
-            notify.set_notifier(None)
             self.manager.stop()
         self.manager = None
 

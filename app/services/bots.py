@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bot, BotSetting, FeatureFlag, Tenant
-from app.services import crypto
+from app.models import Bot, FeatureFlag, Tenant
+from app.services import crypto, settings
 from app.services.errors import ValidationFailed
 
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{5,100}$")
-FEATURES = ("card_to_card", "promocodes", "referrals", "leaderboard", "daily_quota")
+#: The bot settings stored as feature switches, in declaration order.
+FEATURES = tuple(s.key for s in settings.declared(settings.Scope.BOT) if s.feature_flag)
 
 
 def check_token_format(token: str) -> str:
@@ -46,22 +45,8 @@ def bot_token(bot: Bot) -> str:
     return crypto.decrypt(bot.token_encrypted)
 
 
-def get_setting(bot: Bot, key: str, default: Any = None) -> Any:
-    value = db.session.scalar(sa.select(BotSetting.value).where(BotSetting.bot_id == bot.id, BotSetting.key == key))
-    return default if value is None else value
-
-
-def set_setting(bot: Bot, key: str, value: Any) -> None:
-    setting = db.session.scalar(sa.select(BotSetting).where(BotSetting.bot_id == bot.id, BotSetting.key == key))
-    if setting is None:
-        db.session.add(BotSetting(bot_id=bot.id, key=key, value=value))
-    else:
-        setting.value = value
-    db.session.flush()
-
-
 def feature_enabled(bot: Bot, key: str) -> bool:
-    enabled = db.session.scalar(
-        sa.select(FeatureFlag.enabled).where(FeatureFlag.bot_id == bot.id, FeatureFlag.key == key)
-    )
-    return True if enabled is None else enabled
+    """A bot feature switch (a declared bot setting stored as a FeatureFlag)."""
+    if not settings.spec(key).feature_flag:
+        raise KeyError(f"{key} is not a feature switch")
+    return settings.get(bot, key)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus, Tenant, utcnow
-from app.services import bots, cards, members, plans, receipts, tenancy, wallet
+from app.services import bots, cards, members, plans, receipts, settings, tenancy, wallet
 from app.services.receipts import Reviewer
 
 DEMO_EMAIL = "demo@botfleet.local"
@@ -37,8 +37,8 @@ def seed() -> bool:
     wallet.topup_wallet(tenant, 20_000_000, key="demo:wallet", actor="system")
     bot = bots.create_bot(tenant, DEMO_BOT_TOKEN, telegram_bot_id=7000001, username="sandbox7000001_bot",
                           first_name="Botfleet Demo")
-    bots.set_setting(bot, "admin_chat_ids", [DEMO_ADMIN_TELEGRAM_ID])
-    bots.set_setting(bot, "support_contact", "@botfleet_support")
+    settings.update(bot, {"admin_chat_ids": [DEMO_ADMIN_TELEGRAM_ID], "support_contact": "@botfleet_support"},
+                    by="system")
     sale_plans = [plans.create_plan(tenant, name=name, period_days=days, price=price, traffic_gb=gb)
                   for name, days, price, gb in PLANS]
     for number, holder, bank in CARDS:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerAccount, LedgerEntry, Member, Tenant
+from app.services import events
 from app.services.amounts import check_amount
 from app.services.errors import IdempotencyConflict, InsufficientFunds, NotFound
 from app.services.locking import lock_row
@@ -40,7 +41,8 @@ def credit_locked_member(locked: Member, amount: int, *, key: str, kind: str, **
 
     No lock, look-up or flush: the balance changes in memory and the entry is added to the session, so
     the member row is written once with everything else the operation changes (receipts.approve). The
-    (tenant, key) unique constraint still refuses a repeat at flush.
+    (tenant, key) unique constraint still refuses a repeat at flush. Once it has flushed, the caller
+    announces the entry with events.balance_changed(entry), as the other ledger calls do themselves.
     """
     amount = check_amount(amount)
     locked.balance += amount
@@ -69,8 +71,10 @@ def _move_member(member: Member, delta: int, *, key: str, kind: str, **details) 
             balance=locked.balance, needed=-delta,
         )
     locked.balance += delta
-    return _write(locked.tenant_id, LedgerAccount.MEMBER_BALANCE, locked.id, delta, locked.balance,
-                  key=key, kind=kind, **details)
+    entry = _write(locked.tenant_id, LedgerAccount.MEMBER_BALANCE, locked.id, delta, locked.balance,
+                   key=key, kind=kind, **details)
+    events.balance_changed(entry)
+    return entry
 
 
 def _move_wallet(tenant: Tenant, delta: int, *, key: str, kind: str, **details) -> LedgerEntry:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerAccount, LedgerEntry, Member, MemberBadge, Receipt, Subscription, Tenant
+from app.services import clock
 from app.services import leaderboard as leaderboard_service
 from app.services.parsing import clean_text
 
@@ -24,9 +25,25 @@ MAX_SEARCH = 100
 
 def search_query(tenant: Tenant, text: str = "", *, before_id: int | None = None,
                  limit: int = PAGE_SIZE) -> sa.Select:
-    """Members matching `text` (all when empty), newest first, `limit` rows older than `before_id`."""
+    """Members matching `text` (all when empty), newest first, `limit` rows older than `before_id`.
+
+    A search is a UNION of one branch per searched column, each `ORDER BY id DESC LIMIT n` on its own, so
+    the planner picks per column between its prefix index (a rare prefix) and the backward id scan (a
+    common one), with that column's statistics. An OR of the columns in one query has no such choice and,
+    on a rare prefix, walked the whole tenant backwards by id.
+    """
+    conditions = _match(text)
+    if not conditions:
+        return _newest(tenant, before_id, limit)
+    branches = [sa.select(_newest(tenant, before_id, limit, condition).with_only_columns(Member.id).subquery().c.id)
+                for condition in conditions]
+    found = sa.union(*branches).subquery()
+    return (sa.select(Member).join(found, found.c.id == Member.id).where(Member.tenant_id == tenant.id)
+            .order_by(Member.id.desc()).limit(limit))
+
+
+def _newest(tenant: Tenant, before_id: int | None, limit: int, condition=None) -> sa.Select:
     query = sa.select(Member).where(Member.tenant_id == tenant.id)
-    condition = _match(text)
     if condition is not None:
         query = query.where(condition)
     if before_id:
@@ -34,15 +51,16 @@ def search_query(tenant: Tenant, text: str = "", *, before_id: int | None = None
     return query.order_by(Member.id.desc()).limit(limit)
 
 
-def _match(text: str):
+def _match(text: str) -> list:
+    """One condition per searched column: a case-insensitive prefix, or the exact telegram id."""
     text = clean_text(text)[:MAX_SEARCH].lstrip("@").lower()
     if not text:
-        return None
+        return []
     prefix = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     conditions = [sa.func.lower(getattr(Member, name)).like(prefix, escape="\\") for name in SEARCHED_NAMES]
     if text.isascii() and text.isdigit() and len(text) <= 18:
         conditions.append(Member.telegram_id == int(text))
-    return sa.or_(*conditions)
+    return conditions
 
 
 def search(tenant: Tenant, text: str = "", before_id: int | None = None) -> tuple[list[Member], int | None]:
@@ -84,26 +102,10 @@ def member_page(member: Member) -> dict:
 
 def leaderboard(tenant: Tenant, *, today: bool = False) -> list[tuple[int, Member, list[str]]]:
     """(rank, member, badge codes) of the top members, by growth's indexed top-N query."""
-    query = leaderboard_service.top_query(tenant.id, "today" if today else "all", LEADERBOARD_SIZE)
+    query = leaderboard_service.top_query(tenant.id, "today" if today else "all", LEADERBOARD_SIZE,
+                                          day=clock.tenant_today(tenant))
     members = list(db.session.scalars(query))
     badges: dict[int, list[str]] = {}
     for badge in db.session.scalars(badges_query([m.id for m in members])) if members else []:
         badges.setdefault(badge.member_id, []).append(badge.badge_code)
     return [(rank, m, badges.get(m.id, [])) for rank, m in enumerate(members, start=1)]
-
-
-def export_rows(tenant: Tenant, batch: int = 1000):
-    """Every member of the tenant as CSV rows, read in id-keyset batches (constant memory)."""
-    yield ["telegram_id", "username", "first_name", "last_name", "balance", "total_xp", "level", "banned",
-           "created_at"]
-    after = 0
-    while True:
-        rows = db.session.execute(sa.select(
-            Member.id, Member.telegram_id, Member.username, Member.first_name, Member.last_name, Member.balance,
-            Member.total_xp, Member.level, Member.is_banned, Member.created_at,
-        ).where(Member.tenant_id == tenant.id, Member.id > after).order_by(Member.id).limit(batch)).all()
-        if not rows:
-            return
-        for row in rows:
-            yield [*row[1:9], row[9].isoformat()]
-        after = rows[-1].id

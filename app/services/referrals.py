@@ -7,9 +7,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerEntry, Member, utcnow
-from app.services import badges, ledger, xp
+from app.services import badges, events, ledger, settings, xp
 from app.services.errors import DomainError, NotFound
-from app.services.growth_config import non_negative_int
 from app.services.levels import LevelChange
 from app.services.locking import lock_member_and_referrer
 
@@ -29,6 +28,8 @@ class ReferralReward:
     toman: int
     xp: int
     level_change: LevelChange | None
+    #: The referrer's ledger entry (None for an XP-only bonus), to announce once flushed.
+    entry: LedgerEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ def on_purchase_approved(member: Member, *, bot=None) -> ReferralReward | None:
     if referrer is None:
         return None
     reward = pay_bonus(locked, referrer)
+    db.session.flush()
+    if reward.entry is not None:
+        events.balance_changed(reward.entry)
     if reward.level_change is not None:
         badges.check_level(referrer, bot=bot)
     badges.check_after_referral(referrer, bot=bot)
@@ -90,15 +94,16 @@ def pay_bonus(locked: Member, referrer: Member) -> ReferralReward:
     the caller checks the referrer's badges (badges.check_after_referral) when its changes are done.
     """
     locked.referral_rewarded_at = utcnow()
-    toman = non_negative_int(locked.tenant, "referral_bonus_toman")
+    toman = settings.get(locked.tenant, "referral_bonus_toman")
+    entry = None
     if toman:
-        ledger.credit_locked_member(referrer, toman, key=f"referral:{locked.id}", kind=BONUS_KIND,
+        entry = ledger.credit_locked_member(referrer, toman, key=f"referral:{locked.id}", kind=BONUS_KIND,
                                     ref_type="member", ref_id=locked.id, actor="system")
-    points = non_negative_int(locked.tenant, "referral_bonus_xp")
+    points = settings.get(locked.tenant, "referral_bonus_xp")
     if not xp.source_enabled(locked.tenant, "referral"):
         points = 0
     change = xp.award_locked(referrer, points, source="referral", key=f"referral:{locked.id}")
-    return ReferralReward(referrer, toman, points, change)
+    return ReferralReward(referrer, toman, points, change, entry)
 
 
 def stats(member: Member) -> ReferralStats:

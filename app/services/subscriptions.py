@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Member, Plan, Subscription, SubscriptionSource, SubscriptionStatus
-from app.services import clock
+from app.services import clock, events
 from app.services.errors import NotFound, ValidationFailed
 from app.services.locking import lock_row
 
@@ -42,6 +42,7 @@ def grant_or_extend(member: Member, plan: Plan, *, source: str, days: int | None
     if held.status == SubscriptionStatus.LIMITED.value and not is_over_limit(held):
         held.status = SubscriptionStatus.ACTIVE.value
     db.session.flush()
+    events.subscription_changed("subscription.extended", held)
     return held
 
 
@@ -71,6 +72,8 @@ def expire_due(tenant, now: datetime | None = None) -> list[Subscription]:
     for subscription in due:
         subscription.status = SubscriptionStatus.EXPIRED.value
     db.session.flush()
+    for subscription in due:
+        events.subscription_changed("subscription.expired", subscription)
     return due
 
 
@@ -94,4 +97,5 @@ def _new(member: Member, plan: Plan, source: str, days: int, now: datetime) -> S
         traffic_used_bytes=0, source=source)
     db.session.add(subscription)
     db.session.flush()
+    events.subscription_changed("subscription.activated", subscription)
     return subscription

@@ -13,16 +13,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import (
-    DailyStat, LedgerAccount, LedgerEntry, Plan, PlatformSetting, Subscription, SubscriptionStatus, Tenant,
+    DailyStat, LedgerAccount, LedgerEntry, Plan, Subscription, SubscriptionStatus, Tenant,
     TenantNotice,
 )
-from app.services import audit, clock, ledger
+from app.services import audit, clock, events, ledger, settings
 from app.services.amounts import MAX_AMOUNT
 from app.services.errors import DomainError, InsufficientFunds, NotFound, ValidationFailed
 from app.services.locking import lock_row
 from app.services.subscriptions import GB, is_over_limit
-
-WHOLESALE_KEY = "wholesale"
 
 
 class WalletInsufficient(DomainError):
@@ -30,27 +28,14 @@ class WalletInsufficient(DomainError):
 
 
 def wholesale_prices() -> dict:
-    """{"per_gb": Toman per GB of plan traffic, "percent": share of the plan price}."""
-    setting = db.session.get(PlatformSetting, WHOLESALE_KEY)
-    value = setting.value if setting else {}
-    return {"per_gb": int(value.get("per_gb", 0)), "percent": int(value.get("percent", 0))}
+    """{"per_gb": Toman per GB of plan traffic, "percent": share of the plan price} (platform settings)."""
+    return {"per_gb": settings.get(None, "wholesale_per_gb"), "percent": settings.get(None, "wholesale_percent")}
 
 
-def set_wholesale_prices(per_gb: int, percent: int, *, actor: str = "system") -> dict:
+def set_wholesale_prices(per_gb, percent, *, actor: str = "system") -> dict:
     """Set the platform's wholesale price for every tenant (platform admins only; the caller checks)."""
-    if type(per_gb) is not int or not 0 <= per_gb <= MAX_AMOUNT:
-        raise ValidationFailed("The price per GB is a whole number of Toman, 0 or more.")
-    if type(percent) is not int or not 0 <= percent <= 100:
-        raise ValidationFailed("The percentage is a whole number from 0 to 100.")
-    value = {"per_gb": per_gb, "percent": percent}
-    setting = db.session.get(PlatformSetting, WHOLESALE_KEY)
-    if setting is None:
-        db.session.add(PlatformSetting(key=WHOLESALE_KEY, value=value))
-    else:
-        setting.value = value
-    db.session.flush()
-    audit.record(None, actor, "wallet.wholesale_prices", None, **value)
-    return value
+    settings.update(None, {"wholesale_per_gb": per_gb, "wholesale_percent": percent}, by=actor)
+    return wholesale_prices()
 
 
 def wholesale_cost(plan: Plan, prices: dict | None = None) -> int:
@@ -129,6 +114,8 @@ def record_traffic_consumption(subscription: Subscription, nbytes: int) -> Subsc
     locked.traffic_used_bytes += nbytes
     if locked.status == SubscriptionStatus.ACTIVE.value and is_over_limit(locked):
         locked.status = SubscriptionStatus.LIMITED.value
+        db.session.flush()
+        events.subscription_changed("subscription.limited", locked)
     db.session.flush()
     return locked
 

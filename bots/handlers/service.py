@@ -4,7 +4,7 @@ from __future__ import annotations
 from app.services import leaderboard as boards
 from app.services import quota
 from app.services.subscriptions import active_subscription as current_subscription
-from app.services.bots import get_setting
+from app.services import settings
 from app.services.quota import QuotaExhausted
 from bots import formatting as fmt
 from bots.handlers.common import edit, feature_off, on_callback
@@ -52,7 +52,7 @@ def leaderboard(ctx, call):
 @on_callback
 def support(ctx, call):
     """How to reach the tenant's support."""
-    contact = get_setting(ctx.bot, "support_contact")
+    contact = settings.get(ctx.bot, "support_contact")
     text = ctx.t("support.contact", contact=contact) if contact else ctx.t("support.none")
     edit(ctx, call.message, text, keyboard(home_row(ctx)))
 

@@ -135,7 +135,7 @@ def test_unusual_updates_raise_nothing_and_start_still_works(db, make, fleet):
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 1
 
 
-def test_job_notices_reach_the_member_in_their_language(db, make, fleet):
+def test_job_notices_reach_the_member_in_their_language(db, make, fleet, drain_outbox):
     from app.services import notify as notices
 
     tenant = make.tenant()
@@ -146,28 +146,38 @@ def test_job_notices_reach_the_member_in_their_language(db, make, fleet):
     member = db.session.scalar(sa.select(Member))
     ends = "2030-03-20T06:00:00+00:00"
 
-    notices.set_notifier(notify.deliver_notice)
-    try:
-        notices.notify_member(member, "subscription_reminder_3d", subscription_id=1, plan_name="Gold", ends_at=ends)
-        notices.notify_member(member, "receipt_expired", receipt_id=1, tracking_code="C2C-ABCDEF", amount=90_000)
-    finally:
-        notices.set_notifier(None)
+    notices.notify_member(member, "subscription_reminder_3d", subscription_id=1, plan_name="Gold", ends_at=ends)
+    notices.notify_member(member, "receipt_expired", receipt_id=1, tracking_code="C2C-ABCDEF", amount=90_000)
+    before = len(sara.bot_messages())
+    db.session.commit()
+    assert len(sara.bot_messages()) == before  # written, not sent: only a worker sends
 
+    delivered = drain_outbox()
+
+    assert [row.status for row in delivered] == ["done", "done"]
     reminder, expired = sara.bot_messages()[-2:]
     assert reminder["text"] == t("fa", "notice.subscription_reminder_3d", plan_name="Gold", ends_at="۱۴۰۸/۱۲/۳۰")
     assert expired["text"] == t("fa", "notice.receipt_expired", tracking_code="C2C-ABCDEF",
                                 amount=fmt.money("fa", 90_000))
     assert "m:plans" in str(expired["reply_markup"])
+    assert delivered[1].result["message_id"] == expired["message_id"]
 
 
-def test_the_runtime_installs_the_bot_sender_while_the_bots_run(bot_app, db):
-    from app.runtime.components import BotManagerComponent
+def test_a_rolled_back_notice_is_never_sent(db, make, fleet, drain_outbox):
     from app.services import notify as notices
 
-    component = BotManagerComponent(bot_app)
-    component.start()
-    try:
-        assert notices._notifier is notify.deliver_notice
-    finally:
-        component.stop()
-    assert notices._notifier is not notify.deliver_notice
+    tenant = make.tenant()
+    bot = make.bot(tenant)
+    fleet.add(bot)
+    sara = fleet.user(bot, language_code="en")
+    sara.says("/start")
+    before = len(sara.bot_messages())
+    member = db.session.scalar(sa.select(Member))
+
+    notices.notify_member(member, "receipt_expired", receipt_id=1, tracking_code="C2C-ABCDEF", amount=1)
+    db.session.rollback()
+
+    assert drain_outbox() == []
+    assert len(sara.bot_messages()) == before
+
+

@@ -93,19 +93,40 @@ def test_stale_receipts_expire_and_the_member_is_told_once(make, db, run_job, to
     assert {params["tracking_code"] for _, _, params in told} == {stale.tracking_code, stale_review.tracking_code}
 
 
-def test_the_money_services_expire_when_they_exist(make, db, subscribe, run_job, told, monkeypatch):
+def test_the_money_service_expires_and_the_job_tells(make, db, subscribe, run_job, told, monkeypatch):
     """The seam to app.services.subscriptions.expire_due: it decides, the job tells."""
-    import sys
-    import types
+    from app.services import subscriptions
 
     calls = []
     def expire_due(tenant, now=None):
         calls.append((tenant.id, now))
         db.session.get(Subscription, sub.id).status = "expired"
         db.session.flush()
-    monkeypatch.setitem(sys.modules, "app.services.subscriptions", types.SimpleNamespace(expire_due=expire_due))
+    monkeypatch.setattr(subscriptions, "expire_due", expire_due)
 
     sub = subscribe(make.tenant(), timedelta(days=10))        # not due by our rule: only the service expires it
     run_job("subscriptions", at=NOW)
     assert calls == [(sub.tenant_id, NOW)]
     assert [(m, k) for m, k, _ in told] == [(sub.member_id, "subscription_expired")]
+
+
+def test_many_due_rows_are_claimed_in_bounded_batches(make, db, subscribe, run_job, told, monkeypatch):
+    """No statement carries more than CLAIM_BATCH ids, and every member is still told once."""
+    import sqlalchemy as sa
+
+    from app.jobs import subscriptions as job
+
+    monkeypatch.setattr(job, "CLAIM_BATCH", 2)
+    tenant = make.tenant()
+    due = [subscribe(tenant, timedelta(hours=5)) for _ in range(5)]
+    widest = []
+    def count_ids(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE SUBSCRIPTIONS"):
+            widest.append(len(parameters) if isinstance(parameters, (tuple, list, dict)) else 0)
+    sa.event.listen(db.engine, "before_cursor_execute", count_ids)
+    try:
+        run_job("subscriptions", at=NOW)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count_ids)
+    assert _keys(told) == {(s.member_id, "subscription_reminder_1d"): 1 for s in due}
+    assert widest and max(widest) <= 2 + 2   # at most CLAIM_BATCH ids, plus the marker value and status

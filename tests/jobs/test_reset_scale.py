@@ -1,15 +1,16 @@
-"""The reset of a 100,000-member tenant is one statement per table, whatever the member count."""
+"""The reset of a 100,000-member tenant rewrites no member or session row: the counters carry their day."""
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from app.jobs.daily_reset import reset_due_tenant
 from app.models import BotSession, Member, Tenant
+from app.services import clock, leaderboard
 
 MEMBERS = 100_000
 DAY = date(2026, 1, 14)
@@ -19,13 +20,13 @@ _UPDATE = re.compile(r"^\s*UPDATE\s+\"?(\w+)\"?", re.IGNORECASE)
 def _insert_members(db, tenant_id: int) -> None:
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     common = dict(tenant_id=tenant_id, balance=0, vip_level=0, is_newcomer=False, is_banned=False,
-                  total_xp=5, xp_today=5, level=1, streak_days=0, created_at=now)
+                  total_xp=5, xp_today=5, xp_today_day=DAY, level=1, streak_days=0, created_at=now)
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text(
             "INSERT INTO members (tenant_id, telegram_id, referral_code, balance, vip_level, is_newcomer, "
-            "is_banned, total_xp, xp_today, level, streak_days, created_at) "
+            "is_banned, total_xp, xp_today, xp_today_day, level, streak_days, created_at) "
             "SELECT :tenant_id, 9000000 + g, 'r' || g, :balance, :vip_level, :is_newcomer, :is_banned, "
-            ":total_xp, :xp_today, :level, :streak_days, :created_at FROM generate_series(1, :n) AS g"),
+            ":total_xp, :xp_today, :xp_today_day, :level, :streak_days, :created_at FROM generate_series(1, :n) AS g"),
             {**common, "n": MEMBERS})
     else:
         rows = [dict(common, telegram_id=9_000_000 + i, referral_code=f"r{i}") for i in range(MEMBERS)]
@@ -42,7 +43,7 @@ def _insert_sessions(db, tenant_id: int, bot_id: int) -> None:
 
 
 @pytest.mark.slow
-def test_resetting_100k_members_is_one_update_per_table(make, db):
+def test_resetting_100k_members_rewrites_no_counter_row(make, db):
     tenant = make.tenant(timezone="Asia/Tehran")
     bot = make.bot(tenant)
     make.card(tenant, received_today=1_000, received_day=DAY)
@@ -62,9 +63,13 @@ def test_resetting_100k_members_is_one_update_per_table(make, db):
         sa.event.remove(db.engine, "before_cursor_execute", count)
 
     updates = Counter(m.group(1) for m in map(_UPDATE.match, statements) if m)
-    assert updates == {"tenants": 1, "members": 1, "bot_sessions": 1, "payment_cards": 1}
+    assert updates == {"tenants": 1}           # claiming the day
     assert len(statements) < 25, statements    # the rest is the stats snapshot and the audit row
+    today = DAY + timedelta(days=1)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(
-        Member.tenant_id == tenant.id, Member.xp_today != 0)) == 0
+        Member.tenant_id == tenant.id, Member.xp_today != 0, Member.xp_today_day == today)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BotSession).where(
-        BotSession.tenant_id == tenant.id, BotSession.daily_requests != 0)) == 0
+        BotSession.tenant_id == tenant.id, BotSession.daily_requests != 0, BotSession.daily_requests_day == today)) == 0
+    member = db.session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id).limit(1)).one()
+    with clock.frozen(datetime(2026, 1, 14, 21, 0, tzinfo=timezone.utc)):
+        assert leaderboard.xp_in(member, "today") == 0 and leaderboard.top(member.tenant, period="today") == []

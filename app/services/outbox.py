@@ -1,0 +1,104 @@
+"""The outbox: an outside effect is a row written in the transaction that causes it.
+
+A service calls `enqueue(kind, payload, tenant_id=..., key=...)` and flushes as usual; nothing leaves
+the process. After the unit of work (request, bot update, job, CLI command) commits, the committed rows
+are dispatched to a worker (app/worker), which calls the function registered for the kind with
+`@handler(kind)`, outside that transaction. A rolled-back change never sends anything; a committed one
+is delivered at least once, so a handler must be idempotent:
+
+    @outbox.handler("telegram.notice")
+    def deliver(message) -> None:          # message is the OutboxMessage row
+        ...                                # raise Retry(after_seconds) / Permanent(reason) / anything
+
+A module that defines handlers must be listed in `app.worker.HANDLER_MODULES`, so every worker
+process (which may import nothing else of ours) knows the kind.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import OutboxMessage
+from app.models.types import utcnow
+
+Handler = Callable[[OutboxMessage], None]
+
+#: Keys of `db.session.info`: ids enqueued in the open transaction, and ids committed but not dispatched.
+ENQUEUED = "outbox_enqueued"
+COMMITTED = "outbox_committed"
+
+_handlers: dict[str, Handler] = {}
+
+
+class Retry(Exception):
+    """Deliver again in `after_seconds` (e.g. Telegram's retry_after); not counted as a failure."""
+
+    def __init__(self, after_seconds: float, reason: str = "retry requested"):
+        super().__init__(reason)
+        self.after_seconds = max(0.0, float(after_seconds))
+        self.reason = reason
+
+
+class Permanent(Exception):
+    """Give up on this message for good (the chat is gone, the request is invalid)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the delivery function of `kind` (registering the same kind again replaces it)."""
+    def register(fn: Handler) -> Handler:
+        _handlers[kind] = fn
+        return fn
+    return register
+
+
+def handler_for(kind: str) -> Handler | None:
+    return _handlers.get(kind)
+
+
+def enqueue(kind: str, payload: dict, *, tenant_id: int | None, key: str,
+            not_before: datetime | None = None) -> OutboxMessage:
+    """Write an outbox row in the current transaction (flush only); the same key again is a no-op.
+
+    :param key: the idempotency key, unique over all rows, e.g. "receipt:42:decision".
+    :param not_before: deliver no earlier than this aware datetime (default: as soon as committed).
+    """
+    values = {"kind": kind, "payload": payload, "tenant_id": tenant_id, "key": key,
+              "not_before": not_before or utcnow()}
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(OutboxMessage.__table__).values(**values)
+                 .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.__table__.c.id))
+    new_id = db.session.execute(statement).scalar()
+    if new_id is not None:
+        db.session.info.setdefault(ENQUEUED, []).append(new_id)
+        return db.session.get(OutboxMessage, new_id)
+    return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.key == key)).one()
+
+
+def take_committed(session=None) -> list[int]:
+    """The ids committed since the last call (for the dispatcher), forgetting them."""
+    return (session or db.session).info.pop(COMMITTED, [])
+
+
+def _moved_to_committed(session) -> None:
+    enqueued = session.info.pop(ENQUEUED, None)
+    if enqueued:
+        session.info.setdefault(COMMITTED, []).extend(enqueued)
+
+
+def _forgotten(session) -> None:
+    session.info.pop(ENQUEUED, None)
+
+
+def track_transactions() -> None:
+    """Follow commits and rollbacks of every session: committed ids become dispatchable, rolled back ones vanish."""
+    if not sa.event.contains(sa.orm.Session, "after_commit", _moved_to_committed):
+        sa.event.listen(sa.orm.Session, "after_commit", _moved_to_committed)
+        sa.event.listen(sa.orm.Session, "after_rollback", _forgotten)

@@ -1,0 +1,96 @@
+"""The in-process worker pool: threads that deliver outbox rows as they are committed or fall due.
+
+One claimer thread claims due rows (woken by `kick` after a commit, or every POLL seconds for rows
+written by other processes and for retries) and hands each to a thread of a small executor.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import Flask
+
+from app.extensions import db
+from app.worker import delivery, dispatch, load_handlers
+
+log = logging.getLogger(__name__)
+
+
+class Pool:
+    def __init__(self, app: Flask, size: int | None = None, poll_seconds: float | None = None):
+        self.app = app
+        self.size = size or app.config.get("OUTBOX_WORKERS", 4)
+        self.poll_seconds = poll_seconds or app.config.get("OUTBOX_POLL_SECONDS", 1.0)
+        self._free = threading.Semaphore(self.size)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._executor: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Pool":
+        load_handlers()
+        self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="botfleet-outbox")
+        self._thread = threading.Thread(target=self._run, name="botfleet-outbox-claimer", daemon=True)
+        self._thread.start()
+        dispatch.install(self.app, self)
+        return self
+
+    def kick(self, ids: list[int]) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10) -> None:
+        if dispatch.dispatcher_of(self.app) is self:
+            dispatch.install(self.app, None)
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=False)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            try:
+                while not self._stop.is_set() and self._claim_and_submit():
+                    pass
+            except Exception:  # noqa: BLE001 - e.g. the database is down; the next round tries again
+                log.warning("outbox pool: claim failed", exc_info=True)
+
+    def _claim_and_submit(self) -> bool:
+        """Claim as many rows as there are free threads; True when something was claimed."""
+        self._free.acquire()
+        free = 1
+        while free < self.size and self._free.acquire(blocking=False):
+            free += 1
+        with self.app.app_context():
+            try:
+                claimed = delivery.claim(free)
+            except Exception:
+                db.session.rollback()
+                self._release(free)
+                raise
+        self._release(free - len(claimed))
+        for message_id in claimed:
+            self._executor.submit(self._deliver, message_id)
+        return bool(claimed)
+
+    def _release(self, count: int) -> None:
+        for _ in range(count):
+            self._free.release()
+
+    def _deliver(self, message_id: int) -> None:
+        try:
+            with self.app.app_context():
+                delivery.deliver(message_id)
+        except Exception:  # noqa: BLE001 - the lease expires and the row is claimed again
+            log.exception("outbox pool: delivering %s failed", message_id)
+        finally:
+            self._free.release()
+
+
+def default_pool(app: Flask) -> Pool | bool:
+    """The pool a runtime runs: an in-process Pool when QUEUE_URL is unset, else False (workers deliver)."""
+    return False if app.config.get("QUEUE_URL") else Pool(app)

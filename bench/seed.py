@@ -1,0 +1,177 @@
+"""Set-based seeding (generate_series) of a big tenant and a small one, through the real migrations.
+
+The data is shaped like a real tenant's, because plans depend on it:
+- usernames are not correlated with ids (a hash picks the name part), 30% of members have none;
+- first and last names are Persian or Latin;
+- 30% of members have ledger history (1–4 top-ups; balance = the sum of their entries);
+- 20,000 receipts (1% pending review, the rest approved or rejected), spread over a year;
+- 10% of members hold a subscription (some ended but not yet expired, some ending within 3 days);
+- XP is skewed: most members have little, a few have a lot; 10% earned XP today, 20% yesterday;
+- every member who was active recently has a session in the tenant's bot (with yesterday's counter).
+The small tenant (members / 100, at least 1,000) is the baseline the big one is compared with.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+BIG_SLUG, SMALL_SLUG = "bench-big", "bench-small"
+OWNER_EMAIL, OWNER_PASSWORD = "bench-owner@example.com", "bench-password-42"
+RECEIPTS = 20_000
+
+#: h is a 31-bit hash of the member's ordinal: every column derived from it is uncorrelated with the id.
+MEMBERS_SQL = """
+WITH names AS (SELECT
+    ARRAY['علی','محمد','حسین','رضا','مهدی','امیر','زهرا','فاطمه','مریم','سارا','نگار','کوثر','پارسا','آرش',
+          'نیما','یاسمن','الهام','سینا','هستی','کیان'] AS fa_first,
+    ARRAY['محمدی','حسینی','احمدی','رضایی','کریمی','موسوی','جعفری','صادقی','رحیمی','تهرانی','شیرازی','قاسمی'] AS fa_last,
+    ARRAY['Ali','Reza','Sara','Maria','John','Anna','Ivan','Olga','David','Nina','Omid','Leila','Max','Eva',
+          'Arman','Dina','Tom','Mina','Alex','Zoe'] AS en_first,
+    ARRAY['Smith','Ivanov','Karimi','Rahimi','Petrova','Miller','Tehrani','Novak','Brown','Sokolov'] AS en_last),
+ g AS (SELECT i, hashtext('m' || i || :salt) & 2147483647 AS h,
+              hashtext('x' || i || :salt) & 2147483647 AS hx
+       FROM generate_series(1, :n) i)
+INSERT INTO members (tenant_id, telegram_id, username, first_name, last_name, language_code, balance, vip_level,
+    is_newcomer, is_banned, total_xp, xp_today, xp_today_day, level, referral_code, streak_days, last_visit_day,
+    created_at, last_activity_at)
+SELECT :tenant_id, :telegram_base + i,
+    CASE WHEN h % 10 < 7 THEN lower(en_first[1 + (h / 7) % 20]) || '_' || substr(md5(i || :salt), 1, 7) END,
+    CASE WHEN h % 2 = 0 THEN fa_first[1 + (h / 3) % 20] ELSE en_first[1 + (h / 3) % 20] END,
+    CASE WHEN h % 5 = 0 THEN NULL WHEN h % 2 = 0 THEN fa_last[1 + (h / 11) % 12] ELSE en_last[1 + (h / 11) % 10] END,
+    (ARRAY['fa','fa','fa','en','ru'])[1 + (h / 13) % 5], 0, 0, h % 3 = 0, h % 500 = 0,
+    floor(power((hx % 100000) / 100000.0, 5) * 200000)::bigint,
+    CASE WHEN h % 10 IN (1, 2, 3) THEN 1 + (h / 17) % 300 ELSE 0 END,
+    CASE WHEN h % 10 = 1 THEN :today WHEN h % 10 IN (2, 3) THEN :today - 1 END,
+    1, 'B' || i, (h / 19) % 30,
+    CASE WHEN h % 10 = 1 THEN :today WHEN h % 10 IN (2, 3) THEN :today - 1 END,
+    now() - ((:n - i) * interval '20 seconds'),
+    now() - ((h / 23) % (90 * 24)) * interval '1 hour'
+FROM g, names
+"""
+
+LEDGER_SQL = """
+WITH picked AS (
+    SELECT m.id AS member_id, k, 10000 * (1 + (hashtext(m.id || ':' || k) & 15)) AS amount,
+           m.created_at + k * interval '3 days' AS at
+    FROM members m, generate_series(1, 4) k
+    WHERE m.tenant_id = :tenant_id AND (hashtext('l' || m.id) & 2147483647) % 10 < 3
+      AND k <= 1 + (hashtext('c' || m.id) & 3))
+INSERT INTO ledger_entries (tenant_id, member_id, account, amount, balance_after, kind, idempotency_key, actor,
+    created_at)
+SELECT :tenant_id, member_id, 'member_balance', amount,
+       sum(amount) OVER (PARTITION BY member_id ORDER BY k), 'topup', 'bench:' || member_id || ':' || k, 'system', at
+FROM picked
+"""
+
+BALANCES_SQL = """
+UPDATE members m SET balance = s.total, is_newcomer = false
+FROM (SELECT member_id, sum(amount) AS total FROM ledger_entries WHERE tenant_id = :tenant_id
+      GROUP BY member_id) s
+WHERE m.id = s.member_id AND m.tenant_id = :tenant_id
+"""
+
+#: Receipt r goes to a hashed member; the 1% pending ones to distinct members (one open receipt each).
+RECEIPTS_SQL = """
+INSERT INTO receipts (tenant_id, member_id, purpose, amount, tracking_code, status, created_at, submitted_at,
+    expires_at, reviewed_at)
+SELECT :tenant_id,
+    :first_id + CASE WHEN r % 100 = 0 THEN (r / 100) % :n ELSE (hashtext('r' || r) & 2147483647) % :n END,
+    'topup', 10000 * (1 + r % 50), :code_prefix || r,
+    CASE WHEN r % 100 = 0 THEN 'pending_review' WHEN r % 4 = 0 THEN 'rejected' ELSE 'approved' END,
+    now() - (r % 365) * interval '1 day' - (r % 1440) * interval '1 minute',
+    now() - (r % 365) * interval '1 day', now() - (r % 365) * interval '1 day' + interval '1 day',
+    CASE WHEN r % 100 = 0 THEN NULL ELSE now() - (r % 365) * interval '1 day' + interval '1 hour' END
+FROM generate_series(1, :receipts) r
+"""
+
+SUBSCRIPTIONS_SQL = """
+INSERT INTO subscriptions (tenant_id, member_id, plan_id, status, starts_at, ends_at, traffic_used_bytes, source,
+    created_at)
+SELECT :tenant_id, m.id, :plan_id, 'active', now() - interval '20 days',
+       now() + (((hashtext('s' || m.id) & 2147483647) % 600) - 60) * interval '1 hour', 0, 'receipt',
+       now() - interval '20 days'
+FROM members m
+WHERE m.tenant_id = :tenant_id AND (hashtext('s' || m.id) & 2147483647) % 10 = 0
+"""
+
+SESSIONS_SQL = """
+INSERT INTO bot_sessions (tenant_id, member_id, bot_id, session_data, stats_data, daily_requests,
+    daily_requests_day, created_at, updated_at)
+SELECT :tenant_id, id, :bot_id, '{}', '{}', 1 + id % 9, :today - 1, created_at, created_at
+FROM members WHERE tenant_id = :tenant_id AND xp_today_day IS NOT NULL
+"""
+
+
+@dataclass
+class World:
+    """Ids of what the seed made; the scripts load rows from these."""
+
+    big_tenant_id: int
+    small_tenant_id: int
+    big_members: int
+    small_members: int
+    big_bot_id: int
+    small_bot_id: int
+
+
+def migrate_and_seed(members: int, *, log=print) -> World:
+    """Run the real migrations on the (empty) app database, then seed both tenants. Needs an app context."""
+    from flask_migrate import upgrade
+
+    started = time.monotonic()
+    upgrade()
+    small = max(1_000, members // 100)
+    big_id, big_bot = seed_tenant(BIG_SLUG, members, telegram_base=1_000_000_000, salt="big")
+    small_id, small_bot = seed_tenant(SMALL_SLUG, small, telegram_base=2_000_000_000, salt="small")
+    analyze()
+    log(f"# seeded {members:,} + {small:,} members in {time.monotonic() - started:.0f} s")
+    return World(big_id, small_id, members, small, big_bot, small_bot)
+
+
+def seed_tenant(slug: str, members: int, *, telegram_base: int, salt: str) -> tuple[int, int]:
+    """One tenant with its owner, bot, plan and `members` members with history; (tenant id, bot id)."""
+    from app.extensions import db
+    from app.models import Member, Plan
+    from app.services import bots, clock, tenancy
+
+    owner = tenancy.find_account(OWNER_EMAIL) or tenancy.create_account(OWNER_EMAIL, OWNER_PASSWORD)
+    tenant = tenancy.create_tenant(slug, owner, slug=slug)
+    bot = bots.create_bot(tenant, f"{telegram_base // 1000 + 7}:bench-token-{salt}", telegram_bot_id=telegram_base,
+                          username=f"bench_{salt}_bot")
+    plan = Plan(tenant_id=tenant.id, name="Monthly", price=150_000, period_days=30)
+    db.session.add(plan)
+    db.session.flush()
+    today = clock.tenant_today(tenant)
+    params = {"tenant_id": tenant.id, "n": members, "salt": salt, "telegram_base": telegram_base, "today": today,
+              "plan_id": plan.id, "bot_id": bot.id, "receipts": RECEIPTS, "code_prefix": f"B{salt[0].upper()}-"}
+    db.session.execute(sa.text(MEMBERS_SQL), params)
+    params["first_id"] = db.session.scalar(sa.select(sa.func.min(Member.id)).where(Member.tenant_id == tenant.id))
+    for statement in (LEDGER_SQL, BALANCES_SQL, RECEIPTS_SQL, SUBSCRIPTIONS_SQL, SESSIONS_SQL):
+        db.session.execute(sa.text(statement), params)
+    tenant.last_daily_reset_day = today
+    db.session.commit()
+    return tenant.id, bot.id
+
+
+def analyze() -> None:
+    from app.extensions import db
+
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
+
+
+def find_world() -> World:
+    """The World of an already seeded database (--database-url)."""
+    from app.extensions import db
+    from app.models import Bot, Member, Tenant
+
+    def one(slug):
+        tenant_id = db.session.scalar(sa.select(Tenant.id).where(Tenant.slug == slug))
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(Member.tenant_id == tenant_id))
+        bot_id = db.session.scalar(sa.select(Bot.id).where(Bot.tenant_id == tenant_id))
+        return tenant_id, count, bot_id
+
+    (big, big_n, big_bot), (small, small_n, small_bot) = one(BIG_SLUG), one(SMALL_SLUG)
+    return World(big, small, big_n, small_n, big_bot, small_bot)
