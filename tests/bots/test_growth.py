@@ -105,7 +105,9 @@ def test_a_dashboard_approval_tells_the_member_the_new_badge_after_the_commit(db
     receipt = db.session.scalar(sa.select(Receipt))
 
     receipts.approve(receipt, receipts.Reviewer(account=approver))      # what the dashboard route does
-    db.session.commit()
     notify.announce_decision(receipt)
+    assert not sara.last_text().endswith(t("en", "growth.badge", badge=t("en", "badge.first_purchase")))
+    db.session.commit()
+    fleet.deliver_outbox()
 
     assert sara.last_text().endswith(t("en", "growth.badge", badge=t("en", "badge.first_purchase")))

@@ -134,16 +134,23 @@ def bot_app(app, sandbox_server):
 
 @pytest.fixture
 def start_manager(bot_app, db):
-    """start_manager(**config) -> a started BotManager; every one is stopped after the test."""
-    managers = []
+    """start_manager(**config) -> a started BotManager, with the outbox pool beside it as in the runtime;
+    every one is stopped after the test."""
+    from app.worker.pool import Pool
+
+    managers, pools = [], []
 
     def start(**config):
         bot_app.config.update(config)
+        if not pools:
+            pools.append(Pool(bot_app, size=2).start())
         managers.append(BotManager(bot_app).start())
         return managers[-1]
     yield start
     for manager in managers:
         manager.stop(join_seconds=5)
+    for pool in pools:
+        pool.stop()
 
 
 @pytest.fixture
