@@ -27,7 +27,7 @@ ACCESS = {
     "cards.index": READ, "members.index": READ, "members.export": READ, "exports.download": READ, "members.show": READ,
     "leaderboard.index": READ, "wallet.index": READ, "promocodes.index": READ, "promocodes.show": READ,
     "audit.index": READ, "tenant_settings.index": READ, "tenant_settings.update": OWNER,
-    "online.index": READ, "online.merchant": OWNER,
+    "online.index": READ, "online.merchant": OWNER, "wallet.topup_zarinpal": OWNER,
     "bot_admin.create": OWNER, "bot_admin.settings": OWNER, "bot_admin.toggle": OWNER,
     "plans.create": OWNER, "plans.edit": OWNER, "plans.archive": OWNER, "plans.move": OWNER,
     "cards.create": OWNER, "cards.edit": OWNER, "cards.toggle": OWNER, "cards.rotation": OWNER,
