@@ -24,6 +24,7 @@ class World:
     stranger: object
     admin: object
     ids: dict
+    support: object = None
 
 
 def vpn_service(db, tenant, member, plan):
@@ -64,6 +65,7 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     owner = make.account()
     tenant = make.tenant(owner=owner)
     approver, viewer = make.staff(tenant, Role.APPROVER), make.staff(tenant, Role.VIEWER)
+    support = make.staff(tenant, Role.SUPPORT)
     stranger = make.account()
     make.tenant(owner=stranger)
     admin = make.account(platform_admin=True)
@@ -88,4 +90,4 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
            "delivery_id": delivery.id}
-    return World(tenant, owner, approver, viewer, stranger, admin, ids)
+    return World(tenant, owner, approver, viewer, stranger, admin, ids, support)
