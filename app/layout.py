@@ -29,6 +29,7 @@ NAVIGATION = [
     ("promocodes.index", _l("Promo codes"), READERS),
     ("audit.index", _l("Audit log"), READERS),
     ("staff.index", _l("Staff"), (OWNER,)),
+    ("integrations.index", _l("Integrations"), (OWNER,)),
     ("tenant_settings.index", _l("Settings"), READERS),
     ("sandbox_chat.chat", _l("Sandbox chat"), (OWNER,)),
 ]
