@@ -3,8 +3,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-KIND_LABELS = {"balance": _l("Balance (Toman)"), "plan_days": _l("Days of a plan"),
-               "discount_percent": _l("Discount (percent)"), "xp": _l("XP")}
+from app.labels import LABELS
+
+KIND_LABELS = LABELS["promocode_kind"]
 
 
 class PromocodeForm(FlaskForm):
