@@ -35,6 +35,8 @@ LABELS: dict[str, dict[str, Any]] = {
                        "discount_percent": _l("Discount (percent)"), "xp": _l("XP")},
     "promocode_state": {"active": _l("active"), "disabled": _l("disabled"), "expired": _l("expired"),
                         "used_up": _l("used up")},
+    "panel_user_status": {"pending": _l("being created"), "active": _l("active"), "disabled": _l("disabled"),
+                          "deleted": _l("deleted"), "failed": _l("failed")},
     "online_status": {"pending": _l("waiting for payment"), "paid": _l("paid"), "failed": _l("failed")},
     "audit_action": {
         "api_token.create": _l("API token created"), "api_token.revoke": _l("API token revoked"),

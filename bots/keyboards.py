@@ -32,6 +32,7 @@ def home_row(ctx) -> list:
 def main_menu(ctx) -> InlineKeyboardMarkup:
     """The main menu; entries whose feature is off in this bot are left out."""
     from app.services.bots import feature_enabled
+    from app.services.panels.services import sells_vpn
 
     def item(key, data, feature=None):
         if feature and not feature_enabled(ctx.bot, feature):
@@ -45,6 +46,7 @@ def main_menu(ctx) -> InlineKeyboardMarkup:
     return keyboard(
         [item("menu.plans", "m:plans"), topup],
         [item("menu.profile", "m:profile"), item("menu.subscriptions", "m:subs")],
+        [item("menu.services", "m:svc") if sells_vpn(ctx.tenant) else None],
         [item("menu.use_service", "m:use", "daily_quota"), item("menu.leaderboard", "m:top", "leaderboard")],
         [item("menu.promo", "m:promo", "promocodes"), item("menu.referral", "m:ref", "referrals")],
         [item("menu.language", "m:lang"), item("menu.support", "m:support")],

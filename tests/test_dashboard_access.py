@@ -37,15 +37,22 @@ ACCESS = {
     "receipts.index": RECEIPT_READ, "receipts.history": RECEIPT_READ, "receipts.show": RECEIPT_READ,
     "receipts.photo": RECEIPT_READ,
     "receipts.approve": RECEIPT_DECIDE, "receipts.reject": RECEIPT_DECIDE,
+    # Support tickets: every staff role reads the inbox; owners and approvers answer, assign and close.
+    "tickets.index": RECEIPT_READ, "tickets.show": RECEIPT_READ,
+    "tickets.answer": RECEIPT_DECIDE, "tickets.assign": RECEIPT_DECIDE, "tickets.close": RECEIPT_DECIDE,
     "platform.tenants": PLATFORM, "platform.create_tenant": PLATFORM, "platform.topup": PLATFORM,
     "platform.prices": PLATFORM,
+    "panels.index": READ, "panels.show": READ,
+    "panels.create": OWNER, "panels.edit": OWNER, "panels.test": OWNER, "panels.plan": OWNER,
+    "panels.reset_link": OWNER, "panels.reprovision": OWNER,
     # The integration API and its OpenAPI document: token-authenticated, with their own matrices in tests/api.
     "openapi.spec": PUBLIC, "openapi.docs": PUBLIC,
 }
 #: URL arguments that name a row of the tenant: another tenant's owner gets 404 for them.
 #: JSON feeds that need query arguments (a bot and a test user) to answer 200.
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
-TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id"}
+TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id",
+                     "panel_id", "panel_user_id", "ticket_id"}
 
 
 def _api_endpoints(app) -> dict:

@@ -13,6 +13,7 @@ from app.receipts.forms import STATUS_LABELS, ApproveForm, FilterForm, RejectFor
 from app.services import cards as card_service
 from app.services import receipt_queries as queries
 from app.services import receipts as receipt_service
+from app.services.payments import fingerprints
 from app.services.listings import bots_of_tenant
 from app.tenant_context import get_owned_or_404
 from app.web import receipt_deciders, receipt_readers, save, tenant_or_404
@@ -99,13 +100,17 @@ def _list(template: str, query_of, history: bool):
     else:
         receipts, next_after = queries.page(tenant, filters, query_of, request.args.get("after", type=int))
     return render_template(template, receipts=receipts, form=form, history=history, status_labels=STATUS_LABELS,
-                           next_after=next_after)
+                           next_after=next_after, reuse_flags=fingerprints.flags_for(tenant.id, [r.id for r in receipts]))
 
 
 def _show(receipt: Receipt, approve_form, reject_form):
+    fingerprint = fingerprints.fingerprint_of(receipt)
+    earlier = fingerprint.duplicate_of if fingerprint is not None and fingerprint.flagged else None
     return render_template("receipts/show.html", receipt=receipt, approve_form=approve_form,
                            reject_form=reject_form, status_labels=STATUS_LABELS,
                            has_photo=_photo_file(receipt) is not None,
+                           reuse=fingerprint if earlier is not None else None, earlier=earlier,
+                           earlier_has_photo=earlier is not None and _photo_file(earlier) is not None,
                            decidable=receipt.status == ReceiptStatus.PENDING_REVIEW.value)
 
 

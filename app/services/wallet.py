@@ -20,6 +20,7 @@ from app.services import audit, clock, events, ledger, notify, settings
 from app.services.amounts import MAX_AMOUNT
 from app.services.errors import DomainError, InsufficientFunds, NotFound, ValidationFailed
 from app.services.locking import lock_row
+from app.services.panels import provisioning
 from app.services.subscriptions import GB, is_over_limit
 
 
@@ -118,8 +119,44 @@ def record_traffic_consumption(subscription: Subscription, nbytes: int) -> Subsc
         events.subscription_changed("subscription.limited", locked)
         notify.notify_member(db.session.get(Member, locked.member_id), "subscription_limited",
                              once_key=f"limited:{locked.id}:{locked.traffic_limit_bytes}", plan_name=locked.plan.name)
+        provisioning.subscription_changed(locked)  # disable the panel user at its cap
     db.session.flush()
     return locked
+
+
+def record_panel_usage(tenant: Tenant, deltas: dict[int, int]) -> list[Subscription]:
+    """Count new traffic read from a panel ({subscription id: bytes}) in bulk; the subscriptions it limited.
+
+    One tenant counter update and one DailyStat upsert for the whole batch; each subscription's used
+    bytes grow by an atomic increment, then those active ones at or over their cap become limited.
+    """
+    total = sum(deltas.values())
+    if total <= 0:
+        return []
+    _add_tenant_traffic(tenant, consumed_bytes=total)
+    limited = []
+    ids = sorted(deltas)
+    for start in range(0, len(ids), 1000):
+        chunk = {sid: deltas[sid] for sid in ids[start:start + 1000]}
+        db.session.execute(  # one statement per 1,000 subscriptions, in id order (the lock order)
+            sa.update(Subscription).where(Subscription.tenant_id == tenant.id, Subscription.id.in_(chunk))
+            .values(traffic_used_bytes=Subscription.traffic_used_bytes + sa.case(chunk, value=Subscription.id)),
+            execution_options={"synchronize_session": False})
+        limited += _limit_over_cap(tenant, list(chunk))
+    return limited
+
+
+def _limit_over_cap(tenant: Tenant, ids: list[int]) -> list[Subscription]:
+    over = list(db.session.scalars(
+        sa.select(Subscription).where(
+            Subscription.tenant_id == tenant.id, Subscription.id.in_(ids),
+            Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.traffic_limit_bytes.is_not(None),
+            Subscription.traffic_used_bytes >= Subscription.traffic_limit_bytes)
+        .order_by(Subscription.id).with_for_update(key_share=True).execution_options(populate_existing=True)))
+    for subscription in over:
+        subscription.status = SubscriptionStatus.LIMITED.value
+    db.session.flush()
+    return over
 
 
 def wallet_stats(tenant: Tenant, days: int = 30) -> dict:

@@ -284,6 +284,35 @@ def _zarinpal(w: World):
     assert f"zp:{plan.id}" not in plan_buttons()
 
 
+@probe("tickets")
+def _tickets_switch(w: World):
+    sara = w.user()
+    sara.says("/start")
+    sara.presses("m:support")
+    assert "tk:new" in buttons(sara.last())
+    w.bot_setting(tickets=False)
+    sara.says("/start")
+    sara.presses("m:support")
+    assert "tk:new" not in buttons(sara.last())
+
+
+@probe("ticket_autoclose_days")
+def _ticket_autoclose(w: World):
+    from app.jobs.tickets import close_quiet_tickets
+    from app.models.types import utcnow
+    from app.services import tickets
+
+    member = w.make.member(w.tenant)
+    ticket = tickets.open_ticket(member, w.bot, text="help")
+    tickets.answer(ticket, "done", via="dashboard", actor="test", now=utcnow() - timedelta(days=3))
+    w.db.session.commit()
+    close_quiet_tickets(w.tenant, utcnow())
+    assert ticket.status == "answered"                  # the default waits 7 days
+    w.tenant_setting(ticket_autoclose_days="2")
+    close_quiet_tickets(w.tenant, utcnow())
+    assert ticket.status == "closed"
+
+
 def test_every_declared_setting_is_walked():
     walked = {key for keys in PROBES for key in keys} | set(FLAGS)
     assert walked == set(REGISTRY), f"declared but not walked: {set(REGISTRY) - walked}"
