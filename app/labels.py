@@ -29,7 +29,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "api_credit": _l("credit via API"), "api_debit": _l("debit via API"), "online_topup": _l("online top-up"),
         "online_payment": _l("online payment"), "refund": _l("refund")},
     "ledger_account": {"member_balance": _l("member balance"), "tenant_wallet": _l("tenant wallet")},
-    "role": {"owner": _l("owner"), "approver": _l("approver"), "viewer": _l("viewer")},
+    "role": {"owner": _l("owner"), "approver": _l("approver"), "viewer": _l("viewer"), "support": _l("support")},
     "bot_status": {"running": _l("running"), "stopped": _l("stopped"), "error": _l("error")},
     "promocode_kind": {"balance": _l("Balance (Toman)"), "plan_days": _l("Days of a plan"),
                        "discount_percent": _l("Discount (percent)"), "xp": _l("XP")},
@@ -37,6 +37,7 @@ LABELS: dict[str, dict[str, Any]] = {
                         "used_up": _l("used up")},
     "panel_user_status": {"pending": _l("being created"), "active": _l("active"), "disabled": _l("disabled"),
                           "deleted": _l("deleted"), "failed": _l("failed")},
+    "delivery_status": {"pending": _l("waiting to be sent"), "delivered": _l("delivered"), "failed": _l("failed")},
     "online_status": {"pending": _l("waiting for payment"), "paid": _l("paid"), "failed": _l("failed")},
     "audit_action": {
         "api_token.create": _l("API token created"), "api_token.revoke": _l("API token revoked"),

@@ -76,12 +76,14 @@ def reject(receipt_id: int):
 
 
 def _decided(receipt: Receipt, decide, form, field: str) -> bool:
-    """Apply `decide(reviewer)` as the signed-in account and commit; then tell the member and the admin chats."""
+    """Apply `decide(reviewer)` as the signed-in account, queue the member's and admin chats' messages, commit."""
     reviewer = receipt_service.Reviewer(account=current_user)
-    if save(lambda: decide(reviewer), form, field) is None:
-        return False
-    announce_decision(receipt)
-    return True
+
+    def decide_and_announce():
+        decide(reviewer)
+        announce_decision(receipt)
+        return True
+    return save(decide_and_announce, form, field) is not None
 
 
 def _list(template: str, query_of, history: bool):
