@@ -48,12 +48,15 @@ ACCESS = {
     "panels.reset_link": OWNER, "panels.reprovision": OWNER,
     # The integration API and its OpenAPI document: token-authenticated, with their own matrices in tests/api.
     "openapi.spec": PUBLIC, "openapi.docs": PUBLIC,
+    "integrations.index": OWNER, "integrations.create_token": OWNER, "integrations.revoke_token": OWNER,
+    "integrations.create_endpoint": OWNER, "integrations.deliveries": OWNER, "integrations.delete_endpoint": OWNER,
+    "integrations.resend": OWNER,
 }
 #: URL arguments that name a row of the tenant: another tenant's owner gets 404 for them.
 #: JSON feeds that need query arguments (a bot and a test user) to answer 200.
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
 TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id",
-                     "panel_id", "panel_user_id", "ticket_id"}
+                     "panel_id", "panel_user_id", "ticket_id", "token_id", "endpoint_id", "delivery_id"}
 
 
 def _api_endpoints(app) -> dict:
