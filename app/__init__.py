@@ -4,7 +4,7 @@ from __future__ import annotations
 from apiflask import APIFlask
 from flask import Flask
 
-from app import api, database, errors, i18n, input_guard, layout
+from app import api, database, errors, i18n, input_guard, labels, layout
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
 from app.worker import dispatch
 from config import BASE_DIR, Config, config_from_env
@@ -35,6 +35,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     bootstrap.init_app(app)
     i18n.init_app(app)
     layout.init_app(app)
+    labels.init_app(app)
     _register_blueprints(app)
     errors.init_app(app)
     input_guard.init_app(app)
