@@ -53,12 +53,12 @@ def serve(target: str, port: int, database_url: str) -> subprocess.Popen:
         [sys.executable, "-m", "gunicorn", "--workers", os.environ.get("BENCH_WORKERS", "2"), "--threads", "4",
          "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
         cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
             return process
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
             time.sleep(0.2)
@@ -95,10 +95,12 @@ def measure(world: dict, total: int) -> list[common.Result]:
     api, bare = f"http://127.0.0.1:{API_PORT}/api/v1", f"http://127.0.0.1:{BARE_PORT}"
     headers = {"Authorization": f"Bearer {world['token']}"}
     telegram_id = lambda rnd: 20_000_000 + rnd.randrange(world["members"])  # noqa: E731
-    baseline = median_rate(lambda s, r: s.get(f"{bare}/members/{world['tenant']}/{telegram_id(r)}"), total)
-    get_member = median_rate(lambda s, r: s.get(f"{api}/members/{telegram_id(r)}", headers=headers), total)
+    baseline = median_rate(lambda s, r: s.get(f"{bare}/members/{world['tenant']}/{telegram_id(r)}",
+                                              timeout=30), total)
+    get_member = median_rate(lambda s, r: s.get(f"{api}/members/{telegram_id(r)}", headers=headers, timeout=30),
+                             total)
     consume = median_rate(lambda s, r: s.post(f"{api}/members/{telegram_id(r)}/quota/consume", headers=headers,
-                                              json={"bot_id": world["bot"], "count": 1}), total)
+                                              json={"bot_id": world["bot"], "count": 1}, timeout=30), total)
     base_what = "bare Flask route, one indexed SELECT"
     return [common.Result("API.get_member", "GET /api/v1/members/{id} under gunicorn", get_member, "req/s",
                           baseline, base_what, GOALS["get_member"], world["members"]),
