@@ -37,7 +37,7 @@ def connect_bot(tenant: Tenant, token: str, by: Account) -> Bot:
 def set_active(bot: Bot, active: bool, by: Account) -> Bot:
     """Enable or disable a bot; the running engine sees config_version move and starts or stops it."""
     bot.is_active = active
-    bot.config_version += 1
+    bots.changed(bot)
     audit.record(bot.tenant_id, audit.actor_of(by), "bot.enable" if active else "bot.disable", f"bot:{bot.id}")
     db.session.flush()
     return bot
@@ -52,7 +52,7 @@ def update_settings(bot: Bot, settings: dict, flags: dict[str, bool], by: Accoun
     for flag in bot.feature_flags:
         if flag.key in flags:
             flag.enabled = flags[flag.key]
-    bot.config_version += 1
+    bots.changed(bot)
     audit.record(bot.tenant_id, audit.actor_of(by), "bot.settings", f"bot:{bot.id}", keys=sorted(settings))
     db.session.flush()
     return bot

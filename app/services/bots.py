@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,8 +47,43 @@ def bot_token(bot: Bot) -> str:
     return crypto.decrypt(bot.token_encrypted)
 
 
+@dataclass(frozen=True)
+class BotConfig:
+    """A bot's settings and feature flags as of one config_version."""
+
+    version: int
+    settings: dict[str, Any]
+    flags: dict[str, bool]
+
+
+#: {bot id: BotConfig}, per process. Every change to a bot's settings or flags bumps its config_version,
+#: so an entry whose version differs from the bot row the update just read is reloaded (2 statements);
+#: otherwise a menu, a welcome or a support contact costs no statement at all.
+_configs: dict[int, BotConfig] = {}
+
+
+def bot_config(bot: Bot) -> BotConfig:
+    """The bot's settings and flags, from the per-process cache when it matches bot.config_version."""
+    cached = _configs.get(bot.id)
+    if cached is not None and cached.version == bot.config_version:
+        return cached
+    settings = dict(db.session.execute(sa.select(BotSetting.key, BotSetting.value).where(BotSetting.bot_id == bot.id))
+                    .tuples().all())
+    flags = dict(db.session.execute(sa.select(FeatureFlag.key, FeatureFlag.enabled).where(FeatureFlag.bot_id == bot.id))
+                 .tuples().all())
+    config = BotConfig(bot.config_version, settings, flags)
+    _configs[bot.id] = config
+    return config
+
+
+def changed(bot: Bot) -> None:
+    """Record a change the running bot must pick up: bump config_version (the engine and caches follow it)."""
+    bot.config_version = (bot.config_version or 0) + 1
+    _configs.pop(bot.id, None)
+
+
 def get_setting(bot: Bot, key: str, default: Any = None) -> Any:
-    value = db.session.scalar(sa.select(BotSetting.value).where(BotSetting.bot_id == bot.id, BotSetting.key == key))
+    value = bot_config(bot).settings.get(key)
     return default if value is None else value
 
 
@@ -57,11 +93,23 @@ def set_setting(bot: Bot, key: str, value: Any) -> None:
         db.session.add(BotSetting(bot_id=bot.id, key=key, value=value))
     else:
         setting.value = value
+    changed(bot)
+    db.session.flush()
+
+
+def set_feature(bot: Bot, key: str, enabled: bool) -> None:
+    """Switch a feature of the bot on or off."""
+    if key not in FEATURES:
+        raise ValidationFailed(f"Unknown feature {key!r}.")
+    flag = db.session.scalar(sa.select(FeatureFlag).where(FeatureFlag.bot_id == bot.id, FeatureFlag.key == key))
+    if flag is None:
+        db.session.add(FeatureFlag(bot_id=bot.id, key=key, enabled=enabled, config={}))
+    else:
+        flag.enabled = enabled
+    changed(bot)
     db.session.flush()
 
 
 def feature_enabled(bot: Bot, key: str) -> bool:
-    enabled = db.session.scalar(
-        sa.select(FeatureFlag.enabled).where(FeatureFlag.bot_id == bot.id, FeatureFlag.key == key)
-    )
-    return True if enabled is None else enabled
+    """Whether the feature is on (a flag that does not exist is on)."""
+    return bot_config(bot).flags.get(key, True)

@@ -165,7 +165,7 @@ def test_feature_flags_hide_menu_entries_and_refuse_old_buttons(db, shop, fleet)
     sara = started(fleet, bot, language_code="en")
     old_menu = sara.last()
     for flag in bot.feature_flags:
-        flag.enabled = False
+        bot_service.set_feature(bot, flag.key, False)
     db.session.commit()
 
     sara.says("/menu")
