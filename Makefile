@@ -38,6 +38,10 @@ translations: install
 # static/vendor/. `make assets` refreshes it from the npm registry's bootstrap package of the version
 # Bootstrap-Flask serves (a maintainer's step when upgrading; needs npm).
 BOOTSTRAP_VERSION := 5.3.8
+# Swagger UI for /api/v1/docs, committed under static/vendor/ too (the product works offline).
+SWAGGER_UI_VERSION := 5.35.0
+SWAGGER_DIR := static/vendor/swagger-ui
+SWAGGER_FILES := swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui.css favicon-32x32.png LICENSE NOTICE
 RTL_CSS := static/vendor/bootstrap/bootstrap.rtl.min.css
 
 assets:
@@ -46,6 +50,11 @@ assets:
 		tar -xzf bootstrap-$(BOOTSTRAP_VERSION).tgz package/dist/css/bootstrap.rtl.min.css && \
 		cp package/dist/css/bootstrap.rtl.min.css $(CURDIR)/$(RTL_CSS) && rm -rf $$tmp
 	@echo "Vendored Bootstrap $(BOOTSTRAP_VERSION) RTL CSS into $(RTL_CSS)"
+	@mkdir -p $(SWAGGER_DIR)
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null && \
+		tar -xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz && \
+		cp $(addprefix package/,$(SWAGGER_FILES)) $(CURDIR)/$(SWAGGER_DIR)/ && rm -rf $$tmp
+	@echo "Vendored Swagger UI $(SWAGGER_UI_VERSION) into $(SWAGGER_DIR) (the /api/v1/docs page)"
 
 # The browser tests drive Debian's chromium. Root installs it; anyone else gets one line and the
 # browser tests skip (in CI, where CI=true, they fail instead).

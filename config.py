@@ -45,7 +45,12 @@ class Config:
     #: polling (development) or webhook (production).
     BOT_MODE = _env("BOT_MODE", "polling")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    #: Shared storage of the API's per-token rate limits (Flask-Limiter); unset: each process counts alone.
     REDIS_URL = _env("REDIS_URL")
+    #: Requests per API token (Flask-Limiter syntax), counted across processes when REDIS_URL is set.
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
+    #: Event webhook URLs may point at private/loopback addresses (never in production: SSRF).
+    WEBHOOK_ALLOW_PRIVATE_URLS = False
     #: Backups (docs/backups.md): a directory or s3://bucket/prefix; the Fernet key that encrypts them;
     #: how many daily and weekly copies the scheduled backup keeps; an S3-compatible endpoint.
     BACKUP_TARGET = _env("BACKUP_TARGET")
@@ -59,6 +64,12 @@ class Config:
     RUNTIME_INTERVAL_SECONDS = float(_env("RUNTIME_INTERVAL_SECONDS", "2"))
     # A leader cut off from the database keeps its bots (answering "unavailable") this long.
     RUNTIME_OUTAGE_GRACE_SECONDS = float(_env("RUNTIME_OUTAGE_GRACE_SECONDS", "30"))
+    #: Zarinpal REST v4 base: the sandbox here, https://payment.zarinpal.com in production
+    #: (https://sandbox.zarinpal.com is Zarinpal's own test gateway). See docs/payments.md.
+    ZARINPAL_API_URL = _env("ZARINPAL_API_URL", "http://127.0.0.1:8081")
+    ZARINPAL_TIMEOUT_SECONDS = float(_env("ZARINPAL_TIMEOUT_SECONDS", "10"))
+    #: The platform's own merchant id, which tenants pay their wallet top-ups to (empty: no online top-up).
+    PLATFORM_ZARINPAL_MERCHANT_ID = _env("PLATFORM_ZARINPAL_MERCHANT_ID")
     SANDBOX_HOST = _env("SANDBOX_HOST", "127.0.0.1")
     SANDBOX_PORT = int(_env("SANDBOX_PORT", "8081"))
     #: Bot engine (docs/bots.md): shared worker pool size, long-poll seconds, DB re-check interval.
@@ -95,6 +106,7 @@ class DevelopmentConfig(Config):
     """`make run`: SQLite and the sandbox; secrets generated once and kept in instance/."""
 
     DEBUG = False
+    WEBHOOK_ALLOW_PRIVATE_URLS = True
 
     @classmethod
     def init_app(cls, app) -> None:
@@ -114,6 +126,8 @@ class TestConfig(Config):
     TOKEN_ENCRYPTION_KEY = Fernet.generate_key().decode()
     WTF_CSRF_ENABLED = True
     BOT_MODE = "polling"
+    WEBHOOK_ALLOW_PRIVATE_URLS = True
+    API_RATE_LIMIT = "100000 per minute"
 
 
 class ProductionConfig(Config):

@@ -1,9 +1,10 @@
 """The app factory: config, extensions, blueprints, CLI and error handlers. It starts no threads."""
 from __future__ import annotations
 
+from apiflask import APIFlask
 from flask import Flask
 
-from app import database, errors, i18n, layout
+from app import api, database, errors, i18n, layout
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
 from app.worker import dispatch
 from config import BASE_DIR, Config, config_from_env
@@ -11,12 +12,17 @@ from config import BASE_DIR, Config, config_from_env
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     config_class = config_class or config_from_env()
-    app = Flask(
+    # APIFlask is Flask plus the OpenAPI document of the /api/v1 blueprint; its JSON errors stay off
+    # so dashboard pages keep their HTML error pages (the API blueprint has its own problem+json handlers).
+    app = APIFlask(
         __name__,
         instance_path=str(BASE_DIR / "instance"),
         template_folder=str(BASE_DIR / "templates"),
         static_folder=str(BASE_DIR / "static"),
+        title="Botfleet API", version="v1", spec_path="/api/v1/openapi.json", docs_path="/api/v1/docs",
+        docs_oauth2_redirect_path=None, json_errors=False,
     )
+    api.configure(app)
     app.config.from_object(config_class)
     app.config.update(overrides)
     config_class.init_app(app)
@@ -40,6 +46,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.health import bp as health_bp
     from app.main import bp as main_bp
+    from app.pay import bp as pay_bp
     from app.sandbox_chat import bp as sandbox_chat_bp
     from app.webhooks import bp as webhooks_bp
 
@@ -47,16 +54,19 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(pay_bp)
     app.register_blueprint(sandbox_chat_bp)
+    api.init_app(app)
     _register_dashboard(app)
 
 
 def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
-        audit, bot_admin, cards, leaderboard, members, overview, plans, platform, promocodes, receipts, staff, wallet,
+        audit, bot_admin, cards, exports, leaderboard, members, online, overview, panels, plans, platform, promocodes,
+        receipts, staff, tenant_settings, tickets, wallet,
     )
 
-    for area in (overview, bot_admin, plans, cards, receipts, members, leaderboard, wallet, promocodes, audit,
-                 staff, platform):
+    for area in (overview, bot_admin, plans, panels, cards, online, receipts, tickets, members, leaderboard, wallet,
+                 promocodes, audit, staff, tenant_settings, exports, platform):
         app.register_blueprint(area.bp)

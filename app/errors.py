@@ -1,9 +1,10 @@
 """Error pages."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 
+from app.api import problems
 from app.extensions import db
 
 
@@ -21,6 +22,8 @@ def _csrf_error(error):
 
 def _page(code: int):
     def handler(error):
+        if request.path.startswith("/api/"):  # a URL no API route matched: still problem+json
+            return problems.from_http(error)
         return render_template("errors/error.html", code=code, error=error), code
     return handler
 

@@ -19,7 +19,8 @@ DEFAULT_TIMEZONE = "Asia/Tehran"
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_language)
     app.jinja_env.filters.update(toman=format_toman, number=format_number, jdate=format_date,
-                                 jdatetime=format_datetime, age=format_age, gb=format_gb)
+                                 jdatetime=format_datetime, age=format_age, gb=format_gb,
+                                 digits=local_digits)
     app.context_processor(lambda: {"current_language": current_language(), "text_direction": text_direction()})
 
 
@@ -39,9 +40,29 @@ def text_direction() -> str:
     return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
 
 
+_PERSIAN_DIGITS = str.maketrans("0123456789,", "۰۱۲۳۴۵۶۷۸۹٬")
+
+
+def persian_digits_on() -> bool:
+    """Persian pages show Persian digits unless the tenant turned the `persian_digits` setting off."""
+    if current_language() != "fa":
+        return False
+    from app.services import settings
+    from app.tenant_context import current_tenant
+
+    tenant = current_tenant() if current_user and current_user.is_authenticated else None
+    return settings.get(tenant, "persian_digits") if tenant is not None else True
+
+
+def local_digits(text) -> str:
+    """`text` with Persian digits (and thousands separator) when the page shows them; unchanged otherwise."""
+    text = str(text)
+    return text.translate(_PERSIAN_DIGITS) if persian_digits_on() else text
+
+
 def format_number(value) -> str:
-    """A whole number with thousands separators: 1250000 → 1,250,000."""
-    return f"{int(value or 0):,}"
+    """A whole number with thousands separators: 1250000 → 1,250,000 (۱٬۲۵۰٬۰۰۰ with Persian digits)."""
+    return local_digits(f"{int(value or 0):,}")
 
 
 def format_toman(value) -> str:
@@ -50,7 +71,7 @@ def format_toman(value) -> str:
 
 def format_gb(value_bytes) -> str:
     """Bytes as GB with one decimal."""
-    return _("%(gb)s GB", gb=f"{(value_bytes or 0) / 1024 ** 3:,.1f}")
+    return _("%(gb)s GB", gb=local_digits(f"{(value_bytes or 0) / 1024 ** 3:,.1f}"))
 
 
 def local_zone() -> ZoneInfo:
@@ -66,7 +87,7 @@ def format_datetime(value: datetime | None) -> str:
         return "—"
     local = value.astimezone(local_zone())
     if current_language() == "fa":
-        return jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y/%m/%d %H:%M")
+        return local_digits(jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y/%m/%d %H:%M"))
     return local.strftime("%Y-%m-%d %H:%M")
 
 
@@ -76,7 +97,7 @@ def format_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(local_zone()).date()
     if current_language() == "fa":
-        return jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
+        return local_digits(jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d"))
     return value.isoformat()
 
 
@@ -86,7 +107,7 @@ def format_age(value: datetime | None) -> str:
         return "—"
     minutes = int((datetime.now(timezone.utc) - value).total_seconds() // 60)
     if minutes < 60:
-        return _("%(n)s min", n=max(minutes, 0))
+        return _("%(n)s min", n=local_digits(max(minutes, 0)))
     if minutes < 48 * 60:
-        return _("%(n)s h", n=minutes // 60)
-    return _("%(n)s d", n=minutes // (24 * 60))
+        return _("%(n)s h", n=local_digits(minutes // 60))
+    return _("%(n)s d", n=local_digits(minutes // (24 * 60)))

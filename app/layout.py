@@ -18,14 +18,18 @@ NAVIGATION = [
     ("overview.index", _l("Overview"), READERS),
     ("bot_admin.index", _l("Bots"), READERS),
     ("plans.index", _l("Plans"), READERS),
+    ("panels.index", _l("VPN panels"), READERS),
     ("cards.index", _l("Payment cards"), READERS),
+    ("online.index", _l("Online payments"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),
+    ("tickets.index", _l("Support tickets"), (OWNER, APPROVER, VIEWER)),
     ("members.index", _l("Members"), READERS),
     ("leaderboard.index", _l("Leaderboard"), READERS),
     ("wallet.index", _l("Wallet and traffic"), READERS),
     ("promocodes.index", _l("Promo codes"), READERS),
     ("audit.index", _l("Audit log"), READERS),
     ("staff.index", _l("Staff"), (OWNER,)),
+    ("tenant_settings.index", _l("Settings"), READERS),
     ("sandbox_chat.chat", _l("Sandbox chat"), (OWNER,)),
 ]
 

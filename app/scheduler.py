@@ -14,7 +14,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from app.jobs import backups, daily_reset, growth, housekeeping, receipts, stats, subscriptions
+from app.jobs import (
+    backups, daily_reset, growth, housekeeping, online_payments, panels, receipts, stats, subscriptions, tickets,
+)
 from app.jobs.runner import for_each_tenant, run_in_context
 
 
@@ -41,11 +43,16 @@ JOBS: tuple[Job, ...] = (
         at_start=True),
     Job("subscriptions", _per_tenant(subscriptions.expire_and_remind), _every(minutes=5), at_start=True),
     Job("stale_receipts", _per_tenant(receipts.expire_stale_receipts), _every(minutes=5), at_start=True),
+    Job("zarinpal_reconcile", _per_tenant(online_payments.reconcile_online_payments), _every(minutes=5),
+        at_start=True),
     Job("daily_stats", _per_tenant(stats.snapshot_today), _every(minutes=10), at_start=True),
+    # Traffic used, read back from the VPN panels: counters, caps (limited → panel user disabled), drift.
+    Job("panel_usage", _per_tenant(panels.read_usage), _every(minutes=10), at_start=True),
     Job("prune_processed_updates", housekeeping.prune_processed_updates, _every(hours=1)),
     # Saturday, the first day of the Iranian week, just after midnight in the default tenant zone.
     Job("weekly_top10", _per_tenant(growth.award_weekly_top10),
         CronTrigger(day_of_week="sat", hour=0, minute=5, timezone="Asia/Tehran")),
+    Job("tickets_autoclose", _per_tenant(tickets.close_quiet_tickets), _every(hours=1)),
     # Does nothing unless BACKUP_TARGET is set; retention keeps BACKUP_KEEP_DAILY / _WEEKLY copies.
     Job("backup", backups.scheduled_backup, CronTrigger(hour=2, minute=30, timezone="UTC")),
 )

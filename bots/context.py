@@ -9,7 +9,9 @@ from telebot import TeleBot
 
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Tenant, utcnow
+from app.services import settings
 from app.services.members import insert_or_find_member
+from app.services.sessions import session_of
 from app.services.xp import Visit, record_visit
 from bots import i18n
 
@@ -62,7 +64,7 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
 def language_of(member: Member | None, tenant: Tenant) -> str:
     """The member's chosen language, else the tenant's default, else Persian."""
     chosen = i18n.normalize_language(member.language_code if member else None)
-    return chosen or i18n.normalize_language(tenant.default_language) or i18n.DEFAULT_LANGUAGE
+    return chosen or i18n.normalize_language(settings.get(tenant, "default_language")) or i18n.DEFAULT_LANGUAGE
 
 
 def current_bot(telebot: TeleBot) -> Bot:
@@ -100,15 +102,8 @@ def _member_and_session(tenant: Tenant, bot: Bot, telegram_id: int) -> tuple[Mem
     return (row[0], row[1]) if row is not None else (None, None)
 
 
-def session_of(member: Member, bot: Bot) -> BotSession:
-    """This bot's session of the member, created on first contact."""
-    session = db.session.scalar(
-        sa.select(BotSession).where(BotSession.member_id == member.id, BotSession.bot_id == bot.id)
-    )
-    return session if session is not None else _new_session(member, bot)
-
-
 def _new_session(member: Member, bot: Bot) -> BotSession:
+    """The first session of a member inserted by this transaction (nobody else can reference the row yet)."""
     session = BotSession(tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id, state=None,
                          session_data={}, stats_data={})
     db.session.add(session)

@@ -32,15 +32,21 @@ def home_row(ctx) -> list:
 def main_menu(ctx) -> InlineKeyboardMarkup:
     """The main menu; entries whose feature is off in this bot are left out."""
     from app.services.bots import feature_enabled
+    from app.services.panels.services import sells_vpn
 
     def item(key, data, feature=None):
         if feature and not feature_enabled(ctx.bot, feature):
             return None
         return button(ctx.t(key), data)
 
+    from app.services.payments.online import available_for
+    topup = button(ctx.t("menu.topup"), "m:topup") if (
+        feature_enabled(ctx.bot, "card_to_card") or available_for(ctx.bot)) else None
+
     return keyboard(
-        [item("menu.plans", "m:plans"), item("menu.topup", "m:topup", "card_to_card")],
+        [item("menu.plans", "m:plans"), topup],
         [item("menu.profile", "m:profile"), item("menu.subscriptions", "m:subs")],
+        [item("menu.services", "m:svc") if sells_vpn(ctx.tenant) else None],
         [item("menu.use_service", "m:use", "daily_quota"), item("menu.leaderboard", "m:top", "leaderboard")],
         [item("menu.promo", "m:promo", "promocodes"), item("menu.referral", "m:ref", "referrals")],
         [item("menu.language", "m:lang"), item("menu.support", "m:support")],

@@ -40,7 +40,7 @@ def deliver_notice(message: OutboxMessage) -> None:
 
 def send(message: OutboxMessage, outgoing: notify.Outgoing) -> None:
     """Send `outgoing` for the row `message` and remember Telegram's message_id on it."""
-    _configure()
+    configure()
     try:
         sent = notify.telebot_for(outgoing.bot).send_message(outgoing.chat_id, outgoing.text,
                                                              reply_markup=outgoing.markup)
@@ -65,7 +65,7 @@ def _already_sent(message: OutboxMessage) -> bool:
     return bool(message.result and message.result.get("message_id"))
 
 
-def _configure() -> None:
+def configure() -> None:
     """Point pyTelegramBotAPI at this app's TELEGRAM_API_URL (once per URL)."""
     app = current_app._get_current_object()
     if app.extensions.get(_CONFIGURED) != app.config["TELEGRAM_API_URL"]:

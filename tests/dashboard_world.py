@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.models import Promocode, Role, TenantNotice
-from app.services import invitations, receipts
+from app.services import invitations, receipts, tickets
 from tests.factories import Factories, luhn_complete
 
 #: A 1×1 PNG, enough for the browser to show an image.
@@ -22,6 +22,28 @@ class World:
     stranger: object
     admin: object
     ids: dict
+
+
+def vpn_service(db, tenant, member, plan):
+    """A panel (nothing listens at its address), the plan mapped to it and a member's service on it."""
+    from datetime import timedelta
+
+    from app.models import PanelUser, Subscription, utcnow
+    from app.services.panels import admin
+
+    panel = admin.create_panel(tenant, name="Panel", kind="marzban", base_url="http://127.0.0.1:9",
+                               username="admin", password="admin")
+    admin.map_plan(tenant, plan, panel, {})
+    subscription = Subscription(tenant_id=tenant.id, member_id=member.id, plan_id=plan.id, status="active",
+                                starts_at=utcnow(), ends_at=utcnow() + timedelta(days=30), source="grant")
+    db.session.add(subscription)
+    db.session.flush()
+    panel_user = PanelUser(tenant_id=tenant.id, subscription_id=subscription.id, panel_id=panel.id,
+                           username=f"bf{tenant.id}s{subscription.id}", status="active", config_links=[],
+                           subscription_url="https://sub.example/sub/abc", used_bytes=0, version=0)
+    db.session.add(panel_user)
+    db.session.flush()
+    return panel, panel_user
 
 
 def receipt_with_photo(db, make: Factories, tenant, member, plan=None, instance_path=None, amount=100_000):
@@ -52,8 +74,11 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     invitation, secret = invitations.create_invitation(tenant, Role.VIEWER.value, owner)
     notice = TenantNotice(tenant_id=tenant.id, kind="wallet_insufficient", message="Top up the wallet.")
     db.session.add(notice)
+    panel, panel_user = vpn_service(db, tenant, member, plan)
+    ticket = tickets.open_ticket(member, bot, text="Where is my link?")
     db.session.commit()
     ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
-           "tenant_id": tenant.id, "direction": "up", "secret": secret}
+           "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
+           "panel_user_id": panel_user.id, "ticket_id": ticket.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids)

@@ -19,14 +19,15 @@ ACCESS = {
     "static": PUBLIC, "bootstrap.static": PUBLIC, "auth.login": PUBLIC, "auth.accept_invitation": PUBLIC,
     "main.set_language": PUBLIC, "health.healthz": PUBLIC,
     # Telegram's webhook: guarded by the bot's secret header, tested in tests/engine.
-    "webhooks.telegram_update": PUBLIC,
+    "webhooks.telegram_update": PUBLIC, "pay.zarinpal_callback": PUBLIC,
     "sandbox_chat.chat": OWNER, "sandbox_chat.messages": OWNER, "sandbox_chat.photo": OWNER,
     "sandbox_chat.send": OWNER, "sandbox_chat.upload": OWNER, "sandbox_chat.press": OWNER,
     "main.home": LOGIN, "main.switch_tenant": LOGIN, "auth.logout": LOGIN, "auth.change_password": LOGIN,
     "overview.index": READ, "overview.dismiss_notice": OWNER, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
-    "cards.index": READ, "members.index": READ, "members.export": READ, "members.show": READ,
+    "cards.index": READ, "members.index": READ, "members.export": READ, "exports.download": READ, "members.show": READ,
     "leaderboard.index": READ, "wallet.index": READ, "promocodes.index": READ, "promocodes.show": READ,
-    "audit.index": READ,
+    "audit.index": READ, "tenant_settings.index": READ, "tenant_settings.update": OWNER,
+    "online.index": READ, "online.merchant": OWNER,
     "bot_admin.create": OWNER, "bot_admin.settings": OWNER, "bot_admin.toggle": OWNER,
     "plans.create": OWNER, "plans.edit": OWNER, "plans.archive": OWNER, "plans.move": OWNER,
     "cards.create": OWNER, "cards.edit": OWNER, "cards.toggle": OWNER, "cards.rotation": OWNER,
@@ -36,13 +37,26 @@ ACCESS = {
     "receipts.index": RECEIPT_READ, "receipts.history": RECEIPT_READ, "receipts.show": RECEIPT_READ,
     "receipts.photo": RECEIPT_READ,
     "receipts.approve": RECEIPT_DECIDE, "receipts.reject": RECEIPT_DECIDE,
+    # Support tickets: every staff role reads the inbox; owners and approvers answer, assign and close.
+    "tickets.index": RECEIPT_READ, "tickets.show": RECEIPT_READ,
+    "tickets.answer": RECEIPT_DECIDE, "tickets.assign": RECEIPT_DECIDE, "tickets.close": RECEIPT_DECIDE,
     "platform.tenants": PLATFORM, "platform.create_tenant": PLATFORM, "platform.topup": PLATFORM,
     "platform.prices": PLATFORM,
+    "panels.index": READ, "panels.show": READ,
+    "panels.create": OWNER, "panels.edit": OWNER, "panels.test": OWNER, "panels.plan": OWNER,
+    "panels.reset_link": OWNER, "panels.reprovision": OWNER,
+    # The integration API and its OpenAPI document: token-authenticated, with their own matrices in tests/api.
+    "openapi.spec": PUBLIC, "openapi.docs": PUBLIC,
 }
 #: URL arguments that name a row of the tenant: another tenant's owner gets 404 for them.
 #: JSON feeds that need query arguments (a bot and a test user) to answer 200.
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
-TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id"}
+TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id",
+                     "panel_id", "panel_user_id", "ticket_id"}
+
+
+def _api_endpoints(app) -> dict:
+    return {rule.endpoint: PUBLIC for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")}
 
 
 def _routes():
@@ -50,6 +64,7 @@ def _routes():
     from config import TestConfig
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    ACCESS.update(_api_endpoints(app))
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, rule.rule, method, frozenset(rule.arguments)

@@ -230,6 +230,6 @@ def test_platform_admin_creates_a_tenant_tops_up_and_sets_prices(client, make, a
     for _ in range(2):
         client.post(f"/admin/tenants/{tenant.id}/topup", data={"csrf_token": token, "request_id": request_id,
                                                                 "amount": "1,000,000"})
-    client.post("/admin/prices", data={"csrf_token": token, "per_gb": "2000", "percent": "5"})
+    client.post("/admin/prices", data={"csrf_token": token, "wholesale_per_gb": "۲٬۰۰۰", "wholesale_percent": "5"})
     db.session.refresh(tenant)
     assert tenant.wallet_balance == 1_000_000 and wholesale_prices() == {"per_gb": 2000, "percent": 5}

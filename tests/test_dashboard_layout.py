@@ -46,9 +46,10 @@ def test_unknown_language_is_refused(client):
 def test_filters_in_persian_and_english(app):
     moment = datetime(2024, 3, 20, 20, 30, tzinfo=timezone.utc)  # 21 March 00:00 in Tehran (UTC+3:30)
     with app.test_request_context():
-        assert format_toman(1250000) == "1,250,000 تومان"
-        assert format_date(date(2024, 3, 20)) == "1403/01/01"  # Nowruz
-        assert format_datetime(moment) == "1403/01/02 00:00"
+        # Persian pages show Persian digits unless the tenant turns the `persian_digits` setting off
+        assert format_toman(1250000) == "۱٬۲۵۰٬۰۰۰ تومان"
+        assert format_date(date(2024, 3, 20)) == "۱۴۰۳/۰۱/۰۱"  # Nowruz
+        assert format_datetime(moment) == "۱۴۰۳/۰۱/۰۲ ۰۰:۰۰"
     with app.test_request_context(headers={}):
         from flask import session
         session["lang"] = "en"

@@ -1,13 +1,16 @@
 """Bots: status, connect by token, enable/disable, settings and feature flags."""
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.forms import EmptyForm
 from app.bot_admin import bp
-from app.bot_admin.forms import AddBotForm, settings_form_class
+from app.bot_admin.forms import AddBotForm
 from app.models import Bot
-from app.services import bot_registration, bots
+from app.services import bot_registration
+from app.services import settings as registry
+from app.services.settings_declared import Scope
+from app.settings_forms import build_form, save_settings
 from app.services.listings import bots_of_tenant
 from app.tenant_context import get_owned_or_404
 from app.web import owner_only, readers, save, submitted, tenant_or_404
@@ -35,19 +38,19 @@ def create():
 @readers
 def show(bot_id: int):
     bot = get_owned_or_404(Bot, bot_id)
-    return render_template("bot_admin/show.html", bot=bot, form=_settings_form(bot), button_form=EmptyForm())
+    form = build_form(registry.declared(Scope.BOT), bot)
+    return render_template("bot_admin/show.html", bot=bot, form=form, button_form=EmptyForm())
 
 
 @bp.route("/<int:bot_id>/settings", methods=["POST"])
 @owner_only
 def settings(bot_id: int):
     bot = get_owned_or_404(Bot, bot_id)
-    form = _settings_form(bot)
-    if form.validate_on_submit():
-        flags = {key: getattr(form, f"flag_{key}").data for key in bots.FEATURES}
-        if save(lambda: bot_registration.update_settings(bot, form.settings(), flags, current_user), form):
-            flash(_("Settings saved."), "success")
-            return redirect(url_for("bot_admin.show", bot_id=bot.id))
+    specs = registry.declared(Scope.BOT)
+    form = build_form(specs, bot, formdata=request.form)
+    if form.validate_on_submit() and save_settings(bot, form, specs, current_user) is not None:
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("bot_admin.show", bot_id=bot.id))
     return render_template("bot_admin/show.html", bot=bot, form=form, button_form=EmptyForm()), 400
 
 
@@ -60,9 +63,3 @@ def toggle(bot_id: int):
         flash(_("Bot enabled.") if bot.is_active else _("Bot disabled."), "success")
     return redirect(url_for("bot_admin.index"))
 
-
-def _settings_form(bot: Bot):
-    data = {key: bots.get_setting(bot, key) for key in bot_registration.SETTING_KEYS}
-    data["admin_chat_ids"] = ", ".join(str(i) for i in (data["admin_chat_ids"] or []))
-    data.update({f"flag_{f.key}": f.enabled for f in bot.feature_flags})
-    return settings_form_class()(data=data)

@@ -1,16 +1,14 @@
 """Members: search, one member's page, balance adjustments, ban, grants, CSV export."""
-import csv
-import io
-
-from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.forms import EmptyForm
+from app.exports.routes import csv_response
 from app.members import bp
 from app.members.forms import AdjustBalanceForm, GrantForm
 from app.models import Member, Plan
-from app.services import member_admin, referrals
+from app.services import exports, member_admin, referrals
 from app.services import member_queries as queries
 from app.services.plans import active_plans
 from app.services.subscriptions import active_subscription
@@ -29,19 +27,9 @@ def index():
 @bp.route("/export.csv")
 @readers
 def export():
-    """Every member as CSV, streamed in batches."""
+    """Every member as CSV (the same streamed, formula-safe export as /exports/members.csv)."""
     tenant = tenant_or_404()
-
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in queries.export_rows(tenant):
-            writer.writerow(row)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    headers = {"Content-Disposition": f"attachment; filename=members-{tenant.slug}.csv"}
-    return Response(stream_with_context(lines()), mimetype="text/csv", headers=headers)
+    return csv_response(f"members-{tenant.slug}.csv", exports.members(tenant))
 
 
 @bp.route("/<int:member_id>")

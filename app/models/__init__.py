@@ -10,11 +10,14 @@ from app.models.growth import (
     PromocodeKind,
     PromocodeRedemption,
 )
+from app.models.integration import IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from app.models.ledger import LedgerAccount, LedgerEntry
 from app.models.members import BotSession, Member
+from app.models.online_payments import OnlinePayment, OnlinePaymentPurpose, OnlinePaymentStatus
 from app.models.outbox import OutboxMessage, OutboxStatus
 from app.models.panels import OnCancel, Panel, PanelKind, PanelUser, PanelUserStatus, PlanPanel
 from app.models.ops import AuditLog, BackupRun, DailyStat, ProcessedUpdate, TenantNotice
+from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.payments import (
     OPEN_RECEIPT_STATUSES,
     PaymentCard,
@@ -36,10 +39,12 @@ from app.models.types import utcnow
 
 __all__ = [
     "Account", "ApiToken", "AuditLog", "BackupRun", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
-    "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "LedgerAccount",
+    "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
     "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
+    "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
     "PaymentCard", "Plan", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
     "PromocodeRedemption", "Receipt", "ReceiptPurpose", "ReceiptStatus", "Role", "StaffInvitation",
-    "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "utcnow",
+    "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "Ticket", "TicketCopy",
+    "TicketMessage", "TicketStatus", "WebhookDelivery", "WebhookEndpoint", "utcnow",
 ]

@@ -94,6 +94,8 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     #: First characters of the token, shown so owners can tell tokens apart.
     prefix: Mapped[str] = mapped_column(sa.String(12))
+    #: What the token may do: read, members:write, money, bots:admin, receipts, webhooks.
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -90,6 +90,8 @@ class BotSession(db.Model):
     #: Metered requests used on daily_requests_day (tenant-local).
     daily_requests: Mapped[int] = mapped_column(default=0)
     daily_requests_day: Mapped[Optional[date]] = mapped_column(sa.Date)
+    #: Bumped by every API write of session_data/stats_data (0: never written); the API's If-Match compares it.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

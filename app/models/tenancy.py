@@ -94,6 +94,8 @@ class Tenant(db.Model):
     last_daily_reset_day: Mapped[Optional[date]] = mapped_column(sa.Date)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Fernet ciphertext of the tenant's Zarinpal merchant id (see app.services.payments.online); None: no gateway.
+    zarinpal_merchant_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="tenant")
 

@@ -2,8 +2,8 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.forms_common import TomanField
 
@@ -22,8 +22,3 @@ class TopupForm(FlaskForm):
     amount = TomanField(_l("Amount (Toman)"))
     submit = SubmitField(_l("Top up"))
 
-
-class WholesaleForm(FlaskForm):
-    per_gb = IntegerField(_l("Toman per GB sold"), validators=[NumberRange(min=0, max=1_000_000_000)])
-    percent = IntegerField(_l("Percent of the plan price"), validators=[NumberRange(min=0, max=100)])
-    submit = SubmitField(_l("Save prices"))

@@ -2,7 +2,7 @@
 import uuid
 from functools import wraps
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,8 +10,10 @@ from app.auth.forms import EmptyForm
 from app.extensions import db
 from app.models import Tenant
 from app.platform import bp
-from app.platform.forms import TenantForm, TopupForm, WholesaleForm
-from app.services import audit, backups, platform_admin
+from app.platform.forms import TenantForm, TopupForm
+from app.services import audit, backups, platform_admin, settings
+from app.services.settings_declared import Scope
+from app.settings_forms import build_form, save_settings
 from app.services import wallet as wallet_service
 from app.web import save
 
@@ -62,12 +64,11 @@ def topup(tenant_id: int):
 @bp.route("/prices", methods=["POST"])
 @platform_admin_required
 def prices():
-    form = WholesaleForm()
-    if form.validate_on_submit():
-        if save(lambda: wallet_service.set_wholesale_prices(form.per_gb.data, form.percent.data,
-                                                             actor=audit.actor_of(current_user)), form, "per_gb"):
-            flash(_("Wholesale prices saved."), "success")
-            return redirect(url_for("platform.tenants"))
+    specs = settings.declared(Scope.PLATFORM)
+    form = build_form(specs, None, formdata=request.form)
+    if form.validate_on_submit() and save_settings(None, form, specs, current_user) is not None:
+        flash(_("Platform settings saved."), "success")
+        return redirect(url_for("platform.tenants"))
     return _page(price_form=form), 400
 
 
@@ -82,5 +83,5 @@ def _page(tenant_form=None, topup_form=None, topup_tenant=None, price_form=None)
     return render_template(
         "platform/tenants.html", tenants=platform_admin.all_tenants(), tenant_form=tenant_form or TenantForm(),
         topup_form=topup_form, topup_tenant=topup_tenant, new_topup_form=TopupForm,
-        price_form=price_form or WholesaleForm(data=wallet_service.wholesale_prices()), button_form=EmptyForm(),
+        price_form=price_form or build_form(settings.declared(Scope.PLATFORM), None), button_form=EmptyForm(),
         last_backup=backups.last_run(), last_good_backup=backups.last_success())

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from app.extensions import db
-from app.models import AuditLog
+from app.models import ApiToken, AuditLog
 
 
 def actor_of(account=None, telegram_id: int | None = None) -> str:
-    """The actor string for an account, a Telegram user, or the system."""
+    """The actor string for an account (or an API token acting for its tenant), a Telegram user, or the system."""
+    if isinstance(account, ApiToken):
+        return f"api:{account.id}"
     if account is not None:
         return f"account:{account.id}"
     if telegram_id is not None:

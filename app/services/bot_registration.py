@@ -12,10 +12,6 @@ from app.services import audit, bots, crypto
 from app.services.errors import ValidationFailed
 from bots import telegram_api
 
-#: Settings the dashboard edits (BotSetting keys), besides the feature flags.
-SETTING_KEYS = ("admin_chat_ids", "welcome_text", "support_contact", "free_daily_quota", "premium_daily_quota")
-
-
 def connect_bot(tenant: Tenant, token: str, by: Account) -> Bot:
     """Check the token with getMe through the library's own client, then store the bot (refusing duplicates)."""
     token = bots.check_token_format(token)
@@ -37,22 +33,14 @@ def connect_bot(tenant: Tenant, token: str, by: Account) -> Bot:
 def set_active(bot: Bot, active: bool, by: Account) -> Bot:
     """Enable or disable a bot; the running engine sees config_version move and starts or stops it."""
     bot.is_active = active
-    bots.changed(bot)
+    bot.config_version += 1
     audit.record(bot.tenant_id, audit.actor_of(by), "bot.enable" if active else "bot.disable", f"bot:{bot.id}")
     db.session.flush()
     return bot
 
 
-def update_settings(bot: Bot, settings: dict, flags: dict[str, bool], by: Account) -> Bot:
-    """Save the bot's settings and feature flags; the engine re-reads them on config_version."""
-    for key, value in settings.items():
-        if key not in SETTING_KEYS:
-            raise ValidationFailed(f"Unknown bot setting {key!r}.")
-        bots.set_setting(bot, key, value)
-    for flag in bot.feature_flags:
-        if flag.key in flags:
-            flag.enabled = flags[flag.key]
-    bots.changed(bot)
-    audit.record(bot.tenant_id, audit.actor_of(by), "bot.settings", f"bot:{bot.id}", keys=sorted(settings))
+def remove_bot(bot: Bot, by) -> None:
+    """Disconnect a bot for good: its sessions, flags and settings go; members, receipts and money stay."""
+    audit.record(bot.tenant_id, audit.actor_of(by), "bot.remove", f"bot:{bot.id}", username=bot.username)
+    db.session.delete(bot)
     db.session.flush()
-    return bot

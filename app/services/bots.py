@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
-
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bot, BotSetting, FeatureFlag, Tenant
-from app.services import crypto
+from app.models import Bot, FeatureFlag, Tenant
+from app.services import crypto, settings
 from app.services.errors import ValidationFailed
 
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{5,100}$")
-FEATURES = ("card_to_card", "promocodes", "referrals", "leaderboard", "daily_quota")
+#: The bot settings stored as feature switches, in declaration order.
+FEATURES = tuple(s.key for s in settings.declared(settings.Scope.BOT) if s.feature_flag)
 
 
 def check_token_format(token: str) -> str:
@@ -47,69 +45,8 @@ def bot_token(bot: Bot) -> str:
     return crypto.decrypt(bot.token_encrypted)
 
 
-@dataclass(frozen=True)
-class BotConfig:
-    """A bot's settings and feature flags as of one config_version."""
-
-    version: int
-    settings: dict[str, Any]
-    flags: dict[str, bool]
-
-
-#: {bot id: BotConfig}, per process. Every change to a bot's settings or flags bumps its config_version,
-#: so an entry whose version differs from the bot row the update just read is reloaded (2 statements);
-#: otherwise a menu, a welcome or a support contact costs no statement at all.
-_configs: dict[int, BotConfig] = {}
-
-
-def bot_config(bot: Bot) -> BotConfig:
-    """The bot's settings and flags, from the per-process cache when it matches bot.config_version."""
-    cached = _configs.get(bot.id)
-    if cached is not None and cached.version == bot.config_version:
-        return cached
-    settings = dict(db.session.execute(sa.select(BotSetting.key, BotSetting.value).where(BotSetting.bot_id == bot.id))
-                    .tuples().all())
-    flags = dict(db.session.execute(sa.select(FeatureFlag.key, FeatureFlag.enabled).where(FeatureFlag.bot_id == bot.id))
-                 .tuples().all())
-    config = BotConfig(bot.config_version, settings, flags)
-    _configs[bot.id] = config
-    return config
-
-
-def changed(bot: Bot) -> None:
-    """Record a change the running bot must pick up: bump config_version (the engine and caches follow it)."""
-    bot.config_version = (bot.config_version or 0) + 1
-    _configs.pop(bot.id, None)
-
-
-def get_setting(bot: Bot, key: str, default: Any = None) -> Any:
-    value = bot_config(bot).settings.get(key)
-    return default if value is None else value
-
-
-def set_setting(bot: Bot, key: str, value: Any) -> None:
-    setting = db.session.scalar(sa.select(BotSetting).where(BotSetting.bot_id == bot.id, BotSetting.key == key))
-    if setting is None:
-        db.session.add(BotSetting(bot_id=bot.id, key=key, value=value))
-    else:
-        setting.value = value
-    changed(bot)
-    db.session.flush()
-
-
-def set_feature(bot: Bot, key: str, enabled: bool) -> None:
-    """Switch a feature of the bot on or off."""
-    if key not in FEATURES:
-        raise ValidationFailed(f"Unknown feature {key!r}.")
-    flag = db.session.scalar(sa.select(FeatureFlag).where(FeatureFlag.bot_id == bot.id, FeatureFlag.key == key))
-    if flag is None:
-        db.session.add(FeatureFlag(bot_id=bot.id, key=key, enabled=enabled, config={}))
-    else:
-        flag.enabled = enabled
-    changed(bot)
-    db.session.flush()
-
-
 def feature_enabled(bot: Bot, key: str) -> bool:
-    """Whether the feature is on (a flag that does not exist is on)."""
-    return bot_config(bot).flags.get(key, True)
+    """A bot feature switch (a declared bot setting stored as a FeatureFlag)."""
+    if not settings.spec(key).feature_flag:
+        raise KeyError(f"{key} is not a feature switch")
+    return settings.get(bot, key)

@@ -5,10 +5,12 @@ import random
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus, Tenant, utcnow
-from app.services import bots, cards, members, plans, receipts, tenancy, wallet
+from app.services import bots, cards, members, plans, receipts, settings, tenancy, wallet
+from app.services.panels import admin as panel_admin
 from app.services.receipts import Reviewer
 
 DEMO_EMAIL = "demo@botfleet.local"
@@ -18,6 +20,8 @@ DEMO_SLUG = "demo"
 DEMO_BOT_TOKEN = "7000001:botfleet-demo-sandbox-token"
 DEMO_ADMIN_TELEGRAM_ID = 100001
 ADMIN = Reviewer(telegram_id=DEMO_ADMIN_TELEGRAM_ID)
+#: The sandbox panel emulators' admin login (bots/emulator/panels).
+DEMO_PANEL_LOGIN = ("admin", "admin")
 
 PLANS = [("Bronze · 30 days", 30, 150_000, 50), ("Silver · 90 days", 90, 390_000, 200), ("Gold · 180 days", 180, 690_000, None)]
 CARDS = [("6037991234567893", "Sara Ahmadi", "Melli"), ("6104337890123456", "Reza Karimi", "Mellat"),
@@ -37,14 +41,24 @@ def seed() -> bool:
     wallet.topup_wallet(tenant, 20_000_000, key="demo:wallet", actor="system")
     bot = bots.create_bot(tenant, DEMO_BOT_TOKEN, telegram_bot_id=7000001, username="sandbox7000001_bot",
                           first_name="Botfleet Demo")
-    bots.set_setting(bot, "admin_chat_ids", [DEMO_ADMIN_TELEGRAM_ID])
-    bots.set_setting(bot, "support_contact", "@botfleet_support")
+    settings.update(bot, {"admin_chat_ids": [DEMO_ADMIN_TELEGRAM_ID], "support_contact": "@botfleet_support"},
+                    by="system")
     sale_plans = [plans.create_plan(tenant, name=name, period_days=days, price=price, traffic_gb=gb)
                   for name, days, price, gb in PLANS]
+    _sandbox_panel(tenant, sale_plans)
     for number, holder, bank in CARDS:
         cards.create_card(tenant, card_number=number, holder_name=holder, bank_name=bank, daily_cap=50_000_000)
     _members_with_history(tenant, bot, sale_plans, random.Random(7))
     return True
+
+
+def _sandbox_panel(tenant, sale_plans) -> None:
+    """The sandbox's Marzban emulator serves every demo plan: a purchase gets a real link and QR code."""
+    base_url = current_app.config["TELEGRAM_API_URL"].rstrip("/") + "/panels/marzban"
+    panel = panel_admin.create_panel(tenant, name="Sandbox Marzban", kind="marzban", base_url=base_url,
+                                     username=DEMO_PANEL_LOGIN[0], password=DEMO_PANEL_LOGIN[1])
+    for plan in sale_plans:
+        panel_admin.map_plan(tenant, plan, panel, {"proxies": {"vless": {}, "vmess": {}}})
 
 
 def _members_with_history(tenant, bot, sale_plans, rng) -> None:

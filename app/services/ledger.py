@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerAccount, LedgerEntry, Member, Tenant
+from app.services import events
 from app.services.amounts import check_amount
 from app.services.errors import IdempotencyConflict, InsufficientFunds, NotFound
 from app.services.locking import lock_row
@@ -54,8 +55,10 @@ def _move_member(member: Member, delta: int, *, key: str, kind: str, **details) 
             balance=locked.balance, needed=-delta,
         )
     locked.balance += delta
-    return _write(locked.tenant_id, LedgerAccount.MEMBER_BALANCE, locked.id, delta, locked.balance,
-                  key=key, kind=kind, **details)
+    entry = _write(locked.tenant_id, LedgerAccount.MEMBER_BALANCE, locked.id, delta, locked.balance,
+                   key=key, kind=kind, **details)
+    events.balance_changed(entry)
+    return entry
 
 
 def _move_wallet(tenant: Tenant, delta: int, *, key: str, kind: str, **details) -> LedgerEntry:

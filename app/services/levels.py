@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from app.models import Tenant
 from app.services.errors import ValidationFailed
-from app.services.growth_config import setting
+from app.services import settings
+from app.services.settings_declared import DEFAULT_LEVELS
 
-#: Level n starts at DEFAULT_LEVELS[n - 1] total XP (level 1 at 0 XP).
-DEFAULT_LEVELS: tuple[int, ...] = (0, 100, 250, 500, 1_000, 2_000, 3_500, 5_500, 8_000, 12_000)
+#: Level n starts at DEFAULT_LEVELS[n - 1] total XP (level 1 at 0 XP); declared with the `levels` setting.
+__all__ = ["DEFAULT_LEVELS", "LevelChange", "thresholds", "set_thresholds", "level_for", "next_level_at"]
 
 
 @dataclass(frozen=True)
@@ -25,17 +26,13 @@ class LevelChange:
 
 def thresholds(tenant: Tenant) -> tuple[int, ...]:
     """The tenant's level table, or DEFAULT_LEVELS when unset or malformed."""
-    table = setting(tenant, "levels")
-    try:
-        return _checked(table)
-    except ValidationFailed:
-        return DEFAULT_LEVELS
+    return tuple(settings.get(tenant, "levels"))
 
 
 def set_thresholds(tenant: Tenant, table) -> tuple[int, ...]:
     """Store a tenant's level table after checking it (starts at 0, strictly increasing)."""
     checked = _checked(table)
-    tenant.settings = {**(tenant.settings or {}), "levels": list(checked)}
+    settings.update(tenant, {"levels": list(checked)}, by="system")
     return checked
 
 

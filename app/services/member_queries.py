@@ -106,20 +106,3 @@ def leaderboard(tenant: Tenant, *, today: bool = False) -> list[tuple[int, Membe
     for badge in db.session.scalars(badges_query([m.id for m in members])) if members else []:
         badges.setdefault(badge.member_id, []).append(badge.badge_code)
     return [(rank, m, badges.get(m.id, [])) for rank, m in enumerate(members, start=1)]
-
-
-def export_rows(tenant: Tenant, batch: int = 1000):
-    """Every member of the tenant as CSV rows, read in id-keyset batches (constant memory)."""
-    yield ["telegram_id", "username", "first_name", "last_name", "balance", "total_xp", "level", "banned",
-           "created_at"]
-    after = 0
-    while True:
-        rows = db.session.execute(sa.select(
-            Member.id, Member.telegram_id, Member.username, Member.first_name, Member.last_name, Member.balance,
-            Member.total_xp, Member.level, Member.is_banned, Member.created_at,
-        ).where(Member.tenant_id == tenant.id, Member.id > after).order_by(Member.id).limit(batch)).all()
-        if not rows:
-            return
-        for row in rows:
-            yield [*row[1:9], row[9].isoformat()]
-        after = rows[-1].id

@@ -6,7 +6,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Member, Tenant
+from app.services import events
 from app.services.codes import referral_code
+from app.services.errors import ValidationFailed
 from app.services.locking import remember_locked
 
 _CODE_ATTEMPTS = 5
@@ -25,6 +27,7 @@ def create_member(tenant: Tenant, telegram_id: int, **fields) -> Member:
                     **fields)
     db.session.add(member)
     db.session.flush()
+    events.member_created(member)
     return member
 
 
@@ -48,6 +51,7 @@ def insert_or_find_member(tenant: Tenant, telegram_id: int, **fields) -> tuple[M
         member = db.session.scalars(_insert(tenant, telegram_id, fields)).one_or_none()
         if member is not None:
             remember_locked(member)  # our uncommitted row: nobody else can lock it
+            events.member_created(member)
             return member, True
         existing = find_member(tenant, telegram_id)
         if existing is not None:
@@ -69,3 +73,20 @@ def _free_referral_code(tenant: Tenant) -> str:
         )
         if not taken:
             return code
+
+
+MAX_VIP_LEVEL = 100
+
+
+def update_profile(member: Member, *, language_code: str | None = None, vip_level: int | None = None) -> Member:
+    """Change what a sibling service may set: the bot language and the VIP level (None: unchanged)."""
+    if language_code is not None:
+        if language_code not in ("fa", "en", "ru"):
+            raise ValidationFailed("The language is one of fa, en, ru.")
+        member.language_code = language_code
+    if vip_level is not None:
+        if type(vip_level) is not int or not 0 <= vip_level <= MAX_VIP_LEVEL:
+            raise ValidationFailed(f"The VIP level is a whole number from 0 to {MAX_VIP_LEVEL}.")
+        member.vip_level = vip_level
+    db.session.flush()
+    return member

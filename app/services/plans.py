@@ -156,3 +156,16 @@ def _checked(fields: dict) -> dict:
 def _whole(value, low: int, high: int, label: str) -> None:
     if type(value) is not int or not low <= value <= high:
         raise ValidationFailed(f"{label}, from {low:,} to {high:,}.")
+
+
+def grant_paid_elsewhere(member: Member, plan: Plan, *, key: str, actor: str, days: int | None = None) -> Subscription:
+    """A plan a sibling service sold: the tenant wallet pays the wholesale price and the traffic counts as
+    sold, exactly as in a sale, but the member's balance is not touched (the member paid elsewhere)."""
+    if plan.tenant_id != member.tenant_id or plan.is_archived:
+        raise NotFound("No such plan.")
+    tenant = lock_row(Tenant, member.tenant_id)  # tenant before member, as everywhere
+    wallet.charge_sale(tenant, plan, key=f"{key}:wholesale", actor=actor)
+    subscription = grant_or_extend(member, plan, source=SubscriptionSource.GRANT.value, days=days)
+    member.is_newcomer = False
+    db.session.flush()
+    return subscription

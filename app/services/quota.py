@@ -5,12 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.models import BotSession, Member, Subscription, Tenant
-from app.services import clock
+from app.services import clock, settings
 from app.services.errors import DomainError
 from app.services.locking import lock_row
-
-FREE_DEFAULT = 25
-PREMIUM_DEFAULT = 1000
 
 
 class QuotaExhausted(DomainError):
@@ -31,12 +28,11 @@ def next_reset(tenant: Tenant, now: datetime | None = None) -> datetime:
 
 def daily_limit(member: Member, tenant: Tenant, subscription: Subscription | None) -> int:
     """Premium (an active subscription or vip_level > 0) or free; the plan's own quota wins."""
-    settings = tenant.settings or {}
     if subscription is not None and subscription.plan.daily_request_quota is not None:
         return subscription.plan.daily_request_quota
     if subscription is not None or member.vip_level > 0:
-        return int(settings.get("daily_quota_premium", PREMIUM_DEFAULT))
-    return int(settings.get("daily_quota_free", FREE_DEFAULT))
+        return settings.get(tenant, "daily_quota_premium")
+    return settings.get(tenant, "daily_quota_free")
 
 
 def usage(session: BotSession, member: Member, tenant: Tenant, subscription: Subscription | None) -> Usage:
@@ -46,13 +42,15 @@ def usage(session: BotSession, member: Member, tenant: Tenant, subscription: Sub
 
 
 def consume_request(session: BotSession, member: Member, tenant: Tenant,
-                    subscription: Subscription | None) -> Usage:
-    """Use one request of today's quota; QuotaExhausted (nothing written) at the limit."""
+                    subscription: Subscription | None, count: int = 1) -> Usage:
+    """Use `count` requests of today's quota; QuotaExhausted (nothing written) past the limit."""
     locked = lock_row(BotSession, session.id, tenant_id=tenant.id)
     current = usage(locked, member, tenant, subscription)
-    if current.used >= current.limit:
-        raise QuotaExhausted(f"All {current.limit} requests of today are used; more after midnight.",
-                             limit=current.limit, resets_at=current.resets_at)
-    locked.daily_requests = current.used + 1
+    if current.used + count > current.limit:
+        raise QuotaExhausted(f"All {current.limit} requests of today are used; more after midnight."
+                             if current.used >= current.limit else
+                             f"Only {current.limit - current.used} of today's {current.limit} requests are left.",
+                             limit=current.limit, used=current.used, resets_at=current.resets_at)
+    locked.daily_requests = current.used + count
     locked.daily_requests_day = clock.tenant_today(tenant)
-    return Usage(current.used + 1, current.limit, current.resets_at)
+    return Usage(current.used + count, current.limit, current.resets_at)

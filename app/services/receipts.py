@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    OPEN_RECEIPT_STATUSES, Account, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
+    OPEN_RECEIPT_STATUSES, Account, ApiToken, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
     ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant,
 )
-from app.services import audit, cards, clock, ledger, promocodes, rewards, wallet
+from app.services import audit, cards, clock, events, ledger, promocodes, rewards, settings, wallet
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -51,10 +51,12 @@ class Reviewer:
 
     account: Account | None = None
     telegram_id: int | None = None
+    #: An integration API token with the receipts scope (app/api).
+    api_token: ApiToken | None = None
 
     @property
     def actor(self) -> str:
-        return audit.actor_of(self.account, self.telegram_id)
+        return audit.actor_of(self.account or self.api_token, self.telegram_id)
 
 
 def open_invoice(member: Member, *, amount: int | None = None, plan: Plan | None = None,
@@ -77,7 +79,7 @@ def open_invoice(member: Member, *, amount: int | None = None, plan: Plan | None
     return _insert_with_fresh_code(dict(
         tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id if bot else None, card_id=card.id,
         purpose=purpose, plan_id=plan.id if plan else None, amount=amount, status=S.AWAITING_RECEIPT.value,
-        created_at=now, expires_at=now + timedelta(hours=tenant.receipt_timeout_hours or 24)))
+        created_at=now, expires_at=now + timedelta(hours=settings.get(tenant, "receipt_timeout_hours"))))
 
 
 def open_receipt_of(member: Member) -> Receipt | None:
@@ -113,6 +115,7 @@ def submit(receipt: Receipt, *, telegram_file_id=None, text=None, photo_path=Non
     locked.telegram_file_id, locked.text, locked.photo_path = telegram_file_id, text, photo_path
     locked.status, locked.submitted_at = S.PENDING_REVIEW.value, clock.now()
     db.session.flush()
+    events.receipt_changed("receipt.submitted", locked)
     return locked
 
 
@@ -137,6 +140,7 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
     locked.rewards = rewards.after_receipt_approved(  # growth: XP, purchase badges, referral bonus
         locked, member, credited, purchased=bool(purchase and "subscription_id" in purchase))
     locked.amount = credited
+    events.receipt_changed("receipt.approved", locked)
     audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}", amount=credited,
                  requested_amount=requested, different_amount=credited != requested, purchase=purchase)
     return locked
@@ -152,6 +156,7 @@ def reject(receipt: Receipt, by: Reviewer, reason: str) -> Receipt:
     cards.record_decision(locked.card_id, db.session.get(Tenant, locked.tenant_id), approved_amount=None)
     _decide(locked, by, S.REJECTED)
     locked.reject_reason = reason
+    events.receipt_changed("receipt.rejected", locked)
     audit.record(locked.tenant_id, by.actor, "receipt.reject", f"receipt:{locked.id}", reason=reason)
     return locked
 
@@ -232,8 +237,10 @@ def _lock_in(receipt: Receipt, *allowed: ReceiptStatus) -> Receipt:
 
 def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
     """A dashboard account must be the tenant's owner or approver (or a platform admin)."""
-    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None):
-        raise NotAllowed("A receipt is decided by a staff account or a Telegram admin.")
+    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None):
+        raise NotAllowed("A receipt is decided by a staff account, a Telegram admin or an API token.")
+    if by.api_token is not None and by.api_token.tenant_id != tenant_id:
+        raise NotFound("No such receipt.")
     if by.account is None or by.account.is_platform_admin:
         return
     role = db.session.scalar(sa.select(Membership.role).where(Membership.account_id == by.account.id,

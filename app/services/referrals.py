@@ -7,9 +7,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerEntry, Member, utcnow
-from app.services import badges, ledger, xp
+from app.services import badges, ledger, settings, xp
 from app.services.errors import DomainError, NotFound
-from app.services.growth_config import non_negative_int
 from app.services.levels import LevelChange
 from app.services.locking import lock_row
 
@@ -70,11 +69,11 @@ def on_purchase_approved(member: Member, *, bot=None) -> ReferralReward | None:
         return None
     locked.referral_rewarded_at = utcnow()
     referrer = db.session.get(Member, locked.referred_by_id)
-    toman = non_negative_int(locked.tenant, "referral_bonus_toman")
+    toman = settings.get(locked.tenant, "referral_bonus_toman")
     if toman:
         ledger.credit_member(referrer, toman, key=f"referral:{locked.id}", kind=BONUS_KIND,
                              ref_type="member", ref_id=locked.id, actor="system")
-    points = non_negative_int(locked.tenant, "referral_bonus_xp")
+    points = settings.get(locked.tenant, "referral_bonus_xp")
     if not xp.source_enabled(locked.tenant, "referral"):
         points = 0
     change = xp.award(referrer, points, source="referral", key=f"referral:{locked.id}", bot=bot)

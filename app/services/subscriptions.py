@@ -7,9 +7,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Member, Plan, Subscription, SubscriptionSource, SubscriptionStatus
-from app.services import clock
+from app.services import clock, events
 from app.services.errors import NotFound, ValidationFailed
 from app.services.locking import lock_row
+from app.services.panels import provisioning
 
 GB = 1024 ** 3
 LIVE_STATUSES = (SubscriptionStatus.ACTIVE.value, SubscriptionStatus.LIMITED.value)
@@ -34,7 +35,9 @@ def grant_or_extend(member: Member, plan: Plan, *, source: str, days: int | None
     lock_row(Member, member.id, tenant_id=member.tenant_id)  # one grant per member at a time
     held = _live_of_plan(member, plan, now)
     if held is None:
-        return _new(member, plan, source, days, now)
+        subscription = _new(member, plan, source, days, now)
+        provisioning.subscription_changed(subscription)  # a VPN plan: create the panel user
+        return subscription
     held.ends_at += timedelta(days=days)
     extra = plan_traffic_bytes(plan)
     held.traffic_limit_bytes = None if extra is None or held.traffic_limit_bytes is None \
@@ -42,7 +45,20 @@ def grant_or_extend(member: Member, plan: Plan, *, source: str, days: int | None
     if held.status == SubscriptionStatus.LIMITED.value and not is_over_limit(held):
         held.status = SubscriptionStatus.ACTIVE.value
     db.session.flush()
+    events.subscription_changed("subscription.extended", held)
+    provisioning.subscription_changed(held)  # new expiry and limit, re-enabled if it was limited
     return held
+
+
+def cancel(subscription: Subscription, *, actor: str = "system") -> Subscription:
+    """End a subscription now (cancelled or refunded); its panel user is deleted or disabled per the panel."""
+    locked = lock_row(Subscription, subscription.id, tenant_id=subscription.tenant_id)
+    if locked.status == SubscriptionStatus.CANCELLED.value:
+        return locked
+    locked.status = SubscriptionStatus.CANCELLED.value
+    db.session.flush()
+    provisioning.subscription_changed(locked)
+    return locked
 
 
 def active_subscription(member: Member, now: datetime | None = None) -> Subscription | None:
@@ -71,6 +87,9 @@ def expire_due(tenant, now: datetime | None = None) -> list[Subscription]:
     for subscription in due:
         subscription.status = SubscriptionStatus.EXPIRED.value
     db.session.flush()
+    for subscription in due:
+        events.subscription_changed("subscription.expired", subscription)
+        provisioning.subscription_changed(subscription)  # disable the panel user
     return due
 
 
@@ -94,4 +113,5 @@ def _new(member: Member, plan: Plan, source: str, days: int, now: datetime) -> S
         traffic_used_bytes=0, source=source)
     db.session.add(subscription)
     db.session.flush()
+    events.subscription_changed("subscription.activated", subscription)
     return subscription

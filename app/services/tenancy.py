@@ -66,3 +66,9 @@ def _unique_slug(name: str) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+def staff_of(tenant: Tenant) -> list[Account]:
+    """The tenant's dashboard accounts (every role), by email."""
+    return list(db.session.scalars(sa.select(Account).join(Membership, Membership.account_id == Account.id)
+                                   .where(Membership.tenant_id == tenant.id).order_by(Account.email)))

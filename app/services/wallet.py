@@ -13,16 +13,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import (
-    DailyStat, LedgerAccount, LedgerEntry, Plan, PlatformSetting, Subscription, SubscriptionStatus, Tenant,
+    DailyStat, LedgerAccount, LedgerEntry, Plan, Subscription, SubscriptionStatus, Tenant,
     TenantNotice,
 )
-from app.services import audit, clock, ledger
+from app.services import audit, clock, events, ledger, settings
 from app.services.amounts import MAX_AMOUNT
 from app.services.errors import DomainError, InsufficientFunds, NotFound, ValidationFailed
 from app.services.locking import lock_row
+from app.services.panels import provisioning
 from app.services.subscriptions import GB, is_over_limit
-
-WHOLESALE_KEY = "wholesale"
 
 
 class WalletInsufficient(DomainError):
@@ -30,27 +29,14 @@ class WalletInsufficient(DomainError):
 
 
 def wholesale_prices() -> dict:
-    """{"per_gb": Toman per GB of plan traffic, "percent": share of the plan price}."""
-    setting = db.session.get(PlatformSetting, WHOLESALE_KEY)
-    value = setting.value if setting else {}
-    return {"per_gb": int(value.get("per_gb", 0)), "percent": int(value.get("percent", 0))}
+    """{"per_gb": Toman per GB of plan traffic, "percent": share of the plan price} (platform settings)."""
+    return {"per_gb": settings.get(None, "wholesale_per_gb"), "percent": settings.get(None, "wholesale_percent")}
 
 
-def set_wholesale_prices(per_gb: int, percent: int, *, actor: str = "system") -> dict:
+def set_wholesale_prices(per_gb, percent, *, actor: str = "system") -> dict:
     """Set the platform's wholesale price for every tenant (platform admins only; the caller checks)."""
-    if type(per_gb) is not int or not 0 <= per_gb <= MAX_AMOUNT:
-        raise ValidationFailed("The price per GB is a whole number of Toman, 0 or more.")
-    if type(percent) is not int or not 0 <= percent <= 100:
-        raise ValidationFailed("The percentage is a whole number from 0 to 100.")
-    value = {"per_gb": per_gb, "percent": percent}
-    setting = db.session.get(PlatformSetting, WHOLESALE_KEY)
-    if setting is None:
-        db.session.add(PlatformSetting(key=WHOLESALE_KEY, value=value))
-    else:
-        setting.value = value
-    db.session.flush()
-    audit.record(None, actor, "wallet.wholesale_prices", None, **value)
-    return value
+    settings.update(None, {"wholesale_per_gb": per_gb, "wholesale_percent": percent}, by=actor)
+    return wholesale_prices()
 
 
 def wholesale_cost(plan: Plan, prices: dict | None = None) -> int:
@@ -129,8 +115,45 @@ def record_traffic_consumption(subscription: Subscription, nbytes: int) -> Subsc
     locked.traffic_used_bytes += nbytes
     if locked.status == SubscriptionStatus.ACTIVE.value and is_over_limit(locked):
         locked.status = SubscriptionStatus.LIMITED.value
+        db.session.flush()
+        events.subscription_changed("subscription.limited", locked)
+        provisioning.subscription_changed(locked)  # disable the panel user at its cap
     db.session.flush()
     return locked
+
+
+def record_panel_usage(tenant: Tenant, deltas: dict[int, int]) -> list[Subscription]:
+    """Count new traffic read from a panel ({subscription id: bytes}) in bulk; the subscriptions it limited.
+
+    One tenant counter update and one DailyStat upsert for the whole batch; each subscription's used
+    bytes grow by an atomic increment, then those active ones at or over their cap become limited.
+    """
+    total = sum(deltas.values())
+    if total <= 0:
+        return []
+    _add_tenant_traffic(tenant, consumed_bytes=total)
+    grow = (sa.update(Subscription).where(Subscription.id == sa.bindparam("sid"),
+                                          Subscription.tenant_id == tenant.id)
+            .values(traffic_used_bytes=Subscription.traffic_used_bytes + sa.bindparam("delta")))
+    db.session.connection().execute(grow, [{"sid": sid, "delta": d} for sid, d in deltas.items()])
+    limited = []
+    ids = sorted(deltas)
+    for start in range(0, len(ids), 1000):
+        limited += _limit_over_cap(tenant, ids[start:start + 1000])
+    return limited
+
+
+def _limit_over_cap(tenant: Tenant, ids: list[int]) -> list[Subscription]:
+    over = list(db.session.scalars(
+        sa.select(Subscription).where(
+            Subscription.tenant_id == tenant.id, Subscription.id.in_(ids),
+            Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.traffic_limit_bytes.is_not(None),
+            Subscription.traffic_used_bytes >= Subscription.traffic_limit_bytes)
+        .order_by(Subscription.id).with_for_update(key_share=True).execution_options(populate_existing=True)))
+    for subscription in over:
+        subscription.status = SubscriptionStatus.LIMITED.value
+    db.session.flush()
+    return over
 
 
 def wallet_stats(tenant: Tenant, days: int = 30) -> dict:

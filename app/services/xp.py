@@ -6,26 +6,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.models import Member, MemberBadge, Tenant
-from app.services import badges
-from app.services.errors import NotFound, ValidationFailed
-from app.services.growth_config import non_negative_int, setting
+from app.services import badges, settings
+from app.services.errors import NotAllowed, NotFound, ValidationFailed
 from app.services.levels import LevelChange, level_for, next_level_at
 from app.services.locking import lock_row
+from app.services.settings_declared import XP_SOURCES
 from app.services.clock import tenant_today
 
 log = logging.getLogger(__name__)
 
-DEFAULT_XP_PER_10000_TOMAN = 1
-
 
 def purchase_xp(tenant: Tenant, toman: int) -> int:
-    """XP for spending `toman`: 1 per 10,000 Toman unless tenant.settings["xp_per_10000_toman"] says otherwise."""
-    rate = (tenant.settings or {}).get("xp_per_10000_toman", DEFAULT_XP_PER_10000_TOMAN)
-    return max(0, int(toman) * int(rate) // 10_000)
+    """XP for spending `toman`: the tenant's `xp_per_10000_toman` (1 by default) per 10,000 Toman."""
+    return max(0, int(toman) * settings.get(tenant, "xp_per_10000_toman") // 10_000)
 
 
 #: Where XP comes from; a tenant switches sources off with the `xp_sources_disabled` setting.
-SOURCES = ("purchase", "topup", "daily_visit", "referral", "promocode", "manual")
+SOURCES = XP_SOURCES
 
 
 @dataclass
@@ -41,7 +38,7 @@ class Visit:
 def source_enabled(tenant: Tenant, source: str) -> bool:
     if source not in SOURCES:
         raise ValidationFailed(f"Unknown XP source {source!r}.")
-    return source not in (setting(tenant, "xp_sources_disabled") or [])
+    return source not in settings.get(tenant, "xp_sources_disabled")
 
 
 def award(member: Member, points: int, *, source: str, key: str | None = None, bot=None) -> LevelChange | None:
@@ -75,7 +72,7 @@ def record_visit(member: Member, *, bot=None, now: datetime | None = None) -> Vi
     continues = locked.last_visit_day == today - timedelta(days=1)
     locked.streak_days = locked.streak_days + 1 if continues else 1
     locked.last_visit_day = today
-    points = non_negative_int(locked.tenant, "xp_daily_visit")
+    points = settings.get(locked.tenant, "xp_daily_visit")
     change = award(locked, points, source="daily_visit", key=f"visit:{locked.id}:{today}", bot=bot)
     return Visit(True, locked.streak_days, change, badges.check_streak(locked, bot=bot))
 
@@ -99,3 +96,26 @@ def add_xp(member: Member, points: int) -> LevelChange | None:
         return None
     locked.level = new_level
     return LevelChange(old_level, new_level, locked.total_xp, next_level_at(locked.tenant, new_level))
+
+
+#: The most XP one API call may give.
+MAX_API_XP = 1_000_000
+
+
+@dataclass(frozen=True)
+class XpGiven:
+    leveled_up: bool
+    old_level: int
+    new_level: int
+    total_xp: int
+
+
+def award_from_service(member: Member, amount: int, *, reason: str, bot=None) -> XpGiven:
+    """XP a sibling service gives (source "api", which the tenant can switch off like any source)."""
+    if type(amount) is not int or not 1 <= amount <= MAX_API_XP:
+        raise ValidationFailed(f"XP is a whole number from 1 to {MAX_API_XP:,}.")
+    if not source_enabled(member.tenant, "api"):
+        raise NotAllowed("This tenant does not accept XP from its API.")
+    old_level = member.level
+    change = award(member, amount, source="api", key=reason, bot=bot)
+    return XpGiven(change is not None, old_level, member.level, member.total_xp)

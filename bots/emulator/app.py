@@ -4,7 +4,7 @@ from werkzeug import Request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from . import botapi, control, panels
+from . import botapi, control, panels, zarinpal
 from .errors import ApiError, ControlError
 from .state import SandboxState
 from .webhooks import WebhookDispatcher
@@ -24,6 +24,7 @@ URL_MAP = Map([
     Rule("/sandbox/rate-limit", endpoint=control.set_rate_limit, methods=["POST"]),
     Rule("/sandbox/reset", endpoint=control.reset, methods=["POST"]),
     *panels.RULES,  # the VPN panel emulators and their controls (bots/emulator/panels)
+    *zarinpal.RULES,  # the Zarinpal gateway and its controls (bots/emulator/zarinpal.py)
 ], strict_slashes=False)
 
 
@@ -34,6 +35,7 @@ class SandboxApp:
         self.state = SandboxState()
         self.panels = panels.PanelEmulators()
         self.webhooks = WebhookDispatcher(self.state, retry_policy)
+        self.zarinpal = zarinpal.ZarinpalSandbox()
 
     def __call__(self, environ, start_response):
         request = Request(environ)

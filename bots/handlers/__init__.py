@@ -1,10 +1,13 @@
 """The member and admin conversations: one module per area, each with register(bot)."""
 from __future__ import annotations
 
-from bots.handlers import admin, fallback, payments, plans, profile, promo, referrals, service, start
+from bots.handlers import (
+    admin, fallback, online_payments, payments, plans, profile, promo, referrals, service, services, start, tickets,
+)
 
 #: Order matters: the first handler whose filters match an update takes it; fallback goes last.
-MODULES = (start, profile, plans, payments, admin, service, promo, referrals, fallback)
+MODULES = (start, tickets, profile, plans, payments, online_payments, admin, service, services, promo, referrals,
+           fallback)
 
 
 def register_all(tb) -> None:

@@ -8,7 +8,7 @@ from telebot.apihelper import ApiTelegramException
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.services import receipts
-from app.services.bots import get_setting
+from app.services import settings
 from app.services.errors import DomainError
 from bots import notify, receipt_views
 from bots.context import language_of
@@ -22,10 +22,8 @@ MAX_REASON = 500
 
 
 def admin_chat_ids(bot) -> set[int]:
-    """The bot's admin chat ids (the `admin_chat_ids` setting: numbers or numeric strings)."""
-    ids = get_setting(bot, "admin_chat_ids") or []
-    ids = ids if isinstance(ids, list) else [ids]
-    return {int(v) for v in ids if str(v).lstrip("-").isdigit()}
+    """The bot's admin chat ids (the declared `admin_chat_ids` setting)."""
+    return set(settings.get(bot, "admin_chat_ids"))
 
 
 def is_admin(ctx, user_id: int, chat) -> bool:

@@ -11,12 +11,12 @@ from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
-from app.services import receipts
+from app.services import receipts, settings
 from app.services.amounts import ascii_digits, parse_amount
 from app.services.errors import DomainError
 from bots import formatting as fmt
 from bots import notify
-from bots.handlers import admin
+from bots.handlers import admin, online_payments
 from bots.handlers.common import error_text, feature_off, int_arg, on_callback, on_message
 from bots.keyboards import button, home_row, keyboard
 
@@ -24,18 +24,21 @@ log = logging.getLogger(__name__)
 
 AMOUNT_STATE = "topup_amount"
 RECEIPT_STATE = "receipt"
-PRESETS = (100_000, 200_000, 500_000)
 REFERENCE_DIGITS = re.compile(r"\d{4,}")
+
+
+def can_top_up(ctx) -> bool:
+    """Card-to-card or Zarinpal is on in this bot."""
+    return not feature_off(ctx, "card_to_card") or online_payments.available(ctx)
 
 
 @on_callback
 def ask_amount(ctx, call):
     """Ask how much to top up; the next text (or a preset button) answers."""
-    if feature_off(ctx, "card_to_card"):
+    if not can_top_up(ctx):
         return ctx.t("feature.off")
     ctx.set_state(AMOUNT_STATE)
-    presets = ctx.tenant.settings.get("topup_presets") or PRESETS
-    row = [button(fmt.money(ctx.lang, int(a)), f"tu:{int(a)}") for a in presets[:3]]
+    row = [button(fmt.money(ctx.lang, a), f"tu:{a}") for a in settings.get(ctx.tenant, "topup_presets")]
     ctx.say("topup.ask", keyboard(row, home_row(ctx)))
     return None
 
@@ -47,17 +50,35 @@ def on_amount_text(ctx, message) -> None:
         ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
         return
     ctx.set_state(None)
-    open_invoice_for(ctx, amount=amount)
+    choose_method_or_invoice(ctx, amount)
 
 
 @on_callback
 def topup_amount(ctx, call):
-    if feature_off(ctx, "card_to_card"):
+    """tu:<amount>: a preset (or "top up the difference"); with Zarinpal on, the member picks how to pay."""
+    if not can_top_up(ctx):
         return ctx.t("feature.off")
     amount = int_arg(call)
     if not amount:
         return ctx.t("stale.button")
+    return choose_method_or_invoice(ctx, amount)
+
+
+@on_callback
+def topup_by_card(ctx, call):
+    """tc:<amount>: card-to-card chosen for a top-up."""
+    amount = int_arg(call)
+    if not amount:
+        return ctx.t("stale.button")
     return open_invoice_for(ctx, amount=amount)
+
+
+def choose_method_or_invoice(ctx, amount: int) -> str | None:
+    if not online_payments.available(ctx):
+        return open_invoice_for(ctx, amount=amount)
+    ctx.say("zarinpal.choose_method", online_payments.method_keyboard(ctx, amount),
+            amount=fmt.money(ctx.lang, amount))
+    return None
 
 
 def open_invoice_for(ctx, *, amount: int | None = None, plan=None) -> str | None:
@@ -84,7 +105,7 @@ def invoice_text(ctx, receipt: Receipt) -> str:
                  card=fmt.card_number(card.card_number) if card else "-",
                  holder=esc(card.holder_name if card else "-"), bank=esc(card.bank_name if card else "-"),
                  expires=esc(fmt.date_time(ctx.lang, receipt.expires_at, ctx.tenant.timezone)),
-                 hours=fmt.digits(ctx.lang, ctx.tenant.receipt_timeout_hours))
+                 hours=fmt.digits(ctx.lang, settings.get(ctx.tenant, "receipt_timeout_hours")))
     if receipt.plan is not None:
         text += "\n" + esc(ctx.t("payments.for_plan", plan=receipt.plan.name))
     return text
@@ -195,4 +216,5 @@ def register(bot) -> None:
     bot.register_message_handler(on_photo, content_types=["document"], func=is_image_document, pass_bot=True)
     bot.register_callback_query_handler(ask_amount, func=lambda c: c.data == "m:topup", pass_bot=True)
     bot.register_callback_query_handler(topup_amount, func=starts("tu:"), pass_bot=True)
+    bot.register_callback_query_handler(topup_by_card, func=starts("tc:"), pass_bot=True)
     bot.register_callback_query_handler(cancel, func=starts("rx:"), pass_bot=True)

@@ -9,7 +9,7 @@ from app.services.errors import DomainError, InsufficientFunds
 from app.services.subscriptions import active_subscription
 from bots import formatting as fmt
 from bots.congratulations import with_rewards
-from bots.handlers import payments
+from bots.handlers import online_payments, payments
 from bots.handlers.common import edit, error_text, int_arg, on_callback
 from bots.keyboards import button, home_row, keyboard
 
@@ -48,7 +48,8 @@ def list_plans(ctx, call):
 
 def plan_keyboard(ctx, plan: Plan):
     card = button(ctx.t("plans.pay_card"), f"pc:{plan.id}") if feature_enabled(ctx.bot, "card_to_card") else None
-    return keyboard([button(ctx.t("plans.pay_balance"), f"pb:{plan.id}")], [card],
+    zarinpal = button(ctx.t("zarinpal.pay_online"), f"zp:{plan.id}") if online_payments.available(ctx) else None
+    return keyboard([button(ctx.t("plans.pay_balance"), f"pb:{plan.id}")], [card], [zarinpal],
                     [button(ctx.t("menu.back"), "m:plans")])
 
 

@@ -1,10 +1,9 @@
-"""The metered "use service" action, the leaderboard and support."""
+"""The metered "use service" action and the leaderboard (support: bots/handlers/tickets.py)."""
 from __future__ import annotations
 
 from app.services import leaderboard as boards
 from app.services import quota
 from app.services.subscriptions import active_subscription as current_subscription
-from app.services.bots import get_setting
 from app.services.quota import QuotaExhausted
 from bots import formatting as fmt
 from bots.handlers.common import edit, feature_off, on_callback
@@ -49,15 +48,6 @@ def leaderboard(ctx, call):
     return None
 
 
-@on_callback
-def support(ctx, call):
-    """How to reach the tenant's support."""
-    contact = get_setting(ctx.bot, "support_contact")
-    text = ctx.t("support.contact", contact=contact) if contact else ctx.t("support.none")
-    edit(ctx, call.message, text, keyboard(home_row(ctx)))
-
-
 def register(bot) -> None:
     bot.register_callback_query_handler(use_service, func=lambda c: c.data == "m:use", pass_bot=True)
     bot.register_callback_query_handler(leaderboard, func=lambda c: c.data == "m:top", pass_bot=True)
-    bot.register_callback_query_handler(support, func=lambda c: c.data == "m:support", pass_bot=True)

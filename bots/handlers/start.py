@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telebot.util import extract_arguments
 
-from app.services.bots import get_setting
+from app.services import settings
 from bots import i18n
 from bots.handlers import promo, referrals
 from bots.handlers.common import arg, edit, on_callback, on_message
@@ -27,7 +27,7 @@ def welcome_text(ctx) -> str:
     name = ctx.member.first_name or ctx.member.display_name
     if not ctx.is_new_member:
         return ctx.t("start.welcome_back", name=name)
-    custom = get_setting(ctx.bot, "welcome_text")
+    custom = settings.get(ctx.bot, "welcome_text")
     if isinstance(custom, dict):
         custom = custom.get(ctx.lang) or next(iter(custom.values()), None)
     return custom if isinstance(custom, str) and custom.strip() else ctx.t("start.welcome_new", name=name)

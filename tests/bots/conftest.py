@@ -7,7 +7,7 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from app.services import bots as bot_service
+from app.services import settings
 from bots import i18n
 from tests.bots.harness import Fleet
 # The engine's fixtures: a sandbox, the app pointed at it, managers and a served app.
@@ -65,7 +65,7 @@ def card_shop(db, make, fleet):
     bot = make.bot(tenant)
     fleet.add(bot)
     make.card(tenant, number=CARD, holder_name="Reza Ahmadi", bank_name="Mellat")
-    bot_service.set_setting(bot, "admin_chat_ids", [ADMIN_ID])
+    settings.update(bot, {"admin_chat_ids": [ADMIN_ID]}, by="system")
     db.session.commit()
     return tenant, bot
 

@@ -6,7 +6,7 @@ import base64
 import sqlalchemy as sa
 
 from app.models import LedgerEntry, Member, ProcessedUpdate, Receipt, Subscription
-from app.services import bots as bot_service
+from app.services import settings
 from bots.i18n import t
 from tests.engine.conftest import wait_until
 from tests.bots.conftest import REAL_HANDLERS
@@ -92,7 +92,7 @@ def two_shops(make, make_bot, db):
     make.plan(other, name="Bronze", price=50_000)
     make.card(shop, number="6037991234567893", holder_name="Shop Holder")
     make.card(other, number="6219861234567892", holder_name="Other Holder")
-    bot_service.set_setting(bots[0], "admin_chat_ids", [ADMIN])
+    settings.update(bots[0], {"admin_chat_ids": [ADMIN]}, by="system")
     db.session.commit()
     return bots, gold
 

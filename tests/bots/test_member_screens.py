@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from app.models import BotSession, Member, Subscription
-from app.services import bots as bot_service
+from app.services import settings
 from app.services import quota
 from app.services.clock import tenant_today
 from bots import formatting as fmt
@@ -122,7 +122,7 @@ def test_support_shows_the_contact_or_says_there_is_none(db, shop, fleet):
     sara.presses("m:support")
     assert sara.last_text() == t("en", "support.none")
 
-    bot_service.set_setting(bot, "support_contact", "@shop_help")
+    settings.update(bot, {"support_contact": "@shop_help"}, by="system")
     db.session.commit()
     sara.presses("m:home")
     sara.presses("m:support")
@@ -164,8 +164,7 @@ def test_feature_flags_hide_menu_entries_and_refuse_old_buttons(db, shop, fleet)
     tenant, bot = shop
     sara = started(fleet, bot, language_code="en")
     old_menu = sara.last()
-    for flag in bot.feature_flags:
-        bot_service.set_feature(bot, flag.key, False)
+    settings.update(bot, {flag.key: False for flag in bot.feature_flags}, by="system")
     db.session.commit()
 
     sara.says("/menu")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.models import BotSession, Member
-from app.services import bots as bot_service
+from app.services import settings
 from bots.i18n import t
 
 
@@ -58,7 +58,7 @@ def test_choosing_a_language_is_saved_and_used(db, shop, fleet):
 
 def test_the_welcome_text_setting_greets_newcomers(db, shop, fleet):
     tenant, bot = shop
-    bot_service.set_setting(bot, "welcome_text", {"fa": "به فروشگاه ما خوش آمدید", "en": "Welcome to the shop"})
+    settings.update(bot, {"welcome_text": {"fa": "به فروشگاه ما خوش آمدید", "en": "Welcome to the shop"}}, by="system")
     db.session.commit()
     sara = fleet.user(bot, language_code="en")
 

@@ -12,7 +12,7 @@ import contextlib
 import pytest
 import sqlalchemy as sa
 
-from app.services import bots as bot_service
+from app.services import settings
 from bots.i18n import t
 from tests.bots.harness import buttons
 
@@ -63,11 +63,11 @@ def test_cached_flags_and_settings_follow_the_bots_config_version(db, started):
     sara, bot = started
     sara.says("/start")
     assert "m:top" in buttons(sara.last())
-    bot_service.set_feature(bot, "leaderboard", False)
+    settings.update(bot, {"leaderboard": False}, by="system")
     db.session.commit()
     sara.says("/menu")
     assert "m:top" not in buttons(sara.last())
-    bot_service.set_setting(bot, "support_contact", "@new_help")
+    settings.update(bot, {"support_contact": "@new_help"}, by="system")
     db.session.commit()
     sara.presses("m:support")
     assert "@new_help" in sara.last_text()

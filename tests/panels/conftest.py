@@ -4,7 +4,11 @@ from __future__ import annotations
 import pytest
 import requests
 
+from app.services import clock
 from bots.emulator import SandboxServer
+# The conversation fixtures (a sandbox, real TeleBots, a shop) for the journey through the bot.
+from tests.bots.conftest import compiled_catalogs, conversation_app, fleet, shop  # noqa: F401
+from tests.engine.conftest import bot_app, sandbox_server  # noqa: F401
 
 #: The emulators' credentials (bots/emulator/panels) and what each kind's plan needs.
 CREDENTIALS = {"marzban": {"username": "admin", "password": "admin"},
@@ -57,3 +61,15 @@ def panel_sandbox(panel_server):
     yield sandbox
     for kind in KINDS:
         sandbox.control(kind, "reset", {})
+
+
+@pytest.fixture
+def run_job(app, db):
+    """run_job(job_id, at=aware datetime): one scheduled run, in its own context, at that instant."""
+    from app.scheduler import run_now
+
+    def run(job_id, at):
+        with clock.frozen(at):
+            run_now(app, job_id)
+        db.session.expire_all()
+    return run

@@ -17,10 +17,11 @@ def test_wholesale_prices_default_to_zero_and_can_be_set(db):
     wallet.set_wholesale_prices(2_500, 8)
     db.session.commit()
     assert wallet.wholesale_prices() == {"per_gb": 2_500, "percent": 8}
-    assert count(db, PlatformSetting) == 1 and count(db, AuditLog, action="wallet.wholesale_prices") == 2
+    # one declared platform setting per price; each change is audited
+    assert count(db, PlatformSetting) == 2 and count(db, AuditLog, action="platform.settings") == 2
 
 
-@pytest.mark.parametrize("per_gb,percent", [(-1, 0), (0, 101), (0, -1), (1.5, 0), (0, "5")])
+@pytest.mark.parametrize("per_gb,percent", [(-1, 0), (0, 101), (0, -1), (1.5, 0), (0, "five"), (True, 0)])
 def test_bad_wholesale_prices_are_refused(db, per_gb, percent):
     with pytest.raises(ValidationFailed):
         wallet.set_wholesale_prices(per_gb, percent)

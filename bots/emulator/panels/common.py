@@ -52,6 +52,8 @@ class EmulatedPanel:
     def __init__(self):
         self.lock = threading.RLock()
         self.faults = Faults()
+        #: Requests answered since start (benchmarks count the calls of a pass).
+        self.requests = 0
         self.reset()
 
     def reset(self):
@@ -59,6 +61,7 @@ class EmulatedPanel:
 
     def handle(self, request, path, prefix):
         """Answer `path` (below the mount `prefix`) as the panel would."""
+        self.requests += 1
         faulty = self.faults.answer()
         if faulty is not None:
             return faulty

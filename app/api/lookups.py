@@ -1,0 +1,41 @@
+"""The calling tenant's rows by the ids sibling services know; anything else (another tenant's too) is 404."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from werkzeug.exceptions import NotFound
+
+from app.api.auth import tenant
+from app.extensions import db
+from app.models import Bot, Member, Subscription
+from app.services import members
+
+
+def member_or_404(telegram_id: int) -> Member:
+    member = members.find_member(tenant(), telegram_id) if telegram_id <= 2**62 else None
+    if member is None:
+        raise NotFound(f"No member with Telegram id {telegram_id}.")
+    return member
+
+
+def bot_or_404(bot_id: int | None) -> Bot:
+    bot = db.session.scalar(sa.select(Bot).where(Bot.id == bot_id, Bot.tenant_id == tenant().id)) \
+        if bot_id is not None and bot_id < 2**31 else None
+    if bot is None:
+        raise NotFound(f"No bot {bot_id}.")
+    return bot
+
+
+def optional_bot(bot_id: int | None) -> Bot | None:
+    return None if bot_id is None else bot_or_404(bot_id)
+
+
+def subscription_out(subscription: Subscription | None, telegram_id: int | None = None) -> dict | None:
+    if subscription is None:
+        return None
+    if telegram_id is None:
+        telegram_id = db.session.get(Member, subscription.member_id).telegram_id
+    return {"id": subscription.id, "telegram_id": telegram_id, "plan_id": subscription.plan_id,
+            "plan_name": subscription.plan.name, "status": subscription.status,
+            "starts_at": subscription.starts_at, "ends_at": subscription.ends_at,
+            "traffic_limit_bytes": subscription.traffic_limit_bytes,
+            "traffic_used_bytes": subscription.traffic_used_bytes, "source": subscription.source}

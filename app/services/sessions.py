@@ -1,0 +1,63 @@
+"""Per-bot sessions of a member: found or created once, and written by sibling services with a version check."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import Bot, BotSession, Member
+from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.services.locking import lock_row
+
+MAX_JSON_CHARS = 64_000
+
+
+class VersionMismatch(DomainError):
+    """The session changed since the caller read it (If-Match)."""
+
+    code = "version_mismatch"
+
+
+def find_session(member: Member, bot: Bot) -> BotSession | None:
+    return db.session.scalar(sa.select(BotSession).where(BotSession.member_id == member.id,
+                                                         BotSession.bot_id == bot.id))
+
+
+def session_of(member: Member, bot: Bot) -> BotSession:
+    """This bot's session of the member, created on first contact (two creators at once make one row)."""
+    if bot.tenant_id != member.tenant_id:
+        raise NotFound("No such bot.")
+    session = find_session(member, bot)
+    if session is not None:
+        return session
+    insert = (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    db.session.execute(insert(BotSession).values(
+        tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id, session_data={}, stats_data={},
+        daily_requests=0, version=0).on_conflict_do_nothing(index_elements=["member_id", "bot_id"]))
+    return find_session(member, bot)
+
+
+def put_session(session: BotSession, *, session_data: dict[str, Any] | None = None,
+                stats_data: dict[str, Any] | None = None, expected_version: int | None = None) -> BotSession:
+    """Replace the session's data and/or stats; VersionMismatch if `expected_version` is no longer current."""
+    for value in (session_data, stats_data):
+        if value is not None and len(_json_text(value)) > MAX_JSON_CHARS:
+            raise ValidationFailed(f"Session data may hold at most {MAX_JSON_CHARS:,} characters of JSON.")
+    locked = lock_row(BotSession, session.id, tenant_id=session.tenant_id)
+    if expected_version is not None and locked.version != expected_version:
+        raise VersionMismatch(f"The session is at version {locked.version}, not {expected_version}; "
+                              "read it again and retry.", version=locked.version)
+    if session_data is not None:
+        locked.session_data = session_data
+    if stats_data is not None:
+        locked.stats_data = stats_data
+    locked.version += 1
+    db.session.flush()
+    return locked
+
+
+def _json_text(value) -> str:
+    return json.dumps(value, separators=(",", ":"))

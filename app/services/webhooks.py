@@ -1,0 +1,145 @@
+"""Event webhooks: a tenant's endpoints, and the events its services emit to them.
+
+`emit` writes one WebhookDelivery per subscribed endpoint in the caller's transaction and an outbox row
+for each; app/services/webhook_delivery.py sends them after commit, signed, with retries.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import Tenant, WebhookDelivery, WebhookEndpoint
+from app.services import audit, clock, crypto, outbox
+from app.services.errors import NotFound, ValidationFailed
+
+EVENTS = ("member.created", "subscription.activated", "subscription.extended", "subscription.expired",
+          "subscription.limited", "receipt.submitted", "receipt.approved", "receipt.rejected",
+          "balance.changed", "payment.succeeded")
+OUTBOX_KIND = "webhook.event"
+MAX_ENDPOINTS = 20
+
+
+def create_endpoint(tenant: Tenant, url: str, *, events=None, description: str | None = None,
+                    by=None) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret (returned once; stored encrypted). No events means all."""
+    url = check_url(url)
+    events = sorted(set(events or []))
+    unknown = [e for e in events if e not in EVENTS]
+    if unknown:
+        raise ValidationFailed(f"Unknown event {unknown[0]!r}; events are {', '.join(EVENTS)}.")
+    if len(endpoints_of(tenant)) >= MAX_ENDPOINTS:
+        raise ValidationFailed(f"A tenant may have at most {MAX_ENDPOINTS} webhook endpoints.")
+    secret = "whsec_" + crypto.new_secret(24)
+    endpoint = WebhookEndpoint(tenant_id=tenant.id, url=url, events=events, secret_encrypted=crypto.encrypt(secret),
+                               description=((description or "").strip() or None), is_active=True,
+                               consecutive_failures=0)
+    db.session.add(endpoint)
+    db.session.flush()
+    audit.record(tenant.id, audit.actor_of(by), "webhook.create", f"webhook_endpoint:{endpoint.id}", url=url)
+    return endpoint, secret
+
+
+def endpoints_query(tenant: Tenant) -> sa.Select:
+    return sa.select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant.id).order_by(WebhookEndpoint.id)
+
+
+def endpoints_of(tenant: Tenant) -> list[WebhookEndpoint]:
+    return list(db.session.scalars(endpoints_query(tenant)))
+
+
+def get_endpoint(tenant: Tenant, endpoint_id: int) -> WebhookEndpoint:
+    endpoint = db.session.scalar(sa.select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id,
+                                                                  WebhookEndpoint.tenant_id == tenant.id))
+    if endpoint is None:
+        raise NotFound("No such webhook endpoint.")
+    return endpoint
+
+
+def delete_endpoint(endpoint: WebhookEndpoint, *, by=None) -> None:
+    audit.record(endpoint.tenant_id, audit.actor_of(by), "webhook.delete", f"webhook_endpoint:{endpoint.id}")
+    db.session.delete(endpoint)
+    db.session.flush()
+
+
+def endpoint_secret(endpoint: WebhookEndpoint) -> str:
+    return crypto.decrypt(endpoint.secret_encrypted)
+
+
+def deliveries_query(tenant: Tenant, endpoint: WebhookEndpoint) -> sa.Select:
+    """Newest first."""
+    return (sa.select(WebhookDelivery).where(WebhookDelivery.tenant_id == tenant.id,
+                                             WebhookDelivery.endpoint_id == endpoint.id)
+            .order_by(WebhookDelivery.id.desc()))
+
+
+def get_delivery(tenant: Tenant, delivery_id: int) -> WebhookDelivery:
+    delivery = db.session.scalar(sa.select(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
+                                                                  WebhookDelivery.tenant_id == tenant.id))
+    if delivery is None:
+        raise NotFound("No such delivery.")
+    return delivery
+
+
+def emit(tenant_id: int, event_type: str, data: dict) -> list[WebhookDelivery]:
+    """Queue the event for every active endpoint of the tenant that wants it (in the caller's transaction)."""
+    if event_type not in EVENTS:
+        raise ValueError(f"unknown event type {event_type!r}")
+    endpoints = [e for e in db.session.scalars(sa.select(WebhookEndpoint).where(
+        WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.is_active.is_(True)))
+        if not e.events or event_type in e.events]
+    if not endpoints:
+        return []
+    event_id = f"evt_{uuid.uuid4().hex}"
+    tenant_slug = db.session.scalar(sa.select(Tenant.slug).where(Tenant.id == tenant_id))
+    body = json.dumps({"id": event_id, "type": event_type, "created_at": clock.now().isoformat(),
+                       "tenant": tenant_slug, "data": data}, separators=(",", ":"), default=str)
+    return [_queue(WebhookDelivery(tenant_id=tenant_id, endpoint_id=e.id, event_id=event_id,
+                                   event_type=event_type, body=body, status="pending", attempts=0))
+            for e in endpoints]
+
+
+def resend(delivery: WebhookDelivery) -> WebhookDelivery:
+    """The same event (same id and body) sent again to its endpoint, as a new delivery."""
+    endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
+    if not endpoint.is_active:
+        raise ValidationFailed("This endpoint is disabled; enable it again (create it anew) before resending.")
+    return _queue(WebhookDelivery(tenant_id=delivery.tenant_id, endpoint_id=delivery.endpoint_id,
+                                  event_id=delivery.event_id, event_type=delivery.event_type, body=delivery.body,
+                                  status="pending", attempts=0))
+
+
+def _queue(delivery: WebhookDelivery) -> WebhookDelivery:
+    db.session.add(delivery)
+    db.session.flush()
+    outbox.enqueue(OUTBOX_KIND, {"delivery_id": delivery.id}, tenant_id=delivery.tenant_id,
+                   key=f"webhook-delivery:{delivery.id}")
+    return delivery
+
+
+def check_url(url: str) -> str:
+    """An http(s) URL; in production (WEBHOOK_ALLOW_PRIVATE_URLS off) not one resolving to a private address."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
+        raise ValidationFailed("The endpoint URL must be an http(s) URL of at most 500 characters.")
+    if not current_app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS") and resolves_to_private(parts.hostname):
+        raise ValidationFailed("The endpoint URL points to a private or loopback address; use a public one.")
+    return url
+
+
+def resolves_to_private(hostname: str) -> bool:
+    """True if any address of `hostname` is loopback, private, link-local, reserved or unresolvable."""
+    try:
+        infos = socket.getaddrinfo(hostname, None)
+    except (socket.gaierror, UnicodeError):
+        return True
+    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    return any(a.is_private or a.is_loopback or a.is_link_local or a.is_reserved or a.is_multicast
+               or a.is_unspecified for a in addresses)
