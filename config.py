@@ -68,6 +68,8 @@ class Config:
     #: (https://sandbox.zarinpal.com is Zarinpal's own test gateway). See docs/payments.md.
     ZARINPAL_API_URL = _env("ZARINPAL_API_URL", "http://127.0.0.1:8081")
     ZARINPAL_TIMEOUT_SECONDS = float(_env("ZARINPAL_TIMEOUT_SECONDS", "10"))
+    #: Per client address on the public callback (Flask-Limiter syntax); a payer needs one or two hits.
+    ZARINPAL_CALLBACK_RATE_LIMIT = _env("ZARINPAL_CALLBACK_RATE_LIMIT", "30 per minute")
     #: The platform's own merchant id, which tenants pay their wallet top-ups to (empty: no online top-up).
     PLATFORM_ZARINPAL_MERCHANT_ID = _env("PLATFORM_ZARINPAL_MERCHANT_ID")
     SANDBOX_HOST = _env("SANDBOX_HOST", "127.0.0.1")
@@ -107,6 +109,8 @@ class DevelopmentConfig(Config):
 
     DEBUG = False
     WEBHOOK_ALLOW_PRIVATE_URLS = True
+    #: Any UUID pays the sandbox's Zarinpal, so owners can try a wallet top-up in `make run`.
+    PLATFORM_ZARINPAL_MERCHANT_ID = _env("PLATFORM_ZARINPAL_MERCHANT_ID", "00000000-0000-4000-8000-0000000b0f1e")
 
     @classmethod
     def init_app(cls, app) -> None:
@@ -128,6 +132,7 @@ class TestConfig(Config):
     BOT_MODE = "polling"
     WEBHOOK_ALLOW_PRIVATE_URLS = True
     API_RATE_LIMIT = "100000 per minute"
+    ZARINPAL_CALLBACK_RATE_LIMIT = "100000 per minute"
 
 
 class ProductionConfig(Config):

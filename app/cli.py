@@ -15,8 +15,9 @@ def init_app(app: Flask) -> None:
     for command in (create_account, create_tenant, seed_demo, serve, sandbox):
         app.cli.add_command(command)
     from app.backups_cli import backup, restore
+    from app.api.cli import api_token
     from app.imports.cli import import_group
-    for command in (import_group, backup, restore):
+    for command in (import_group, backup, restore, api_token):
         app.cli.add_command(command)
     from app.runtime.cli import COMMANDS as runtime_commands
     for command in runtime_commands:

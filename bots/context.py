@@ -46,8 +46,12 @@ class Context:
         """Send the text of `key` to the current chat."""
         return self.send(self.t(key, **params), markup)
 
-    def send(self, text: str, markup=None, parse_mode=None):
-        return self.telebot.send_message(self.chat_id, clip(text), reply_markup=markup, parse_mode=parse_mode)
+    def send(self, text: str, markup=None, parse_mode=None) -> None:
+        """Send `text` to the current chat once the update commits (bots/replies.py)."""
+        from bots import replies  # replies → outbound → notify → this module
+
+        replies.call(self.telebot, "send_message", chat_id=self.chat_id, text=clip(text), reply_markup=markup,
+                     parse_mode=parse_mode)
 
     def set_state(self, state: str | None, **data) -> None:
         """Remember what the next text from this member answers (None forgets it); no change writes nothing."""

@@ -13,7 +13,7 @@ from telebot.handler_backends import BaseMiddleware, CancelUpdate
 from app.extensions import db
 from app.models import Member, ProcessedUpdate
 from app.worker.dispatch import dispatch_committed
-from bots import redaction
+from bots import redaction, replies
 from bots.i18n import t
 
 log = redaction.get_logger(__name__)
@@ -23,6 +23,7 @@ FALLBACK_TEXTS = {
     "error.unavailable": "The service is temporarily unavailable, please try again in a minute.",
 }
 _APP_CONTEXT_KEY = "_botfleet_app_context"
+_REPLIES_KEY = "_botfleet_replies"
 
 
 @dataclass
@@ -83,6 +84,7 @@ class UpdateTransactionMiddleware(BaseMiddleware):
         context = self.app.app_context()
         context.push()
         data[_APP_CONTEXT_KEY] = context
+        data[_REPLIES_KEY] = replies.open_buffer()
         envelope = current_envelope()
         if envelope is None or not envelope.dedupe:
             return None
@@ -100,9 +102,13 @@ class UpdateTransactionMiddleware(BaseMiddleware):
         if _APP_CONTEXT_KEY not in data:
             return
         try:
+            calls = replies.close_buffer(data.pop(_REPLIES_KEY))
             if exception is None:
                 exception = self._commit()
-            if exception is not None:
+            if exception is None:
+                envelope = current_envelope()
+                replies.send_after_commit(self.telebot, calls, envelope.update_id if envelope else None)
+            else:
                 self._fail(update_part, exception)
         finally:
             _pop(data)
@@ -168,6 +174,8 @@ def _rollback_quietly() -> None:
 
 
 def _pop(data) -> None:
+    if _REPLIES_KEY in data:
+        replies.close_buffer(data.pop(_REPLIES_KEY))
     data.pop(_APP_CONTEXT_KEY).pop()
 
 

@@ -1,7 +1,13 @@
-"""Messages to members from outside a conversation (jobs, the dashboard): through one of the tenant's bots."""
+"""Messages to members from outside a conversation (jobs, the dashboard): through one of the tenant's bots.
+
+Everything here is queued in the caller's transaction and delivered by the outbox after it commits:
+member notices (`telegram.notice`, handled here), receipt decisions, referral bonuses, admin copies.
+`send_to_member` alone sends at once (a test and sandbox helper, outside any transaction).
+"""
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,22 +17,18 @@ from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
-from app.models import Bot, BotSession, Member, Receipt
-from app.services.bots import bot_token
-from bots import formatting, receipt_views
+from app.models import Bot, BotSession, Member, OutboxMessage, Receipt
+from app.services import outbox
+from app.services.notify import KIND as NOTICE
+from app.worker.delivery import remember
+from bots import formatting, outbound, receipt_outbound, receipt_views, replies
+from bots.outbound import telebot_for
 from bots.congratulations import referral_bonus_text
 from bots.context import clip, language_of
 from bots.i18n import t
 from bots.keyboards import button, keyboard
 
 log = logging.getLogger(__name__)
-
-
-def telebot_for(bot: Bot) -> TeleBot:
-    """A sending-only TeleBot for `bot` (pyTelegramBotAPI's API_URL is set process-wide)."""
-    tb = TeleBot(bot_token(bot), threaded=False)
-    tb.botfleet_bot_id = bot.id
-    return tb
 
 
 def bot_for_member(member: Member) -> Bot | None:
@@ -84,6 +86,24 @@ def compose_notice(member: Member, text_key: str, **params) -> Outgoing | None:
     return compose_for_member(member, NOTICE_KEYS.get(text_key, text_key), markup=_plans_button, **values)
 
 
+@outbox.handler(NOTICE)
+def deliver_notice(message: OutboxMessage) -> None:
+    """A member's notice: rendered now, in the member's current language, through their bot."""
+    if (message.result or {}).get("message_id"):
+        return
+    payload = message.payload
+    member = db.session.get(Member, payload["member_id"])
+    if member is None:
+        raise outbox.Permanent("member deleted")
+    outgoing = compose_notice(member, payload["text_key"], **payload.get("params", {}))
+    if outgoing is None:
+        raise outbox.Permanent("the tenant has no active bot")
+    call = outbound.bot_call("send_message", chat_id=outgoing.chat_id, text=outgoing.text,
+                             reply_markup=outgoing.markup)
+    sent = outbound.perform(telebot_for(outgoing.bot), call)
+    remember(message, chat_id=outgoing.chat_id, **outbound.sent_id(sent))
+
+
 def _localized(value, timezone: str):
     if isinstance(value, int):
         return lambda lang: formatting.money(lang, value)
@@ -96,46 +116,46 @@ def _plans_button(lang: str):
 
 
 def announce_decision(receipt: Receipt, telebot: TeleBot | None = None) -> None:
-    """After approve/reject (from Telegram or the dashboard): update the admin copies and tell the member.
+    """After approve/reject (from Telegram or the dashboard): queue the admin copies' update, the member's
+    message and the referrer's bonus message.
 
-    Call it after the decision is committed; Telegram refusing or being unreachable is logged, not raised.
+    Call it in the decision's transaction (flush only): the outbox delivers them once it commits, and a
+    decision rolled back tells nobody. `telebot` is accepted for the callers' sake and not needed.
     """
-    tb = telebot if telebot is not None and telebot.botfleet_bot_id == receipt.bot_id else None
-    if tb is None:
-        bot = receipt.bot if receipt.bot is not None and receipt.bot.is_active else bot_for_member(receipt.member)
-        if bot is None:
-            return
-        tb = telebot_for(bot)
-    refresh_admin_messages(tb, receipt)
-    lang = language_of(receipt.member, receipt.member.tenant)
-    text, markup = receipt_views.member_decision(receipt, lang)
-    _send(tb, receipt.member.telegram_id, text, markup)
-    tell_referrer(getattr(getattr(receipt, "rewards", None), "referral", None))
+    refresh_admin_messages(None, receipt)
+    bot = receipt.bot if receipt.bot is not None and receipt.bot.is_active else bot_for_member(receipt.member)
+    if bot is not None:
+        text, markup = receipt_views.member_decision(receipt, language_of(receipt.member, receipt.member.tenant))
+        outbound.send_later(bot, receipt.member.telegram_id, clip(text), markup,
+                            key=f"receipt:{receipt.id}:decision:{receipt.status}")
+    tell_referrer(getattr(getattr(receipt, "rewards", None), "referral", None), receipt)
 
 
-def tell_referrer(reward) -> None:
-    """Tell a referrer about the bonus their referee's first purchase earned (a referrals.ReferralReward)."""
+def tell_referrer(reward, receipt: Receipt) -> None:
+    """Queue the referrer's message about the bonus their referee's first purchase (`receipt`) earned."""
     if reward is None:
         return
     referrer = reward.referrer
     text = referral_bonus_text(language_of(referrer, referrer.tenant), reward)
     bot = bot_for_member(referrer)
     if text is not None and bot is not None:
-        _send(telebot_for(bot), referrer.telegram_id, text)
+        outbound.send_later(bot, referrer.telegram_id, clip(text), key=f"receipt:{receipt.id}:referral_bonus")
 
 
-def refresh_admin_messages(tb: TeleBot, receipt: Receipt, markup=None) -> None:
-    """Rewrite every admin-chat copy of the receipt to its current state (buttons only while pending)."""
-    lang = receipt_views.admin_language(receipt.member.tenant)
-    caption = receipt_views.admin_caption(receipt, lang)
+def refresh_admin_messages(tb: TeleBot | None, receipt: Receipt, markup=None) -> None:
+    """Rewrite every admin-chat copy of the receipt.
+
+    With `markup` (an admin pressing Reject or Back): the copies show it, edited right after the admin's
+    update commits. Without: they show the receipt's current state (buttons only while pending), edited
+    by the outbox (receipt.admin_refresh) after the change commits.
+    """
+    if markup is None:
+        outbox.enqueue(receipt_outbound.REFRESH, {"receipt_id": receipt.id}, tenant_id=receipt.tenant_id,
+                       key=f"receipt:{receipt.id}:refresh:{uuid.uuid4().hex}")
+        return
     for chat_id, message_id, kind in receipt.admin_messages or []:
-        try:
-            if kind == "photo":
-                tb.edit_message_caption(caption, chat_id, message_id, reply_markup=markup)
-            else:
-                tb.edit_message_text(caption, chat_id, message_id, reply_markup=markup)
-        except (ApiTelegramException, requests.RequestException) as exc:
-            log.info("receipt %s: admin copy in %s not edited: %s", receipt.tracking_code, chat_id, _reason(exc))
+        method, params = receipt_outbound.edit_copy(receipt, kind, chat_id, message_id, markup)
+        replies.call(tb, method, **params)
 
 
 def _send(tb: TeleBot, chat_id: int, text: str, markup=None):

@@ -1,73 +1,122 @@
 """Outbox handlers for Telegram: the worker side of every message Botfleet sends outside a conversation.
 
-Each handler is at-least-once: a send records Telegram's message_id on the row right after Telegram
-accepts it (app.worker.delivery.remember), and a re-run of a row that has one does not send again.
-The one window left: a worker killed after Telegram accepted the message and before that record
-commits; the row is re-delivered after its lease and the member gets the message twice.
+`telegram.calls`: Bot API calls of one bot, made in order (the notice kind is in bots/notify.py, the
+receipt kinds in bots/receipt_outbound.py). Each is at-least-once with its effect once:
+a send records Telegram's message_id (and a sequence its progress) on the row right after Telegram
+accepts it (app.worker.delivery.remember), and a re-run does not repeat what is recorded. The one
+window left: a worker killed after Telegram accepted a message and before that record commits; the row
+runs again after its lease and that one message goes twice. Edits are idempotent by nature.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import requests
 from flask import current_app
+from telebot import TeleBot, apihelper
 from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
-from app.models import Member, OutboxMessage
+from app.models import Bot, OutboxMessage
+from app.services.bots import bot_token
+from app.models.types import utcnow
 from app.services import outbox
-from app.services.notify import KIND as NOTICE
 from app.worker.delivery import remember
-from bots import notify, redaction, telegram_api
+from bots import redaction, telegram_api
 
 log = redaction.get_logger(__name__)
 
-_CONFIGURED = "botfleet_telegram_configured"
+CALLS = "telegram.calls"
+#: TeleBot methods a queued call may name.
+METHODS = frozenset({"send_message", "send_photo", "edit_message_text", "edit_message_caption",
+                     "edit_message_reply_markup", "answer_callback_query", "delete_message", "copy_message"})
 
 
-@outbox.handler(NOTICE)
-def deliver_notice(message: OutboxMessage) -> None:
-    """A member's notice: rendered now, in the member's current language, through their bot."""
-    if _already_sent(message):
-        return
-    payload = message.payload
-    member = db.session.get(Member, payload["member_id"])
-    if member is None:
-        raise outbox.Permanent("member deleted")
-    outgoing = notify.compose_notice(member, payload["text_key"], **payload.get("params", {}))
-    if outgoing is None:
-        raise outbox.Permanent("the tenant has no active bot")
-    send(message, outgoing)
+class Unreachable(ConnectionError):
+    """Telegram did not answer (a network error); retried with backoff."""
 
 
-def send(message: OutboxMessage, outgoing: notify.Outgoing) -> None:
-    """Send `outgoing` for the row `message` and remember Telegram's message_id on it."""
+def bot_call(method: str, **params) -> dict:
+    """A Bot API call as JSON-storable data (a keyboard becomes its JSON)."""
+    if method not in METHODS:
+        raise ValueError(f"not a queueable Bot API method: {method}")
+    markup = params.get("reply_markup")
+    if markup is not None and hasattr(markup, "to_json"):
+        params["reply_markup"] = markup.to_json()
+    return {"method": method, "params": params}
+
+
+def enqueue_calls(bot_id: int, tenant_id: int | None, calls: list[dict], *, key: str,
+                  after_seconds: float = 0) -> OutboxMessage:
+    """Queue Bot API calls (from `bot_call`) of one bot, made in order after the commit."""
+    not_before = utcnow() + timedelta(seconds=after_seconds) if after_seconds else None
+    return outbox.enqueue(CALLS, {"bot_id": bot_id, "calls": calls}, tenant_id=tenant_id, key=key,
+                          not_before=not_before)
+
+
+def send_later(bot: Bot, chat_id: int, text: str, markup=None, *, key: str) -> OutboxMessage:
+    """Queue one text message through `bot` (flush only)."""
+    call = bot_call("send_message", chat_id=chat_id, text=text, reply_markup=markup)
+    return enqueue_calls(bot.id, bot.tenant_id, [call], key=key)
+
+
+@outbox.handler(CALLS)
+def deliver_calls(message: OutboxMessage) -> None:
+    """Make the row's calls in order, resuming after the last one recorded as made."""
+    bot = db.session.get(Bot, message.payload["bot_id"])
+    if bot is None or not bot.is_active:
+        raise outbox.Permanent("the bot is gone or inactive")
+    telebot = telebot_for(bot)
+    calls = message.payload["calls"]
+    for index in range((message.result or {}).get("done", 0), len(calls)):
+        try:
+            sent = perform(telebot, calls[index])
+        except outbox.Permanent as refused:
+            if refused.reason.startswith("403"):
+                raise
+            log.info("outbox %s: call %s refused: %s", message.id, calls[index]["method"], refused.reason)
+            sent = None
+        remember(message, done=index + 1, **sent_id(sent))
+
+
+def telebot_for(bot: Bot) -> TeleBot:
+    """A sending-only TeleBot for `bot` (pyTelegramBotAPI's API_URL is set process-wide)."""
+    tb = TeleBot(bot_token(bot), threaded=False)
+    tb.botfleet_bot_id = bot.id
+    tb.botfleet_tenant_id = bot.tenant_id
+    return tb
+
+
+def perform(telebot, call: dict):
+    """Make one queued call; Telegram's answer, or outbox.Retry / outbox.Permanent / an error to retry."""
     configure()
     try:
-        sent = notify.telebot_for(outgoing.bot).send_message(outgoing.chat_id, outgoing.text,
-                                                             reply_markup=outgoing.markup)
+        return getattr(telebot, call["method"])(**call["params"])
     except ApiTelegramException as exc:
+        if exc.error_code == 400 and "message is not modified" in exc.description:
+            return None  # the edit is already there
         raise telegram_failure(exc) from None
     except requests.RequestException as exc:
-        raise ConnectionError(f"Telegram unreachable: {type(exc).__name__}") from None
-    remember(message, message_id=sent.message_id, chat_id=outgoing.chat_id)
+        raise Unreachable(f"Telegram unreachable: {type(exc).__name__}") from None
 
 
 def telegram_failure(exc: ApiTelegramException) -> Exception:
     """What an outbox handler raises for a Telegram error: Retry on 429, Permanent on 400/403, else retry."""
     if exc.error_code == 429:
-        retry_after = (exc.result_json or {}).get("parameters", {}).get("retry_after", 1)
+        retry_after = ((exc.result_json or {}).get("parameters") or {}).get("retry_after", 1)
         return outbox.Retry(float(retry_after), "Telegram rate limit (429)")
     if exc.error_code in (400, 403):
         return outbox.Permanent(f"{exc.error_code}: {exc.description}"[:500])
     return RuntimeError(f"Telegram error {exc.error_code}: {exc.description}")
 
 
-def _already_sent(message: OutboxMessage) -> bool:
-    return bool(message.result and message.result.get("message_id"))
+def sent_id(sent) -> dict:
+    message_id = getattr(sent, "message_id", None)
+    return {"message_id": message_id} if message_id else {}
 
 
 def configure() -> None:
-    """Point pyTelegramBotAPI at this app's TELEGRAM_API_URL (once per URL)."""
+    """Point pyTelegramBotAPI at this app's TELEGRAM_API_URL unless it already is."""
     app = current_app._get_current_object()
-    if app.extensions.get(_CONFIGURED) != app.config["TELEGRAM_API_URL"]:
+    if apihelper.API_URL != telegram_api.api_url(app):
         telegram_api.configure(app)
-        app.extensions[_CONFIGURED] = app.config["TELEGRAM_API_URL"]

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Member, Receipt, ReceiptStatus, Tenant
 from app.services import receipts
+from app.services.payments import fingerprints
 from bots import formatting as fmt
 from bots.congratulations import with_rewards
 from bots.context import CAPTION_LIMIT, clip, language_of
@@ -31,8 +32,22 @@ def admin_caption(receipt: Receipt, lang: str) -> str:
              bank=card.bank_name if card else "-",
              submitted=fmt.date_time(lang, receipt.submitted_at, tenant.timezone) if receipt.submitted_at else "-",
              text=(receipt.text or "-")[:300])
+    reused = reuse_line(receipt, lang)
+    text = f"{reused}\n\n{text}" if reused else text
     decision = decision_line(receipt, lang)
     return clip(f"{text}\n\n{decision}" if decision else text, CAPTION_LIMIT)
+
+
+def reuse_line(receipt: Receipt, lang: str) -> str | None:
+    """"Same image as C2C-… (approved, 1403/…)" when the receipt repeats an earlier one."""
+    fingerprint = fingerprints.fingerprint_of(receipt)
+    earlier = fingerprint.duplicate_of if fingerprint is not None and fingerprint.flagged else None
+    if earlier is None:
+        return None
+    moment = earlier.reviewed_at or earlier.submitted_at or earlier.created_at
+    return t(lang, f"admin.reused.{fingerprint.duplicate_reason}", code=earlier.tracking_code,
+             status=t(lang, f"receipt.{earlier.status}"),
+             when=fmt.date_time(lang, moment, receipt.member.tenant.timezone))
 
 
 def decision_line(receipt: Receipt, lang: str) -> str | None:

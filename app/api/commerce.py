@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.api import after_commit, bp
+from app.api import bp
 from app.api.auth import requires, tenant, token
 from app.api.idempotency import idempotent, key
 from app.api.lookups import member_or_404, subscription_out
@@ -81,7 +81,7 @@ def list_receipts(query_data):
 def approve_receipt(receipt_id: int, json_data):
     receipt = receipts.approve(_receipt_or_404(receipt_id), receipts.Reviewer(api_token=token()),
                                amount=json_data.get("amount"))
-    after_commit(lambda: announce_decision(receipt))
+    announce_decision(receipt)  # queued in this transaction; sent by the outbox after the commit
     return _receipt_out(receipt)
 
 
@@ -93,7 +93,7 @@ def approve_receipt(receipt_id: int, json_data):
 def reject_receipt(receipt_id: int, json_data):
     receipt = receipts.reject(_receipt_or_404(receipt_id), receipts.Reviewer(api_token=token()),
                               json_data["reason"])
-    after_commit(lambda: announce_decision(receipt))
+    announce_decision(receipt)  # queued in this transaction; sent by the outbox after the commit
     return _receipt_out(receipt)
 
 

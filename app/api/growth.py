@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import request
-from werkzeug.exceptions import PreconditionRequired
 
 from app.api import bp
 from app.api.auth import requires, tenant
@@ -104,12 +103,9 @@ def put_session(telegram_id: int, bot_id: int, json_data, headers):
 
 
 def _if_match() -> int | None:
+    """The version in If-Match (its format is checked by IfMatchHeader); None without one, or for *."""
     raw = (request.headers.get("If-Match") or "").strip().removeprefix("W/").strip('"')
-    if not raw or raw == "*":
-        return None
-    if not raw.isdigit():
-        raise PreconditionRequired("If-Match must be a version number read from GET (its ETag).")
-    return int(raw)
+    return int(raw) if raw.isdigit() else None
 
 
 def _session_out(member: Member, session) -> dict:

@@ -17,7 +17,7 @@ PROBLEM_SCHEMA = {
                    "description": "Per field messages (422)."},
     },
 }
-ERRORS = {401: "No valid token", 403: "The token lacks this operation's scope",
+ERRORS = {400: "Malformed request (e.g. a body that is not JSON)", 401: "No valid token", 403: "The token lacks this operation's scope",
           404: "Not found (also another tenant's id)", 409: "Refused: conflicts with the current state",
           412: "If-Match version is stale", 422: "Invalid request; `errors` per field",
           429: "Rate limit, or today's quota, exhausted"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import EXCLUDE, RAISE
 
 from app.services import leaderboard
@@ -227,6 +227,6 @@ class IfMatchHeader(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    if_match = String(data_key="If-Match", validate=Length(max=40),
+    if_match = String(data_key="If-Match", validate=[Length(max=40), Regexp(r'^(\*|(W/)?"?[0-9]{1,12}"?)$')],
                       metadata={"description": "The version read (ETag); a stale one gives 412."})
 

@@ -17,6 +17,7 @@ from app.models.online_payments import OnlinePayment, OnlinePaymentPurpose, Onli
 from app.models.outbox import OutboxMessage, OutboxStatus
 from app.models.panels import OnCancel, Panel, PanelKind, PanelUser, PanelUserStatus, PlanPanel
 from app.models.ops import AuditLog, BackupRun, DailyStat, ProcessedUpdate, TenantNotice
+from app.models.receipt_fingerprints import ReceiptFingerprint
 from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.payments import (
     OPEN_RECEIPT_STATUSES,
@@ -44,7 +45,7 @@ __all__ = [
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
     "PaymentCard", "Plan", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
-    "PromocodeRedemption", "Receipt", "ReceiptPurpose", "ReceiptStatus", "Role", "StaffInvitation",
-    "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "Ticket", "TicketCopy",
-    "TicketMessage", "TicketStatus", "WebhookDelivery", "WebhookEndpoint", "utcnow",
+    "PromocodeRedemption", "Receipt", "ReceiptFingerprint", "ReceiptPurpose", "ReceiptStatus", "Role",
+    "StaffInvitation", "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "Ticket",
+    "TicketCopy", "TicketMessage", "TicketStatus", "WebhookDelivery", "WebhookEndpoint", "utcnow",
 ]

@@ -13,6 +13,7 @@ from app.receipts.forms import STATUS_LABELS, ApproveForm, FilterForm, RejectFor
 from app.services import cards as card_service
 from app.services import receipt_queries as queries
 from app.services import receipts as receipt_service
+from app.services.payments import fingerprints
 from app.services.listings import bots_of_tenant
 from app.tenant_context import get_owned_or_404
 from app.web import receipt_deciders, receipt_readers, save, tenant_or_404
@@ -75,12 +76,14 @@ def reject(receipt_id: int):
 
 
 def _decided(receipt: Receipt, decide, form, field: str) -> bool:
-    """Apply `decide(reviewer)` as the signed-in account and commit; then tell the member and the admin chats."""
+    """Apply `decide(reviewer)` as the signed-in account, queue the member's and admin chats' messages, commit."""
     reviewer = receipt_service.Reviewer(account=current_user)
-    if save(lambda: decide(reviewer), form, field) is None:
-        return False
-    announce_decision(receipt)
-    return True
+
+    def decide_and_announce():
+        decide(reviewer)
+        announce_decision(receipt)
+        return True
+    return save(decide_and_announce, form, field) is not None
 
 
 def _list(template: str, query_of, history: bool):
@@ -99,13 +102,17 @@ def _list(template: str, query_of, history: bool):
     else:
         receipts, next_after = queries.page(tenant, filters, query_of, request.args.get("after", type=int))
     return render_template(template, receipts=receipts, form=form, history=history, status_labels=STATUS_LABELS,
-                           next_after=next_after)
+                           next_after=next_after, reuse_flags=fingerprints.flags_for(tenant.id, [r.id for r in receipts]))
 
 
 def _show(receipt: Receipt, approve_form, reject_form):
+    fingerprint = fingerprints.fingerprint_of(receipt)
+    earlier = fingerprint.duplicate_of if fingerprint is not None and fingerprint.flagged else None
     return render_template("receipts/show.html", receipt=receipt, approve_form=approve_form,
                            reject_form=reject_form, status_labels=STATUS_LABELS,
                            has_photo=_photo_file(receipt) is not None,
+                           reuse=fingerprint if earlier is not None else None, earlier=earlier,
+                           earlier_has_photo=earlier is not None and _photo_file(earlier) is not None,
                            decidable=receipt.status == ReceiptStatus.PENDING_REVIEW.value)
 
 

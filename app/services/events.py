@@ -40,3 +40,12 @@ def balance_changed(entry: LedgerEntry) -> None:
 def _member(member: Member) -> dict:
     return {"telegram_id": member.telegram_id, "username": member.username, "first_name": member.first_name,
             "last_name": member.last_name, "language": member.language_code}
+
+
+def payment_succeeded(payment, *, plan_sold: bool) -> None:
+    """An online payment (Zarinpal) verified and credited: a member's top-up or plan, or the tenant wallet."""
+    member = db.session.get(Member, payment.member_id) if payment.member_id is not None else None
+    webhooks.emit(payment.tenant_id, "payment.succeeded", {
+        "payment_id": payment.id, "gateway": payment.gateway, "order_code": payment.order_code,
+        "ref_id": payment.ref_id, "amount": payment.amount, "purpose": payment.purpose, "plan_id": payment.plan_id,
+        "plan_sold": plan_sold, "telegram_id": member.telegram_id if member else None})

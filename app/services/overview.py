@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import (
     DailyStat, LedgerAccount, LedgerEntry, Member, Receipt, ReceiptStatus, Subscription, SubscriptionStatus, Tenant,
 )
-from app.services import clock
+from app.services import clock, tickets
 
 HISTORY_DAYS = 30
 PURCHASE_KIND = "purchase"
@@ -117,4 +117,5 @@ def summary(tenant: Tenant) -> dict:
         "pending_receipts": db.session.scalar(pending_receipts_query(tenant)),
         "active_subscriptions": db.session.scalar(active_subscriptions_query(tenant)),
         "wallet_balance": tenant.wallet_balance,
+        "tickets_waiting": tickets.waiting_summary(tenant),
     }

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Account, Bot, Member, Ticket, TicketCopy, TicketMessage, TicketStatus, Tenant
 from app.models.types import utcnow
-from app.services import audit, outbox
+from app.services import audit, outbox, webhooks
 from app.services.errors import DomainError, NotFound
 
 ADMIN_COPY = "ticket.admin_copy"
@@ -47,6 +47,8 @@ def open_ticket(member: Member, bot: Bot, *, text: str | None = None, photo_file
     db.session.add(ticket)
     db.session.flush()
     _add(ticket, "member", "bot", text, photo_file_id, photo_path, now=now)
+    webhooks.emit(ticket.tenant_id, "ticket.created", {
+        "ticket_id": ticket.id, "telegram_id": member.telegram_id, "bot_id": bot.id, "subject": ticket.subject})
     return ticket
 
 

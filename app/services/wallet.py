@@ -132,14 +132,15 @@ def record_panel_usage(tenant: Tenant, deltas: dict[int, int]) -> list[Subscript
     if total <= 0:
         return []
     _add_tenant_traffic(tenant, consumed_bytes=total)
-    grow = (sa.update(Subscription).where(Subscription.id == sa.bindparam("sid"),
-                                          Subscription.tenant_id == tenant.id)
-            .values(traffic_used_bytes=Subscription.traffic_used_bytes + sa.bindparam("delta")))
-    db.session.connection().execute(grow, [{"sid": sid, "delta": d} for sid, d in deltas.items()])
     limited = []
     ids = sorted(deltas)
     for start in range(0, len(ids), 1000):
-        limited += _limit_over_cap(tenant, ids[start:start + 1000])
+        chunk = {sid: deltas[sid] for sid in ids[start:start + 1000]}
+        db.session.execute(  # one statement per 1,000 subscriptions, in id order (the lock order)
+            sa.update(Subscription).where(Subscription.tenant_id == tenant.id, Subscription.id.in_(chunk))
+            .values(traffic_used_bytes=Subscription.traffic_used_bytes + sa.case(chunk, value=Subscription.id)),
+            execution_options={"synchronize_session": False})
+        limited += _limit_over_cap(tenant, list(chunk))
     return limited
 
 

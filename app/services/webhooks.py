@@ -21,7 +21,7 @@ from app.services.errors import NotFound, ValidationFailed
 
 EVENTS = ("member.created", "subscription.activated", "subscription.extended", "subscription.expired",
           "subscription.limited", "receipt.submitted", "receipt.approved", "receipt.rejected",
-          "balance.changed", "payment.succeeded")
+          "balance.changed", "payment.succeeded", "ticket.created")
 OUTBOX_KIND = "webhook.event"
 MAX_ENDPOINTS = 20
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import importlib
 
 #: Modules whose import registers outbox handlers (`@outbox.handler`). Add yours here.
-HANDLER_MODULES = ("bots.outbound", "bots.ticket_outbound", "app.services.webhook_delivery",
-                   "app.services.panels.provisioning", "bots.service_card")
+HANDLER_MODULES = ("bots.outbound", "bots.notify", "bots.receipt_outbound", "bots.ticket_outbound",
+                   "app.services.webhook_delivery", "app.services.panels.provisioning", "bots.service_card")
 
 
 def load_handlers() -> None:

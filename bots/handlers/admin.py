@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.services import receipts
-from app.services import settings
 from app.services.errors import DomainError
-from bots import notify, receipt_views
+from bots import notify, receipt_outbound, receipt_views
+from bots.receipt_outbound import admin_chat_ids
 from bots.context import language_of
 from bots.i18n import t
 from bots.handlers.common import arg, error_text, int_arg, on_callback
@@ -21,11 +20,6 @@ REASON_STATE = "reject_reason"
 MAX_REASON = 500
 
 
-def admin_chat_ids(bot) -> set[int]:
-    """The bot's admin chat ids (the declared `admin_chat_ids` setting)."""
-    return set(settings.get(bot, "admin_chat_ids"))
-
-
 def is_admin(ctx, user_id: int, chat) -> bool:
     """A listed user, or anyone in a listed group chat."""
     ids = admin_chat_ids(ctx.bot)
@@ -33,22 +27,8 @@ def is_admin(ctx, user_id: int, chat) -> bool:
 
 
 def post_receipt(tb, receipt: Receipt) -> None:
-    """Send a pending receipt to every admin chat of its bot, remembering the copies for later edits."""
-    lang = receipt_views.admin_language(receipt.member.tenant)
-    caption = receipt_views.admin_caption(receipt, lang)
-    markup = receipt_views.decision_keyboard(receipt, lang)
-    copies = []
-    for chat_id in sorted(admin_chat_ids(receipt.bot)):
-        try:
-            if receipt.telegram_file_id:
-                sent = tb.send_photo(chat_id, receipt.telegram_file_id, caption=caption, reply_markup=markup)
-            else:
-                sent = tb.send_message(chat_id, caption, reply_markup=markup)
-        except ApiTelegramException as exc:
-            log.warning("receipt %s not sent to admin chat %s: %s", receipt.tracking_code, chat_id, exc.description)
-            continue
-        copies.append([chat_id, sent.message_id, "photo" if receipt.telegram_file_id else "text"])
-    receipt.admin_messages = copies
+    """Queue the pending receipt's copies to every admin chat of its bot (sent after the update commits)."""
+    receipt_outbound.post_copies(receipt)
 
 
 def _receipt_for_admin(ctx, call) -> tuple[Receipt | None, str | None]:

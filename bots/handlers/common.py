@@ -1,16 +1,12 @@
 """Wrappers that turn `fn(ctx, update)` into pyTelegramBotAPI handlers `(message, bot)` / `(call, bot)`."""
 from __future__ import annotations
 
-import logging
-
-from telebot.apihelper import ApiTelegramException
 
 from app.services.bots import feature_enabled
 from app.services.errors import DomainError
-from bots import i18n
+from bots import i18n, replies
 from bots.context import Context, load_context
 
-log = logging.getLogger(__name__)
 
 
 def on_message(fn):
@@ -26,21 +22,25 @@ def on_message(fn):
     return _named(handler, fn)
 
 
+class Alert(str):
+    """A button answer the user must dismiss (show_alert), for refusals: a toast is easily missed."""
+
+
 def on_callback(fn):
-    """A callback handler; whatever text `fn` returns becomes the answer to the button press."""
+    """A callback handler; whatever text `fn` returns becomes the answer to the button press
+    (an Alert is shown as a dialog, other text as a toast)."""
     def handler(call, bot):
         chat_id = call.message.chat.id if call.message else call.from_user.id
         ctx = load_context(bot, call.from_user, chat_id)
         answer = ctx.t("banned") if ctx.member.is_banned else fn(ctx, call)
-        answer_callback(bot, call, answer)
+        answer_callback(bot, call, answer, alert=isinstance(answer, Alert))
     return _named(handler, fn)
 
 
 def answer_callback(bot, call, text: str | None, alert: bool = False) -> None:
-    try:
-        bot.answer_callback_query(call.id, text=text[:200] if text else None, show_alert=alert)
-    except ApiTelegramException as exc:  # an answer after 15 s is refused; the action itself stands
-        log.info("callback answer refused: %s", exc.description)
+    """Answer the button press once the update commits (an answer Telegram refuses is only logged)."""
+    replies.call(bot, "answer_callback_query", callback_query_id=call.id, text=text[:200] if text else None,
+                 show_alert=alert)
 
 
 def arg(call, index: int = 1) -> str:
@@ -67,14 +67,12 @@ def error_text(ctx: Context, error: DomainError) -> str:
 
 
 def edit(ctx: Context, message, text: str, markup=None) -> None:
-    """Replace a message's text (or caption); ignores Telegram refusing an edit of an old message."""
-    try:
-        if getattr(message, "content_type", "text") == "photo":
-            ctx.telebot.edit_message_caption(text[:1024], message.chat.id, message.message_id, reply_markup=markup)
-        else:
-            ctx.telebot.edit_message_text(text[:4096], message.chat.id, message.message_id, reply_markup=markup)
-    except ApiTelegramException as exc:
-        log.info("edit refused: %s", exc.description)
+    """Replace a message's text (or caption) once the update commits; Telegram refusing it is only logged."""
+    where = {"chat_id": message.chat.id, "message_id": message.message_id, "reply_markup": markup}
+    if getattr(message, "content_type", "text") == "photo":
+        replies.call(ctx.telebot, "edit_message_caption", caption=text[:1024], **where)
+    else:
+        replies.call(ctx.telebot, "edit_message_text", text=text[:4096], **where)
 
 
 def _named(handler, fn):

@@ -12,6 +12,7 @@ from telebot.apihelper import ApiTelegramException
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.services import receipts, settings
+from app.services.payments import fingerprints
 from app.services.amounts import ascii_digits, parse_amount
 from app.services.errors import DomainError
 from bots import formatting as fmt
@@ -133,9 +134,11 @@ def on_photo(ctx, message):
     receipt = _awaiting_receipt(ctx)
     if receipt is None:
         return None
-    file_id = message.photo[-1].file_id if message.photo else message.document.file_id
-    _submit(ctx, receipt, telegram_file_id=file_id, text=(message.caption or None),
-            photo_path=_store_photo(ctx, receipt, file_id))
+    image = message.photo[-1] if message.photo else message.document
+    content = _download(ctx, receipt, image.file_id)
+    _submit(ctx, receipt, telegram_file_id=image.file_id, text=(message.caption or None),
+            photo_path=_store_photo(receipt, content) if content else None,
+            fingerprint=dict(file_unique_id=image.file_unique_id, image=content))
     return None
 
 
@@ -164,25 +167,30 @@ def _awaiting_receipt(ctx) -> Receipt | None:
     return receipt
 
 
-def _submit(ctx, receipt: Receipt, **proof) -> None:
+def _submit(ctx, receipt: Receipt, fingerprint: dict | None = None, **proof) -> None:
     try:
         receipts.submit(receipt, **proof)
     except DomainError as exc:
         ctx.send(error_text(ctx, exc))
         return
+    fingerprints.record(receipt, **(fingerprint or {}))  # flags a photo or reference used before
     ctx.set_state(None)
     ctx.say("payments.submitted", code=receipt.tracking_code, markup=keyboard(home_row(ctx)))
     admin.post_receipt(ctx.telebot, receipt)
 
 
-def _store_photo(ctx, receipt: Receipt, file_id: str) -> str | None:
-    """Download the photo into the instance folder; its path relative to it, or None when it failed."""
+def _download(ctx, receipt: Receipt, file_id: str) -> bytes | None:
+    """The photo's bytes from Telegram, or None when it could not be downloaded."""
     try:
         info = ctx.telebot.get_file(file_id)
-        content = ctx.telebot.download_file(info.file_path)
+        return ctx.telebot.download_file(info.file_path)
     except (ApiTelegramException, OSError) as exc:
         log.warning("receipt %s: photo not downloaded: %s", receipt.tracking_code, exc)
         return None
+
+
+def _store_photo(receipt: Receipt, content: bytes) -> str:
+    """Keep the photo in the instance folder; its path relative to it."""
     relative = Path("receipts") / str(receipt.tenant_id) / f"{receipt.tracking_code}.jpg"
     target = Path(current_app.instance_path) / relative
     target.parent.mkdir(parents=True, exist_ok=True)

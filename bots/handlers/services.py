@@ -8,13 +8,21 @@ from bots.handlers.common import edit, int_arg, on_callback, on_message
 from bots.keyboards import button, home_row, keyboard
 from bots.service_views import qr_png, service_text
 
+TEXT_LIMIT = 4096
+
 
 def services_text(ctx, listed) -> str:
+    """Every service with its links, fitted to one message without cutting an HTML tag in two."""
     if not listed:
         return ctx.t("services.none")
-    blocks = [ctx.t("services.title")]
-    blocks += [service_text(ctx.lang, service, ctx.tenant.timezone) for service in listed]
-    return "\n\n".join(blocks)
+    for config_links, shown in ((None, len(listed)), (2, len(listed)), (0, len(listed)), (0, 3), (0, 1)):
+        blocks = [ctx.t("services.title")] + [service_text(ctx.lang, service, ctx.tenant.timezone,
+                                                           max_config_links=config_links)
+                                              for service in listed[:shown]]
+        text = "\n\n".join(blocks)
+        if len(text) <= TEXT_LIMIT:
+            return text
+    return ctx.t("services.title")
 
 
 def services_markup(ctx, listed):
@@ -27,7 +35,7 @@ def services_markup(ctx, listed):
 def my_services(ctx, call):
     listed = vpn.services_of(ctx.member)
     try:
-        ctx.telebot.edit_message_text(_clipped(services_text(ctx, listed)), call.message.chat.id,
+        ctx.telebot.edit_message_text(services_text(ctx, listed), call.message.chat.id,
                                       call.message.message_id, reply_markup=services_markup(ctx, listed),
                                       parse_mode="HTML")
     except ApiTelegramException:  # an old message cannot be edited: send the screen anew
@@ -50,10 +58,6 @@ def service_qr(ctx, call):
     caption = service_text(ctx.lang, service, ctx.tenant.timezone, max_config_links=1)[:1024]
     ctx.telebot.send_photo(ctx.chat_id, qr_png(service.link), caption=caption, parse_mode="HTML")
     return None
-
-
-def _clipped(text: str) -> str:
-    return text if len(text) <= 4096 else text[:4095] + "…"
 
 
 def register(bot) -> None:

@@ -92,3 +92,14 @@ def test_rate_limit_is_429_problem_with_retry_after(app, api):
     limited = api.get("/api/v1/plans")
     assert statuses == [200, 200, 200, 429] or limited.status_code == 200
     assert statuses[-1] == 429
+
+
+def test_cli_creates_a_token_printed_on_the_last_line(app, runner, tenant):
+    result = runner.invoke(args=["api-token", "create", "--tenant", tenant.slug, "--name", "VPN panel",
+                                 "--scope", "read", "--scope", "money"])
+    assert result.exit_code == 0, result.output
+    plaintext = result.output.strip().splitlines()[-1]
+    client = ApiClient(app.test_client(), plaintext)
+    assert client.get("/api/v1/plans").status_code == 200
+    assert client.post("/api/v1/members", json={"telegram_id": 5}).status_code == 403
+    assert runner.invoke(args=["api-token", "create", "--tenant", "nope", "--name", "x"]).exit_code != 0

@@ -126,7 +126,7 @@ def test_plans_promocodes_and_subscriptions_list(api, make, tenant):
     assert [s["plan_name"] for s in listed] == ["Gold"]
 
 
-def test_receipts_approve_and_reject_through_the_service(api, db, make, tenant):
+def test_receipts_approve_and_reject_through_the_service(api, db, make, tenant, outbox_rows):
     make.card(tenant)
     member = make.member(tenant, telegram_id=95)
     receipt = receipts.open_invoice(member, amount=50_000)
@@ -140,6 +140,7 @@ def test_receipts_approve_and_reject_through_the_service(api, db, make, tenant):
     db.session.expire_all()
     assert db.session.get(Member, member.id).balance == 50_000
     assert db.session.scalar(sa.select(AuditLog.actor).where(AuditLog.action == "receipt.approve")).startswith("api:")
+    assert "receipt.admin_refresh" in {row.kind for row in outbox_rows()}  # the decision is announced once committed
 
 
 def test_bot_features_and_config(api, db, make, tenant):

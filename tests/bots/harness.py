@@ -40,11 +40,20 @@ class Fleet(Sandbox):
         return tb
 
     def pump(self, rounds: int = 20) -> None:
-        """Process every pending update of every bot, until none is left."""
+        """Process every pending update of every bot, then deliver the outbox rows they committed (as the
+        worker pool does right after a commit), until nothing is left."""
         for _ in range(rounds):
-            if not any([self._pump_one(tg_id) for tg_id in list(self.telebots)]):
+            updates = any([self._pump_one(tg_id) for tg_id in list(self.telebots)])
+            if not (updates or self.deliver_outbox()):
                 return
         raise AssertionError("updates kept coming")
+
+    def deliver_outbox(self) -> bool:
+        """Deliver the due outbox rows in this thread; True when there were any."""
+        from app.worker import delivery, load_handlers
+
+        load_handlers()
+        return bool(delivery.drain(self.app))
 
     def _pump_one(self, tg_id) -> bool:
         tb = self.telebots[tg_id]

@@ -73,6 +73,7 @@ def test_a_card_purchase_approved_in_the_admin_chat_shows_the_rewards(db, make, 
     ali = make.member(tenant, telegram_id=5151, first_name="Ali", language_code="en")
     db.session.commit()
     inviter = fleet.user(bot, user_id=ali.telegram_id, language_code="en")
+    fleet.open_chat(ali.telegram_id, bot.telegram_bot_id)  # Ali is a member: he started the bot
     sara = fleet.user(bot, language_code="en")
     admin = fleet.user(bot, user_id=ADMIN_ID)
     sara.says(f"/start ref_{ali.referral_code}")
@@ -105,7 +106,9 @@ def test_a_dashboard_approval_tells_the_member_the_new_badge_after_the_commit(db
     receipt = db.session.scalar(sa.select(Receipt))
 
     receipts.approve(receipt, receipts.Reviewer(account=approver))      # what the dashboard route does
-    db.session.commit()
     notify.announce_decision(receipt)
+    assert not sara.last_text().endswith(t("en", "growth.badge", badge=t("en", "badge.first_purchase")))
+    db.session.commit()
+    fleet.deliver_outbox()
 
     assert sara.last_text().endswith(t("en", "growth.badge", badge=t("en", "badge.first_purchase")))

@@ -55,12 +55,14 @@ def test_a_dashboard_decision_updates_the_admin_copy_and_tells_the_member(db, ma
                                                                          "reason": "Blurry photo"})
 
     assert response.status_code == 302
+    assert fleet.deliver_outbox()  # what the worker pool does right after the request's commit
     copy = admin.bot_messages()[0]
     assert copy["edited"] and copy["reply_markup"] is None and "approver@example.com" in copy["caption"]
     assert sara.last_text() == t("en", "payments.rejected", code=receipt.tracking_code, reason="Blurry photo")
 
 
-def test_telling_the_member_never_fails_when_telegram_is_unreachable(db, make, fleet, card_shop, png, monkeypatch):
+def test_telling_the_member_never_fails_when_telegram_is_unreachable(db, make, fleet, card_shop, png, monkeypatch,
+                                                                    drain_outbox):
     from telebot import apihelper
 
     tenant, bot = card_shop
@@ -69,12 +71,16 @@ def test_telling_the_member_never_fails_when_telegram_is_unreachable(db, make, f
     sara.tops_up_with_photo(png)
     receipt = db.session.scalar(sa.select(Receipt))
     receipts.approve(receipt, receipts.Reviewer(account=owner))
-    db.session.commit()
-    monkeypatch.setattr(apihelper, "API_URL", closed_port_url() + "/bot{0}/{1}")
-
     notify.announce_decision(receipt)
+    db.session.commit()
+    monkeypatch.setitem(fleet.app.config, "TELEGRAM_API_URL", closed_port_url())
+    monkeypatch.setattr(apihelper, "API_URL", apihelper.API_URL)  # restored after the test
+
+    delivered = drain_outbox()
 
     assert sara.last_text() == t("en", "payments.submitted", code=receipt.tracking_code)
+    assert {m.status for m in delivered} == {"pending"}  # retried later with backoff
+    assert all("unreachable" in m.last_error for m in delivered if m.kind == "telegram.calls")
 
 
 def test_cancelling_a_receipt_under_review_updates_the_admin_copy(db, make, fleet, card_shop, png):

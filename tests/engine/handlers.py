@@ -3,10 +3,11 @@ from telebot import types, util
 
 from app.extensions import db
 from app.models import AuditLog
+from bots import replies
 
 
 def register(tb) -> None:
-    """Register /start (writes a row, replies), /boom (a bug), an echo and a callback answer."""
+    """Register /start (writes a row, replies after the commit as our handlers do), /boom (a bug), an echo and a callback answer."""
 
     @tb.message_handler(commands=["start"])
     def start(message):
@@ -14,7 +15,7 @@ def register(tb) -> None:
                                 action="test.start", target=f"bot:{tb.botfleet_bot_id}",
                                 data={"text": message.text}))
         db.session.flush()
-        tb.send_message(message.chat.id, f"hello from {tb.botfleet_bot_id}")
+        replies.call(tb, "send_message", chat_id=message.chat.id, text=f"hello from {tb.botfleet_bot_id}")
 
     @tb.message_handler(commands=["boom"])
     def boom(message):

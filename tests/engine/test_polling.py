@@ -1,7 +1,7 @@
 """Polling mode through the real sandbox: several bots and tenants at once, errors, order, 429."""
 import sqlalchemy as sa
 
-from app.models import AuditLog, Bot
+from app.models import AuditLog, Bot, OutboxMessage
 from bots.middleware import FALLBACK_TEXTS, error_text
 from tests.engine.conftest import failing_statements, wait_until
 
@@ -74,7 +74,9 @@ def test_the_error_reply_falls_back_to_english_without_catalogs():
     assert set(FALLBACK_TEXTS) == {"error.generic", "error.unavailable"}
 
 
-def test_sends_honour_429_retry_after(start_manager, sandbox, make, make_bot):
+def test_a_429_moves_the_reply_to_the_outbox_and_it_arrives_after_retry_after(start_manager, sandbox, make,
+                                                                             make_bot, db):
+    """No thread sleeps for Telegram: the update commits, the reply waits in the outbox, a worker sends it."""
     bot = make_bot(make.tenant())
     sandbox.post("/sandbox/faults", {"bot_id": tg_id(bot), "method": "sendMessage", "error_code": 429,
                                      "description": "Too Many Requests: retry after 1", "retry_after": 1,
@@ -85,3 +87,6 @@ def test_sends_honour_429_retry_after(start_manager, sandbox, make, make_bot):
     sends = sandbox.calls(tg_id(bot), "sendMessage")
     assert [c["error_code"] for c in sends] == [429, None]
     assert sends[1]["at"] - sends[0]["at"] >= 0.95
+    [row] = fresh(db, OutboxMessage)
+    assert (row.kind, row.status, row.result["done"]) == ("telegram.calls", "done", 1)
+    assert len(fresh(db, AuditLog, action="test.start")) == 1

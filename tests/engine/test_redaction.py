@@ -36,7 +36,8 @@ def test_messages_arguments_and_tracebacks_are_masked(logger_name, caplog):
 
 
 def test_a_failing_send_logs_no_token(bot_app, make, db, caplog):
-    """A handler's send fails with the URL (and token) in the exception; nothing logged shows it."""
+    """A handler's own send (/buttons sends inline) fails with the URL (and token) in the exception;
+    nothing logged shows it."""
     from app.services.bots import bot_token
 
     bot = make.bot(make.tenant(), token=TOKEN)
@@ -44,9 +45,9 @@ def test_a_failing_send_logs_no_token(bot_app, make, db, caplog):
     apihelper.API_URL = closed_port_url() + "/bot{0}/{1}"
     caplog.set_level(logging.DEBUG)
     update = types.Update.de_json({"update_id": 1, "message": {
-        "message_id": 1, "date": 1, "text": "/start", "chat": {"id": 5, "type": "private"},
+        "message_id": 1, "date": 1, "text": "/buttons", "chat": {"id": 5, "type": "private"},
         "from": {"id": 5, "is_bot": False, "first_name": "A"},
-        "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}})
+        "entities": [{"type": "bot_command", "offset": 0, "length": 8}]}})
     envelope = process_update(tb, update, UpdateEnvelope(1))
     assert bot_token(bot) == TOKEN
     assert envelope.failed is not None and TOKEN in str(envelope.failed)  # the exception itself holds it

@@ -177,3 +177,19 @@ def test_concurrent_renewals_create_one_panel_user(app, db, make, panel_sandbox,
     remote = panel_sandbox.users("marzban")[rows[0].username]
     assert remote["data_limit"] == 6 * GB and abs(remote["expire"] - subscription.ends_at.timestamp()) < 2
     assert (subscription.ends_at - subscription.starts_at).days == 180
+
+
+@pytest.mark.parametrize("kind", ["marzban", "xui"])
+def test_reset_link_renews_it_on_the_panel_and_sends_the_new_card(db, make, panel_sandbox, drain_outbox, kind):
+    tenant, panel, plan = vpn_shop(make, panel_sandbox, kind)
+    subscription = buy(db, make.member(tenant, balance=500_000), plan, "k")
+    drain_outbox()
+    panel_user = provisioning.panel_user_for(subscription)
+    old_link = panel_user.subscription_url
+    provisioning.reset_link(panel_user)
+    db.session.commit()
+    delivered = drain_outbox()
+    panel_user = provisioning.panel_user_for(subscription)
+    assert panel_user.subscription_url and panel_user.subscription_url != old_link
+    cards = kinds_sent(delivered, SERVICE_CARD_KIND)
+    assert [c.payload["reason"] for c in cards] == ["link_changed"]

@@ -159,3 +159,17 @@ def test_zarinpal_is_offered_only_with_a_merchant_id_and_the_feature_on(db, make
     assert not online.available_for(bot)
     other = make.tenant()
     assert not online.available_for(make.bot(other))
+
+
+def test_the_callback_is_rate_limited_per_address(app, db, client, gateway):
+    from app.api.limits import limiter
+
+    saved = app.config["ZARINPAL_CALLBACK_RATE_LIMIT"]
+    app.config["ZARINPAL_CALLBACK_RATE_LIMIT"] = "3 per minute"
+    limiter.reset()
+    try:
+        codes = [client.get(f"{CALLBACK}?Authority=A{i:035d}&Status=OK").status_code for i in range(5)]
+    finally:
+        app.config["ZARINPAL_CALLBACK_RATE_LIMIT"] = saved
+        limiter.reset()
+    assert codes == [404, 404, 404, 429, 429]

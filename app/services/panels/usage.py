@@ -21,6 +21,8 @@ from app.services.panels.provisioning import subscription_changed
 
 log = logging.getLogger(__name__)
 
+#: Rows per set-based UPDATE (one statement per chunk, not one per row).
+CHUNK = 1000
 #: How many names a drift report keeps per list (the count is always exact).
 DRIFT_SAMPLE = 50
 
@@ -78,9 +80,12 @@ def _new_usage(ours, remote: dict[str, int]) -> dict[int, int]:
             continue
         # A panel whose counter went down (usage reset, user re-created) restarts from 0.
         deltas[row.subscription_id] = used - row.used_bytes if used > row.used_bytes else used
-        changed.append({"id": row.id, "used_bytes": used})
-    if changed:
-        db.session.execute(sa.update(PanelUser), changed)
+        changed.append((row.id, used))
+    for start in range(0, len(changed), CHUNK):
+        chunk = dict(changed[start:start + CHUNK])
+        db.session.execute(sa.update(PanelUser).where(PanelUser.id.in_(chunk))
+                           .values(used_bytes=sa.case(chunk, value=PanelUser.id)),
+                           execution_options={"synchronize_session": False})
     return {sub_id: delta for sub_id, delta in deltas.items() if delta > 0}
 
 

@@ -23,7 +23,7 @@ from app.extensions import db
 from app.models import (
     Member, OnlinePayment, OnlinePaymentPurpose, OnlinePaymentStatus, Plan, SubscriptionSource, Tenant,
 )
-from app.services import audit, clock, ledger, notify, promocodes, rewards, wallet
+from app.services import audit, clock, events, ledger, notify, promocodes, rewards, wallet
 from app.services.locking import lock_row
 from app.services.payments import online, zarinpal
 from app.services.plans import sell_plan
@@ -109,6 +109,7 @@ def _credit(payment: OnlinePayment, answer: zarinpal.Answer, via: str) -> Online
     audit.record(locked.tenant_id, ACTOR, "online_payment.paid", f"online_payment:{locked.id}",
                  amount=locked.amount, ref_id=locked.ref_id, code=answer.code, via=via, purpose=locked.purpose,
                  plan_sold=sold)
+    events.payment_succeeded(locked, plan_sold=sold)
     if locked.member_id is not None:
         params = {"amount": locked.amount, "ref_id": locked.ref_id or "-", "order_code": locked.order_code}
         if sold:
