@@ -72,12 +72,16 @@ def language_of(member: Member | None, tenant: Tenant) -> str:
 
 
 def current_bot(telebot: TeleBot) -> Bot:
-    """The bot row with its tenant, in one statement (both stay in the session's identity map)."""
+    return bot_and_tenant(telebot)[0]
+
+
+def bot_and_tenant(telebot: TeleBot) -> tuple[Bot, Tenant]:
+    """The bot row and its tenant, in one statement."""
     row = db.session.execute(sa.select(Bot, Tenant).join(Tenant, Tenant.id == Bot.tenant_id)
                              .where(Bot.id == telebot.botfleet_bot_id)).first()
     if row is None:
         raise LookupError(f"bot {telebot.botfleet_bot_id} is gone")
-    return row[0]
+    return row[0], row[1]
 
 
 def load_context(telebot: TeleBot, user, chat_id: int) -> Context:
@@ -85,8 +89,7 @@ def load_context(telebot: TeleBot, user, chat_id: int) -> Context:
 
     A returning member costs two statements: the bot with its tenant, the member with this bot's session.
     """
-    bot = current_bot(telebot)
-    tenant = db.session.get(Tenant, bot.tenant_id)
+    bot, tenant = bot_and_tenant(telebot)
     member, session = _member_and_session(tenant, bot, user.id)
     is_new = False
     if member is None:
