@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Bot, BotSession, Member, Tenant, utcnow
 from app.services import settings
 from app.services.members import insert_or_find_member
+from app.services.parsing import clean_optional_name
 from app.services.sessions import session_of
 from app.services.xp import Visit, record_visit
 from bots import i18n
@@ -123,9 +124,10 @@ def _first_language(user, tenant: Tenant) -> str:
 
 
 def _profile(user) -> dict:
-    return {"username": (user.username or None) and user.username[:64],
-            "first_name": (user.first_name or None) and user.first_name[:128],
-            "last_name": (user.last_name or None) and user.last_name[:128]}
+    """Names as Telegram sends them, cleaned: control characters (NUL fails the flush) and invisible-only go."""
+    return {"username": clean_optional_name(user.username, max_length=64),
+            "first_name": clean_optional_name(user.first_name, max_length=128),
+            "last_name": clean_optional_name(user.last_name, max_length=128)}
 
 
 def _refresh_profile(member: Member, user) -> None:
