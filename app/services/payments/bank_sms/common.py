@@ -19,7 +19,7 @@ DATE = re.compile(r"(?<!\d)(1[34]\d{2}|\d{2})[/\-.](\d{1,2})[/\-.](\d{1,2})(?!\d
 #: A signed amount: "1,500,000-" or "-1,500,000" is money going out.
 MINUS = re.compile(r"\d{1,3}(?:,\d{3})+\s*-(?!\d)|(?<![\w\d])-\s*\d{1,3}(?:,\d{3})+")
 TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?(?!\d)")
-TAIL = re.compile(r"(?:حساب|کارت|سپرده|acc(?:ount)?|card|به)\s*[:.]?\s*(?:[0-9*xX.\-]*?)(\d{4})(?!\d)", re.I)
+TAIL = re.compile(r"(?:حساب|کارت|سپرده|acc(?:ount)?|card|به)\s*[:.]?\s*(?:[0-9*xX.\-]*)(\d{4})(?!\d)", re.I)
 
 
 @dataclass(frozen=True)
