@@ -6,6 +6,7 @@ from pathlib import Path
 
 from app.models import Promocode, Role, TenantNotice
 from app.services import invitations, receipts, tickets
+from app.services.payments import bank_matching
 from tests.factories import Factories, luhn_complete
 
 #: A 1×1 PNG, enough for the browser to show an image.
@@ -76,9 +77,11 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     db.session.add(notice)
     panel, panel_user = vpn_service(db, tenant, member, plan)
     ticket = tickets.open_ticket(member, bot, text="Where is my link?")
+    sms = bank_matching.ingest(tenant, sender="Bank Mellat", source="test",
+                               text="بانک ملت\nانتقال:9,990+\nکارت:6037****0001\n1403/09/10-14:25").message
     db.session.commit()
     ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
-           "panel_user_id": panel_user.id, "ticket_id": ticket.id}
+           "panel_user_id": panel_user.id, "ticket_id": ticket.id, "message_id": sms.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids)
