@@ -4,7 +4,7 @@ from __future__ import annotations
 from apiflask import APIFlask
 from flask import Flask
 
-from app import api, database, errors, i18n, layout
+from app import api, database, errors, i18n, input_guard, layout
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
 from app.worker import dispatch
 from config import BASE_DIR, Config, config_from_env
@@ -37,6 +37,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     layout.init_app(app)
     _register_blueprints(app)
     errors.init_app(app)
+    input_guard.init_app(app)
     from app import cli
     cli.init_app(app)
     return app
@@ -63,10 +64,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
-        audit, bank, bot_admin, cards, exports, leaderboard, members, online, overview, panels, plans, platform, promocodes,
+        audit, bank, bot_admin, cards, exports, integrations, leaderboard, members, online, overview, panels, plans, platform, promocodes,
         receipts, staff, tenant_settings, tickets, wallet,
     )
 
     for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
-                 promocodes, audit, staff, tenant_settings, exports, platform):
+                 promocodes, audit, staff, tenant_settings, exports, integrations, platform):
         app.register_blueprint(area.bp)

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Bot, BotSession, Member, Tenant, utcnow
 from app.services import settings
 from app.services.members import get_or_create_member
+from app.services.parsing import clean_optional_name
 from app.services.sessions import session_of
 from app.services.xp import Visit, record_visit
 from bots import i18n
@@ -90,7 +91,8 @@ def _first_language(user, tenant: Tenant) -> str:
 
 
 def _refresh_profile(member: Member, user) -> None:
-    member.username = (user.username or None) and user.username[:64]
-    member.first_name = (user.first_name or None) and user.first_name[:128]
-    member.last_name = (user.last_name or None) and user.last_name[:128]
+    # Names come from Telegram as typed: control characters (NUL fails the flush) and invisible-only names go.
+    member.username = clean_optional_name(user.username, max_length=64)
+    member.first_name = clean_optional_name(user.first_name, max_length=128)
+    member.last_name = clean_optional_name(user.last_name, max_length=128)
     member.last_activity_at = utcnow()

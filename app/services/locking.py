@@ -37,3 +37,27 @@ def lock_rows(model, *conditions, order_by=None) -> list:
     stmt = (sa.select(model).where(*conditions).order_by(order_by if order_by is not None else model.id)
             .with_for_update(key_share=True).execution_options(populate_existing=True))
     return list(db.session.scalars(stmt))
+
+
+def lock_member_and_referrer(tenant_id: int, member_id: int) -> tuple:
+    """Lock a member and, when its referral bonus is still due, its referrer: one statement, id order.
+
+    Returns (member, referrer or None). The referrer is found by a sub-select read before the lock; if
+    the locked row names another referrer (set_referrer ran in between), TryAgain asks for a rerun
+    rather than lock out of order.
+    """
+    from app.models import Member
+    from app.services.errors import NotFound, TryAgain
+
+    owed = (sa.select(Member.referred_by_id).where(Member.id == member_id, Member.tenant_id == tenant_id,
+                                                   Member.referral_rewarded_at.is_(None)).scalar_subquery())
+    rows = {m.id: m for m in lock_rows(Member, Member.tenant_id == tenant_id,
+                                       sa.or_(Member.id == member_id, Member.id == owed))}
+    member = rows.get(member_id)
+    if member is None:
+        raise NotFound("This member no longer exists.")
+    if member.referred_by_id is None or member.referral_rewarded_at is not None:
+        return member, None
+    if member.referred_by_id not in rows:
+        raise TryAgain("The member changed while this was being decided; please try again.")
+    return member, rows[member.referred_by_id]

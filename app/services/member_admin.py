@@ -5,6 +5,7 @@ from app.models import Account, LedgerEntry, Member, Plan, Subscription, Subscri
 from app.services import audit, ledger, subscriptions
 from app.services.amounts import check_amount
 from app.services.errors import NotFound, ValidationFailed
+from app.services.parsing import clean_text, has_visible
 
 MAX_REASON = 300
 
@@ -14,8 +15,8 @@ def adjust_balance(member: Member, amount: int, reason: str, by: Account, *, req
 
     `request_id` comes from the form, so a double submit makes one adjustment.
     """
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= MAX_REASON:
+    reason = clean_text(reason)
+    if not has_visible(reason) or len(reason) > MAX_REASON:
         raise ValidationFailed(f"Give a reason of 1 to {MAX_REASON} characters.")
     if type(amount) is not int or amount == 0:
         raise ValidationFailed("The amount is a whole number of Toman, not zero.")

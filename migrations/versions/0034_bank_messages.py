@@ -1,14 +1,14 @@
 """bank_messages: deposit SMS, parsed and matched to card-to-card invoices
 
-Revision ID: 0033_bank_messages
-Revises: 0032_receipt_fingerprints
+Revision ID: 0034_bank_messages
+Revises: 0033_support_role
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0033_bank_messages'
-down_revision = '0032_receipt_fingerprints'
+revision = '0034_bank_messages'
+down_revision = '0033_support_role'
 branch_labels = None
 depends_on = None
 
