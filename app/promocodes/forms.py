@@ -4,9 +4,9 @@ from wtforms import DateField, IntegerField, SelectField, StringField, SubmitFie
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.forms_common import SaneDay
+from app.labels import LABELS
 
-KIND_LABELS = {"balance": _l("Balance (Toman)"), "plan_days": _l("Days of a plan"),
-               "discount_percent": _l("Discount (percent)"), "xp": _l("XP")}
+KIND_LABELS = LABELS["promocode_kind"]
 
 
 class PromocodeForm(FlaskForm):

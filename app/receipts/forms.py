@@ -4,16 +4,10 @@ from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms_common import SaneDay, TomanField
+from app.labels import LABELS
 from app.models import ReceiptStatus
 
-STATUS_LABELS = {
-    ReceiptStatus.PENDING_REVIEW.value: _l("waiting for review"),
-    ReceiptStatus.AWAITING_RECEIPT.value: _l("waiting for the member's receipt"),
-    ReceiptStatus.APPROVED.value: _l("approved"),
-    ReceiptStatus.REJECTED.value: _l("rejected"),
-    ReceiptStatus.EXPIRED.value: _l("expired"),
-    ReceiptStatus.CANCELLED.value: _l("cancelled"),
-}
+STATUS_LABELS = LABELS["receipt_status"]
 
 
 class FilterForm(FlaskForm):

@@ -82,10 +82,13 @@ def update_card(card: PaymentCard, *, actor: str = "system", **fields) -> Paymen
     if unknown:
         raise ValidationFailed(f"A card has no editable field {sorted(unknown)[0]!r}.")
     tenant = db.session.get(Tenant, card.tenant_id)
-    for name, value in _checked(tenant, card, fields).items():
+    checked = _checked(tenant, card, fields)
+    changed = sorted(name for name, value in checked.items() if getattr(card, name) != value)
+    for name, value in checked.items():
         setattr(card, name, value)
     db.session.flush()
-    audit.record(card.tenant_id, actor, "card.update", f"card:{card.id}", fields=sorted(fields))
+    if changed:  # the form sends every field; the audit names only what really changed
+        audit.record(card.tenant_id, actor, "card.update", f"card:{card.id}", fields=changed)
     return card
 
 
