@@ -61,7 +61,7 @@ def from_validation(error: HTTPError) -> Response:
     if error.status_code != 422 or not isinstance(error.detail, dict):
         return problem(error.status_code, error.message)
     errors = {}
-    for location, fields in (error.detail or {}).items():
+    for fields in (error.detail or {}).values():
         for field, messages in _flatten(fields).items():
             errors[field] = messages
     return problem(422, "The request is not valid; see errors.", code="validation_failed", errors=errors)
