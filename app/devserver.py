@@ -5,9 +5,9 @@ import click
 from flask import Flask
 from werkzeug.serving import run_simple
 
+from app.runtime import start_runtime
 from app.services import demo
 from bots.emulator import SandboxServer
-from app.runtime import start_runtime
 
 
 def serve_all(app: Flask, host: str, port: int, with_sandbox: bool = True, with_bots: bool = True) -> None:

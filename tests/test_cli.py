@@ -1,7 +1,16 @@
 import sqlalchemy as sa
 
 from app.models import (
-    Account, Bot, LedgerEntry, Member, Membership, PaymentCard, Plan, Receipt, ReceiptStatus, Tenant,
+    Account,
+    Bot,
+    LedgerEntry,
+    Member,
+    Membership,
+    PaymentCard,
+    Plan,
+    Receipt,
+    ReceiptStatus,
+    Tenant,
 )
 from app.services import demo
 

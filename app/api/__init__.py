@@ -9,8 +9,8 @@ from apiflask import APIBlueprint, HTTPError
 from flask import Flask, g
 from werkzeug.exceptions import HTTPException
 
-from app.api import auth, limits, openapi, problems
 from app import unit_of_work
+from app.api import auth, limits, openapi, problems
 from app.extensions import csrf
 from app.services.errors import DomainError
 

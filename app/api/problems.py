@@ -11,7 +11,13 @@ from werkzeug.exceptions import HTTPException
 from app.api.limits import limiter
 from app.extensions import db
 from app.services.errors import (
-    DomainError, IdempotencyConflict, InsufficientFunds, InvalidAmount, NotAllowed, NotFound, ValidationFailed,
+    DomainError,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidAmount,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
 )
 from app.services.idempotency import KeyReused
 from app.services.quota import QuotaExhausted

@@ -106,8 +106,19 @@ def build_tenant_world(db, make, tenant, telegram_id: int) -> dict:
 def snapshot(db, tenant_id: int) -> list:
     """Everything of a tenant an operation could change, as comparable rows."""
     from app.models import (
-        ApiToken, Bot, BotSession, BotSetting, FeatureFlag, IdempotencyRecord, LedgerEntry, Member, MemberBadge,
-        Receipt, Subscription, Tenant, WebhookEndpoint,
+        ApiToken,
+        Bot,
+        BotSession,
+        BotSetting,
+        FeatureFlag,
+        IdempotencyRecord,
+        LedgerEntry,
+        Member,
+        MemberBadge,
+        Receipt,
+        Subscription,
+        Tenant,
+        WebhookEndpoint,
     )
     def rows(model, *columns, where=None):
         query = sa.select(*columns).order_by(*columns)
