@@ -68,6 +68,7 @@ def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
         audit,
+        bank,
         bot_admin,
         cards,
         exports,
@@ -87,7 +88,7 @@ def _register_dashboard(app: Flask) -> None:
         wallet,
     )
 
-    for area in (overview, bot_admin, plans, panels, cards, online, receipts, tickets, members, leaderboard, wallet,
+    for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
                  promocodes, audit, staff, tenant_settings, exports, integrations, platform):
         app.register_blueprint(area.bp)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import sqlalchemy as sa
 from telebot import TeleBot
 
 from app.extensions import db
