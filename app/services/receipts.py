@@ -54,9 +54,13 @@ class Reviewer:
     telegram_id: int | None = None
     #: An integration API token with the receipts scope (app/api).
     api_token: ApiToken | None = None
+    #: An automatic reviewer of the platform itself, e.g. "bank_sms" (app/services/payments/bank_matching.py).
+    system: str | None = None
 
     @property
     def actor(self) -> str:
+        if self.system and not (self.account or self.api_token or self.telegram_id):
+            return f"system:{self.system}"
         return audit.actor_of(self.account or self.api_token, self.telegram_id)
 
 
@@ -240,7 +244,8 @@ def _lock_in(receipt: Receipt, *allowed: ReceiptStatus) -> Receipt:
 
 def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
     """A dashboard account must be the tenant's owner or approver (or a platform admin)."""
-    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None):
+    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None
+                                         and by.system is None):
         raise NotAllowed("A receipt is decided by a staff account, a Telegram admin or an API token.")
     if by.api_token is not None and by.api_token.tenant_id != tenant_id:
         raise NotFound("No such receipt.")
