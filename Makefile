@@ -10,7 +10,7 @@ export TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 run: db translations
 	@$(FLASK) seed-demo
-	@$(FLASK) serve --host 127.0.0.1 --port 5000
+	@SANDBOX_ALLOW_HTTP_WEBHOOKS=1 $(FLASK) serve --host 127.0.0.1 --port 5000
 
 test: install translations browser test-sqlite test-postgres
 

@@ -114,6 +114,8 @@ class DevelopmentConfig(Config):
 
     DEBUG = False
     WEBHOOK_ALLOW_PRIVATE_URLS = True
+    #: Any UUID pays the sandbox's Zarinpal, so owners can try a wallet top-up in `make run`.
+    PLATFORM_ZARINPAL_MERCHANT_ID = _env("PLATFORM_ZARINPAL_MERCHANT_ID", "00000000-0000-4000-8000-0000000b0f1e")
 
     @classmethod
     def init_app(cls, app) -> None:

@@ -9,9 +9,9 @@ from app.models import Role
 from app.services.tenancy import memberships_of
 from app.tenant_context import current_membership
 
-OWNER, APPROVER, VIEWER = Role.OWNER.value, Role.APPROVER.value, Role.VIEWER.value
+OWNER, APPROVER, VIEWER, SUPPORT = Role.OWNER.value, Role.APPROVER.value, Role.VIEWER.value, Role.SUPPORT.value
 READERS = (OWNER, VIEWER)
-ROLE_LABELS = {OWNER: _l("owner"), APPROVER: _l("approver"), VIEWER: _l("viewer")}
+ROLE_LABELS = {OWNER: _l("owner"), APPROVER: _l("approver"), VIEWER: _l("viewer"), SUPPORT: _l("support")}
 
 #: (endpoint, label, roles that see it). Approvers see receipts only; viewers read everything else.
 NAVIGATION = [
@@ -22,13 +22,14 @@ NAVIGATION = [
     ("cards.index", _l("Payment cards"), READERS),
     ("online.index", _l("Online payments"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),
-    ("tickets.index", _l("Support tickets"), (OWNER, APPROVER, VIEWER)),
-    ("members.index", _l("Members"), READERS),
+    ("tickets.index", _l("Support tickets"), (OWNER, APPROVER, VIEWER, SUPPORT)),
+    ("members.index", _l("Members"), (*READERS, SUPPORT)),
     ("leaderboard.index", _l("Leaderboard"), READERS),
     ("wallet.index", _l("Wallet and traffic"), READERS),
     ("promocodes.index", _l("Promo codes"), READERS),
     ("audit.index", _l("Audit log"), READERS),
     ("staff.index", _l("Staff"), (OWNER,)),
+    ("integrations.index", _l("Integrations"), (OWNER,)),
     ("tenant_settings.index", _l("Settings"), READERS),
     ("sandbox_chat.chat", _l("Sandbox chat"), (OWNER,)),
 ]

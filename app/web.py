@@ -20,6 +20,9 @@ owner_only = roles_required(Role.OWNER)
 readers = roles_required(Role.OWNER, Role.VIEWER)
 receipt_readers = roles_required(Role.OWNER, Role.VIEWER, Role.APPROVER)
 receipt_deciders = roles_required(Role.OWNER, Role.APPROVER)
+member_readers = roles_required(Role.OWNER, Role.VIEWER, Role.SUPPORT)
+ticket_readers = roles_required(Role.OWNER, Role.APPROVER, Role.VIEWER, Role.SUPPORT)
+ticket_answerers = roles_required(Role.OWNER, Role.APPROVER, Role.SUPPORT)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -13,6 +13,10 @@ import sqlalchemy as sa
 
 from tests import factories, pg
 
+# Local webhook receivers are http:// on ephemeral ports; the sandbox refuses them by default
+# (Telegram wants HTTPS on 443/80/88/8443). Tests of that default pass allow_http_webhooks=False.
+os.environ.setdefault("SANDBOX_ALLOW_HTTP_WEBHOOKS", "1")
+
 pytest_plugins = ["tests.outbox_fixtures"]
 
 

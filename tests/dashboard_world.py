@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.models import Promocode, Role, TenantNotice
-from app.services import invitations, receipts, tickets
+import sqlalchemy as sa
+
+from app.models import Promocode, Role, TenantNotice, WebhookDelivery
+from app.services import api_tokens, invitations, receipts, tickets, webhooks
 from tests.factories import Factories, luhn_complete
 
 #: A 1×1 PNG, enough for the browser to show an image.
@@ -22,6 +24,7 @@ class World:
     stranger: object
     admin: object
     ids: dict
+    support: object = None
 
 
 def vpn_service(db, tenant, member, plan):
@@ -62,6 +65,7 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     owner = make.account()
     tenant = make.tenant(owner=owner)
     approver, viewer = make.staff(tenant, Role.APPROVER), make.staff(tenant, Role.VIEWER)
+    support = make.staff(tenant, Role.SUPPORT)
     stranger = make.account()
     make.tenant(owner=stranger)
     admin = make.account(platform_admin=True)
@@ -76,9 +80,14 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     db.session.add(notice)
     panel, panel_user = vpn_service(db, tenant, member, plan)
     ticket = tickets.open_ticket(member, bot, text="Where is my link?")
+    token, _ = api_tokens.create_token(tenant, "panel")
+    endpoint, _ = webhooks.create_endpoint(tenant, "http://127.0.0.1:9/hook")
     db.session.commit()
+    make.member(tenant)  # member.created: a delivery to the endpoint
+    delivery = db.session.scalar(sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
-           "panel_user_id": panel_user.id, "ticket_id": ticket.id}
-    return World(tenant, owner, approver, viewer, stranger, admin, ids)
+           "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
+           "delivery_id": delivery.id}
+    return World(tenant, owner, approver, viewer, stranger, admin, ids, support)

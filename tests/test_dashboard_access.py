@@ -13,6 +13,8 @@ from tests.helpers import csrf_token
 
 PUBLIC, LOGIN, READ, OWNER, RECEIPT_READ, RECEIPT_DECIDE, PLATFORM = (
     "public", "login", "read", "owner", "receipt_read", "receipt_decide", "platform")
+#: Support tickets: every staff role reads them; owners, approvers and support answer. Members: support reads too.
+TICKET_READ, TICKET_ANSWER, MEMBER_READ = "ticket_read", "ticket_answer", "member_read"
 
 #: endpoint → who may use it. GET of READ/RECEIPT_READ is reading; everything else changes something.
 ACCESS = {
@@ -24,10 +26,10 @@ ACCESS = {
     "sandbox_chat.send": OWNER, "sandbox_chat.upload": OWNER, "sandbox_chat.press": OWNER,
     "main.home": LOGIN, "main.switch_tenant": LOGIN, "auth.logout": LOGIN, "auth.change_password": LOGIN,
     "overview.index": READ, "overview.dismiss_notice": OWNER, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
-    "cards.index": READ, "members.index": READ, "members.export": READ, "exports.download": READ, "members.show": READ,
+    "cards.index": READ, "members.index": MEMBER_READ, "members.export": READ, "exports.download": READ, "members.show": MEMBER_READ,
     "leaderboard.index": READ, "wallet.index": READ, "promocodes.index": READ, "promocodes.show": READ,
     "audit.index": READ, "tenant_settings.index": READ, "tenant_settings.update": OWNER,
-    "online.index": READ, "online.merchant": OWNER,
+    "online.index": READ, "online.merchant": OWNER, "wallet.topup_zarinpal": OWNER,
     "bot_admin.create": OWNER, "bot_admin.settings": OWNER, "bot_admin.toggle": OWNER,
     "plans.create": OWNER, "plans.edit": OWNER, "plans.archive": OWNER, "plans.move": OWNER,
     "cards.create": OWNER, "cards.edit": OWNER, "cards.toggle": OWNER, "cards.rotation": OWNER,
@@ -37,9 +39,8 @@ ACCESS = {
     "receipts.index": RECEIPT_READ, "receipts.history": RECEIPT_READ, "receipts.show": RECEIPT_READ,
     "receipts.photo": RECEIPT_READ,
     "receipts.approve": RECEIPT_DECIDE, "receipts.reject": RECEIPT_DECIDE,
-    # Support tickets: every staff role reads the inbox; owners and approvers answer, assign and close.
-    "tickets.index": RECEIPT_READ, "tickets.show": RECEIPT_READ,
-    "tickets.answer": RECEIPT_DECIDE, "tickets.assign": RECEIPT_DECIDE, "tickets.close": RECEIPT_DECIDE,
+    "tickets.index": TICKET_READ, "tickets.show": TICKET_READ,
+    "tickets.answer": TICKET_ANSWER, "tickets.assign": TICKET_ANSWER, "tickets.close": TICKET_ANSWER,
     "platform.tenants": PLATFORM, "platform.create_tenant": PLATFORM, "platform.topup": PLATFORM,
     "platform.prices": PLATFORM,
     "panels.index": READ, "panels.show": READ,
@@ -47,12 +48,15 @@ ACCESS = {
     "panels.reset_link": OWNER, "panels.reprovision": OWNER,
     # The integration API and its OpenAPI document: token-authenticated, with their own matrices in tests/api.
     "openapi.spec": PUBLIC, "openapi.docs": PUBLIC,
+    "integrations.index": OWNER, "integrations.create_token": OWNER, "integrations.revoke_token": OWNER,
+    "integrations.create_endpoint": OWNER, "integrations.deliveries": OWNER, "integrations.delete_endpoint": OWNER,
+    "integrations.resend": OWNER,
 }
 #: URL arguments that name a row of the tenant: another tenant's owner gets 404 for them.
 #: JSON feeds that need query arguments (a bot and a test user) to answer 200.
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
 TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id",
-                     "panel_id", "panel_user_id", "ticket_id"}
+                     "panel_id", "panel_user_id", "ticket_id", "token_id", "endpoint_id", "delivery_id"}
 
 
 def _api_endpoints(app) -> dict:
@@ -89,7 +93,7 @@ def world(app):
     with app.app_context():
         built = build_world(db, Factories(db), app.instance_path)
         clients = {"anonymous": app.test_client()}
-        for name in ("owner", "approver", "viewer", "stranger", "admin"):
+        for name in ("owner", "approver", "viewer", "support", "stranger", "admin"):
             clients[name] = app.test_client()
             AuthActions(clients[name]).login(getattr(built, name).email)
         tokens = {name: csrf_token(c.get("/login" if name == "anonymous" else "/account/password"))
@@ -135,11 +139,14 @@ def _expected(role: str, access: str, method: str) -> str:
     if access == PLATFORM:
         return "forbidden"
     if role == "viewer":
-        return "ok" if method == "GET" and access in (READ, RECEIPT_READ) else "forbidden"
-    return "ok" if access in (RECEIPT_READ, RECEIPT_DECIDE) else "forbidden"
+        return "ok" if method == "GET" and access in (READ, RECEIPT_READ, TICKET_READ, MEMBER_READ) else "forbidden"
+    if role == "support":
+        return "ok" if access in (TICKET_READ, TICKET_ANSWER) or (access == MEMBER_READ and method == "GET") \
+            else "forbidden"
+    return "ok" if access in (RECEIPT_READ, RECEIPT_DECIDE, TICKET_READ, TICKET_ANSWER) else "forbidden"
 
 
-STAFF_CASES = [(role, *r) for role in ("viewer", "approver") for r in ROUTES
+STAFF_CASES = [(role, *r) for role in ("viewer", "approver", "support") for r in ROUTES
                if ACCESS[r[0]] != LOGIN or r[2] == "GET"]
 
 
@@ -163,6 +170,7 @@ def test_platform_admin_reaches_platform_pages(world):
 def test_owner_reads_every_page(world):
     built, clients, _ = world
     for endpoint, rule, method, arguments in ROUTES:
-        if method == "GET" and ACCESS[endpoint] in (READ, RECEIPT_READ, OWNER) and endpoint not in NEEDS_QUERY:
+        if method == "GET" and ACCESS[endpoint] in (READ, RECEIPT_READ, OWNER, TICKET_READ, MEMBER_READ) \
+                and endpoint not in NEEDS_QUERY:
             response = _call(world, "owner", rule, method, arguments)
             assert response.status_code == 200, (rule, response.status_code)

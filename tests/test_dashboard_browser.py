@@ -200,3 +200,36 @@ def test_owner_journey(browser, live_server, start_manager, make, db, tmp_path):
     shot(page, "14-sandbox-persian")
     db.session.expire_all()
     assert db.session.get(Member, receipt.member_id).balance == 0
+
+
+def test_a_refused_purchase_shows_the_bots_alert(browser, live_server, start_manager, make, db):  # noqa: F811
+    """The bot refuses with answerCallbackQuery(show_alert=True); the page shows it as Telegram does:
+    a dialog the user dismisses (before, the press looked as if nothing happened)."""
+    owner = make.account()
+    tenant = make.tenant(owner=owner, default_language="en")
+    plan = make.plan(tenant, name="Silver 7 days", price=70_000, period_days=7)
+    make.bot(tenant, token=TOKEN)
+    db.session.commit()
+    start_manager(BOT_HANDLERS=REAL_HANDLERS)
+    page = browser.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, live_server, owner)
+    page.goto(f"{live_server}/sandbox?user_id={BUYER}&name=Sara&language=en")
+    page.fill("#text", "/start")
+    page.click("#send-form button[type=submit]")
+    bot_says(page, "Sara").get_by_role("button", name="Plans").click()
+    offer = bot_says(page, "Silver 7 days")
+    offer.get_by_role("button", name="Silver 7 days").click()
+    pay = bot_says(page, "70,000").get_by_role("button", name="Pay from balance")
+    pay.wait_for(timeout=BOT_REPLY_MS)
+    plan.is_active = False  # taken off sale while the member looks at it
+    db.session.commit()
+
+    pay.click()
+
+    alert = page.get_by_role("alertdialog")
+    alert.wait_for(timeout=BOT_REPLY_MS)
+    assert alert.inner_text().startswith("This plan is no longer on sale.")
+    shot(page, "15-sandbox-refused-alert")
+    alert.get_by_role("button", name="OK").click()
+    alert.wait_for(state="detached")

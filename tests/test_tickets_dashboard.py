@@ -54,3 +54,14 @@ def test_a_viewer_reads_but_cannot_answer(client, db, make, auth):
     assert page.status_code == 200 and "Send answer" not in page.get_data(as_text=True)
     token = csrf_token(page)
     assert client.post(f"/tickets/{first.id}/answer", data={"text": "x", "csrf_token": token}).status_code == 403
+
+
+def test_support_staff_answer_tickets_and_read_members_only(client, db, make, auth):
+    tenant, first, _ = _setup(db, make, auth, role=Role.SUPPORT)
+    assert client.get("/").headers["Location"].endswith("/tickets/")
+    token = csrf_token(client.get(f"/tickets/{first.id}"))
+    assert client.post(f"/tickets/{first.id}/answer", data={"text": "On it", "csrf_token": token}).status_code == 302
+    assert client.get(f"/members/{first.member_id}").status_code == 200
+    for page in ("/overview/", "/receipts/", "/plans/", "/wallet/"):
+        assert client.get(page).status_code == 403, page
+    assert client.post(f"/members/{first.member_id}/ban", data={"csrf_token": token}).status_code == 403

@@ -21,6 +21,8 @@ def home():
         return render_template("main/home.html")
     if membership.role == Role.APPROVER.value:
         return redirect(url_for("receipts.index"))
+    if membership.role == Role.SUPPORT.value:
+        return redirect(url_for("tickets.index"))
     return redirect(url_for("overview.index"))
 
 

@@ -13,11 +13,11 @@ from app.services import member_queries as queries
 from app.services.plans import active_plans
 from app.services.subscriptions import active_subscription
 from app.tenant_context import get_owned_or_404
-from app.web import owner_only, readers, save, submitted, tenant_or_404
+from app.web import member_readers, owner_only, readers, save, submitted, tenant_or_404
 
 
 @bp.route("/")
-@readers
+@member_readers
 def index():
     text = request.args.get("q", "").strip()
     members, next_before = queries.search(tenant_or_404(), text, request.args.get("before", type=int))
@@ -33,7 +33,7 @@ def export():
 
 
 @bp.route("/<int:member_id>")
-@readers
+@member_readers
 def show(member_id: int):
     return _page(get_owned_or_404(Member, member_id), AdjustBalanceForm(), _grant_form())
 

@@ -18,6 +18,8 @@ class Role(str, enum.Enum):
     OWNER = "owner"
     APPROVER = "approver"
     VIEWER = "viewer"
+    #: Answers support tickets and reads members; sees nothing else.
+    SUPPORT = "support"
 
 
 class CardRotation(str, enum.Enum):

@@ -53,6 +53,13 @@ def messages(bot: Bot, user_id: int) -> list[dict]:
     return _call("GET", f"/sandbox/chats/{user_id}/messages", params={"bot_id": bot.telegram_bot_id})["messages"]
 
 
+def callback_answers(bot: Bot, query_ids: list[str]) -> list[dict]:
+    """How the bot answered these button presses (answerCallbackQuery), for a toast or an alert."""
+    answers = _call("GET", "/sandbox/callback-answers", params={"bot_id": bot.telegram_bot_id})["answers"]
+    return [{"callback_query_id": a["callback_query_id"], "text": a.get("text"), "show_alert": bool(a.get("show_alert"))}
+            for a in answers if a["callback_query_id"] in query_ids]
+
+
 def send(bot: Bot, user: dict, **content) -> dict:
     """Post what the test user does: text=..., photo=bytes (+ caption), or callback={message_id, data}."""
     ensure_known(bot)

@@ -32,8 +32,10 @@ def chat():
 @roles_required(Role.OWNER)
 def messages():
     bot, user = _bot_and_user(request.args)
+    pending = [query_id for query_id in (request.args.get("answers") or "").split(",") if query_id][:20]
     try:
-        return jsonify(messages=[_shown(m) for m in client.messages(bot, user["id"])])
+        return jsonify(messages=[_shown(m) for m in client.messages(bot, user["id"])],
+                       answers=client.callback_answers(bot, pending) if pending else [])
     except client.SandboxUnavailable as exc:
         return jsonify(error=str(exc)), 503
 

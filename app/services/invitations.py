@@ -11,7 +11,7 @@ from app.services import audit, crypto, tenancy
 from app.services.errors import NotFound, ValidationFailed
 
 INVITATION_LIFETIME = timedelta(days=7)
-STAFF_ROLES = (Role.APPROVER.value, Role.VIEWER.value)
+STAFF_ROLES = (Role.APPROVER.value, Role.VIEWER.value, Role.SUPPORT.value)
 USED_MESSAGE = "This invitation link is invalid, used or expired. Ask the owner for a new one."
 
 

@@ -7,5 +7,6 @@ from app.models import Role
 
 class InviteForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[(Role.APPROVER.value, _l("approver: decides receipts")),
-                                            (Role.VIEWER.value, _l("viewer: reads everything"))])
+                                            (Role.VIEWER.value, _l("viewer: reads everything")),
+                                            (Role.SUPPORT.value, _l("support: answers tickets, reads members"))])
     submit = SubmitField(_l("Create invitation link"))

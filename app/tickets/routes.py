@@ -5,18 +5,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.forms import EmptyForm
-from app.models import Role, Ticket, TicketStatus
+from app.models import Ticket, TicketStatus
 from app.services import audit, tickets
 from app.services.listings import bots_of_tenant
 from app.services.tenancy import staff_of
-from app.tenant_context import get_owned_or_404, roles_required
+from app.tenant_context import get_owned_or_404
 from app.tickets import bp
 from app.tickets.forms import AnswerForm, AssignForm
-from app.web import save, submitted, tenant_or_404
+from app.web import save, submitted, tenant_or_404, ticket_answerers, ticket_readers
 
-#: Who reads the inbox, and who answers, assigns and closes.
-ticket_readers = roles_required(Role.OWNER, Role.APPROVER, Role.VIEWER)
-ticket_answerers = roles_required(Role.OWNER, Role.APPROVER)
 STATUS_LABELS = {TicketStatus.OPEN.value: _l("Waiting for an answer"), TicketStatus.ANSWERED.value: _l("Answered"),
                  TicketStatus.CLOSED.value: _l("Closed")}
 

@@ -1,5 +1,7 @@
 """The sandbox WSGI application: URL rules and dispatch."""
 
+import os
+
 from werkzeug import Request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -8,6 +10,8 @@ from . import botapi, control, panels, zarinpal
 from .errors import ApiError, ControlError
 from .state import SandboxState
 from .webhooks import WebhookDispatcher
+
+ALLOW_HTTP_ENV = "SANDBOX_ALLOW_HTTP_WEBHOOKS"
 
 URL_MAP = Map([
     Rule("/bot<token>/<method>", endpoint=botapi.handle_method, methods=["GET", "POST"]),
@@ -23,19 +27,31 @@ URL_MAP = Map([
     Rule("/sandbox/faults", endpoint=control.add_fault, methods=["POST"]),
     Rule("/sandbox/rate-limit", endpoint=control.set_rate_limit, methods=["POST"]),
     Rule("/sandbox/reset", endpoint=control.reset, methods=["POST"]),
+    Rule("/sandbox/chats", endpoint=control.register_chat, methods=["POST"]),
+    Rule("/sandbox/inline-messages", endpoint=control.inline_messages, methods=["GET"]),
+    Rule("/sandbox/latency", endpoint=control.set_latency, methods=["POST"]),
+    Rule("/sandbox/webhook-deliveries", endpoint=control.webhook_deliveries, methods=["GET"]),
+    Rule("/sandbox/webhook-retention", endpoint=control.set_webhook_retention, methods=["POST"]),
     *panels.RULES,  # the VPN panel emulators and their controls (bots/emulator/panels)
     *zarinpal.RULES,  # the Zarinpal gateway and its controls (bots/emulator/zarinpal.py)
 ], strict_slashes=False)
 
 
 class SandboxApp:
-    """A WSGI app holding one sandbox's state and its webhook workers."""
+    """A WSGI app holding one sandbox's state and its webhook workers.
 
-    def __init__(self, retry_policy=None):
+    allow_http_webhooks: accept http:// webhooks on any port (Telegram wants HTTPS on 443, 80, 88
+    or 8443); None reads the SANDBOX_ALLOW_HTTP_WEBHOOKS environment variable (1/true/yes).
+    """
+
+    def __init__(self, retry_policy=None, allow_http_webhooks=None):
         self.state = SandboxState()
         self.panels = panels.PanelEmulators()
-        self.webhooks = WebhookDispatcher(self.state, retry_policy)
         self.zarinpal = zarinpal.ZarinpalSandbox()
+        self.webhooks = WebhookDispatcher(self.state, retry_policy, self.execute_webhook_reply)
+        if allow_http_webhooks is None:
+            allow_http_webhooks = http_webhooks_allowed_by_env()
+        self.allow_http_webhooks = allow_http_webhooks
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -53,6 +69,10 @@ class SandboxApp:
             description = "Not Found" if error.code == 404 else error.name
             return botapi.error_response(ApiError(error.code, description))
 
+    def execute_webhook_reply(self, bot, body):
+        """Run the Bot API method a webhook put in its answer, as Telegram does."""
+        botapi.call_method(self, bot.token, body["method"], body)
+
     def close(self):
         """Release long-polls and stop webhook delivery."""
         with self.state.lock:
@@ -60,6 +80,11 @@ class SandboxApp:
         self.webhooks.close()
 
 
-def create_sandbox_app(retry_policy=None):
+def http_webhooks_allowed_by_env():
+    """Tell whether SANDBOX_ALLOW_HTTP_WEBHOOKS asks for http:// webhooks on any port."""
+    return os.environ.get(ALLOW_HTTP_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def create_sandbox_app(retry_policy=None, allow_http_webhooks=None):
     """Return a new, empty sandbox WSGI app (no threads start until a webhook is set)."""
-    return SandboxApp(retry_policy)
+    return SandboxApp(retry_policy, allow_http_webhooks)

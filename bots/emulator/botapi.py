@@ -1,14 +1,16 @@
 """The Bot API side: /bot<token>/<method> and /file/bot<token>/<file_path>."""
 
 import json
+import time
 
 from werkzeug import Response
 
+from . import commands
 from . import methods_edit as edit
 from . import methods_send as send
 from . import methods_updates as updates
 from .errors import ApiError
-from .params import Call, loggable, read_params
+from .params import Call, decode_param, loggable, read_params
 from .state import parse_token
 
 #: Canonical method names and their handlers; lookup is case-insensitive.
@@ -31,9 +33,9 @@ METHODS = {name.lower(): (name, handler) for name, handler in [
     ("getFile", edit.get_file),
     ("getChat", edit.get_chat),
     ("sendChatAction", updates.accept),
-    ("setMyCommands", updates.accept),
-    ("deleteMyCommands", updates.accept),
-    ("getMyCommands", updates.get_my_commands),
+    ("setMyCommands", commands.set_my_commands),
+    ("deleteMyCommands", commands.delete_my_commands),
+    ("getMyCommands", commands.get_my_commands),
 ]}
 
 
@@ -51,15 +53,27 @@ def error_response(error):
 def handle_method(sandbox, request, token, method):
     """Answer one Bot API call."""
     try:
-        parse_token(token)
+        bot_id = parse_token(token)
         params = read_params(request)
     except ApiError as error:
         return error_response(error)
+    delay = sandbox.state.latency_for(bot_id)
+    if delay:
+        time.sleep(delay)  # modelled distance to Telegram (POST /sandbox/latency)
+    text, status = call_method(sandbox, token, method, params)
+    return Response(text, status=status, content_type="application/json")
+
+
+def call_method(sandbox, token, method, params):
+    """Run one Bot API call; return (JSON text of the answer, HTTP status)."""
+    params = {name: decode_param(name, value) for name, value in params.items()}
     with sandbox.state.lock:
         # Serialized under the lock: results share dicts that later edits change.
-        body, status = _call_locked(sandbox, token, method, params)
-        text = json.dumps(body, ensure_ascii=False)
-    return Response(text, status=status, content_type="application/json")
+        try:
+            body, status = _call_locked(sandbox, token, method, params)
+        except ApiError as error:  # a malformed parameter
+            body, status = error.to_json(), error.error_code
+        return json.dumps(body, ensure_ascii=False), status
 
 
 def _call_locked(sandbox, token, method, params):

@@ -62,6 +62,22 @@ class ChatLog:
         self.records.append(record)
         return record
 
+    def put(self, message, from_bot):
+        """Log a message given whole (a raw update's); a known message_id is replaced."""
+        message = {"chat": self.chat, "date": int(time.time()), **message}
+        if "message_id" not in message:
+            self._last_message_id += 1
+            message["message_id"] = self._last_message_id
+        self._last_message_id = max(self._last_message_id, int(message["message_id"]))
+        record = self.find(message["message_id"])
+        if record is None:
+            record = MessageRecord(message=message, from_bot=from_bot)
+            self.records.append(record)
+        else:
+            record.message, record.edited = message, True
+        record.set_markup(message.get("reply_markup"))
+        return record
+
     def find(self, message_id):
         """Return the live record with this id, or None."""
         for record in reversed(self.records):

@@ -1,75 +1,38 @@
-"""Checks Telegram applies to outgoing content: text, captions, parse_mode HTML, keyboards."""
+"""Checks Telegram applies to outgoing content: text and captions with their entities, keyboards."""
 
-from html.parser import HTMLParser
-
+from . import formatting
 from .errors import bad_request
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA_BYTES = 64
-#: Tags Telegram's HTML parse_mode understands.
-HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-             "a", "code", "pre", "blockquote", "tg-emoji"}
 KEYBOARD_KINDS = {"inline_keyboard", "keyboard", "remove_keyboard", "force_reply"}
 
 
-def message_text(text, parse_mode):
-    """Return the text a sent message shows, or raise Telegram's 400."""
-    text = visible_text(text or "", parse_mode)
-    if not text.strip():
+def message_text(text, parse_mode, entities=None):
+    """Return {"text", "entities"?} of a sent message, or raise Telegram's 400."""
+    shown, found = formatting.formatted(text or "", parse_mode, entities)
+    if not shown:
         raise bad_request("message text is empty")
-    if len(text) > MAX_TEXT:
+    if len(shown) > MAX_TEXT:
         raise bad_request("message is too long")
-    return text
+    return _with_entities({"text": shown}, "entities", found)
 
 
-def caption_text(caption, parse_mode):
-    """Return a media caption as shown, None when absent, or raise Telegram's 400."""
+def caption_text(caption, parse_mode, entities=None):
+    """Return {"caption", "caption_entities"?} of a media message ({} without one), or a 400."""
     if not caption:
-        return None
-    caption = visible_text(caption, parse_mode)
-    if len(caption) > MAX_CAPTION:
+        return {}
+    shown, found = formatting.formatted(caption, parse_mode, entities)
+    if len(shown) > MAX_CAPTION:
         raise bad_request("message caption is too long")
-    return caption
+    return _with_entities({"caption": shown} if shown else {}, "caption_entities", found)
 
 
-def visible_text(text, parse_mode):
-    """Return text as Telegram shows it: HTML markup removed; other modes kept as sent."""
-    if (parse_mode or "").lower() != "html":
-        return text
-    parser = _TelegramHtml()
-    parser.feed(text)
-    parser.close()
-    return parser.finish()
-
-
-class _TelegramHtml(HTMLParser):
-    """Strip the HTML subset Telegram supports and reject what it rejects."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts = []
-        self.open_tags = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag not in HTML_TAGS:
-            raise bad_request(f'can\'t parse entities: Unsupported start tag "{tag}"')
-        self.open_tags.append(tag)
-
-    def handle_endtag(self, tag):
-        if not self.open_tags or self.open_tags[-1] != tag:
-            raise bad_request(f'can\'t parse entities: Unmatched end tag "{tag}"')
-        self.open_tags.pop()
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-    def finish(self):
-        """Return the visible text once the whole input was fed."""
-        if self.open_tags:
-            raise bad_request("can't parse entities: Can't find end tag corresponding "
-                              f'to start tag "{self.open_tags[-1]}"')
-        return "".join(self.parts)
+def _with_entities(body, name, entities):
+    if entities:
+        body[name] = entities
+    return body
 
 
 def reply_markup(markup):

@@ -1,6 +1,8 @@
 """The control side: /sandbox/... endpoints for people, tests and benchmarks."""
 
+from . import inline
 from .botapi import json_response
+from .chats import chat_for_id
 from .errors import ApiError, ControlError
 from .inbound import post_update
 from .limits import Fault
@@ -147,3 +149,77 @@ def reset(sandbox, request):
     with sandbox.state.lock:
         sandbox.state.reset()
     return json_response({"ok": True})
+
+
+def register_chat(sandbox, request):
+    """POST /sandbox/chats {"chat_id", "bot_id"?, "first_name"?, "title"?, "blocked"?}.
+
+    On Telegram a bot can only write to users who started it and to groups it is in; tests that
+    configure an admin chat id register it here (for one bot, or every bot without bot_id).
+    "blocked": true makes sends to the chat answer 403 "Forbidden: bot was blocked by the user"
+    (false lifts it).
+    """
+    body = json_body(request)
+    chat_id = int_value(body.get("chat_id"), "chat_id")
+    bot_id = int_value(body.get("bot_id"), "bot_id", required=False)
+    chat = chat_for_id(chat_id)
+    for name in ("first_name", "last_name", "username", "title"):
+        if isinstance(body.get(name), str) and body[name]:
+            chat[name] = body[name]
+    with sandbox.state.lock:
+        sandbox.state.make_reachable(bot_id, chat)
+        if body.get("blocked") is True:
+            sandbox.state.blocked.add((bot_id, chat_id))
+        elif body.get("blocked") is False:
+            sandbox.state.blocked.discard((bot_id, chat_id))
+    return json_response({"ok": True, "chat": chat}, 201)
+
+
+def set_latency(sandbox, request):
+    """POST /sandbox/latency {"ms", "bot_id"?}: Bot API calls answer that much later (0 removes)."""
+    body = json_body(request)
+    ms = int_value(body.get("ms"), "ms")
+    if not 0 <= ms <= 60_000:
+        raise ControlError(400, '"ms" must be between 0 and 60000')
+    bot_id = int_value(body.get("bot_id"), "bot_id", required=False)
+    with sandbox.state.lock:
+        if ms:
+            sandbox.state.latency[bot_id] = ms
+        else:
+            sandbox.state.latency.pop(bot_id, None)
+    return json_response({"ok": True})
+
+
+def webhook_deliveries(sandbox, request):
+    """GET /sandbox/webhook-deliveries?bot_id=: attempts, last status and next retry per update."""
+    bot_id = int_value(request.args.get("bot_id"), "bot_id")
+    with sandbox.state.lock:
+        bot = sandbox.state.find_bot(bot_id)
+        deliveries = [delivery.to_json() for delivery in bot.deliveries.values()]
+    return json_response({"deliveries": deliveries})
+
+
+def set_webhook_retention(sandbox, request):
+    """POST /sandbox/webhook-retention {"seconds"}: how long an undelivered update is kept.
+
+    Telegram keeps one about a day; tests shorten it. {"seconds": null} restores the default.
+    """
+    body = json_body(request)
+    if "seconds" not in body:
+        raise ControlError(400, '"seconds" is required (a number, or null for the default)')
+    seconds = body["seconds"]
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                or seconds < 0):
+        raise ControlError(400, '"seconds" must be a non-negative number or null')
+    with sandbox.state.lock:
+        sandbox.state.webhook_retention = seconds
+        for bot in sandbox.state.bots.values():
+            bot.changed.notify_all()
+    return json_response({"ok": True})
+
+
+def inline_messages(sandbox, request):
+    """GET /sandbox/inline-messages?bot_id=: messages sent via inline mode, as edited."""
+    bot_id = int_value(request.args.get("bot_id"), "bot_id")
+    with sandbox.state.lock:
+        return json_response({"messages": inline.listing(sandbox.state, bot_id)})

@@ -4,7 +4,13 @@ import itertools
 import mimetypes
 import secrets
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .errors import bad_request
+
+#: Telegram's photo sizes: thumbnails of these longest sides, then the picture itself up to 1280.
+THUMBNAIL_SIDES = (90, 320, 800)
+MAX_PHOTO_SIDE = 1280
 
 
 @dataclass
@@ -15,16 +21,22 @@ class StoredFile:
     file_unique_id: str
     file_path: str
     data: bytes
+    kind: str = "document"
     file_name: str | None = None
     mime_type: str | None = None
     width: int = 0
     height: int = 0
+    #: For photos: every size of the same picture, smallest first (this one included).
+    sizes: list = field(default_factory=list, repr=False)
+
+    def as_photo_size(self):
+        """Return this size as a PhotoSize object."""
+        return {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
+                "width": self.width, "height": self.height, "file_size": len(self.data)}
 
     def as_photo_sizes(self):
-        """Return the `photo` field of a Message: a list of PhotoSize."""
-        size = {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-                "width": self.width, "height": self.height, "file_size": len(self.data)}
-        return [size]
+        """Return the `photo` field of a Message: every size of the picture, smallest first."""
+        return [size.as_photo_size() for size in self.sizes or [self]]
 
     def as_document(self):
         """Return the `document` field of a Message."""
@@ -51,17 +63,25 @@ class FileStore:
         self._numbers = itertools.count(1)
 
     def add_photo(self, data):
-        """Store an image and return its StoredFile."""
+        """Store an image in Telegram's sizes and return the largest, or raise its 400."""
         width, height = image_dimensions(data)
+        if not width or not height:
+            raise bad_request("IMAGE_PROCESS_FAILED")
         suffix, mime_type = image_kind(data)
-        return self._add(data, "photos", suffix, mime_type=mime_type, width=width, height=height)
+        sizes = [self._add(data, "photos", suffix, kind="photo", mime_type=mime_type,
+                           width=size[0], height=size[1])
+                 for size in photo_sizes(width, height)]
+        for size in sizes:
+            size.sizes = sizes
+        return sizes[-1]
 
     def add_document(self, data, file_name=None, mime_type=None):
         """Store a document and return its StoredFile."""
         file_name = file_name or "document"
         mime_type = mime_type or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
         suffix = "." + file_name.rsplit(".", 1)[1] if "." in file_name else ""
-        return self._add(data, "documents", suffix, file_name=file_name, mime_type=mime_type)
+        return self._add(data, "documents", suffix, kind="document", file_name=file_name,
+                         mime_type=mime_type)
 
     def get(self, file_id):
         """Return the file with this file_id, or None."""
@@ -81,6 +101,19 @@ class FileStore:
         self._by_id[stored.file_id] = stored
         self._by_path[stored.file_path] = stored
         return stored
+
+
+def photo_sizes(width, height):
+    """Return the (width, height) Telegram keeps of a photo: thumbnails below it, then <= 1280."""
+    longest = max(width, height)
+    sizes = [_scaled(width, height, limit) for limit in THUMBNAIL_SIDES if longest > limit]
+    sizes.append(_scaled(width, height, min(longest, MAX_PHOTO_SIDE)))
+    return sizes
+
+
+def _scaled(width, height, side):
+    ratio = side / max(width, height)
+    return max(1, round(width * ratio)), max(1, round(height * ratio))
 
 
 def image_kind(data):

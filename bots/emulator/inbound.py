@@ -5,7 +5,10 @@ import binascii
 import copy
 import secrets
 
-from .errors import ControlError
+from . import inline
+from .errors import ApiError, ControlError
+from .formatting import detected_entities
+from .state import is_allowed
 
 UPDATE_KINDS = ("text", "photo", "document", "callback", "raw")
 
@@ -15,14 +18,34 @@ def post_update(state, body):
     kind = _single_kind(body)
     bot = state.find_bot(_int_field(body, "bot_id"))
     if kind == "raw":
-        return {"update_id": state.enqueue(bot, _raw_update(body["raw"]))}
+        return _post_raw(state, bot, _raw_update(body["raw"]))
     user = _user(body.get("from"))
     chat = state.chat(bot, _chat_id(body, user), user)
     if kind == "callback":
         return _post_callback(state, bot, chat, user, body["callback"])
     record = chat.add(user, _message_content(state, kind, body), from_bot=False)
-    update_id = state.enqueue(bot, {"message": copy.deepcopy(record.message)})
-    return {"update_id": update_id, "message_id": record.message_id}
+    answer = _queue(state, bot, {"message": copy.deepcopy(record.message)})
+    return {**answer, "message_id": record.message_id}
+
+
+def _queue(state, bot, update):
+    """Queue an update unless the bot's allowed_updates leave its type out."""
+    if not is_allowed(update, bot.allowed_updates):
+        return {"update_id": None, "delivered": False}
+    return {"update_id": state.enqueue(bot, update), "delivered": True}
+
+
+def _post_raw(state, bot, update):
+    """Queue a raw Update; the messages it carries enter the chat log, so they can be edited."""
+    for kind in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        message = update.get(kind)
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            chat_id = _int_field(message["chat"], "id", f"raw.{kind}.chat.id")
+            sender = message.get("from") or {}
+            log = state.chat(bot, chat_id, sender)
+            update[kind] = copy.deepcopy(log.put(message, sender.get("id") == bot.id).message)
+    inline.remember(state, bot, update)
+    return _queue(state, bot, update)
 
 
 def _single_kind(body):
@@ -66,7 +89,10 @@ def _message_content(state, kind, body):
         return _text_content(body["text"])
     data = _decode_base64(body[kind], kind)
     if kind == "photo":
-        content = {"photo": state.files.add_photo(data).as_photo_sizes()}
+        try:
+            content = {"photo": state.files.add_photo(data).as_photo_sizes()}
+        except ApiError:
+            raise ControlError(400, '"photo" must be a PNG, GIF or JPEG image') from None
     else:
         stored = state.files.add_document(data, body.get("file_name"), body.get("mime_type"))
         content = {"document": stored.as_document()}
@@ -79,9 +105,9 @@ def _text_content(text):
     if not isinstance(text, str) or not text:
         raise ControlError(400, '"text" must be a non-empty string')
     content = {"text": text}
-    if text.startswith("/"):
-        command = text.split(maxsplit=1)[0]
-        content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    entities = detected_entities(text)
+    if entities:
+        content["entities"] = entities
     return content
 
 
@@ -101,8 +127,7 @@ def _post_callback(state, bot, chat, user, callback):
                                 f"{chat.chat['id']}")
     query = {"id": secrets.token_hex(8), "from": user, "message": copy.deepcopy(record.message),
              "chat_instance": str(chat.chat["id"]), "data": callback["data"]}
-    update_id = state.enqueue(bot, {"callback_query": query})
-    return {"update_id": update_id, "callback_query_id": query["id"]}
+    return {**_queue(state, bot, {"callback_query": query}), "callback_query_id": query["id"]}
 
 
 def _raw_update(raw):

@@ -2,7 +2,7 @@
 
 import time
 
-from . import content
+from . import content, inline
 from .errors import bad_request
 from .methods_send import target_chat
 
@@ -13,40 +13,46 @@ INVALID_QUERY = "query is too old and response timeout expired or query ID is in
 
 def edit_message_text(call):
     """editMessageText; like Telegram, leaving out reply_markup removes the inline keyboard."""
+    new = content.message_text(call.str("text"), call.str("parse_mode"), call.params.get("entities"))
+    markup = content.reply_markup(call.params.get("reply_markup"))
+    if call.has("inline_message_id"):
+        return inline.edit(call, new, ("text", "entities"), markup)
     record = _editable_message(call)
     if "text" not in record.message:
         raise bad_request("there is no text in the message to edit")
-    text = content.message_text(call.str("text"), call.str("parse_mode"))
-    return _apply_edit(record, "text", text, content.reply_markup(call.params.get("reply_markup")))
+    return _apply_edit(record, new, ("text", "entities"), markup)
 
 
 def edit_message_caption(call):
     """editMessageCaption."""
-    record = _editable_message(call)
-    caption = content.caption_text(call.str("caption"), call.str("parse_mode"))
-    return _apply_edit(record, "caption", caption,
-                       content.reply_markup(call.params.get("reply_markup")))
+    new = content.caption_text(call.str("caption"), call.str("parse_mode"),
+                               call.params.get("caption_entities"))
+    markup = content.reply_markup(call.params.get("reply_markup"))
+    if call.has("inline_message_id"):
+        return inline.edit(call, new, ("caption", "caption_entities"), markup)
+    return _apply_edit(_editable_message(call), new, ("caption", "caption_entities"), markup)
 
 
 def edit_message_reply_markup(call):
     """editMessageReplyMarkup: replace or (when absent) remove the inline keyboard."""
-    record = _editable_message(call)
     markup = content.reply_markup(call.params.get("reply_markup"))
+    if call.has("inline_message_id"):
+        return inline.edit(call, {}, (), markup)
+    record = _editable_message(call)
     if markup == record.message.get("reply_markup"):
         raise bad_request(NOT_MODIFIED)
     record.set_markup(markup)
     return _mark_edited(record)
 
 
-def _apply_edit(record, field, value, markup):
-    unchanged = (record.message.get(field) == value
-                 and record.message.get("reply_markup") == markup)
-    if unchanged:
+def _apply_edit(record, new, fields, markup):
+    message = record.message
+    if all(message.get(name) == new.get(name) for name in fields) and (
+            message.get("reply_markup") == markup):
         raise bad_request(NOT_MODIFIED)
-    if value is None:
-        record.message.pop(field, None)
-    else:
-        record.message[field] = value
+    for name in fields:
+        message.pop(name, None)
+    message.update(new)
     record.set_markup(markup)
     return _mark_edited(record)
 
@@ -58,8 +64,6 @@ def _mark_edited(record):
 
 
 def _editable_message(call):
-    if call.has("inline_message_id"):
-        raise bad_request("inline messages are not supported by the sandbox")
     chat = target_chat(call)
     record = chat.find(call.int("message_id", missing="message identifier is not specified"))
     if record is None:
@@ -99,5 +103,11 @@ def get_file(call):
 
 
 def get_chat(call):
-    """getChat: the Chat object of a chat the bot has seen (or a default one)."""
-    return target_chat(call).chat
+    """getChat: the ChatFullInfo of a chat the bot may write to (400 "chat not found" else)."""
+    chat = target_chat(call).chat
+    private = chat["type"] == "private"
+    return {**chat, "accent_color_id": abs(chat["id"]) % 7,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {"unlimited_gifts": private, "limited_gifts": private,
+                                    "unique_gifts": private, "premium_subscription": private,
+                                    "gifts_from_channels": private}}

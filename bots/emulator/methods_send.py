@@ -12,12 +12,12 @@ CONTENT_FIELDS = ("text", "entities", "caption", "caption_entities", "photo", "d
 
 def send_message(call):
     """sendMessage."""
-    text = content.message_text(call.str("text"), call.str("parse_mode"))
-    return _send(call, {"text": text})
+    return _send(call, content.message_text(call.str("text"), call.str("parse_mode"),
+                                            call.params.get("entities")))
 
 
 def send_photo(call):
-    """sendPhoto: a multipart upload or the file_id of a stored file."""
+    """sendPhoto: an image upload or the file_id of a stored photo, in several sizes."""
     stored = _stored_file(call, "photo", lambda upload: call.state.files.add_photo(upload.data))
     return _send(call, {"photo": stored.as_photo_sizes(), **_caption(call)})
 
@@ -41,7 +41,9 @@ def copy_message(call):
     """copyMessage: the same content without a link to the original; answers its message_id."""
     body = _content_of(_source_message(call, "message to copy not found"))
     if call.has("caption") and ("photo" in body or "document" in body):
-        body["caption"] = content.caption_text(call.str("caption"), call.str("parse_mode"))
+        body.pop("caption_entities", None)
+        body.pop("caption", None)
+        body.update(_caption(call))
     return {"message_id": _send(call, body)["message_id"]}
 
 
@@ -51,19 +53,22 @@ def _send(call, body, with_markup=True):
     reply_to = _replied_message(call, chat)
     if reply_to:
         body["reply_to_message"] = reply_to
+    if call.has("message_thread_id"):
+        body["message_thread_id"] = call.int("message_thread_id")
     record = chat.add(call.bot.user(), body, from_bot=True, markup=markup)
     return record.message
 
 
 def target_chat(call, name="chat_id"):
-    """Return the ChatLog a chat_id parameter names."""
+    """Return the ChatLog of a chat the bot may write to, or raise 400 "chat not found"."""
     chat_id = call.params.get(name)
     if chat_id in (None, ""):
         raise bad_request(f"{name} is empty")
     try:
-        return call.state.chat(call.bot, int(chat_id))
+        chat_id = int(chat_id)
     except (TypeError, ValueError):
         raise bad_request("chat not found") from None
+    return call.state.known_chat(call.bot, chat_id)
 
 
 def _replied_message(call, chat):
@@ -87,12 +92,14 @@ def _stored_file(call, name, store_upload):
     stored = call.state.files.get(str(value))
     if stored is None:
         raise bad_request("wrong file identifier/HTTP URL specified")
+    if stored.kind != name:
+        raise bad_request("type of file mismatch")
     return stored
 
 
 def _caption(call):
-    caption = content.caption_text(call.str("caption"), call.str("parse_mode"))
-    return {"caption": caption} if caption else {}
+    return content.caption_text(call.str("caption"), call.str("parse_mode"),
+                                call.params.get("caption_entities"))
 
 
 def _source_message(call, not_found):

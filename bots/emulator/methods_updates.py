@@ -8,6 +8,7 @@ from .errors import ApiError, bad_request
 from .state import Webhook
 
 MAX_LONG_POLL_SECONDS = 50
+WEBHOOK_PORTS = (443, 80, 88, 8443)
 SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 POLLING_CONFLICT = ("Conflict: terminated by other getUpdates request; "
                     "make sure that only one bot instance is running")
@@ -22,27 +23,33 @@ def get_me(call):
 
 
 def get_updates(call):
-    """getUpdates: confirm by offset, then answer at once or long-poll up to `timeout`."""
+    """getUpdates: confirm by offset, then answer at once or long-poll up to `timeout`.
+
+    Like Telegram, a new getUpdates ends a request still waiting (it answers 409) and is served.
+    """
     bot = call.bot
     if bot.webhook:
         raise ApiError(409, WEBHOOK_CONFLICT)
-    if bot.polling:
-        raise ApiError(409, POLLING_CONFLICT)
-    if isinstance(call.params.get("allowed_updates"), list):
-        bot.allowed_updates = call.params["allowed_updates"]
+    _remember_allowed_updates(call)
     bot.confirm(call.int("offset", 0))
     limit = min(max(call.int("limit", 100), 1), 100)
     timeout = min(max(call.number("timeout", 0), 0), MAX_LONG_POLL_SECONDS)
+    bot.poll_generation += 1
+    generation = bot.poll_generation
     bot.polling = True
+    bot.changed.notify_all()
     try:
-        return _wait_for_updates(call, limit, time.monotonic() + timeout)
+        return _wait_for_updates(call, limit, time.monotonic() + timeout, generation)
     finally:
-        bot.polling = False
+        if bot.poll_generation == generation:
+            bot.polling = False
 
 
-def _wait_for_updates(call, limit, deadline):
+def _wait_for_updates(call, limit, deadline, generation):
     bot = call.bot
     while True:
+        if bot.poll_generation != generation:
+            raise ApiError(409, POLLING_CONFLICT)
         ready = bot.deliverable(limit, bot.allowed_updates)
         if ready or bot.detached or bot.revoked or bot.webhook or call.state.closed:
             return ready
@@ -53,24 +60,50 @@ def _wait_for_updates(call, limit, deadline):
         bot.changed.wait(remaining)
 
 
+def _remember_allowed_updates(call):
+    """Keep a new allowed_updates list; without one Telegram keeps the previous setting."""
+    allowed = call.params.get("allowed_updates")
+    if isinstance(allowed, list):
+        call.bot.allowed_updates = allowed
+
+
 def set_webhook(call):
     """setWebhook: start delivering updates to a URL (an empty URL removes the webhook)."""
     url = call.str("url", "")
     if not url:
         return delete_webhook(call)
-    if urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc:
-        raise bad_request("invalid webhook URL specified")
+    _check_webhook_url(url, call.sandbox.allow_http_webhooks)
     secret = call.str("secret_token")
     if secret is not None and not SECRET_TOKEN_PATTERN.match(secret):
         raise bad_request("secret token contains unallowed characters")
-    allowed = call.params.get("allowed_updates")
+    _remember_allowed_updates(call)
     call.bot.webhook = Webhook(url=url, secret_token=secret,
-                               allowed_updates=allowed if isinstance(allowed, list) else None,
                                max_connections=call.int("max_connections", 40))
     _drop_pending_if_asked(call)
     call.bot.changed.notify_all()
     call.sandbox.webhooks.ensure_worker(call.bot)
     return True
+
+
+def _check_webhook_url(url, allow_http):
+    """Refuse what Telegram refuses: not HTTPS, or a port other than 443, 80, 88 and 8443.
+
+    With allow_http (SANDBOX_ALLOW_HTTP_WEBHOOKS, for local runs and tests) any http(s) URL on
+    any port is accepted.
+    """
+    parts = urlparse(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise bad_request("invalid webhook URL specified")
+    if allow_http:
+        return
+    if parts.scheme != "https":
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port not in (None, *WEBHOOK_PORTS):
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
 
 
 def delete_webhook(call):
@@ -84,6 +117,7 @@ def delete_webhook(call):
 def _drop_pending_if_asked(call):
     if call.bool("drop_pending_updates"):
         call.bot.updates = []
+        call.bot.queued_at.clear()
 
 
 def get_webhook_info(call):
@@ -93,7 +127,7 @@ def get_webhook_info(call):
             "pending_update_count": len(call.bot.updates)}
     if hook:
         info["max_connections"] = hook.max_connections
-        optional = {"allowed_updates": hook.allowed_updates,
+        optional = {"allowed_updates": call.bot.allowed_updates,
                     "last_error_date": hook.last_error_date,
                     "last_error_message": hook.last_error_message}
         info.update({key: value for key, value in optional.items() if value is not None})
@@ -101,10 +135,5 @@ def get_webhook_info(call):
 
 
 def accept(call):
-    """Methods the sandbox accepts without keeping anything (setMyCommands, sendChatAction...)."""
+    """Methods the sandbox accepts without keeping anything (sendChatAction...)."""
     return True
-
-
-def get_my_commands(call):
-    """getMyCommands: the sandbox keeps no command list."""
-    return []

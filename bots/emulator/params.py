@@ -11,6 +11,7 @@ JSON_FIELDS = {
     "link_preview_options", "media", "commands", "scope", "results", "permissions",
 }
 TRUE_STRINGS = {"true", "1", "yes", "on"}
+ATTACH_PREFIX = "attach://"
 
 
 @dataclass
@@ -29,10 +30,21 @@ class Upload:
 def read_params(request):
     """Return the request's parameters as one dict, uploads as Upload objects."""
     params = {**request.args.to_dict(), **request.form.to_dict()}
-    for name, storage in request.files.items():
-        params[name] = Upload(storage.filename, storage.read(), storage.mimetype or None)
+    uploads = {name: Upload(storage.filename, storage.read(), storage.mimetype or None)
+               for name, storage in request.files.items()}
+    params.update(uploads)
     params.update(_json_body(request))
-    return {name: _decode(name, value) for name, value in params.items()}
+    return {name: decode_param(name, _attached(value, uploads)) for name, value in params.items()}
+
+
+def _attached(value, uploads):
+    """Resolve "attach://<name>" (any file field may name a multipart part so) to its Upload."""
+    if not isinstance(value, str) or not value.startswith(ATTACH_PREFIX):
+        return value
+    upload = uploads.get(value[len(ATTACH_PREFIX):])
+    if upload is None:
+        raise bad_request("wrong file identifier/HTTP URL specified")
+    return upload
 
 
 def _json_body(request):
@@ -44,7 +56,8 @@ def _json_body(request):
     return body
 
 
-def _decode(name, value):
+def decode_param(name, value):
+    """Return a parameter's value, JSON-decoding the fields that carry objects."""
     if name not in JSON_FIELDS or not isinstance(value, str):
         return value
     try:

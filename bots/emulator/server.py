@@ -31,10 +31,11 @@ class TokenMaskingRequestHandler(WSGIRequestHandler):
 class SandboxServer:
     """The sandbox on a real port, served from a daemon thread."""
 
-    def __init__(self, host="127.0.0.1", port=0, app=None, retry_policy=None):
+    def __init__(self, host="127.0.0.1", port=0, app=None, retry_policy=None,
+                 allow_http_webhooks=None):
         self.host = host
         self.port = port
-        self.app = app or create_sandbox_app(retry_policy)
+        self.app = app or create_sandbox_app(retry_policy, allow_http_webhooks)
         self._server = None
         self._thread = None
 
@@ -71,9 +72,9 @@ class SandboxServer:
         self.stop()
 
 
-def serve_forever(host="127.0.0.1", port=DEFAULT_PORT):
+def serve_forever(host="127.0.0.1", port=DEFAULT_PORT, allow_http_webhooks=None):
     """Serve the sandbox in the foreground until interrupted."""
-    app = create_sandbox_app()
+    app = create_sandbox_app(allow_http_webhooks=allow_http_webhooks)
     server = make_server(host, port, app, threaded=True,
                          request_handler=TokenMaskingRequestHandler)
     log.info("Telegram sandbox on http://%s:%s", host, server.server_port)

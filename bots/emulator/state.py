@@ -27,7 +27,6 @@ class Webhook:
 
     url: str
     secret_token: str | None = None
-    allowed_updates: list | None = None
     max_connections: int = 40
     last_error_date: int | None = None
     last_error_message: str | None = None
@@ -48,6 +47,14 @@ class BotRecord:
     updates: list = field(default_factory=list)
     chats: dict = field(default_factory=dict)
     polling: bool = False
+    #: Bumped by each getUpdates; an older waiting request that sees it change answers 409.
+    poll_generation: int = 0
+    #: setMyCommands lists by (scope type, chat_id, user_id, language_code).
+    commands: dict = field(default_factory=dict)
+    #: Webhook delivery records by update_id (see webhooks.Delivery), oldest first.
+    deliveries: dict = field(default_factory=dict)
+    #: When each pending update was queued (time.time()), for the webhook retention.
+    queued_at: dict = field(default_factory=dict)
     #: Set when a reset removed this record; waiters holding it give up.
     detached: bool = False
 
@@ -108,6 +115,16 @@ class SandboxState:
         self.callback_query_ids = set()
         self.faults = {}
         self.rate_limits = {}
+        #: Chats a bot may write to without the user writing first: {bot_id or None: {id: Chat}}.
+        self.reachable = {}
+        #: (bot_id or None, chat_id) of users who blocked the bot: sends answer 403.
+        self.blocked = set()
+        #: Added latency of Bot API calls in ms: {bot_id or None (every bot): ms}.
+        self.latency = {}
+        #: Messages sent via inline mode, by inline_message_id (see inline.py).
+        self.inline_messages = {}
+        #: A shorter webhook retention (seconds) set by POST /sandbox/webhook-retention.
+        self.webhook_retention = None
 
     def see_bot(self, token):
         """Return the bot a well-formed token names, registering it at its first call."""
@@ -155,10 +172,37 @@ class SandboxState:
             log = bot.chats[chat_id] = ChatLog(chat_for_id(chat_id, user))
         return log
 
+    def known_chat(self, bot, chat_id):
+        """Return the ChatLog of a chat the bot may write to, or raise 400 "chat not found".
+
+        A bot can write to a user who wrote to it (or a chat registered with POST /sandbox/chats),
+        as on Telegram, where a bot cannot start a conversation.
+        """
+        if {(bot.id, chat_id), (None, chat_id)} & self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        log = bot.chats.get(chat_id)
+        if log is not None:
+            return log
+        chat = (self.reachable.get(bot.id, {}).get(chat_id)
+                or self.reachable.get(None, {}).get(chat_id))
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        log = bot.chats[chat_id] = ChatLog(chat)
+        return log
+
+    def make_reachable(self, bot_id, chat):
+        """Let a bot (or every bot, for bot_id None) write to a chat no one wrote from."""
+        self.reachable.setdefault(bot_id, {})[chat["id"]] = chat
+
+    def latency_for(self, bot_id):
+        """Return the added latency of a bot's calls, in seconds."""
+        return self.latency.get(bot_id, self.latency.get(None, 0)) / 1000
+
     def enqueue(self, bot, update):
         """Assign an update_id, queue the update for the bot and wake its readers."""
         update = {"update_id": next(self._update_ids), **update}
         bot.updates.append(update)
+        bot.queued_at[update["update_id"]] = time.time()
         if "callback_query" in update:
             self.callback_query_ids.add(str(update["callback_query"].get("id")))
         bot.changed.notify_all()

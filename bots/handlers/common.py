@@ -22,13 +22,18 @@ def on_message(fn):
     return _named(handler, fn)
 
 
+class Alert(str):
+    """A button answer the user must dismiss (show_alert), for refusals: a toast is easily missed."""
+
+
 def on_callback(fn):
-    """A callback handler; whatever text `fn` returns becomes the answer to the button press."""
+    """A callback handler; whatever text `fn` returns becomes the answer to the button press
+    (an Alert is shown as a dialog, other text as a toast)."""
     def handler(call, bot):
         chat_id = call.message.chat.id if call.message else call.from_user.id
         ctx = load_context(bot, call.from_user, chat_id)
         answer = ctx.t("banned") if ctx.member.is_banned else fn(ctx, call)
-        answer_callback(bot, call, answer)
+        answer_callback(bot, call, answer, alert=isinstance(answer, Alert))
     return _named(handler, fn)
 
 

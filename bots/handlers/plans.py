@@ -10,7 +10,7 @@ from app.services.subscriptions import active_subscription
 from bots import formatting as fmt
 from bots.congratulations import with_rewards
 from bots.handlers import online_payments, payments
-from bots.handlers.common import edit, error_text, int_arg, on_callback
+from bots.handlers.common import Alert, edit, error_text, int_arg, on_callback
 from bots.keyboards import button, home_row, keyboard
 
 MAX_LISTED = 20
@@ -70,7 +70,7 @@ def pay_from_balance(ctx, call):
     """Buy the plan with the balance; one purchase per plan message, however often it is pressed."""
     plan = plan_on_sale(ctx, int_arg(call))
     if plan is None:
-        return ctx.t("stale.plan")
+        return Alert(ctx.t("stale.plan"))
     key = f"tgbuy:{ctx.bot.id}:{call.message.chat.id}:{call.message.message_id}"
     try:
         bought = plan_service.purchase_from_balance(ctx.member, plan, key=key, actor=f"telegram:{call.from_user.id}",
@@ -79,7 +79,7 @@ def pay_from_balance(ctx, call):
         edit(ctx, call.message, *_need_topup(ctx, plan))
         return None
     except DomainError as exc:
-        return error_text(ctx, exc)
+        return Alert(error_text(ctx, exc))
     subscription = active_subscription(ctx.member)
     end = subscription.ends_at if subscription else None
     bought_text = ctx.t("plans.bought", plan=plan.name, end=fmt.date(ctx.lang, end, ctx.tenant.timezone) if end else "-",

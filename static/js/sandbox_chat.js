@@ -6,6 +6,7 @@
   var log = document.getElementById("chat-log");
   var errorBox = document.getElementById("chat-error");
   var lastDrawn = "";
+  var pendingAnswers = [];  // callback_query_ids of our presses the bot has not answered yet
 
   function showError(message) {
     errorBox.textContent = message || "";
@@ -68,17 +69,66 @@
     log.lastElementChild.scrollIntoView({block: "end"});
   }
 
+  // answerCallbackQuery as Telegram shows it: a toast that fades, or (show_alert) a dialog to dismiss.
+  function showToast(text) {
+    var toast = el("div", "toast show text-bg-dark border-0 mb-1");
+    toast.setAttribute("role", "status");
+    toast.appendChild(el("div", "toast-body", text)).dir = "auto";
+    document.getElementById("chat-toasts").appendChild(toast);
+    setTimeout(function () { toast.remove(); }, 4000);
+  }
+
+  function showAlert(text) {
+    var backdrop = el("div", "modal-backdrop show");
+    var modal = el("div", "modal d-block");
+    modal.id = "chat-alert";
+    modal.setAttribute("role", "alertdialog");
+    modal.setAttribute("aria-modal", "true");
+    var content = el("div", "modal-content");
+    var body = content.appendChild(el("div", "modal-body", text));
+    body.dir = "auto";
+    body.style.whiteSpace = "pre-wrap";
+    var footer = content.appendChild(el("div", "modal-footer"));
+    var ok = footer.appendChild(el("button", "btn btn-primary", section.dataset.textOk));
+    ok.type = "button";
+    ok.addEventListener("click", function () { modal.remove(); backdrop.remove(); });
+    modal.appendChild(el("div", "modal-dialog modal-dialog-centered modal-sm")).appendChild(content);
+    document.body.appendChild(backdrop);
+    document.body.appendChild(modal);
+    ok.focus();
+  }
+
+  function showAnswers(answers) {
+    (answers || []).forEach(function (answer) {
+      pendingAnswers = pendingAnswers.filter(function (id) { return id !== answer.callback_query_id; });
+      if (!answer.text) { return; }
+      if (answer.show_alert) { showAlert(answer.text); } else { showToast(answer.text); }
+    });
+  }
+
   function refresh() {
-    fetch(section.dataset.messagesUrl, {credentials: "same-origin"})
+    var url = section.dataset.messagesUrl;
+    if (pendingAnswers.length) { url += "&answers=" + encodeURIComponent(pendingAnswers.join(",")); }
+    fetch(url, {credentials: "same-origin"})
       .then(function (r) { return r.json(); })
-      .then(function (body) { if (body.error) { showError(body.error); } else { showError(""); draw(body.messages); } })
+      .then(function (body) {
+        if (body.error) { showError(body.error); return; }
+        showError("");
+        draw(body.messages);
+        showAnswers(body.answers);
+      })
       .catch(function () { showError(section.dataset.textOffline); });
   }
 
   function post(url, data) {
     return fetch(url, {method: "POST", body: data, credentials: "same-origin"})
       .then(function (r) { return r.json(); })
-      .then(function (body) { showError(body.error || ""); refresh(); });
+      .then(function (body) {
+        showError(body.error || "");
+        var queryId = body.result && body.result.callback_query_id;
+        if (queryId) { pendingAnswers.push(queryId); }
+        refresh();
+      });
   }
 
   function press(messageId, data) {

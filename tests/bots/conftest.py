@@ -66,6 +66,7 @@ def card_shop(db, make, fleet):
     fleet.add(bot)
     make.card(tenant, number=CARD, holder_name="Reza Ahmadi", bank_name="Mellat")
     settings.update(bot, {"admin_chat_ids": [ADMIN_ID]}, by="system")
+    fleet.open_chat(ADMIN_ID, bot.telegram_bot_id)  # the admin started the bot on Telegram
     db.session.commit()
     return tenant, bot
 

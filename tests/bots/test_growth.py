@@ -73,6 +73,7 @@ def test_a_card_purchase_approved_in_the_admin_chat_shows_the_rewards(db, make, 
     ali = make.member(tenant, telegram_id=5151, first_name="Ali", language_code="en")
     db.session.commit()
     inviter = fleet.user(bot, user_id=ali.telegram_id, language_code="en")
+    fleet.open_chat(ali.telegram_id, bot.telegram_bot_id)  # Ali is a member: he started the bot
     sara = fleet.user(bot, language_code="en")
     admin = fleet.user(bot, user_id=ADMIN_ID)
     sara.says(f"/start ref_{ali.referral_code}")

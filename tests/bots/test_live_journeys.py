@@ -84,7 +84,7 @@ def buy_gold_by_card(sandbox, db, bot, gold, png):
     return receipt
 
 
-def two_shops(make, make_bot, db):
+def two_shops(make, make_bot, db, sandbox):
     """Shop (two bots, plan Gold, admin chat) and Other (one bot, plan Bronze), each with its own card."""
     shop, other = make.tenant(name="Shop"), make.tenant(name="Other")
     bots = make_bot(shop), make_bot(shop), make_bot(other)
@@ -93,12 +93,13 @@ def two_shops(make, make_bot, db):
     make.card(shop, number="6037991234567893", holder_name="Shop Holder")
     make.card(other, number="6219861234567892", holder_name="Other Holder")
     settings.update(bots[0], {"admin_chat_ids": [ADMIN]}, by="system")
+    sandbox.open_chat(ADMIN, bots[0].telegram_bot_id)  # the admin started the bot on Telegram
     db.session.commit()
     return bots, gold
 
 
 def test_polling_three_bots_of_two_tenants_journey_and_isolation(start_manager, sandbox, make, make_bot, db, png):
-    (shop_bot, shop_bot_2, other_bot), gold = two_shops(make, make_bot, db)
+    (shop_bot, shop_bot_2, other_bot), gold = two_shops(make, make_bot, db, sandbox)
     start_manager(BOT_HANDLERS=REAL_HANDLERS)
     member = LiveUser(sandbox, shop_bot, MEMBER)
     shop_2, elsewhere = LiveUser(sandbox, shop_bot_2, MEMBER), LiveUser(sandbox, other_bot, MEMBER)
@@ -115,7 +116,7 @@ def test_polling_three_bots_of_two_tenants_journey_and_isolation(start_manager, 
 
 
 def test_webhook_purchase_journey(live_app, start_manager, sandbox, make, make_bot, db, png):
-    (shop_bot, _, _), gold = two_shops(make, make_bot, db)
+    (shop_bot, _, _), gold = two_shops(make, make_bot, db, sandbox)
     start_manager(BOT_MODE="webhook", BOT_HANDLERS=REAL_HANDLERS)
     wait_until(lambda: sandbox.calls(shop_bot.telegram_bot_id, "setWebhook"), message="the webhook set")
 

@@ -235,6 +235,7 @@ def _admin_chat(w: World):
     from tests.bots.conftest import PNG
 
     w.bot_setting(admin_chat_ids=f"{ADMIN_ID}")
+    w.fleet.open_chat(ADMIN_ID, w.bot.telegram_bot_id)  # the admin started the bot on Telegram
     admin = w.user(user_id=ADMIN_ID)
     w.user().tops_up_with_photo(PNG)
     assert admin.bot_messages() and admin.bot_messages()[0]["caption"].startswith("🧾")

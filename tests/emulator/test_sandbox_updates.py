@@ -85,22 +85,31 @@ def test_long_poll_times_out_empty(make_bot):
     assert 0.9 < time.monotonic() - started < 3
 
 
-def test_concurrent_get_updates_for_one_token_conflicts(sandbox, new_token):
+def test_a_new_get_updates_ends_the_waiting_one_and_is_served(sandbox, new_token):
+    """Telegram answers the older, still waiting getUpdates 409 and serves the newer one, so a
+    poller restarted after a kill is not locked out by its predecessor's long-poll."""
     token = new_token()
     url = f"{sandbox.url}/bot{token}/getUpdates"
-    waiting = threading.Thread(target=requests.get, args=(url,),
-                               kwargs={"params": {"timeout": 1}, "timeout": 10})
+    answers = []
+    waiting = threading.Thread(target=lambda: answers.append(
+        requests.get(url, params={"timeout": 30}, timeout=40)))
+    started = time.monotonic()
     waiting.start()
-    time.sleep(0.2)
+    while not any(call["method"] == "getUpdates" for call in
+                  requests.get(f"{sandbox.url}/sandbox/calls", timeout=5).json()["calls"]):
+        time.sleep(0.01)
 
-    conflict = requests.get(url, params={"timeout": 0}, timeout=5)
+    newer = requests.get(url, params={"timeout": 0}, timeout=5)
     other_bot = requests.get(f"{sandbox.url}/bot{new_token()}/getUpdates", timeout=5)
     waiting.join()
 
-    assert conflict.status_code == 409
-    assert conflict.json()["description"] == (
+    assert newer.json() == {"ok": True, "result": []}
+    [older] = answers
+    assert older.status_code == 409
+    assert older.json()["description"] == (
         "Conflict: terminated by other getUpdates request; "
         "make sure that only one bot instance is running")
+    assert time.monotonic() - started < 10  # ended by the newer request, not by its timeout
     assert other_bot.json() == {"ok": True, "result": []}
 
 

@@ -65,6 +65,15 @@ class Sandbox:
             body["text"] = text
         return self.post("/sandbox/updates", body)
 
+    def open_chat(self, chat_id, tg_bot_id=None):
+        """Let a bot (every bot without tg_bot_id) write to a chat that never wrote to it.
+
+        The sandbox answers 400 "chat not found" otherwise, as Telegram does; tests that post
+        updates to a bot's webhook themselves must tell the sandbox the user exists.
+        """
+        body = {"chat_id": chat_id, **({"bot_id": tg_bot_id} if tg_bot_id else {})}
+        return self.post("/sandbox/chats", body)
+
     def bot_texts(self, tg_bot_id, chat_id):
         """What the bot has written in a chat, in order ([] while the sandbox has not seen the bot)."""
         response = self.http.get(f"{self.url}/sandbox/chats/{chat_id}/messages",

@@ -1,4 +1,5 @@
 """Webhook mode: the sandbox POSTs to the app's /tg/<bot_id> on a real server thread."""
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -11,6 +12,12 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 def count(db, model, **where):
     db.session.rollback()
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).filter_by(**where))
+
+
+@pytest.fixture(autouse=True)
+def user_501_is_known(sandbox):
+    """These tests post user 501's updates to the webhook themselves: the sandbox must know 501."""
+    sandbox.open_chat(501)
 
 
 def start_update(update_id, user_id=501, text="/start"):

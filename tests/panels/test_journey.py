@@ -97,3 +97,26 @@ def subscription_row(db, subscription):
 
 def tenant_owner_email(tenant):
     return tenant.memberships[0].account.email
+
+
+def test_panel_down_at_purchase_member_is_told_twice_at_most(db, make, fleet, vpn, drain_outbox):
+    tenant, bot, plan = vpn("marzban")
+    panels = PanelSandbox(fleet.url)
+    member = make.member(tenant, balance=300_000, language_code="en")
+    sara = fleet.user(bot, user_id=member.telegram_id, language_code="en")
+    sara.says("/start")
+    panels.faults("marzban", down=True)
+    buys(sara, plan)
+    before = len(sara.bot_messages())
+    drain_outbox()
+    drain_outbox(ahead=timedelta(seconds=provisioning.RETRY_DOWN_SECONDS + 1))  # still down: nothing new
+    told = sara.bot_messages()[before:]
+    assert [m["text"] for m in told] == [t("en", "service.preparing", plan_name="Silver")]
+    assert panels.users("marzban") == {}
+
+    panels.faults("marzban", down=False)
+    drain_outbox(ahead=timedelta(seconds=3 * provisioning.RETRY_DOWN_SECONDS))
+    drain_outbox(ahead=timedelta(seconds=6 * provisioning.RETRY_DOWN_SECONDS))  # nothing more to say
+    told = sara.bot_messages()[before:]
+    assert len(told) == 2 and told[1]["photo"] and t("en", "service.ready") in told[1]["caption"]
+    assert len(panels.users("marzban")) == 1
