@@ -75,11 +75,12 @@ BENCH_BOTS ?= 200
 bench: install translations
 	$(PY) -m bench.run_all --members 10000
 	$(PY) -m bench.p7_polling_bots --bots $(BENCH_BOTS)
+	$(PY) -m bench.p7_polling_bots --mode webhook --bots 1000
 
 bench-full: install translations
 	$(PY) -m bench.run_all --members 1000000
 	$(PY) -m bench.p7_polling_bots --bots 1000
-	$(PY) -m bench.p7_webhook_bots --bots 10000
+	$(PY) -m bench.p7_polling_bots --mode webhook --bots 10000
 
 db: install
 	@$(FLASK) db upgrade

@@ -47,6 +47,9 @@ class Config:
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     #: Shared storage of the API's per-token rate limits (Flask-Limiter); unset: each process counts alone.
     REDIS_URL = _env("REDIS_URL")
+    #: How many reverse proxies (nginx) stand in front of the app and append X-Forwarded-For / -Proto /
+    #: -Host; their headers are trusted for exactly that many hops (werkzeug ProxyFix). 0: none (direct).
+    TRUSTED_PROXY_HOPS = int(_env("TRUSTED_PROXY_HOPS", "0"))
     #: Requests per API token (Flask-Limiter syntax), counted across processes when REDIS_URL is set.
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
     #: Event webhook URLs may point at private/loopback addresses (never in production: SSRF).

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from apiflask import APIFlask
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, database, errors, i18n, layout
+from app import api, database, errors, i18n, input_guard, labels, layout
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
 from app.worker import dispatch
 from config import BASE_DIR, Config, config_from_env
@@ -26,6 +27,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     config_class.init_app(app)
+    _trust_proxies(app)
 
     database.init_app(app)
     dispatch.init_app(app)
@@ -35,8 +37,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     bootstrap.init_app(app)
     i18n.init_app(app)
     layout.init_app(app)
+    labels.init_app(app)
     _register_blueprints(app)
     errors.init_app(app)
+    input_guard.init_app(app)
     from app import cli
     cli.init_app(app)
     return app
@@ -63,10 +67,18 @@ def _register_blueprints(app: Flask) -> None:
 def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
-        audit, bot_admin, cards, exports, integrations, leaderboard, members, online, overview, panels, plans, platform, promocodes,
+        audit, bank, bot_admin, cards, exports, integrations, leaderboard, members, online, overview, panels, plans, platform, promocodes,
         receipts, staff, tenant_settings, tickets, wallet,
     )
 
-    for area in (overview, bot_admin, plans, panels, cards, online, receipts, tickets, members, leaderboard, wallet,
+    for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
                  promocodes, audit, staff, tenant_settings, exports, integrations, platform):
         app.register_blueprint(area.bp)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx, request.remote_addr is the proxy's: read the client's from X-Forwarded-For, trusting
+    only TRUSTED_PROXY_HOPS proxies (a client cannot forge more hops than are configured)."""
+    hops = app.config.get("TRUSTED_PROXY_HOPS") or 0
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

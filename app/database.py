@@ -1,12 +1,20 @@
-"""Database wiring: engine options per backend and SQLite pragmas."""
+"""Database wiring: engine options per backend, SQLite pragmas, and retrying a unit of work after a conflict."""
 from __future__ import annotations
 
+import logging
 import sqlite3
+from typing import Callable, TypeVar
 
+import psycopg2.errors
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 
 from app.extensions import db
+from app.services.errors import TryAgain
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def init_app(app: Flask) -> None:
@@ -32,3 +40,36 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+#: Postgres error codes after which running the same unit of work again is the remedy.
+RETRYABLE_PGCODES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+RETRY_ATTEMPTS = 3
+
+
+def retrying(operation: Callable[[], T], attempts: int = RETRY_ATTEMPTS) -> T:
+    """Run `operation` in a savepoint; after a deadlock, a serialization failure or TryAgain, roll the
+    savepoint back (which releases its locks) and run it again, `attempts` times in all.
+
+    Then it raises TryAgain, a DomainError, so the dashboard and the bots answer "try again" instead of
+    failing the request. The caller commits as usual.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with db.session.begin_nested():
+                return operation()
+        except (TryAgain, sa_exc.DBAPIError) as exc:
+            if not is_retryable(exc):
+                raise
+            log.warning("conflict with a concurrent transaction (attempt %s of %s): %s", attempt, attempts,
+                        type(exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc).__name__)
+    raise TryAgain("Another change to the same records got in the way. Please try again.")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, TryAgain):
+        return True
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, (psycopg2.errors.DeadlockDetected, psycopg2.errors.SerializationFailure)):
+        return True
+    return getattr(orig, "pgcode", None) in RETRYABLE_PGCODES

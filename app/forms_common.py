@@ -6,6 +6,7 @@ from wtforms import StringField, ValidationError
 
 from app.services.amounts import parse_amount
 from app.services.errors import DomainError
+from app.services.parsing import MAX_DAY, MIN_DAY, check_day
 
 
 class TomanField(StringField):
@@ -31,3 +32,14 @@ class TomanField(StringField):
 
     def _value(self):
         return getattr(self, "raw", None) or (str(self.data) if self.data is not None else "")
+
+
+class SaneDay:
+    """A date between parsing.MIN_DAY and MAX_DAY: a typo such as 9999-12-31 is refused, never overflowed."""
+
+    def __call__(self, form, field):
+        try:
+            check_day(field.data)
+        except DomainError:
+            raise ValidationError(_l("Choose a date between %(first)s and %(last)s.",
+                                     first=MIN_DAY.isoformat(), last=MAX_DAY.isoformat())) from None

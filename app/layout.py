@@ -5,13 +5,14 @@ from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.labels import LABELS
 from app.models import Role
 from app.services.tenancy import memberships_of
 from app.tenant_context import current_membership
 
 OWNER, APPROVER, VIEWER, SUPPORT = Role.OWNER.value, Role.APPROVER.value, Role.VIEWER.value, Role.SUPPORT.value
 READERS = (OWNER, VIEWER)
-ROLE_LABELS = {OWNER: _l("owner"), APPROVER: _l("approver"), VIEWER: _l("viewer"), SUPPORT: _l("support")}
+ROLE_LABELS = LABELS["role"]
 
 #: (endpoint, label, roles that see it). Approvers see receipts only; viewers read everything else.
 NAVIGATION = [
@@ -22,6 +23,7 @@ NAVIGATION = [
     ("cards.index", _l("Payment cards"), READERS),
     ("online.index", _l("Online payments"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),
+    ("bank.index", _l("Bank messages"), (OWNER, APPROVER, VIEWER)),
     ("tickets.index", _l("Support tickets"), (OWNER, APPROVER, VIEWER, SUPPORT)),
     ("members.index", _l("Members"), (*READERS, SUPPORT)),
     ("leaderboard.index", _l("Leaderboard"), READERS),

@@ -73,16 +73,19 @@ def send_to_member(member: Member, key: str, markup=None, **params):
     return _send(telebot_for(outgoing.bot), outgoing.chat_id, outgoing.text, outgoing.markup)
 
 
-#: The notice keys of the jobs (app/jobs) and the catalog keys that say them.
+#: The notice keys of the jobs and services (app.services.notify) and the catalog keys that say them.
 NOTICE_KEYS = {key: f"notice.{key}" for key in (
-    "receipt_expired", "subscription_expired", "subscription_reminder_3d", "subscription_reminder_1d")}
+    "receipt_expired", "subscription_expired", "subscription_reminder_3d", "subscription_reminder_1d",
+    "subscription_reminder_today", "balance_credited", "balance_debited", "subscription_granted",
+    "subscription_limited")}
+#: Params formatted per language on delivery: Toman amounts, dates, counts.
+MONEY_PARAMS, DATE_PARAMS, COUNT_PARAMS = ("amount", "balance"), ("ends_at",), ("days",)
 
 
 def compose_notice(member: Member, text_key: str, **params) -> Outgoing | None:
     """A job's or a service's notice (app.services.notify), formatted in the member's language."""
     timezone = member.tenant.timezone
-    values = {name: _localized(value, timezone) if name in ("amount", "ends_at") else value
-              for name, value in params.items()}
+    values = {name: _localized(name, value, timezone) for name, value in params.items()}
     return compose_for_member(member, NOTICE_KEYS.get(text_key, text_key), markup=_plans_button, **values)
 
 
@@ -104,11 +107,15 @@ def deliver_notice(message: OutboxMessage) -> None:
     remember(message, chat_id=outgoing.chat_id, **outbound.sent_id(sent))
 
 
-def _localized(value, timezone: str):
-    if isinstance(value, int):
+def _localized(name: str, value, timezone: str):
+    if name in MONEY_PARAMS and isinstance(value, int):
         return lambda lang: formatting.money(lang, value)
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return lambda lang: formatting.date(lang, moment, timezone)
+    if name in DATE_PARAMS and value is not None:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return lambda lang: formatting.date(lang, moment, timezone)
+    if name in COUNT_PARAMS and isinstance(value, int):
+        return lambda lang: formatting.digits(lang, value)
+    return value
 
 
 def _plans_button(lang: str):

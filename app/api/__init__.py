@@ -40,7 +40,9 @@ def after_commit(step) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.api import bots, commerce, growth, members, money, support, webhook_endpoints  # noqa: F401  (routes)
+    from app.api import (  # noqa: F401  (routes)
+        bank_messages, bots, commerce, growth, members, money, support, webhook_endpoints,
+    )
 
     csrf.exempt(bp)  # token-authenticated JSON, no cookies: CSRF does not apply
     limits.init_app(app)

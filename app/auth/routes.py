@@ -1,6 +1,7 @@
 """Sign in and out, change password, accept a staff invitation."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app import unit_of_work
@@ -16,6 +17,8 @@ from app.web import safe_next, save
 
 login_manager.login_view = "auth.login"
 login_manager.login_message_category = "info"
+#: Flask-Login flashes this on a protected page; lazy so the Persian page shows it in Persian.
+login_manager.login_message = _l("Please sign in to see this page.")
 login_manager.session_protection = "strong"
 
 

@@ -5,16 +5,11 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms_common import TomanField
 from app.models import CardRotation
+from app.labels import LABELS
 from app.services import cards as card_service
 from app.services.errors import DomainError
 
-ROTATION_LABELS = {
-    CardRotation.ROUND_ROBIN.value: _l("Round robin: the least recently shown card"),
-    CardRotation.RANDOM.value: _l("Random"),
-    CardRotation.WEIGHTED.value: _l("Weighted: by each card's weight"),
-    CardRotation.TIME_BASED.value: _l("Time based: one card for everybody for N minutes"),
-    CardRotation.LEAST_RECEIVED.value: _l("Least received today: spread money over cards"),
-}
+ROTATION_LABELS = LABELS["card_rotation"]
 
 
 class CardForm(FlaskForm):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.jobs.runner import Notice
 from app.models import Plan, Subscription, SubscriptionStatus, Tenant
-from app.services import subscriptions
+from app.services import clock, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +37,28 @@ def tell_expired(tenant: Tenant, now: datetime) -> list[Notice]:
     """Notices for expired subscriptions not yet told; marks them told."""
     rows = _claim(tenant, now, Subscription.expiry_notified_at,
                   Subscription.status == SubscriptionStatus.EXPIRED.value)
-    return [Notice(r.member_id, "subscription_expired", _params(r)) for r in rows
+    return [Notice(r.member_id, "subscription_expired", _params(r, tenant, now)) for r in rows
             if r.ends_at > now - TELL_EXPIRED_WITHIN]
 
 
 def remind(tenant: Tenant, now: datetime, ahead: timedelta, label: str) -> list[Notice]:
-    """Notices for live subscriptions ending within `ahead` and not yet reminded for `label`."""
+    """Notices for live subscriptions ending within `ahead` and not yet reminded for `label`.
+
+    A subscription no longer than `ahead` (a short grant) is marked without the 3-day reminder: its member
+    was just told when it ends, and gets the one-day reminder only. The day count is in the tenant's calendar.
+    """
     column = Subscription.reminded_1d_at if label == "1d" else Subscription.reminded_3d_at
     rows = _claim(tenant, now, column, Subscription.status.in_(LIVE),
                   Subscription.ends_at > now, Subscription.ends_at <= now + ahead)
     if label == "1d" and rows:
         # Within a day of the end the 3-day reminder is stale: count it as given.
         _mark([r.id for r in rows], Subscription.reminded_3d_at, now, only_unset=True)
-    return [Notice(r.member_id, f"subscription_reminder_{label}", _params(r)) for r in rows]
+    return [Notice(r.member_id, _reminder_key(label, params["days"]), params) for r, params in
+            ((r, _params(r, tenant, now)) for r in rows) if label == "1d" or r.ends_at - r.starts_at > ahead]
+
+
+def _reminder_key(label: str, days: int) -> str:
+    return "subscription_reminder_today" if label == "1d" and days <= 0 else f"subscription_reminder_{label}"
 
 
 def _claim(tenant: Tenant, now: datetime, marker, *conditions) -> list:
@@ -57,7 +66,8 @@ def _claim(tenant: Tenant, now: datetime, marker, *conditions) -> list:
     rows: list = []
     while True:
         batch = db.session.execute(
-            sa.select(Subscription.id, Subscription.member_id, Subscription.ends_at, Plan.name.label("plan_name"))
+            sa.select(Subscription.id, Subscription.member_id, Subscription.starts_at, Subscription.ends_at,
+                      Plan.name.label("plan_name"))
             .join(Plan, Plan.id == Subscription.plan_id)
             .where(Subscription.tenant_id == tenant.id, marker.is_(None), *conditions)
             .order_by(Subscription.id).limit(CLAIM_BATCH)
@@ -77,5 +87,7 @@ def _mark(ids: list[int], marker, now: datetime, *, only_unset: bool) -> None:
         )
 
 
-def _params(row) -> dict:
-    return {"subscription_id": row.id, "plan_name": row.plan_name, "ends_at": row.ends_at.isoformat()}
+def _params(row, tenant: Tenant, now: datetime) -> dict:
+    """The notice's params; `days` counts calendar days from today to the end day, in the tenant's zone."""
+    days = (clock.local_day(tenant.timezone, row.ends_at) - clock.tenant_today(tenant, now)).days
+    return {"subscription_id": row.id, "plan_name": row.plan_name, "ends_at": row.ends_at.isoformat(), "days": days}

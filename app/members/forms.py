@@ -5,7 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.services.amounts import MAX_AMOUNT, ascii_digits
+from app.services.amounts import MAX_AMOUNT
+from app.services.errors import ValidationFailed
+from app.services.parsing import parse_int
 
 
 class AdjustBalanceForm(FlaskForm):
@@ -22,11 +24,13 @@ class AdjustBalanceForm(FlaskForm):
             raise ValidationError(_l("Reload the page and try again.")) from None
 
     def validate_amount(self, field):
-        text = ascii_digits(field.data or "").replace(",", "").replace(" ", "").replace("٬", "")
-        sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text.lstrip("+"))
-        if not digits.isdigit() or int(digits) == 0 or int(digits) > MAX_AMOUNT:
+        try:
+            amount = parse_int(field.data, signed=True)
+        except ValidationFailed:
+            amount = 0
+        if amount == 0 or abs(amount) > MAX_AMOUNT:
             raise ValidationError(_l("Enter a whole number of Toman, e.g. 50000 or -20000."))
-        field.data = sign * int(digits)
+        field.data = amount
 
 
 class GrantForm(FlaskForm):

@@ -1,4 +1,5 @@
 """The domain model, one module per area."""
+from app.models.bank_messages import BankMessage, BankMessageStatus
 from app.models.bots import ApiToken, Bot, BotSetting, BotStatus, FeatureFlag
 from app.models.catalog import Plan, Subscription, SubscriptionSource, SubscriptionStatus
 from app.models.growth import (
@@ -39,6 +40,7 @@ from app.models.tenancy import (
 from app.models.types import utcnow
 
 __all__ = [
+    "BankMessage", "BankMessageStatus",
     "Account", "ApiToken", "AuditLog", "BackupRun", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
     "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
     "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",

@@ -11,9 +11,9 @@ class PlanForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     period_days = IntegerField(_l("Days"), validators=[InputRequired(), NumberRange(min=1, max=3650)])
     price = TomanField(_l("Price (Toman)"))
-    traffic_gb = IntegerField(_l("Traffic (GB, empty: unmetered)"), validators=[Optional(), NumberRange(min=1)])
+    traffic_gb = IntegerField(_l("Traffic (GB, empty: unmetered)"), validators=[Optional(), NumberRange(min=1, max=1_000_000)])
     daily_request_quota = IntegerField(_l("Requests per day (empty: tenant default)"),
-                                       validators=[Optional(), NumberRange(min=0)])
+                                       validators=[Optional(), NumberRange(min=0, max=1_000_000_000)])
     is_active = BooleanField(_l("On sale"), default=True)
     submit = SubmitField(_l("Save"))
 

@@ -3,8 +3,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-KIND_LABELS = {"balance": _l("Balance (Toman)"), "plan_days": _l("Days of a plan"),
-               "discount_percent": _l("Discount (percent)"), "xp": _l("XP")}
+from app.forms_common import SaneDay
+from app.labels import LABELS
+
+KIND_LABELS = LABELS["promocode_kind"]
 
 
 class PromocodeForm(FlaskForm):
@@ -13,6 +15,7 @@ class PromocodeForm(FlaskForm):
     value = IntegerField(_l("Value"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000_000)])
     plan_id = SelectField(_l("Plan (for days of a plan)"), coerce=lambda v: int(v) if v else None,
                           validators=[Optional()])
-    max_uses = IntegerField(_l("Maximum uses (empty: unlimited)"), validators=[Optional(), NumberRange(min=1)])
-    expires_on = DateField(_l("Expires on (empty: never)"), validators=[Optional()])
+    max_uses = IntegerField(_l("Maximum uses (empty: unlimited)"),
+                            validators=[Optional(), NumberRange(min=1, max=1_000_000_000)])
+    expires_on = DateField(_l("Expires on (empty: never)"), validators=[Optional(), SaneDay()])
     submit = SubmitField(_l("Create code"))

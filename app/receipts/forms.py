@@ -3,17 +3,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms_common import TomanField
+from app.forms_common import SaneDay, TomanField
+from app.labels import LABELS
 from app.models import ReceiptStatus
 
-STATUS_LABELS = {
-    ReceiptStatus.PENDING_REVIEW.value: _l("waiting for review"),
-    ReceiptStatus.AWAITING_RECEIPT.value: _l("waiting for the member's receipt"),
-    ReceiptStatus.APPROVED.value: _l("approved"),
-    ReceiptStatus.REJECTED.value: _l("rejected"),
-    ReceiptStatus.EXPIRED.value: _l("expired"),
-    ReceiptStatus.CANCELLED.value: _l("cancelled"),
-}
+STATUS_LABELS = LABELS["receipt_status"]
 
 
 class FilterForm(FlaskForm):
@@ -26,8 +20,8 @@ class FilterForm(FlaskForm):
                          default=ReceiptStatus.PENDING_REVIEW.value, validators=[Optional()])
     bot_id = SelectField(_l("Bot"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
     card_id = SelectField(_l("Card"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
-    day_from = DateField(_l("From"), validators=[Optional()])
-    day_to = DateField(_l("To"), validators=[Optional()])
+    day_from = DateField(_l("From"), validators=[Optional(), SaneDay()])
+    day_to = DateField(_l("To"), validators=[Optional(), SaneDay()])
     tracking_code = StringField(_l("Tracking code"), validators=[Optional(), Length(max=16)])
 
 

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.database import retrying
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.receipts import bp
@@ -83,7 +84,7 @@ def _decided(receipt: Receipt, decide, form, field: str) -> bool:
         decide(reviewer)
         announce_decision(receipt)
         return True
-    return save(decide_and_announce, form, field) is not None
+    return save(lambda: retrying(decide_and_announce), form, field) is not None
 
 
 def _list(template: str, query_of, history: bool):
@@ -95,7 +96,8 @@ def _list(template: str, query_of, history: bool):
         form.status.choices = [("", _("Approved and rejected"))] + [
             (s, STATUS_LABELS[s]) for s in queries.DECIDED]
     form.validate()
-    filters = queries.ReceiptFilter(**{k: v for k, v in form.data.items() if v not in (None, "")})
+    # A filter that failed validation (an unknown bot id, a date out of range) is left out, not trusted.
+    filters = queries.ReceiptFilter(**{k: v for k, v in form.data.items() if v not in (None, "") and not form[k].errors})
     next_after = None
     if filters.tracking_code:
         receipts = list(db.session.scalars(queries.tracking_code_query(tenant, filters.tracking_code)))

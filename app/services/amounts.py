@@ -1,7 +1,10 @@
 """Validation of Toman amounts."""
 from __future__ import annotations
 
-from app.services.errors import InvalidAmount
+from app.services.errors import InvalidAmount, ValidationFailed
+from app.services.parsing import ascii_digits, parse_int
+
+__all__ = ["MAX_AMOUNT", "ascii_digits", "check_amount", "parse_amount"]
 
 MAX_AMOUNT = 1_000_000_000
 
@@ -9,13 +12,13 @@ MAX_AMOUNT = 1_000_000_000
 def parse_amount(value) -> int:
     """A positive whole number of Toman up to one billion, from an int or a typed string.
 
-    Strings may use thousands separators (`,` `٬` or spaces) and Persian or Arabic digits.
+    Strings may use thousands separators (`,` `٬` or spaces) and Persian or Arabic digits (parsing.parse_int).
     """
     if isinstance(value, str):
-        value = _normalize_digits(value)
-        if not value.isdigit():
-            raise InvalidAmount("Enter the amount as a whole number of Toman, e.g. 250000.")
-        value = int(value)
+        try:
+            value = parse_int(value)
+        except ValidationFailed:
+            raise InvalidAmount("Enter the amount as a whole number of Toman, e.g. 250000.") from None
     return check_amount(value)
 
 
@@ -27,18 +30,3 @@ def check_amount(value) -> int:
     if value > MAX_AMOUNT:
         raise InvalidAmount(f"The amount cannot be more than {MAX_AMOUNT:,} Toman.")
     return value
-
-
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-
-
-def ascii_digits(text: str) -> str:
-    """Persian and Arabic-Indic digits as 0-9; everything else unchanged."""
-    return text.translate(_DIGITS)
-
-
-def _normalize_digits(text: str) -> str:
-    text = ascii_digits(text).strip()
-    for separator in (",", "٬", "،", " ", "\u200c", "_"):
-        text = text.replace(separator, "")
-    return text

@@ -1,9 +1,12 @@
 """Checking sign-in credentials, throttling guesses, and changing passwords."""
 from __future__ import annotations
 
+import functools
+import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import Account, LoginAttempt, utcnow
@@ -22,10 +25,19 @@ class TooManyAttempts(DomainError):
 def authenticate(email: str, password: str) -> Account | None:
     """The enabled account with these credentials, with last_login_at set; else None."""
     account = find_account(email)
-    if account is None or not account.is_enabled or not account.check_password(password):
+    if account is None:
+        check_password_hash(_dummy_hash(), password)  # as slow as a known email: no enumeration by timing
+        return None
+    if not account.is_enabled or not account.check_password(password):
         return None
     account.last_login_at = utcnow()
     return account
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash made the way real ones are (same method and cost), of a password nobody has."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def sign_in(email: str, password: str, ip_address: str) -> Account | None:

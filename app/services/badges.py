@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import BadgeDefinition, LedgerEntry, Member, MemberBadge, Tenant
 from app.services import leaderboard
 from app.services.errors import NotFound, ValidationFailed
+from app.services.parsing import clean_text, has_visible
 
 CODE_RE = re.compile(r"^[a-z0-9_]{2,40}$")
 #: The ledger kind of a plan purchase (a member debit); purchases are counted from the ledger.
@@ -89,12 +90,12 @@ def badges_of(member: Member) -> list[EarnedBadge]:
 def create_definition(tenant: Tenant, code: str, title: str, *, description: str | None = None,
                       icon: str | None = None) -> BadgeDefinition:
     """A badge of the tenant's own, which staff award by hand."""
-    code, title = (code or "").strip().lower(), (title or "").strip()
+    code, title = (code or "").strip().lower(), clean_text(title)
     if not CODE_RE.match(code):
         raise ValidationFailed("A badge code has 2 to 40 lower-case letters, digits or underscores.")
     if code in CATALOGUE or _custom(tenant.id, code) is not None:
         raise ValidationFailed(f"There is already a badge with the code {code!r}.")
-    if not 1 <= len(title) <= 80:
+    if not has_visible(title) or len(title) > 80:
         raise ValidationFailed("A badge needs a title of at most 80 characters.")
     row = BadgeDefinition(tenant_id=tenant.id, code=code, title=title, description=description or None,
                           icon=(icon or "").strip()[:16] or None)

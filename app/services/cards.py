@@ -18,6 +18,7 @@ from app.models import OPEN_RECEIPT_STATUSES, CardRotation, PaymentCard, Receipt
 from app.services import audit, clock
 from app.services.amounts import ascii_digits, check_amount
 from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.services.parsing import clean_text, has_visible
 from app.services.locking import lock_row, lock_rows
 
 EDITABLE_FIELDS = ("card_number", "holder_name", "bank_name", "weight", "daily_cap", "is_active")
@@ -81,10 +82,13 @@ def update_card(card: PaymentCard, *, actor: str = "system", **fields) -> Paymen
     if unknown:
         raise ValidationFailed(f"A card has no editable field {sorted(unknown)[0]!r}.")
     tenant = db.session.get(Tenant, card.tenant_id)
-    for name, value in _checked(tenant, card, fields).items():
+    checked = _checked(tenant, card, fields)
+    changed = sorted(name for name, value in checked.items() if getattr(card, name) != value)
+    for name, value in checked.items():
         setattr(card, name, value)
     db.session.flush()
-    audit.record(card.tenant_id, actor, "card.update", f"card:{card.id}", fields=sorted(fields))
+    if changed:  # the form sends every field; the audit names only what really changed
+        audit.record(card.tenant_id, actor, "card.update", f"card:{card.id}", fields=changed)
     return card
 
 
@@ -111,8 +115,8 @@ def _checked(tenant: Tenant, card: PaymentCard | None, fields: dict) -> dict:
 
 
 def _text(value, label: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value or len(value) > limit:
+    value = clean_text(value)
+    if not has_visible(value) or len(value) > limit:
         raise ValidationFailed(f"The {label} must have 1 to {limit} characters.")
     return value
 
@@ -162,19 +166,23 @@ def received_today(card: PaymentCard, tenant: Tenant, now: datetime | None = Non
 
 
 def record_decision(card_id: int | None, tenant: Tenant, *, approved_amount: int | None) -> None:
-    """Move a card's counters for a decided receipt (approved_amount None means rejected)."""
+    """Move a card's counters for a decided receipt (approved_amount None means rejected).
+
+    One UPDATE, which takes the card's row lock itself (after the receipt and member locks, as the global
+    order wants); a new tenant-local day starts `received_today` afresh.
+    """
     if card_id is None:
         return
-    card = lock_row(PaymentCard, card_id, tenant_id=tenant.id)
-    if card is None:
-        return
     if approved_amount is None:
-        card.rejected_count += 1
+        values = {PaymentCard.rejected_count: PaymentCard.rejected_count + 1}
     else:
-        card.received_today = received_today(card, tenant) + approved_amount
-        card.received_day = clock.tenant_today(tenant)
-        card.approved_count += 1
-    db.session.flush()
+        today = clock.tenant_today(tenant)
+        values = {PaymentCard.received_today: sa.case((PaymentCard.received_day == today,
+                                                       PaymentCard.received_today + approved_amount),
+                                                      else_=approved_amount),
+                  PaymentCard.received_day: today, PaymentCard.approved_count: PaymentCard.approved_count + 1}
+    db.session.execute(sa.update(PaymentCard).where(PaymentCard.id == card_id, PaymentCard.tenant_id == tenant.id)
+                       .values(values), execution_options={"synchronize_session": "fetch"})
 
 
 def _pick(tenant: Tenant, active: list[PaymentCard], amount: int, now: datetime) -> PaymentCard | None:

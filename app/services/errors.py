@@ -35,3 +35,13 @@ class ValidationFailed(DomainError):
 
 class NotAllowed(DomainError):
     code = "not_allowed"
+
+
+class TryAgain(DomainError):
+    """A conflict with a concurrent change (a deadlock, a serialization failure, a row that moved).
+
+    Nothing was written; the same request will most likely succeed if repeated. The boundary's
+    `retrying` runs the unit of work again a few times before it shows this to the person.
+    """
+
+    code = "try_again"

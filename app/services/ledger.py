@@ -36,6 +36,22 @@ def debit_wallet(tenant: Tenant, amount: int, *, key: str, kind: str, **details)
     return _move_wallet(tenant, -check_amount(amount), key=key, kind=kind, **details)
 
 
+def credit_locked_member(locked: Member, amount: int, *, key: str, kind: str, **details) -> LedgerEntry:
+    """credit_member for a caller that holds `locked`'s row lock and knows `key` is new.
+
+    No lock, look-up or flush: the balance changes in memory and the entry is added to the session, so
+    the member row is written once with everything else the operation changes (receipts.approve). The
+    (tenant, key) unique constraint still refuses a repeat at flush. Once it has flushed, the caller
+    announces the entry with events.balance_changed(entry), as the other ledger calls do themselves.
+    """
+    amount = check_amount(amount)
+    locked.balance += amount
+    entry = _entry(locked.tenant_id, LedgerAccount.MEMBER_BALANCE, locked.id, amount, locked.balance,
+                   key=key, kind=kind, **details)
+    db.session.add(entry)
+    return entry
+
+
 def find_entry(tenant_id: int, key: str) -> LedgerEntry | None:
     return db.session.scalar(
         sa.select(LedgerEntry).where(LedgerEntry.tenant_id == tenant_id, LedgerEntry.idempotency_key == key)
@@ -87,13 +103,17 @@ def _previous(tenant_id: int, key: str, account: LedgerAccount, member_id, delta
     return entry
 
 
-def _write(tenant_id, account: LedgerAccount, member_id, delta, balance_after, *, key, kind,
+def _write(tenant_id, account: LedgerAccount, member_id, delta, balance_after, **details) -> LedgerEntry:
+    entry = _entry(tenant_id, account, member_id, delta, balance_after, **details)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _entry(tenant_id, account: LedgerAccount, member_id, delta, balance_after, *, key, kind,
            ref_type=None, ref_id=None, note=None, actor=None) -> LedgerEntry:
-    entry = LedgerEntry(
+    return LedgerEntry(
         tenant_id=tenant_id, member_id=member_id, account=account.value, amount=delta,
         balance_after=balance_after, kind=kind, ref_type=ref_type, ref_id=ref_id,
         idempotency_key=key, note=note, actor=actor,
     )
-    db.session.add(entry)
-    db.session.flush()
-    return entry

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 
@@ -14,6 +15,9 @@ def lock_row(model, row_id: int, *, tenant_id: int | None = None):
     with FOR UPDATE, "lock tenant, then wait for X" deadlocks against "hold X, insert a ledger entry". SQLite has no row locks, so a no-op UPDATE first takes the
     database write lock (held until commit), which serializes writers the same way.
     """
+    held = _held_in_this_transaction(model, row_id, tenant_id)
+    if held is not None:
+        return held
     conditions = [model.id == row_id]
     if tenant_id is not None:
         conditions.append(model.tenant_id == tenant_id)
@@ -24,7 +28,37 @@ def lock_row(model, row_id: int, *, tenant_id: int | None = None):
         )
     stmt = (sa.select(model).where(*conditions).with_for_update(key_share=True)
             .execution_options(populate_existing=True))
-    return db.session.scalars(stmt).one_or_none()
+    row = db.session.scalars(stmt).one_or_none()
+    if row is not None:
+        remember_locked(row)
+    return row
+
+
+def remember_locked(row) -> None:
+    """Note that this transaction holds `row`'s lock (it locked or inserted it) until it ends.
+
+    A second lock_row of the row in the same transaction then costs no statement: nobody else can have
+    changed it, and this transaction's own changes are on the object already.
+    """
+    _locked_now().add((type(row), row.id))
+
+
+def _held_in_this_transaction(model, row_id: int, tenant_id: int | None):
+    if (model, row_id) not in _locked_now():
+        return None
+    row = db.session().identity_map.get(identity_key(model, row_id))
+    return row if row is not None and (tenant_id is None or row.tenant_id == tenant_id) else None
+
+
+def _locked_now() -> set:
+    """The rows locked in the session's innermost transaction (a new one, or a savepoint, starts empty)."""
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    memo = session.info.get("botfleet_locked")
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, set())
+        session.info["botfleet_locked"] = memo
+    return memo[1]
 
 
 def lock_rows(model, *conditions, order_by=None) -> list:
@@ -37,3 +71,27 @@ def lock_rows(model, *conditions, order_by=None) -> list:
     stmt = (sa.select(model).where(*conditions).order_by(order_by if order_by is not None else model.id)
             .with_for_update(key_share=True).execution_options(populate_existing=True))
     return list(db.session.scalars(stmt))
+
+
+def lock_member_and_referrer(tenant_id: int, member_id: int) -> tuple:
+    """Lock a member and, when its referral bonus is still due, its referrer: one statement, id order.
+
+    Returns (member, referrer or None). The referrer is found by a sub-select read before the lock; if
+    the locked row names another referrer (set_referrer ran in between), TryAgain asks for a rerun
+    rather than lock out of order.
+    """
+    from app.models import Member
+    from app.services.errors import NotFound, TryAgain
+
+    owed = (sa.select(Member.referred_by_id).where(Member.id == member_id, Member.tenant_id == tenant_id,
+                                                   Member.referral_rewarded_at.is_(None)).scalar_subquery())
+    rows = {m.id: m for m in lock_rows(Member, Member.tenant_id == tenant_id,
+                                       sa.or_(Member.id == member_id, Member.id == owed))}
+    member = rows.get(member_id)
+    if member is None:
+        raise NotFound("This member no longer exists.")
+    if member.referred_by_id is None or member.referral_rewarded_at is not None:
+        return member, None
+    if member.referred_by_id not in rows:
+        raise TryAgain("The member changed while this was being decided; please try again.")
+    return member, rows[member.referred_by_id]

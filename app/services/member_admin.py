@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from app.models import Account, LedgerEntry, Member, Plan, Subscription, SubscriptionSource
-from app.services import audit, ledger, subscriptions
+from app.services import audit, ledger, notify, subscriptions
 from app.services.amounts import check_amount
 from app.services.errors import NotFound, ValidationFailed
+from app.services.parsing import clean_text, has_visible
 
 MAX_REASON = 300
 
@@ -14,8 +15,8 @@ def adjust_balance(member: Member, amount: int, reason: str, by: Account, *, req
 
     `request_id` comes from the form, so a double submit makes one adjustment.
     """
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= MAX_REASON:
+    reason = clean_text(reason)
+    if not has_visible(reason) or len(reason) > MAX_REASON:
         raise ValidationFailed(f"Give a reason of 1 to {MAX_REASON} characters.")
     if type(amount) is not int or amount == 0:
         raise ValidationFailed("The amount is a whole number of Toman, not zero.")
@@ -28,6 +29,8 @@ def adjust_balance(member: Member, amount: int, reason: str, by: Account, *, req
     if already is None:
         audit.record(member.tenant_id, actor, "member.adjust_balance", f"member:{member.id}",
                      amount=amount, reason=reason, ledger_entry=entry.id)
+        notify.notify_member(member, "balance_credited" if amount > 0 else "balance_debited", once_key=key,
+                             amount=abs(amount), reason=reason, balance=entry.balance_after)
     return entry
 
 
@@ -45,4 +48,6 @@ def grant_plan(member: Member, plan: Plan, days: int | None, by: Account) -> Sub
     subscription = subscriptions.grant_or_extend(member, plan, source=SubscriptionSource.GRANT.value, days=days)
     audit.record(member.tenant_id, audit.actor_of(by), "member.grant_subscription", f"member:{member.id}",
                  plan_id=plan.id, days=days or plan.period_days, subscription_id=subscription.id)
+    notify.notify_member(member, "subscription_granted", plan_name=plan.name, days=days or plan.period_days,
+                         ends_at=subscription.ends_at)
     return subscription

@@ -13,11 +13,14 @@ from app.extensions import db
 from app.models import LedgerAccount, LedgerEntry, Member, MemberBadge, Receipt, Subscription, Tenant
 from app.services import clock
 from app.services import leaderboard as leaderboard_service
+from app.services.parsing import clean_text
 
 PAGE_SIZE = 50
 HISTORY_SIZE = 50
 LEADERBOARD_SIZE = leaderboard_service.MAX_LIMIT
 SEARCHED_NAMES = ("username", "first_name", "last_name")
+#: Longer search text is cut (no name is longer).
+MAX_SEARCH = 100
 
 
 def search_query(tenant: Tenant, text: str = "", *, before_id: int | None = None,
@@ -50,12 +53,12 @@ def _newest(tenant: Tenant, before_id: int | None, limit: int, condition=None) -
 
 def _match(text: str) -> list:
     """One condition per searched column: a case-insensitive prefix, or the exact telegram id."""
-    text = (text or "").strip().lstrip("@").lower()
+    text = clean_text(text)[:MAX_SEARCH].lstrip("@").lower()
     if not text:
         return []
     prefix = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     conditions = [sa.func.lower(getattr(Member, name)).like(prefix, escape="\\") for name in SEARCHED_NAMES]
-    if text.isdigit() and len(text) <= 18:
+    if text.isascii() and text.isdigit() and len(text) <= 18:
         conditions.append(Member.telegram_id == int(text))
     return conditions
 

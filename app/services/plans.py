@@ -8,6 +8,7 @@ from app.models import LedgerAccount, Member, Plan, Subscription, SubscriptionSo
 from app.services import ledger, promocodes, rewards, wallet
 from app.services.amounts import check_amount
 from app.services.errors import IdempotencyConflict, InsufficientFunds, NotAllowed, NotFound, ValidationFailed
+from app.services.parsing import clean_text, has_visible
 from app.services.locking import lock_row
 from app.services.subscriptions import MAX_GRANT_DAYS, grant_or_extend
 
@@ -135,11 +136,11 @@ def _subscription_of(entry, member: Member, plan: Plan) -> Subscription:
 def _checked(fields: dict) -> dict:
     out = dict(fields)
     if "name" in out:
-        out["name"] = (out["name"] or "").strip()
-        if not 1 <= len(out["name"]) <= 100:
+        out["name"] = clean_text(out["name"])
+        if not has_visible(out["name"]) or len(out["name"]) > 100:
             raise ValidationFailed("The plan name must have 1 to 100 characters.")
     if "description" in out:
-        out["description"] = (out["description"] or "").strip() or None
+        out["description"] = clean_text(out["description"], multiline=True) or None
     if "period_days" in out:
         _whole(out["period_days"], 1, MAX_GRANT_DAYS, "The period is a whole number of days")
     if "price" in out:

@@ -64,6 +64,17 @@ def find(tenant: Tenant, code: str) -> Promocode | None:
         sa.select(Promocode).where(Promocode.tenant_id == tenant.id, Promocode.code == normalize(code)))
 
 
+def state(promocode: Promocode, now=None) -> str:
+    """active, disabled, expired or used_up: what a member trying the code would meet."""
+    if not promocode.is_active:
+        return "disabled"
+    if promocode.expires_at is not None and promocode.expires_at <= (now or utcnow()):
+        return "expired"
+    if promocode.max_uses is not None and promocode.uses_count >= promocode.max_uses:
+        return "used_up"
+    return "active"
+
+
 def list_promocodes(tenant: Tenant) -> list[Promocode]:
     return list(db.session.scalars(
         sa.select(Promocode).where(Promocode.tenant_id == tenant.id).order_by(Promocode.id.desc())))

@@ -24,7 +24,8 @@ from app.services import audit, cards, clock, events, ledger, promocodes, reward
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from app.services.locking import lock_row
+from app.services.parsing import clean_text, has_visible
+from app.services.locking import lock_member_and_referrer, lock_row
 from app.services.plans import check_on_sale, sell_plan
 
 MAX_TEXT = 2000
@@ -53,9 +54,13 @@ class Reviewer:
     telegram_id: int | None = None
     #: An integration API token with the receipts scope (app/api).
     api_token: ApiToken | None = None
+    #: An automatic reviewer of the platform itself, e.g. "bank_sms" (app/services/payments/bank_matching.py).
+    system: str | None = None
 
     @property
     def actor(self) -> str:
+        if self.system and not (self.account or self.api_token or self.telegram_id):
+            return f"system:{self.system}"
         return audit.actor_of(self.account or self.api_token, self.telegram_id)
 
 
@@ -104,7 +109,7 @@ def find_by_tracking_code(tenant: Tenant, code: str) -> Receipt | None:
 
 def submit(receipt: Receipt, *, telegram_file_id=None, text=None, photo_path=None) -> Receipt:
     """The member sends the proof (a photo and/or text): awaiting_receipt → pending_review."""
-    text = (text or "").strip() or None
+    text = clean_text(text, multiline=True) or None
     if not (telegram_file_id or text or photo_path):
         raise ValidationFailed("Send a photo of the receipt or its transfer reference.")
     if text and len(text) > MAX_TEXT:
@@ -122,34 +127,36 @@ def submit(receipt: Receipt, *, telegram_file_id=None, text=None, photo_path=Non
 def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Receipt:
     """Credit the member (and, for a plan, sell it), count it on the card, give XP, and audit it.
 
+    Locks, all up front and in the global order (docs/money.md): the receipt, the tenant (a plan sale
+    charges its wallet), then the member and the referrer still owed a bonus together in id order, then
+    the card (its UPDATE). Every member change is made in memory before the first query that would flush
+    it, so a top-up approval writes the member row once and runs at most 10 statements.
     `receipt.rewards` (growth.Rewards) holds the member's level up and new badges, and the referral bonus.
     """
     locked = _lock_in(receipt, S.PENDING_REVIEW)
     _check_reviewer(locked.tenant_id, by)
-    if locked.purpose == ReceiptPurpose.PLAN.value:
-        lock_row(Tenant, locked.tenant_id)  # a sale charges the wallet: tenant before member
     credited = locked.amount if amount is None else check_amount(amount)
-    requested = locked.amount
-    member = db.session.get(Member, locked.member_id)
-    ledger.credit_member(member, credited, key=f"receipt:{locked.id}", kind="topup", ref_type="receipt",
-                         ref_id=locked.id, actor=by.actor)
-    purchase = _sell_receipt_plan(locked, member, by) if locked.purpose == ReceiptPurpose.PLAN.value else None
-    tenant = db.session.get(Tenant, locked.tenant_id)
-    cards.record_decision(locked.card_id, tenant, approved_amount=credited)
-    _decide(locked, by, S.APPROVED)
+    is_plan = locked.purpose == ReceiptPurpose.PLAN.value
+    tenant = lock_row(Tenant, locked.tenant_id) if is_plan else db.session.get(Tenant, locked.tenant_id)
+    member, referrer = lock_member_and_referrer(locked.tenant_id, locked.member_id)
+    credit = ledger.credit_locked_member(member, credited, key=f"receipt:{locked.id}", kind="topup",
+                                         ref_type="receipt", ref_id=locked.id, actor=by.actor)
+    purchase = _sell_receipt_plan(locked, member, by) if is_plan else None
     locked.rewards = rewards.after_receipt_approved(  # growth: XP, purchase badges, referral bonus
-        locked, member, credited, purchased=bool(purchase and "subscription_id" in purchase))
-    locked.amount = credited
-    events.receipt_changed("receipt.approved", locked)
+        locked, member, credited, purchased=bool(purchase and "subscription_id" in purchase), referrer=referrer)
+    cards.record_decision(locked.card_id, tenant, approved_amount=credited)
     audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}", amount=credited,
-                 requested_amount=requested, different_amount=credited != requested, purchase=purchase)
+                 requested_amount=locked.amount, different_amount=credited != locked.amount, purchase=purchase)
+    locked.amount = credited
+    _decide(locked, by, S.APPROVED)
+    _announce(locked, credit)
     return locked
 
 
 def reject(receipt: Receipt, by: Reviewer, reason: str) -> Receipt:
     """Turn the receipt down with a reason the member will read."""
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= MAX_REASON:
+    reason = clean_text(reason, multiline=True)
+    if not has_visible(reason) or len(reason) > MAX_REASON:
         raise ValidationFailed(f"Give a reason of 1 to {MAX_REASON} characters; the member will read it.")
     locked = _lock_in(receipt, S.PENDING_REVIEW)
     _check_reviewer(locked.tenant_id, by)
@@ -237,7 +244,8 @@ def _lock_in(receipt: Receipt, *allowed: ReceiptStatus) -> Receipt:
 
 def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
     """A dashboard account must be the tenant's owner or approver (or a platform admin)."""
-    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None):
+    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None
+                                         and by.system is None):
         raise NotAllowed("A receipt is decided by a staff account, a Telegram admin or an API token.")
     if by.api_token is not None and by.api_token.tenant_id != tenant_id:
         raise NotFound("No such receipt.")
@@ -260,6 +268,15 @@ def _sell_receipt_plan(receipt: Receipt, member: Member, by: Reviewer) -> dict:
     subscription = sell_plan(member, plan, key=f"receipt:{receipt.id}:purchase",
                              source=SubscriptionSource.RECEIPT.value, actor=by.actor)
     return {"subscription_id": subscription.id}
+
+
+def _announce(receipt: Receipt, credit) -> None:
+    """The events of an approval, once its rows have flushed (the ledger entries have ids)."""
+    bonus = receipt.rewards.referral
+    for entry in (credit, bonus.entry if bonus else None):
+        if entry is not None:
+            events.balance_changed(entry)
+    events.receipt_changed("receipt.approved", receipt)
 
 
 def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:

@@ -7,10 +7,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerEntry, Member, utcnow
-from app.services import badges, ledger, settings, xp
+from app.services import badges, events, ledger, settings, xp
 from app.services.errors import DomainError, NotFound
 from app.services.levels import LevelChange
-from app.services.locking import lock_row
+from app.services.locking import lock_member_and_referrer
 
 BONUS_KIND = "referral_bonus"
 DEEP_LINK_PREFIX = "ref_"
@@ -28,6 +28,8 @@ class ReferralReward:
     toman: int
     xp: int
     level_change: LevelChange | None
+    #: The referrer's ledger entry (None for an XP-only bonus), to announce once flushed.
+    entry: LedgerEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -61,24 +63,47 @@ def set_referrer(member: Member, referral_code: str) -> Member:
 
 
 def on_purchase_approved(member: Member, *, bot=None) -> ReferralReward | None:
-    """Pay the referrer's bonus once, on the referee's first approved purchase; None if nothing is due."""
-    if member.referred_by_id is None or member.referral_rewarded_at is not None:
+    """Pay the referrer's bonus once, on the referee's first approved purchase; None if nothing is due.
+
+    For a caller holding no member lock: locks both rows in id order, pays, checks the referrer's badges.
+    """
+    if not bonus_due(member):
         return None
-    locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
-    if locked.referred_by_id is None or locked.referral_rewarded_at is not None:
+    locked, referrer = lock_member_and_referrer(member.tenant_id, member.id)
+    if referrer is None:
         return None
+    reward = pay_bonus(locked, referrer)
+    db.session.flush()
+    if reward.entry is not None:
+        events.balance_changed(reward.entry)
+    if reward.level_change is not None:
+        badges.check_level(referrer, bot=bot)
+    badges.check_after_referral(referrer, bot=bot)
+    return reward
+
+
+def bonus_due(member: Member) -> bool:
+    """Whether the member's referrer is still owed the one-time bonus (read under the member's lock)."""
+    return member.referred_by_id is not None and member.referral_rewarded_at is None
+
+
+def pay_bonus(locked: Member, referrer: Member) -> ReferralReward:
+    """Pay the referrer's bonus for `locked`'s first approved purchase; the caller holds both row locks.
+
+    Both rows change in memory only (no statement), so receipts.approve writes each member row once;
+    the caller checks the referrer's badges (badges.check_after_referral) when its changes are done.
+    """
     locked.referral_rewarded_at = utcnow()
-    referrer = db.session.get(Member, locked.referred_by_id)
     toman = settings.get(locked.tenant, "referral_bonus_toman")
+    entry = None
     if toman:
-        ledger.credit_member(referrer, toman, key=f"referral:{locked.id}", kind=BONUS_KIND,
-                             ref_type="member", ref_id=locked.id, actor="system")
+        entry = ledger.credit_locked_member(referrer, toman, key=f"referral:{locked.id}", kind=BONUS_KIND,
+                                    ref_type="member", ref_id=locked.id, actor="system")
     points = settings.get(locked.tenant, "referral_bonus_xp")
     if not xp.source_enabled(locked.tenant, "referral"):
         points = 0
-    change = xp.award(referrer, points, source="referral", key=f"referral:{locked.id}", bot=bot)
-    badges.check_after_referral(referrer, bot=bot)
-    return ReferralReward(referrer, toman, points, change)
+    change = xp.award_locked(referrer, points, source="referral", key=f"referral:{locked.id}")
+    return ReferralReward(referrer, toman, points, change, entry)
 
 
 def stats(member: Member) -> ReferralStats:

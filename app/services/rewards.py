@@ -23,13 +23,28 @@ class Rewards:
     referral: ReferralReward | None = None
 
 
-def after_receipt_approved(receipt: Receipt, member: Member, credited: int, *, purchased: bool) -> Rewards:
-    """XP for the payment (source purchase or topup), purchase badges, and the referrer's bonus."""
+def after_receipt_approved(receipt: Receipt, member: Member, credited: int, *, purchased: bool,
+                           referrer: Member | None = None) -> Rewards:
+    """XP for the payment (source purchase or topup), purchase badges, and the referrer's bonus.
+
+    The caller holds the row locks of `member` and, when the bonus is due, of `referrer`
+    (receipts.approve locks both up front). Both rows change in memory first; the badge checks, which
+    query, come last, so each member row is written once.
+    """
+    bonus = referrals.pay_bonus(member, referrer) if referrer is not None else None
+    change = xp.award_locked(member, xp.purchase_xp(member.tenant, credited), key=f"receipt:{receipt.id}",
+                             source="purchase" if purchased else "topup")
+    if not (change or purchased or bonus):
+        return Rewards()
     bot = db.session.get(Bot, receipt.bot_id) if receipt.bot_id else None
-    change = xp.award(member, xp.purchase_xp(member.tenant, credited), source="purchase" if purchased else "topup",
-                      key=f"receipt:{receipt.id}", bot=bot)
+    if change is not None:
+        badges.check_level(member, bot=bot)
     earned = badges.check_after_purchase(member, bot=bot) if purchased else []
-    return Rewards(change, earned, referrals.on_purchase_approved(member, bot=bot))
+    if bonus is not None:
+        if bonus.level_change is not None:
+            badges.check_level(referrer, bot=bot)
+        badges.check_after_referral(referrer, bot=bot)
+    return Rewards(change, earned, bonus)
 
 
 def after_balance_purchase(member: Member, price: int, *, key: str, bot=None) -> Rewards:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Account, Membership, Role, Tenant
 from app.services.errors import ValidationFailed
+from app.services.parsing import clean_text, has_visible
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
@@ -33,8 +34,8 @@ def create_account(email: str, password: str, *, platform_admin: bool = False, d
 
 
 def create_tenant(name: str, owner: Account, *, slug: str | None = None, **fields) -> Tenant:
-    name = name.strip()
-    if not name:
+    name = clean_text(name)
+    if not has_visible(name):
         raise ValidationFailed("The tenant needs a name.")
     slug = slug or _unique_slug(name)
     if db.session.scalar(sa.select(Tenant.id).where(Tenant.slug == slug)):

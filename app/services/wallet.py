@@ -13,10 +13,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import (
-    DailyStat, LedgerAccount, LedgerEntry, Plan, Subscription, SubscriptionStatus, Tenant,
+    DailyStat, LedgerAccount, LedgerEntry, Member, Plan, Subscription, SubscriptionStatus, Tenant,
     TenantNotice,
 )
-from app.services import audit, clock, events, ledger, settings
+from app.services import audit, clock, events, ledger, notify, settings
 from app.services.amounts import MAX_AMOUNT
 from app.services.errors import DomainError, InsufficientFunds, NotFound, ValidationFailed
 from app.services.locking import lock_row
@@ -117,6 +117,8 @@ def record_traffic_consumption(subscription: Subscription, nbytes: int) -> Subsc
         locked.status = SubscriptionStatus.LIMITED.value
         db.session.flush()
         events.subscription_changed("subscription.limited", locked)
+        notify.notify_member(db.session.get(Member, locked.member_id), "subscription_limited",
+                             once_key=f"limited:{locked.id}:{locked.traffic_limit_bytes}", plan_name=locked.plan.name)
         provisioning.subscription_changed(locked)  # disable the panel user at its cap
     db.session.flush()
     return locked

@@ -56,6 +56,18 @@ def award(member: Member, points: int, *, source: str, key: str | None = None, b
     return change
 
 
+def award_locked(locked: Member, points: int, *, source: str, key: str | None = None) -> LevelChange | None:
+    """award() for a caller that holds the member's row lock: the row changes in memory only.
+
+    No statement runs, so the member row is written once with the rest of the operation; the caller
+    checks the level badges (badges.check_level) once its changes are done.
+    """
+    if not source_enabled(locked.tenant, source) or points <= 0:
+        return None
+    log.info("xp +%s to member %s from %s (%s)", points, locked.id, source, key or "-")
+    return _apply_xp(locked, points)
+
+
 def record_visit(member: Member, *, bot=None, now: datetime | None = None) -> Visit:
     """Count a visit: on the first of a tenant-local day, extend the streak and award daily XP.
 
@@ -86,6 +98,10 @@ def add_xp(member: Member, points: int) -> LevelChange | None:
     locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
     if locked is None:
         raise NotFound("This member no longer exists.")
+    return _apply_xp(locked, points)
+
+
+def _apply_xp(locked: Member, points: int) -> LevelChange | None:
     today = tenant_today(locked.tenant)
     locked.total_xp += points
     # The daily reset runs a little after midnight: XP of a new day starts the counter afresh.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 
+from app.database import retrying
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.services import receipts
@@ -109,7 +110,7 @@ def on_reason_text(ctx, message) -> None:
 def _decide(ctx, receipt: Receipt, decision, done: str) -> str:
     """Apply approve/reject as this Telegram admin, then update the admin copies and tell the member."""
     try:
-        decision(receipts.Reviewer(telegram_id=ctx.member.telegram_id))
+        retrying(lambda: decision(receipts.Reviewer(telegram_id=ctx.member.telegram_id)))
     except receipts.InvalidTransition:
         db.session.refresh(receipt)
         notify.refresh_admin_messages(ctx.telebot, receipt)

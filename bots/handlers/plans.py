@@ -4,6 +4,7 @@ from __future__ import annotations
 from app.extensions import db
 from app.models import Plan
 from app.services import plans as plan_service
+from app.services import promocodes
 from app.services.bots import feature_enabled
 from app.services.errors import DomainError, InsufficientFunds
 from app.services.subscriptions import active_subscription
@@ -30,6 +31,14 @@ def traffic_text(ctx, plan: Plan) -> str:
     return ctx.t("traffic.gb", gb=fmt.number(ctx.lang, plan.traffic_gb))
 
 
+def price_text(ctx, plan: Plan, percent: int) -> str:
+    """The plan's price, with the member's pending discount applied and said when there is one."""
+    if not percent:
+        return fmt.money(ctx.lang, plan.price)
+    return ctx.t("plans.discounted", price=fmt.money(ctx.lang, promocodes.discounted_price(plan.price, percent)),
+                 percent=fmt.digits(ctx.lang, percent), old=fmt.money(ctx.lang, plan.price))
+
+
 @on_callback
 def list_plans(ctx, call):
     """Every plan on sale, one button each."""
@@ -37,11 +46,12 @@ def list_plans(ctx, call):
     if not on_sale:
         edit(ctx, call.message, ctx.t("plans.none"), keyboard(home_row(ctx)))
         return None
+    percent = promocodes.pending_discount(ctx.member)
     lines = [ctx.t("plans.title")] + [
         ctx.t("plans.item", name=p.name, days=fmt.digits(ctx.lang, p.period_days), traffic=traffic_text(ctx, p),
-              price=fmt.money(ctx.lang, p.price)) for p in on_sale]
-    rows = [[button(ctx.t("plans.button", name=p.name, price=fmt.money(ctx.lang, p.price)), f"pl:{p.id}")]
-            for p in on_sale]
+              price=price_text(ctx, p, percent)) for p in on_sale]
+    rows = [[button(ctx.t("plans.button", name=p.name, price=fmt.money(
+        ctx.lang, promocodes.discounted_price(p.price, percent))), f"pl:{p.id}")] for p in on_sale]
     edit(ctx, call.message, "\n".join(lines), keyboard(*rows, home_row(ctx)))
     return None
 
@@ -60,7 +70,8 @@ def show_plan(ctx, call):
         return ctx.t("stale.plan")
     text = ctx.t("plans.detail", name=plan.name, description=(plan.description or "")[:1500],
                  days=fmt.digits(ctx.lang, plan.period_days), traffic=traffic_text(ctx, plan),
-                 price=fmt.money(ctx.lang, plan.price), balance=fmt.money(ctx.lang, ctx.member.balance))
+                 price=price_text(ctx, plan, promocodes.pending_discount(ctx.member)),
+                 balance=fmt.money(ctx.lang, ctx.member.balance))
     edit(ctx, call.message, text, plan_keyboard(ctx, plan))
     return None
 
@@ -91,9 +102,10 @@ def pay_from_balance(ctx, call):
 
 def _need_topup(ctx, plan: Plan):
     """The "not enough balance" text and a keyboard offering to top up the difference or pay by card."""
-    missing = plan.price - ctx.member.balance
+    price = promocodes.price_for(ctx.member, plan)
+    missing = price - ctx.member.balance
     text = ctx.t("plans.need_topup", balance=fmt.money(ctx.lang, ctx.member.balance),
-                 price=fmt.money(ctx.lang, plan.price), missing=fmt.money(ctx.lang, missing))
+                 price=fmt.money(ctx.lang, price), missing=fmt.money(ctx.lang, missing))
     if not feature_enabled(ctx.bot, "card_to_card"):
         return text, keyboard([button(ctx.t("menu.back"), f"pl:{plan.id}")])
     return text, keyboard(

@@ -1,8 +1,11 @@
 """Promo codes: typed after the menu button, or from a `promo_<code>` deep link."""
 from __future__ import annotations
 
+from app.models import PromocodeKind
 from app.services import promocodes
 from app.services.errors import DomainError
+from app.services.subscriptions import active_subscription
+from bots import formatting as fmt
 from bots.handlers.common import edit, error_text, feature_off, on_callback
 from bots.keyboards import home_row, keyboard
 
@@ -35,11 +38,28 @@ def redeem_code(ctx, code: str) -> None:
         ctx.say("promo.invalid")
         return
     try:
-        promocodes.redeem(ctx.member, code, bot=ctx.bot)
+        redemption = promocodes.redeem(ctx.member, code, bot=ctx.bot)
     except DomainError as exc:
         ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
         return
-    ctx.say("promo.redeemed", code=code.upper(), markup=keyboard(home_row(ctx)))
+    ctx.send(redeemed_text(ctx, redemption.promocode), keyboard(home_row(ctx)))
+
+
+def redeemed_text(ctx, promocode) -> str:
+    """What the code gave, said plainly: the amount, the days and plan, the discount or the XP."""
+    kind, value, code = promocode.kind, promocode.value, promocode.code
+    if kind == PromocodeKind.BALANCE.value:
+        return ctx.t("promo.redeemed_balance", code=code, amount=fmt.money(ctx.lang, value))
+    if kind == PromocodeKind.PLAN_DAYS.value:
+        subscription = active_subscription(ctx.member)
+        plan = subscription.plan.name if subscription else (promocode.plan.name if promocode.plan else "")
+        end = fmt.date(ctx.lang, subscription.ends_at, ctx.tenant.timezone) if subscription else "—"
+        return ctx.t("promo.redeemed_plan_days", code=code, days=fmt.digits(ctx.lang, value), plan=plan, end=end)
+    if kind == PromocodeKind.DISCOUNT_PERCENT.value:
+        return ctx.t("promo.redeemed_discount", code=code, percent=fmt.digits(ctx.lang, value))
+    if kind == PromocodeKind.XP.value:
+        return ctx.t("promo.redeemed_xp", code=code, xp=fmt.digits(ctx.lang, value))
+    return ctx.t("promo.redeemed", code=code)
 
 
 def register(bot) -> None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from app.models import Receipt
 from app.services import clock, promocodes, receipts
 from bots import notify
+from bots import formatting as fmt
 from bots.i18n import t
 from tests.bots.conftest import ADMIN_ID
 from tests.bots.test_member_screens import member_of
@@ -42,7 +43,7 @@ def test_a_promo_code_typed_in_the_bot_is_redeemed_once(db, make, fleet, shop):
     sara.says("/start")
     sara.presses("m:promo")
     sara.says("spring")
-    assert sara.last_text() == t("en", "promo.redeemed", code="SPRING")
+    assert sara.last_text() == t("en", "promo.redeemed_balance", code="SPRING", amount=fmt.money("en", 5_000))
     sara.says("/start promo_SPRING")
     assert "already used" in sara.last_text()
     assert member_of(db, tenant, sara.id).balance == 5_000

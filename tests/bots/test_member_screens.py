@@ -164,8 +164,7 @@ def test_feature_flags_hide_menu_entries_and_refuse_old_buttons(db, shop, fleet)
     tenant, bot = shop
     sara = started(fleet, bot, language_code="en")
     old_menu = sara.last()
-    for flag in bot.feature_flags:
-        flag.enabled = False
+    settings.update(bot, {flag.key: False for flag in bot.feature_flags}, by="system")
     db.session.commit()
 
     sara.says("/menu")

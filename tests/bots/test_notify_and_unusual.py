@@ -152,7 +152,7 @@ def test_job_notices_reach_the_member_in_their_language(db, make, fleet, drain_o
     member = db.session.scalar(sa.select(Member))
     ends = "2030-03-20T06:00:00+00:00"
 
-    notices.notify_member(member, "subscription_reminder_3d", subscription_id=1, plan_name="Gold", ends_at=ends)
+    notices.notify_member(member, "subscription_reminder_3d", subscription_id=1, plan_name="Gold", ends_at=ends, days=3)
     notices.notify_member(member, "receipt_expired", receipt_id=1, tracking_code="C2C-ABCDEF", amount=90_000)
     before = len(sara.bot_messages())
     db.session.commit()
@@ -162,7 +162,8 @@ def test_job_notices_reach_the_member_in_their_language(db, make, fleet, drain_o
 
     assert [row.status for row in delivered] == ["done", "done"]
     reminder, expired = sara.bot_messages()[-2:]
-    assert reminder["text"] == t("fa", "notice.subscription_reminder_3d", plan_name="Gold", ends_at="۱۴۰۸/۱۲/۳۰")
+    assert reminder["text"] == t("fa", "notice.subscription_reminder_3d", plan_name="Gold", ends_at="۱۴۰۸/۱۲/۳۰",
+                                 days="۳")
     assert expired["text"] == t("fa", "notice.receipt_expired", tracking_code="C2C-ABCDEF",
                                 amount=fmt.money("fa", 90_000))
     assert "m:plans" in str(expired["reply_markup"])

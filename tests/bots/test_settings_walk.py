@@ -265,6 +265,26 @@ def _wholesale(w: World):
 FLAGS = ("card_to_card", "promocodes", "referrals", "leaderboard", "daily_quota")
 
 
+@probe("zarinpal")
+def _zarinpal(w: World):
+    from app.services.payments import online
+
+    online.set_merchant_id(w.tenant, "a" * 8 + "-" + "b" * 4 + "-" + "c" * 4 + "-" + "d" * 4 + "-" + "e" * 12,
+                           actor="test")
+    plan = w.make.plan(w.tenant)
+    w.db.session.commit()
+
+    def plan_buttons():
+        sara = w.user()
+        sara.says("/start")
+        sara.presses("m:plans")
+        sara.presses(f"pl:{plan.id}")
+        return buttons(sara.last())
+    assert f"zp:{plan.id}" in plan_buttons()
+    w.bot_setting(zarinpal=False)
+    assert f"zp:{plan.id}" not in plan_buttons()
+
+
 @probe("tickets")
 def _tickets_switch(w: World):
     sara = w.user()

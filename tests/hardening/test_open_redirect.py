@@ -18,6 +18,8 @@ def location_after_login(client, account, next_value: str, raw: bool) -> str:
     query = None if raw else {"next": next_value}
     response = client.post(url, query_string=query,
                            data={"csrf_token": token, "email": account.email, "password": PASSWORD})
+    if response.status_code == 400:  # control characters are refused before any view (app/input_guard.py)
+        return ""
     assert response.status_code == 302
     return response.headers["Location"]
 
@@ -40,5 +42,5 @@ def test_language_next_stays_on_the_site(client, target):
     token = csrf_token(client.get("/login"))
     data = {"csrf_token": token, "language": "en", "next": target}
     response = client.post("/language", data=data)
-    assert response.status_code == 302
-    assert "evil" not in response.headers["Location"], response.headers["Location"]
+    assert response.status_code in (302, 400)
+    assert "evil" not in response.headers.get("Location", ""), response.headers["Location"]

@@ -13,10 +13,10 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def subscribe(make, db):
-    def subscribe(tenant, ends_in: timedelta, status="active"):
+    def subscribe(tenant, ends_in: timedelta, status="active", started=timedelta(days=30)):
         member = make.member(tenant)
         sub = Subscription(tenant_id=tenant.id, member_id=member.id, plan_id=make.plan(tenant).id,
-                           status=status, starts_at=NOW - timedelta(days=30), ends_at=NOW + ends_in,
+                           status=status, starts_at=NOW - started, ends_at=NOW + ends_in,
                            source="balance")
         db.session.add(sub)
         db.session.commit()
@@ -52,10 +52,10 @@ def test_expiry_and_reminders_are_told_once_each(make, db, subscribe, run_job, t
 
 
 def test_a_notice_carries_what_the_bot_needs(make, subscribe, run_job, told):
-    sub = subscribe(make.tenant(), timedelta(hours=5))
+    sub = subscribe(make.tenant(), timedelta(hours=5))         # 20:30 today in Tehran
     run_job("subscriptions", at=NOW)
     [(member_id, key, params)] = told
-    assert (member_id, key) == (sub.member_id, "subscription_reminder_1d")
+    assert (member_id, key, params["days"]) == (sub.member_id, "subscription_reminder_today", 0)
     assert params["subscription_id"] == sub.id and params["plan_name"].startswith("Plan")
 
 
@@ -118,7 +118,7 @@ def test_many_due_rows_are_claimed_in_bounded_batches(make, db, subscribe, run_j
 
     monkeypatch.setattr(job, "CLAIM_BATCH", 2)
     tenant = make.tenant()
-    due = [subscribe(tenant, timedelta(hours=5)) for _ in range(5)]
+    due = [subscribe(tenant, timedelta(hours=20)) for _ in range(5)]    # tomorrow in Tehran
     widest = []
     def count_ids(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("UPDATE SUBSCRIPTIONS"):
@@ -130,3 +130,24 @@ def test_many_due_rows_are_claimed_in_bounded_batches(make, db, subscribe, run_j
         sa.event.remove(db.engine, "before_cursor_execute", count_ids)
     assert _keys(told) == {(s.member_id, "subscription_reminder_1d"): 1 for s in due}
     assert widest and max(widest) <= 2 + 2   # at most CLAIM_BATCH ids, plus the marker value and status
+
+
+@pytest.mark.parametrize("ends_in,zone,days", [
+    (timedelta(days=2), "Asia/Tehran", 2),                 # 15:30 on 3 March in Tehran: two days, not three
+    (timedelta(days=2, hours=10), "Asia/Tehran", 3),       # 01:30 on 4 March in Tehran
+    (timedelta(days=2, hours=10), "America/New_York", 2),  # 17:00 on 3 March in New York
+])
+def test_reminders_count_days_in_the_tenants_calendar(make, subscribe, run_job, told, ends_in, zone, days):
+    subscribe(make.tenant(timezone=zone), ends_in)
+    run_job("subscriptions", at=NOW)
+    [(_, key, params)] = told
+    assert (key, params["days"]) == ("subscription_reminder_3d", days)
+
+
+@pytest.mark.parametrize("length", [timedelta(days=1), timedelta(days=2), timedelta(days=3)])
+def test_a_short_grant_gets_one_reminder(make, subscribe, run_job, told, length):
+    sub = subscribe(make.tenant(), length, started=timedelta(0))
+    for hours in range(0, int(length.total_seconds() // 3600) + 1, 6):
+        run_job("subscriptions", at=NOW + timedelta(hours=hours))
+    reminders = [key for member_id, key, _ in told if member_id == sub.member_id and "reminder" in key]
+    assert len(reminders) == 1 and reminders[0] in ("subscription_reminder_1d", "subscription_reminder_today")

@@ -131,7 +131,7 @@ def test_no_code_reads_a_setting_store_by_a_bare_key():
         if relative in allowed:
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
-            code = line.split("#")[0].strip()
+            code = re.sub(r'"[^"]*"|\'[^\']*\'', '""', line.split("#")[0]).strip()   # strings are not reads
             if pattern.search(code.replace("self.settings", "").replace("services.settings", "")) and not code.startswith(("from ", "import ")):
                 offenders.append(f"{relative}:{number}: {line.strip()}")
     assert offenders == []
