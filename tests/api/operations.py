@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.models import PaymentCard, Plan, Promocode, WebhookDelivery
-from app.services import receipts, subscriptions, webhooks, xp
+from app.services import receipts, subscriptions, tickets, webhooks, xp
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,8 @@ OPERATIONS = [
     Operation("api.create_endpoint", "POST", "/webhook-endpoints", {"url": "http://127.0.0.1:9/x"}, foreign=False),
     Operation("api.delete_endpoint", "DELETE", "/webhook-endpoints/{endpoint_id}"),
     Operation("api.list_deliveries", "GET", "/webhook-endpoints/{endpoint_id}/deliveries"),
+    Operation("api.list_tickets", "GET", "/tickets", foreign=False),
+    Operation("api.reply_ticket", "POST", "/tickets/{ticket_id}/reply", {"text": "Here is your link."}),
 ]
 
 
@@ -101,8 +103,9 @@ def build_tenant_world(db, make, tenant, telegram_id: int) -> dict:
     make.member(tenant, telegram_id=telegram_id + 1)  # emits member.created: a delivery to resend
     delivery_id = db.session.scalar(sa.select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id))
     db.session.add(Promocode(tenant_id=tenant.id, code=f"P{telegram_id}", kind="xp", value=1))
+    ticket = tickets.open_ticket(member, bot, text="Where is my link?")
     db.session.commit()
-    return {"bot_id": bot.id, "plan_id": plan.id, "telegram_id": telegram_id, "receipt_id": receipt.id,
+    return {"ticket_id": ticket.id, "bot_id": bot.id, "plan_id": plan.id, "telegram_id": telegram_id, "receipt_id": receipt.id,
             "endpoint_id": endpoint.id, "delivery_id": delivery_id}
 
 
@@ -110,7 +113,7 @@ def snapshot(db, tenant_id: int) -> list:
     """Everything of a tenant an operation could change, as comparable rows."""
     from app.models import (
         ApiToken, Bot, BotSession, BotSetting, FeatureFlag, IdempotencyRecord, LedgerEntry, Member, MemberBadge,
-        Receipt, Subscription, Tenant, WebhookEndpoint,
+        Receipt, Subscription, Tenant, Ticket, TicketMessage, WebhookEndpoint,
     )
     def rows(model, *columns, where=None):
         query = sa.select(*columns).order_by(*columns)
@@ -128,5 +131,5 @@ def snapshot(db, tenant_id: int) -> list:
         rows(WebhookDelivery, WebhookDelivery.id), rows(Promocode, Promocode.id), rows(Plan, Plan.id),
         rows(IdempotencyRecord, IdempotencyRecord.id), rows(PaymentCard, PaymentCard.id),
         rows(Tenant, Tenant.wallet_balance, Tenant.traffic_consumed_bytes, where=Tenant.id == tenant_id),
-        rows(ApiToken, ApiToken.id),
+        rows(ApiToken, ApiToken.id), rows(Ticket, Ticket.id, Ticket.status), rows(TicketMessage, TicketMessage.id),
     ]

@@ -6,7 +6,8 @@ from tests.api.conftest import ApiClient
 from tests.api.operations import OPERATIONS, build_tenant_world
 
 #: The contract (issue 11): which scope each operation needs.
-WRITE_MEMBERS = {"api.create_member", "api.patch_member", "api.award_badge", "api.give_xp", "api.put_session"}
+WRITE_MEMBERS = {"api.create_member", "api.patch_member", "api.award_badge", "api.give_xp", "api.put_session",
+                 "api.reply_ticket"}
 MONEY = {"api.credit", "api.debit", "api.consume", "api.report_usage", "api.grant_subscription",
          "api.create_promocode"}
 RECEIPTS = {"api.list_receipts", "api.approve_receipt", "api.reject_receipt"}
