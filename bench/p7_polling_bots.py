@@ -92,12 +92,11 @@ def measure(app, sandbox_url: str, bot_ids: list[int]) -> dict:
                 "bot_id": bot_id, "from": {"id": chat_of(bot_id), "first_name": "Bench"}, "text": "/start"},
                 timeout=10).raise_for_status()
         try:
-            wait_for(lambda: answered(http, sandbox_url, bot_ids, chat_of) == len(bot_ids),
-                     ANSWER_WITHIN - (time.monotonic() - sent), poll=2)
+            wait_for(lambda: answered(http, sandbox_url, bot_ids, chat_of) == len(bot_ids), 4 * ANSWER_WITHIN, poll=2)
         except TimeoutError:
             pass
+        elapsed = time.monotonic() - sent  # an upper bound: the last check itself takes a moment
         done = answered(http, sandbox_url, bot_ids, chat_of)
-        elapsed = time.monotonic() - sent
         after = {"threads": proc_status("Threads"), "rss_mb": proc_status("VmRSS") / 1024,
                  "peak_rss_mb": proc_status("VmHWM") / 1024, "py_threads": threading.active_count()}
     finally:
@@ -131,8 +130,8 @@ def run(n: int) -> list[common.Result]:
             "before the bots", common.Goal(max_value=600), n,
             note=f"peak {figures['after']['peak_rss_mb']:.0f} MB")),
         common.report(common.Result(
-            "P7.answered", f"bots answering /start within {ANSWER_WITHIN:.0f} s", figures["answered"], "bots", None,
-            "", common.Goal(min_value=n), n, note=f"{figures['answer_s']:.1f} s for all; {note}")),
+            "P7.answered", f"seconds until all {n} bots answered a /start", figures["answer_s"], "s", None,
+            "", common.Goal(max_value=ANSWER_WITHIN), n, note=f"{figures['answered']} of {n} answered; {note}")),
     ]
 
 

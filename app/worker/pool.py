@@ -28,7 +28,7 @@ class Pool:
         self._executor: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Pool":
+    def start(self) -> Pool:
         load_handlers()
         self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="botfleet-outbox")
         self._thread = threading.Thread(target=self._run, name="botfleet-outbox-claimer", daemon=True)

@@ -112,8 +112,21 @@ def build_tenant_world(db, make, tenant, telegram_id: int) -> dict:
 def snapshot(db, tenant_id: int) -> list:
     """Everything of a tenant an operation could change, as comparable rows."""
     from app.models import (
-        ApiToken, Bot, BotSession, BotSetting, FeatureFlag, IdempotencyRecord, LedgerEntry, Member, MemberBadge,
-        Receipt, Subscription, Tenant, Ticket, TicketMessage, WebhookEndpoint,
+        ApiToken,
+        Bot,
+        BotSession,
+        BotSetting,
+        FeatureFlag,
+        IdempotencyRecord,
+        LedgerEntry,
+        Member,
+        MemberBadge,
+        Receipt,
+        Subscription,
+        Tenant,
+        Ticket,
+        TicketMessage,
+        WebhookEndpoint,
     )
     def rows(model, *columns, where=None):
         query = sa.select(*columns).order_by(*columns)
