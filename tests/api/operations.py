@@ -129,7 +129,7 @@ def snapshot(db, tenant_id: int) -> list:
         WebhookEndpoint,
     )
     def rows(model, *columns, where=None):
-        query = sa.select(*columns).order_by(*columns)
+        query = sa.select(*columns).order_by(columns[0])  # JSON columns have no ordering on Postgres
         return list(db.session.execute(query.where(where if where is not None else model.tenant_id == tenant_id)))
     bots = sa.select(Bot.id).where(Bot.tenant_id == tenant_id)
     return [
