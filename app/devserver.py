@@ -8,9 +8,9 @@ import click
 from flask import Flask
 from werkzeug.serving import run_simple
 
+from app.runtime import start_runtime
 from app.services import demo
 from bots.emulator import SandboxServer
-from app.runtime import start_runtime
 
 
 def access_log_to_file(app: Flask) -> Path:

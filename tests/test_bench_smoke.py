@@ -22,6 +22,6 @@ def test_a_bench_script_runs_on_a_toy_size():
                           cwd=ROOT, capture_output=True, text=True, timeout=240,
                           env={**os.environ, "BOTFLEET_ENV": "testing"})
     assert done.returncode == 0, done.stderr[-2000:]
-    [line] = [json.loads(l[6:]) for l in done.stdout.splitlines() if l.startswith("BENCH ")]
+    [line] = [json.loads(out[6:]) for out in done.stdout.splitlines() if out.startswith("BENCH ")]
     assert line["measure"] == "P4.daily_reset" and line["value"] >= 0 and line["baseline"] > 0
     assert "| P4.daily_reset |" in done.stdout

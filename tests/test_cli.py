@@ -1,7 +1,17 @@
 import sqlalchemy as sa
 
 from app.models import (
-    Account, Bot, DailyStat, LedgerEntry, Member, Membership, PaymentCard, Plan, Promocode, Receipt, ReceiptStatus,
+    Account,
+    Bot,
+    DailyStat,
+    LedgerEntry,
+    Member,
+    Membership,
+    PaymentCard,
+    Plan,
+    Promocode,
+    Receipt,
+    ReceiptStatus,
     Tenant,
 )
 from app.services import demo

@@ -1,7 +1,7 @@
 """Deposit SMS from an SMS-forwarder app on the owner's phone: POST /bank-messages (scope bank)."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from apiflask import Schema
 from apiflask.fields import DateTime, Integer, String
@@ -43,7 +43,7 @@ class BankMessageOut(Schema):
 def post_bank_message(json_data):
     received_at = json_data.get("received_at")
     if received_at is not None and received_at.tzinfo is None:
-        received_at = received_at.replace(tzinfo=timezone.utc)
+        received_at = received_at.replace(tzinfo=UTC)
     result = bank_matching.ingest(tenant(), sender=json_data["sender"], text=json_data["text"],
                                   received_at=received_at, source=audit.actor_of(token()))
     message = result.message

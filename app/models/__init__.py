@@ -15,11 +15,9 @@ from app.models.integration import IdempotencyRecord, WebhookDelivery, WebhookEn
 from app.models.ledger import LedgerAccount, LedgerEntry
 from app.models.members import BotSession, Member
 from app.models.online_payments import OnlinePayment, OnlinePaymentPurpose, OnlinePaymentStatus
+from app.models.ops import AuditLog, BackupRun, DailyStat, ProcessedUpdate, TenantNotice
 from app.models.outbox import OutboxMessage, OutboxStatus
 from app.models.panels import OnCancel, Panel, PanelKind, PanelUser, PanelUserStatus, PlanPanel
-from app.models.ops import AuditLog, BackupRun, DailyStat, ProcessedUpdate, TenantNotice
-from app.models.receipt_fingerprints import ReceiptFingerprint
-from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.payments import (
     OPEN_RECEIPT_STATUSES,
     PaymentCard,
@@ -27,6 +25,8 @@ from app.models.payments import (
     ReceiptPurpose,
     ReceiptStatus,
 )
+from app.models.receipt_fingerprints import ReceiptFingerprint
+from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.tenancy import (
     Account,
     CardRotation,

@@ -5,8 +5,8 @@ import bisect
 from dataclasses import dataclass
 
 from app.models import Tenant
-from app.services.errors import ValidationFailed
 from app.services import settings
+from app.services.errors import ValidationFailed
 from app.services.settings_declared import DEFAULT_LEVELS
 
 #: Level n starts at DEFAULT_LEVELS[n - 1] total XP (level 1 at 0 XP); declared with the `levels` setting.

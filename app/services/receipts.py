@@ -17,15 +17,27 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    OPEN_RECEIPT_STATUSES, Account, ApiToken, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
-    ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant,
+    OPEN_RECEIPT_STATUSES,
+    Account,
+    ApiToken,
+    Bot,
+    Member,
+    Membership,
+    Plan,
+    Receipt,
+    ReceiptPurpose,
+    ReceiptStatus,
+    Role,
+    Subscription,
+    SubscriptionSource,
+    Tenant,
 )
 from app.services import audit, cards, clock, events, ledger, promocodes, rewards, settings, wallet
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from app.services.parsing import clean_text, has_visible
 from app.services.locking import lock_member_and_referrer, lock_row
+from app.services.parsing import clean_text, has_visible
 from app.services.plans import check_on_sale, sell_plan
 
 MAX_TEXT = 2000

@@ -12,9 +12,9 @@ from telebot.apihelper import ApiTelegramException
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.services import receipts, settings
-from app.services.payments import fingerprints, unique_amounts
 from app.services.amounts import ascii_digits, parse_amount
 from app.services.errors import DomainError
+from app.services.payments import fingerprints, unique_amounts
 from bots import formatting as fmt
 from bots import notify
 from bots.handlers import admin, online_payments

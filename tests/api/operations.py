@@ -112,11 +112,24 @@ def build_tenant_world(db, make, tenant, telegram_id: int) -> dict:
 def snapshot(db, tenant_id: int) -> list:
     """Everything of a tenant an operation could change, as comparable rows."""
     from app.models import (
-        ApiToken, Bot, BotSession, BotSetting, FeatureFlag, IdempotencyRecord, LedgerEntry, Member, MemberBadge,
-        Receipt, Subscription, Tenant, Ticket, TicketMessage, WebhookEndpoint,
+        ApiToken,
+        Bot,
+        BotSession,
+        BotSetting,
+        FeatureFlag,
+        IdempotencyRecord,
+        LedgerEntry,
+        Member,
+        MemberBadge,
+        Receipt,
+        Subscription,
+        Tenant,
+        Ticket,
+        TicketMessage,
+        WebhookEndpoint,
     )
     def rows(model, *columns, where=None):
-        query = sa.select(*columns).order_by(*columns)
+        query = sa.select(*columns).order_by(columns[0])  # JSON columns have no ordering on Postgres
         return list(db.session.execute(query.where(where if where is not None else model.tenant_id == tenant_id)))
     bots = sa.select(Bot.id).where(Bot.tenant_id == tenant_id)
     return [

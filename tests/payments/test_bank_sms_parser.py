@@ -1,7 +1,7 @@
 """Every sample deposit SMS in tests/data/bank_sms parses to its amount, tail and time; the refusals are refused."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC, timezone
 from pathlib import Path
 
 import jdatetime
@@ -27,7 +27,7 @@ def jalali(value: str):
     day, clock = value.split()
     y, m, d = (int(x) for x in day.split("/"))
     hh, mm = (int(x) for x in clock.split(":"))
-    return jdatetime.datetime(y, m, d, hh, mm).togregorian().replace(tzinfo=TEHRAN).astimezone(timezone.utc)
+    return jdatetime.datetime(y, m, d, hh, mm).togregorian().replace(tzinfo=TEHRAN).astimezone(UTC)
 
 
 def test_every_bank_of_the_issue_has_a_parser_and_samples():

@@ -19,7 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    OPEN_RECEIPT_STATUSES, BankMessage, BankMessageStatus, PaymentCard, Receipt, ReceiptStatus, Tenant,
+    OPEN_RECEIPT_STATUSES,
+    BankMessage,
+    BankMessageStatus,
+    PaymentCard,
+    Receipt,
+    ReceiptStatus,
+    Tenant,
 )
 from app.services import clock, receipts, settings
 from app.services.errors import DomainError, NotFound, ValidationFailed

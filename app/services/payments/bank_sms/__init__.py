@@ -7,7 +7,18 @@ we do not know are refused, never guessed. Samples: tests/data/bank_sms/.
 from __future__ import annotations
 
 from app.services.payments.bank_sms import (
-    blu, keshavarzi, mellat, melli, parsian, pasargad, refah, resalat, saderat, saman, sepah, tejarat,
+    blu,
+    keshavarzi,
+    mellat,
+    melli,
+    parsian,
+    pasargad,
+    refah,
+    resalat,
+    saderat,
+    saman,
+    sepah,
+    tejarat,
 )
 from app.services.payments.bank_sms.common import Deposit, Refused, normalize
 

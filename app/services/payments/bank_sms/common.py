@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -86,7 +86,7 @@ def jalali_moment(text: str, now: datetime | None = None) -> datetime | None:
         local = jdatetime.datetime(year, month, day, int(time_match.group(1)), int(time_match.group(2))).togregorian()
     except ValueError:
         return None
-    return local.replace(tzinfo=TEHRAN).astimezone(timezone.utc)
+    return local.replace(tzinfo=TEHRAN).astimezone(UTC)
 
 
 def deposit(bank: str, text: str, *, amount_patterns: tuple[str, ...], tail_patterns: tuple[str, ...] = ()) -> Deposit:
