@@ -6,13 +6,17 @@ FLASK := $(PY) -m flask --app wsgi
 STAMP := $(VENV)/.installed
 export TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install translations messages assets browser db clean bench bench-full
+.PHONY: lint run test test-sqlite test-postgres install translations messages assets browser db clean bench bench-full
 
 run: db translations
 	@$(FLASK) seed-demo
 	@SANDBOX_ALLOW_HTTP_WEBHOOKS=1 $(FLASK) serve --host 127.0.0.1 --port 5000
 
-test: install translations browser test-sqlite test-postgres
+test: install lint translations browser test-sqlite test-postgres
+
+# ruff (pyproject.toml): pyflakes, pycodestyle, bugbear, pyupgrade and import sorting; `ruff check --fix .` mends most.
+lint: install
+	$(VENV)/bin/ruff check .
 
 test-sqlite: install translations
 	$(PY) -m pytest --db sqlite
@@ -75,11 +79,12 @@ BENCH_BOTS ?= 200
 bench: install translations
 	$(PY) -m bench.run_all --members 10000
 	$(PY) -m bench.p7_polling_bots --bots $(BENCH_BOTS)
+	$(PY) -m bench.p7_polling_bots --mode webhook --bots 1000
 
 bench-full: install translations
 	$(PY) -m bench.run_all --members 1000000
 	$(PY) -m bench.p7_polling_bots --bots 1000
-	$(PY) -m bench.p7_webhook_bots --bots 10000
+	$(PY) -m bench.p7_polling_bots --mode webhook --bots 10000
 
 db: install
 	@$(FLASK) db upgrade

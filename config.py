@@ -88,6 +88,11 @@ class Config:
     #: In-process outbox pool: threads, and seconds between polls for rows other processes committed.
     OUTBOX_WORKERS = int(_env("OUTBOX_WORKERS", "4"))
     OUTBOX_POLL_SECONDS = float(_env("OUTBOX_POLL_SECONDS", "1"))
+    #: Seconds a claimed (or broker-handed) outbox row is left alone before it counts as lost and is retried.
+    OUTBOX_LEASE_SECONDS = float(_env("OUTBOX_LEASE_SECONDS", "60"))
+    #: Broker queue and (Redis) key namespace of the outbox, so several deployments can share one broker.
+    OUTBOX_QUEUE_NAME = _env("OUTBOX_QUEUE_NAME", "botfleet-outbox")
+    OUTBOX_QUEUE_NAMESPACE = _env("OUTBOX_QUEUE_NAMESPACE", "botfleet")
     #: "module:function" that registers every handler module on a TeleBot.
     BOT_HANDLERS = "bots.handlers:register_all"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}

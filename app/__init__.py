@@ -67,11 +67,28 @@ def _register_blueprints(app: Flask) -> None:
 def _register_dashboard(app: Flask) -> None:
     """The tenant-owner dashboard: one blueprint package per area."""
     from app import (
-        audit, bot_admin, cards, exports, integrations, leaderboard, members, online, overview, panels, plans, platform, promocodes,
-        receipts, staff, tenant_settings, tickets, wallet,
+        audit,
+        bank,
+        bot_admin,
+        cards,
+        exports,
+        integrations,
+        leaderboard,
+        members,
+        online,
+        overview,
+        panels,
+        plans,
+        platform,
+        promocodes,
+        receipts,
+        staff,
+        tenant_settings,
+        tickets,
+        wallet,
     )
 
-    for area in (overview, bot_admin, plans, panels, cards, online, receipts, tickets, members, leaderboard, wallet,
+    for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
                  promocodes, audit, staff, tenant_settings, exports, integrations, platform):
         app.register_blueprint(area.bp)
 

@@ -14,10 +14,11 @@ from app.worker import dispatch
 def init_app(app: Flask) -> None:
     for command in (create_account, create_tenant, seed_demo, serve, sandbox):
         app.cli.add_command(command)
-    from app.backups_cli import backup, restore
     from app.api.cli import api_token
+    from app.backups_cli import backup, restore
     from app.imports.cli import import_group
-    for command in (import_group, backup, restore, api_token):
+    from app.worker.cli import worker
+    for command in (import_group, backup, restore, api_token, worker):
         app.cli.add_command(command)
     from app.runtime.cli import COMMANDS as runtime_commands
     for command in runtime_commands:

@@ -1,10 +1,15 @@
 """Form fields shared by the dashboard areas."""
 from __future__ import annotations
 
+import re
+from datetime import date
+
+import jdatetime
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, ValidationError
 
-from app.services.amounts import parse_amount
+from app.i18n import current_language
+from app.services.amounts import ascii_digits, parse_amount
 from app.services.errors import DomainError
 from app.services.parsing import MAX_DAY, MIN_DAY, check_day
 
@@ -43,3 +48,35 @@ class SaneDay:
         except DomainError:
             raise ValidationError(_l("Choose a date between %(first)s and %(last)s.",
                                      first=MIN_DAY.isoformat(), last=MAX_DAY.isoformat())) from None
+
+
+_DAY = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*$")
+
+
+class JalaliDateField(StringField):
+    """A day typed as a Jalali date (1403/01/15, Persian digits too) or a Gregorian one (2024-04-03).
+
+    Years before 1700 are Jalali. Persian pages show the value in Jalali, English pages in ISO.
+    """
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not self.raw:
+            return
+        match = _DAY.match(ascii_digits(self.raw))
+        try:
+            year, month, day = (int(part) for part in match.groups())
+            self.data = (jdatetime.date(year, month, day).togregorian() if year < 1700
+                         else date(year, month, day))
+        except (AttributeError, ValueError, OverflowError):
+            raise ValueError(_l("Enter a date like 1403/01/15.")) from None
+
+    def _value(self):
+        if getattr(self, "raw", None):
+            return self.raw
+        if self.data is None:
+            return ""
+        if current_language() == "fa":
+            return jdatetime.date.fromgregorian(date=self.data).strftime("%Y/%m/%d")
+        return self.data.isoformat()

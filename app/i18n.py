@@ -1,12 +1,13 @@
 """Dashboard language (Flask-Babel) and the Jinja filters for Toman, Jalali dates and ages."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import jdatetime
 from flask import Flask, current_app, session
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import babel
@@ -105,7 +106,7 @@ def format_age(value: datetime | None) -> str:
     """How long ago: 5 min, 3 h, 2 d."""
     if value is None:
         return "—"
-    minutes = int((datetime.now(timezone.utc) - value).total_seconds() // 60)
+    minutes = int((datetime.now(UTC) - value).total_seconds() // 60)
     if minutes < 60:
         return _("%(n)s min", n=local_digits(max(minutes, 0)))
     if minutes < 48 * 60:

@@ -23,6 +23,7 @@ NAVIGATION = [
     ("cards.index", _l("Payment cards"), READERS),
     ("online.index", _l("Online payments"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),
+    ("bank.index", _l("Bank messages"), (OWNER, APPROVER, VIEWER)),
     ("tickets.index", _l("Support tickets"), (OWNER, APPROVER, VIEWER, SUPPORT)),
     ("members.index", _l("Members"), (*READERS, SUPPORT)),
     ("leaderboard.index", _l("Leaderboard"), READERS),

@@ -5,17 +5,26 @@ happens in its own app context and transaction (one per tenant for tenant jobs),
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.jobs import (
-    backups, daily_reset, growth, housekeeping, online_payments, panels, receipts, stats, subscriptions, tickets,
+    backups,
+    daily_reset,
+    growth,
+    housekeeping,
+    online_payments,
+    panels,
+    receipts,
+    stats,
+    subscriptions,
+    tickets,
 )
 from app.jobs.runner import for_each_tenant, run_in_context
 

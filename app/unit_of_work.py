@@ -6,8 +6,9 @@ context ends (app.worker.dispatch) or found by a worker's poll; nothing is sent 
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from app.extensions import db
 from app.worker.dispatch import dispatch_committed

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from flask import abort, flash, request

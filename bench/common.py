@@ -13,8 +13,8 @@ import os
 import statistics
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterator
 
 QUICK_MEMBERS = 10_000
 FULL_MEMBERS = 1_000_000

@@ -6,6 +6,8 @@ a low-XP member and the daily-stats snapshot (each 10 minutes), which are not pa
 """
 from __future__ import annotations
 
+from datetime import UTC
+
 import sqlalchemy as sa
 
 from bench import common, seed
@@ -82,7 +84,7 @@ def low_xp_member(tenant_id: int):
 
 
 def run_rank_and_stats(world) -> list[common.Result]:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from app.extensions import db
     from app.jobs import stats
@@ -95,7 +97,7 @@ def run_rank_and_stats(world) -> list[common.Result]:
 
     def stats_ms(tenant_id):
         tenant = db.session.get(Tenant, tenant_id)
-        return common.median_ms(lambda: (stats.snapshot_today(tenant, datetime.now(timezone.utc)),
+        return common.median_ms(lambda: (stats.snapshot_today(tenant, datetime.now(UTC)),
                                          db.session.rollback()))
     baseline = f"{world.small_members:,} members"
     return [

@@ -8,7 +8,7 @@ a per-row loop; running it on a million rows would take minutes and say nothing 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -26,7 +26,7 @@ def reset_ms(tenant_id: int) -> float:
         tenant = db.session.get(Tenant, tenant_id)
         tenant.last_daily_reset_day = tenant.last_daily_reset_day - timedelta(days=1)
         db.session.flush()
-        reset_due_tenant(tenant, datetime.now(timezone.utc))
+        reset_due_tenant(tenant, datetime.now(UTC))
         db.session.flush()
         db.session.rollback()
     return common.median_ms(once)
@@ -38,7 +38,7 @@ def stale_rows(tenant_id: int) -> int:
     from app.models import BotSession, Member
     from app.services import clock
 
-    today = clock.local_day("Asia/Tehran", datetime.now(timezone.utc))
+    today = clock.local_day("Asia/Tehran", datetime.now(UTC))
     members = db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(
         Member.tenant_id == tenant_id, Member.xp_today != 0, Member.xp_today_day < today))
     sessions = db.session.scalar(sa.select(sa.func.count()).select_from(BotSession).where(

@@ -10,7 +10,7 @@ timed on 200 users and scaled.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -34,7 +34,7 @@ def seed(users: int, base_url: str):
                                username="admin", password="admin")
     plan = _plan(tenant)
     admin.map_plan(tenant, plan, panel, {"proxies": {"vless": {}}})
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     db.session.execute(sa.insert(Member), [
         {"tenant_id": tenant.id, "telegram_id": 10_000_000 + i, "referral_code": f"b{i}"} for i in range(users)])
     member_ids = db.session.scalars(sa.select(Member.id).where(Member.tenant_id == tenant.id).order_by(Member.id)).all()
@@ -63,7 +63,7 @@ def one_pass_ms(tenant_id: int, panel_id: int) -> tuple[float, object]:
 
     tenant, panel = db.session.get(Tenant, tenant_id), db.session.get(Panel, panel_id)
     start = time.perf_counter()
-    result = usage.read_panel_usage(tenant, panel, datetime.now(timezone.utc))
+    result = usage.read_panel_usage(tenant, panel, datetime.now(UTC))
     db.session.commit()
     return (time.perf_counter() - start) * 1000, result
 

@@ -5,9 +5,9 @@ Measures that need no seeded tenant (polling bots at scale) run as their own scr
 from __future__ import annotations
 
 import importlib
-import platform
 import os
-from datetime import datetime, timezone
+import platform
+from datetime import UTC, datetime
 
 from bench import common
 
@@ -16,11 +16,12 @@ SEEDED_MEASURES = ("bench.p3_dashboard", "bench.p4_daily_reset", "bench.p5_appro
 
 def machine() -> str:
     import sqlalchemy as sa
+
     from app.extensions import db
 
     version = db.session.scalar(sa.text("SHOW server_version"))
     return (f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, PostgreSQL {version}, "
-            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 from telebot import TeleBot
@@ -9,12 +10,14 @@ from telebot import TeleBot
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Tenant, utcnow
 from app.services import settings
-from app.services.members import get_or_create_member
+from app.services.members import insert_or_find_member
 from app.services.parsing import clean_optional_name
 from app.services.sessions import session_of
 from app.services.xp import Visit, record_visit
 from bots import i18n
 
+#: last_activity_at is written when it is older than this, not on every update (daily stats count days).
+ACTIVITY_RESOLUTION = timedelta(minutes=5)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
@@ -52,9 +55,10 @@ class Context:
                      parse_mode=parse_mode)
 
     def set_state(self, state: str | None, **data) -> None:
-        """Remember what the next text from this member answers (None forgets it)."""
-        self.session.state = state
-        self.session.session_data = dict(data) if state else {}
+        """Remember what the next text from this member answers (None forgets it); no change writes nothing."""
+        data = dict(data) if state else {}
+        if self.session.state != state or self.session.session_data != data:
+            self.session.state, self.session.session_data = state, data
 
 
 def clip(text: str, limit: int = TEXT_LIMIT) -> str:
@@ -69,30 +73,68 @@ def language_of(member: Member | None, tenant: Tenant) -> str:
 
 
 def current_bot(telebot: TeleBot) -> Bot:
-    bot = db.session.get(Bot, telebot.botfleet_bot_id)
-    if bot is None:
+    return bot_and_tenant(telebot)[0]
+
+
+def bot_and_tenant(telebot: TeleBot) -> tuple[Bot, Tenant]:
+    """The bot row and its tenant, in one statement."""
+    row = db.session.execute(sa.select(Bot, Tenant).join(Tenant, Tenant.id == Bot.tenant_id)
+                             .where(Bot.id == telebot.botfleet_bot_id)).first()
+    if row is None:
         raise LookupError(f"bot {telebot.botfleet_bot_id} is gone")
-    return bot
+    return row[0], row[1]
 
 
 def load_context(telebot: TeleBot, user, chat_id: int) -> Context:
-    """The context of an update from Telegram user `user` in chat `chat_id`; creates the member if new."""
-    bot = current_bot(telebot)
-    tenant = db.session.get(Tenant, bot.tenant_id)
-    member, is_new = get_or_create_member(tenant, user.id, language_code=_first_language(user, tenant))
+    """The context of an update from Telegram user `user` in chat `chat_id`; creates the member if new.
+
+    A returning member costs two statements: the bot with its tenant, the member with this bot's session.
+    """
+    bot, tenant = bot_and_tenant(telebot)
+    member, session = _member_and_session(tenant, bot, user.id)
+    is_new = False
+    if member is None:
+        member, is_new = insert_or_find_member(tenant, user.id, language_code=_first_language(user, tenant),
+                                               last_activity_at=utcnow(), **_profile(user))
     _refresh_profile(member, user)
     visit = None if member.is_banned else record_visit(member, bot=bot)
-    return Context(telebot, bot, tenant, member, session_of(member, bot), chat_id, is_new_member=is_new,
-                   visit=visit)
+    session = session or (_new_session(member, bot) if is_new else session_of(member, bot))
+    return Context(telebot, bot, tenant, member, session, chat_id, is_new_member=is_new, visit=visit)
+
+
+def _member_and_session(tenant: Tenant, bot: Bot, telegram_id: int) -> tuple[Member | None, BotSession | None]:
+    row = db.session.execute(
+        sa.select(Member, BotSession)
+        .outerjoin(BotSession, sa.and_(BotSession.member_id == Member.id, BotSession.bot_id == bot.id))
+        .where(Member.tenant_id == tenant.id, Member.telegram_id == telegram_id)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+def _new_session(member: Member, bot: Bot) -> BotSession:
+    """The first session of a member inserted by this transaction (nobody else can reference the row yet)."""
+    session = BotSession(tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id, state=None,
+                         session_data={}, stats_data={})
+    db.session.add(session)
+    db.session.flush()
+    return session
 
 
 def _first_language(user, tenant: Tenant) -> str:
     return i18n.normalize_language(getattr(user, "language_code", None)) or language_of(None, tenant)
 
 
+def _profile(user) -> dict:
+    """Names as Telegram sends them, cleaned: control characters (NUL fails the flush) and invisible-only go."""
+    return {"username": clean_optional_name(user.username, max_length=64),
+            "first_name": clean_optional_name(user.first_name, max_length=128),
+            "last_name": clean_optional_name(user.last_name, max_length=128)}
+
+
 def _refresh_profile(member: Member, user) -> None:
-    # Names come from Telegram as typed: control characters (NUL fails the flush) and invisible-only names go.
-    member.username = clean_optional_name(user.username, max_length=64)
-    member.first_name = clean_optional_name(user.first_name, max_length=128)
-    member.last_name = clean_optional_name(user.last_name, max_length=128)
-    member.last_activity_at = utcnow()
+    """Names as Telegram sends them now (an unchanged name writes nothing); activity at most every 5 min."""
+    for name, value in _profile(user).items():
+        if getattr(member, name) != value:
+            setattr(member, name, value)
+    now = utcnow()
+    if member.last_activity_at is None or now - member.last_activity_at >= ACTIVITY_RESOLUTION:
+        member.last_activity_at = now

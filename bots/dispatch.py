@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Hashable
 
 from telebot import types, util
 

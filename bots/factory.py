@@ -12,7 +12,6 @@ from app.models import Bot
 from app.services import bots as bot_service
 from bots.middleware import UpdateTransactionMiddleware
 
-
 DEFAULT_HANDLERS = "bots.handlers:register_all"
 
 

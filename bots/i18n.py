@@ -6,7 +6,7 @@ Compiled .mo files are read when present (`make translations`), the .po sources 
 from __future__ import annotations
 
 import gettext
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -32,7 +32,7 @@ def has_key(lang: str, key: str) -> bool:
     return bool(messages(lang).get(key))
 
 
-@lru_cache(maxsize=None)
+@cache
 def messages(lang: str) -> dict[str, str]:
     """All texts of one language, keyed by message id."""
     folder = LOCALES_DIR / lang / "LC_MESSAGES"

@@ -68,7 +68,7 @@ class BotManager:
         self._supervisor: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    def start(self) -> "BotManager":
+    def start(self) -> BotManager:
         """Configure the Bot API client and start the supervisor (it starts the bots at once)."""
         telegram_api.configure(self.app)
         if self.mode == "polling":

@@ -22,11 +22,11 @@ from app.services import outbox
 from app.services.notify import KIND as NOTICE
 from app.worker.delivery import remember
 from bots import formatting, outbound, receipt_outbound, receipt_views, replies
-from bots.outbound import telebot_for
 from bots.congratulations import referral_bonus_text
 from bots.context import clip, language_of
 from bots.i18n import t
 from bots.keyboards import button, keyboard
+from bots.outbound import telebot_for
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
 from app.models import Bot, OutboxMessage
-from app.services.bots import bot_token
 from app.models.types import utcnow
 from app.services import outbox
+from app.services.bots import bot_token
 from app.worker.delivery import remember
 from bots import redaction, telegram_api
 

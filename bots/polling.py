@@ -40,7 +40,7 @@ class PollingLoop:
     """A thread that long-polls getUpdates for one bot until stopped, the token dies, or it crashes."""
 
     def __init__(self, tb, pool: SerialPerKeyPool, settings: PollSettings, offset: int = 0,
-                 predecessor: "PollingLoop | None" = None):
+                 predecessor: PollingLoop | None = None):
         self.tb = tb
         self.bot_id = tb.botfleet_bot_id
         self.pool = pool
@@ -53,7 +53,7 @@ class PollingLoop:
         self._failures = 0
         self.thread = threading.Thread(target=self._run, name=f"bot-poll-{self.bot_id}", daemon=True)
 
-    def start(self) -> "PollingLoop":
+    def start(self) -> PollingLoop:
         self.thread.start()
         return self
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.models import Promocode, Role, TenantNotice, WebhookDelivery
 from app.services import api_tokens, invitations, receipts, tickets, webhooks
+from app.services.payments import bank_matching
 from tests.factories import Factories, luhn_complete
 
 #: A 1×1 PNG, enough for the browser to show an image.
@@ -80,6 +81,8 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     db.session.add(notice)
     panel, panel_user = vpn_service(db, tenant, member, plan)
     ticket = tickets.open_ticket(member, bot, text="Where is my link?")
+    sms = bank_matching.ingest(tenant, sender="Bank Mellat", source="test",
+                               text="بانک ملت\nانتقال:9,990+\nکارت:6037****0001\n1403/09/10-14:25").message
     token, _ = api_tokens.create_token(tenant, "panel")
     endpoint, _ = webhooks.create_endpoint(tenant, "http://127.0.0.1:9/hook")
     db.session.commit()
@@ -89,5 +92,5 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
-           "delivery_id": delivery.id}
+           "delivery_id": delivery.id, "message_id": sms.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)

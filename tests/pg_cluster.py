@@ -35,7 +35,7 @@ class Cluster:
         self.port = free_port()
         self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
 
-    def init(self) -> "Cluster":
+    def init(self) -> Cluster:
         if os.geteuid() == 0:             # initdb refuses root: the files belong to postgres
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")

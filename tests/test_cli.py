@@ -1,13 +1,24 @@
 import sqlalchemy as sa
 
 from app.models import (
-    Account, Bot, LedgerEntry, Member, Membership, PaymentCard, Plan, Receipt, ReceiptStatus, Tenant,
+    Account,
+    Bot,
+    DailyStat,
+    LedgerEntry,
+    Member,
+    Membership,
+    PaymentCard,
+    Plan,
+    Promocode,
+    Receipt,
+    ReceiptStatus,
+    Tenant,
 )
 from app.services import demo
 
 
 def table_counts(db):
-    models = (Account, Tenant, Membership, Bot, Member, Plan, PaymentCard, Receipt, LedgerEntry)
+    models = (Account, Tenant, Membership, Bot, Member, Plan, PaymentCard, Receipt, LedgerEntry, Promocode)
     return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in models}
 
 
@@ -16,9 +27,14 @@ def test_seed_demo_creates_everything_once(runner, db):
     assert first.exit_code == 0, first.output
     assert demo.DEMO_EMAIL in first.output and demo.DEMO_PASSWORD in first.output
     counts = table_counts(db)
-    assert counts["Plan"] == 3 and counts["PaymentCard"] == 3 and counts["Member"] == 30 and counts["Bot"] == 1
+    assert counts["Plan"] == 3 and counts["PaymentCard"] == 3 and counts["Member"] == 30 and counts["Bot"] == 2
+    assert counts["Promocode"] == 1
     statuses = set(db.session.scalars(sa.select(Receipt.status)))
     assert statuses == {s.value for s in ReceiptStatus}
+    # a month of history: members joined and money approved on many days, snapshotted for the charts
+    stats = db.session.scalars(sa.select(DailyStat)).all()
+    assert sum(s.new_members for s in stats) >= 20 and len({s.day for s in stats if s.revenue}) >= 3
+    assert db.session.scalar(sa.select(Account.is_platform_admin).where(Account.email == demo.DEMO_EMAIL))
 
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0 and "nothing changed" in second.output
@@ -54,3 +70,24 @@ def test_cli_refuses_bad_input_with_a_clear_message(runner, db):
     orphan = runner.invoke(args=["create-tenant", "--name", "X", "--owner-email", "nobody@example.com"])
     assert orphan.exit_code != 0 and "No account" in orphan.output
     assert table_counts(db)["Tenant"] == 0 and table_counts(db)["Account"] == 1
+
+
+def test_make_run_frames_the_logins_and_sends_access_lines_to_a_file(app, tmp_path):
+    import logging
+
+    from app.devserver import access_log_to_file, login_box
+
+    box = login_box(["Dashboard: http://127.0.0.1:5000/login", "Demo login: demo@botfleet.local / x"]).splitlines()
+    assert box[0] == box[-1] and box[0].startswith("+-") and all(line.startswith("| ") for line in box[1:-1])
+    assert len({len(line) for line in box}) == 1
+    saved = app.instance_path, logging.getLogger("werkzeug").handlers[:], logging.getLogger("werkzeug").propagate
+    app.instance_path = str(tmp_path)
+    try:
+        path = access_log_to_file(app)
+        logging.getLogger("werkzeug").info('127.0.0.1 - - "GET /overview/ HTTP/1.1" 200 -')
+        for handler in logging.getLogger("werkzeug").handlers:
+            handler.flush()
+        assert "GET /overview/" in path.read_text()
+    finally:
+        werkzeug_log = logging.getLogger("werkzeug")
+        app.instance_path, werkzeug_log.handlers[:], werkzeug_log.propagate = saved

@@ -39,6 +39,7 @@ ACCESS = {
     "receipts.index": RECEIPT_READ, "receipts.history": RECEIPT_READ, "receipts.show": RECEIPT_READ,
     "receipts.photo": RECEIPT_READ,
     "receipts.approve": RECEIPT_DECIDE, "receipts.reject": RECEIPT_DECIDE,
+    "bank.index": RECEIPT_READ, "bank.paste": RECEIPT_DECIDE, "bank.approve": RECEIPT_DECIDE,
     "tickets.index": TICKET_READ, "tickets.show": TICKET_READ,
     "tickets.answer": TICKET_ANSWER, "tickets.assign": TICKET_ANSWER, "tickets.close": TICKET_ANSWER,
     "platform.tenants": PLATFORM, "platform.create_tenant": PLATFORM, "platform.topup": PLATFORM,
@@ -55,7 +56,7 @@ ACCESS = {
 #: URL arguments that name a row of the tenant: another tenant's owner gets 404 for them.
 #: JSON feeds that need query arguments (a bot and a test user) to answer 200.
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
-TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "promocode_id", "invitation_id", "notice_id",
+TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "message_id", "promocode_id", "invitation_id", "notice_id",
                      "panel_id", "panel_user_id", "ticket_id", "token_id", "endpoint_id", "delivery_id"}
 
 

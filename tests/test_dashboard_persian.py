@@ -12,11 +12,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.pofile import read_po
 
 from app.labels import LABELS
-import sqlalchemy as sa
-
 from app.models import PaymentCard, Promocode, Subscription, utcnow
 from app.services import audit, cards, ledger, member_admin, receipts, settings
 from app.services.receipts import Reviewer

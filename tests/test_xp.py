@@ -1,14 +1,14 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
 import pytest
 
 from app.models import Member, MemberBadge
 from app.services import levels, xp
-from app.services.errors import ValidationFailed
 from app.services.clock import tenant_today as local_today
+from app.services.errors import ValidationFailed
 
 #: 2026-03-10 21:00 UTC is already 2026-03-11 in Tehran (UTC+3:30).
-LATE_EVENING_UTC = datetime(2026, 3, 10, 21, 0, tzinfo=timezone.utc)
+LATE_EVENING_UTC = datetime(2026, 3, 10, 21, 0, tzinfo=UTC)
 
 
 def test_award_adds_xp_and_returns_the_level_up(db, make):
@@ -69,16 +69,16 @@ def test_daily_visit_xp_is_tenant_configurable(db, make):
 def test_consecutive_days_grow_the_streak_and_a_gap_resets_it(db, make):
     member = make.member(make.tenant(timezone="UTC"))
     for day in (1, 2, 3):
-        visit = xp.record_visit(member, now=datetime(2026, 3, day, 9, tzinfo=timezone.utc))
+        visit = xp.record_visit(member, now=datetime(2026, 3, day, 9, tzinfo=UTC))
     assert visit.streak_days == 3
-    visit = xp.record_visit(member, now=datetime(2026, 3, 5, 9, tzinfo=timezone.utc))
+    visit = xp.record_visit(member, now=datetime(2026, 3, 5, 9, tzinfo=UTC))
     assert visit.streak_days == 1
 
 
 def test_seven_day_streak_earns_its_badge(db, make):
     member = make.member(make.tenant(timezone="UTC"))
     member.streak_days, member.last_visit_day = 6, date(2026, 3, 6)
-    visit = xp.record_visit(member, now=datetime(2026, 3, 7, 9, tzinfo=timezone.utc))
+    visit = xp.record_visit(member, now=datetime(2026, 3, 7, 9, tzinfo=UTC))
     assert [b.badge_code for b in visit.badges] == ["streak_7"]
 
 

@@ -9,8 +9,8 @@ from apiflask import APIBlueprint, HTTPError
 from flask import Flask, g
 from werkzeug.exceptions import HTTPException
 
-from app.api import auth, limits, openapi, problems
 from app import unit_of_work
+from app.api import auth, limits, openapi, problems
 from app.extensions import csrf
 from app.services.errors import DomainError
 
@@ -40,7 +40,16 @@ def after_commit(step) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.api import bots, commerce, growth, members, money, support, webhook_endpoints  # noqa: F401  (routes)
+    from app.api import (  # noqa: F401  (routes)
+        bank_messages,
+        bots,
+        commerce,
+        growth,
+        members,
+        money,
+        support,
+        webhook_endpoints,
+    )
 
     csrf.exempt(bp)  # token-authenticated JSON, no cookies: CSRF does not apply
     limits.init_app(app)

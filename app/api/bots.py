@@ -9,7 +9,15 @@ from app.api.lookups import bot_or_404
 from app.api.pagination import page
 from app.api.schemas import PageQuery, page_of
 from app.api.schemas_admin import (
-    BotCreate, BotOut, BotPatch, ConfigItem, ConfigList, ConfigPut, FeatureList, FeatureOut, FeaturePut,
+    BotCreate,
+    BotOut,
+    BotPatch,
+    ConfigItem,
+    ConfigList,
+    ConfigPut,
+    FeatureList,
+    FeatureOut,
+    FeaturePut,
 )
 from app.models import Bot
 from app.services import bot_config, bot_registration

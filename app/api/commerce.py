@@ -10,7 +10,15 @@ from app.api.lookups import member_or_404, subscription_out
 from app.api.pagination import page
 from app.api.schemas import IdempotencyHeader, PageQuery, SubscriptionOut, page_of
 from app.api.schemas_admin import (
-    ApproveIn, GrantIn, PlanList, PlanOut, PromocodeCreate, PromocodeOut, ReceiptOut, ReceiptQuery, RejectIn,
+    ApproveIn,
+    GrantIn,
+    PlanList,
+    PlanOut,
+    PromocodeCreate,
+    PromocodeOut,
+    ReceiptOut,
+    ReceiptQuery,
+    RejectIn,
     SubscriptionQuery,
 )
 from app.extensions import db

@@ -7,8 +7,18 @@ from app.api import bp
 from app.api.auth import requires, tenant
 from app.api.lookups import bot_or_404, member_or_404, optional_bot
 from app.api.schemas import (
-    BadgeAward, BadgeAwarded, BadgeList, IfMatchHeader, LeaderboardOut, LeaderboardQuery, RankOut, RankQuery,
-    SessionOut, SessionPut, XpIn, XpOut,
+    BadgeAward,
+    BadgeAwarded,
+    BadgeList,
+    IfMatchHeader,
+    LeaderboardOut,
+    LeaderboardQuery,
+    RankOut,
+    RankQuery,
+    SessionOut,
+    SessionPut,
+    XpIn,
+    XpOut,
 )
 from app.extensions import db
 from app.models import Member

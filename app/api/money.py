@@ -7,8 +7,18 @@ from app.api.idempotency import idempotent, key
 from app.api.lookups import bot_or_404, member_or_404, subscription_out
 from app.api.pagination import page
 from app.api.schemas import (
-    BalanceOut, EntitlementOut, EntitlementQuery, IdempotencyHeader, LedgerEntryOut, MoneyMove, PageQuery,
-    QuotaConsume, QuotaOut, UsageIn, UsageOut, page_of,
+    BalanceOut,
+    EntitlementOut,
+    EntitlementQuery,
+    IdempotencyHeader,
+    LedgerEntryOut,
+    MoneyMove,
+    PageQuery,
+    QuotaConsume,
+    QuotaOut,
+    UsageIn,
+    UsageOut,
+    page_of,
 )
 from app.models import LedgerEntry
 from app.services import audit, ledger, member_queries, quota, sessions, usage

@@ -11,7 +11,13 @@ from werkzeug.exceptions import HTTPException
 from app.api.limits import limiter
 from app.extensions import db
 from app.services.errors import (
-    DomainError, IdempotencyConflict, InsufficientFunds, InvalidAmount, NotAllowed, NotFound, ValidationFailed,
+    DomainError,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidAmount,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
 )
 from app.services.idempotency import KeyReused
 from app.services.quota import QuotaExhausted
@@ -61,7 +67,7 @@ def from_validation(error: HTTPError) -> Response:
     if error.status_code != 422 or not isinstance(error.detail, dict):
         return problem(error.status_code, error.message)
     errors = {}
-    for location, fields in (error.detail or {}).items():
+    for fields in (error.detail or {}).values():
         for field, messages in _flatten(fields).items():
             errors[field] = messages
     return problem(422, "The request is not valid; see errors.", code="validation_failed", errors=errors)

@@ -9,9 +9,9 @@ from app.bot_admin.forms import AddBotForm
 from app.models import Bot
 from app.services import bot_registration
 from app.services import settings as registry
+from app.services.listings import bots_of_tenant
 from app.services.settings_declared import Scope
 from app.settings_forms import build_form, save_settings
-from app.services.listings import bots_of_tenant
 from app.tenant_context import get_owned_or_404
 from app.web import owner_only, readers, save, submitted, tenant_or_404
 

@@ -4,7 +4,6 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, Submit
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms_common import TomanField
-from app.models import CardRotation
 from app.labels import LABELS
 from app.services import cards as card_service
 from app.services.errors import DomainError

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import Response, abort, stream_with_context
 

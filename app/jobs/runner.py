@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.unit_of_work import unit_of_work
 from app.models import Member, Tenant
 from app.services import clock, notify
+from app.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
 """The domain model, one module per area."""
+from app.models.bank_messages import BankMessage, BankMessageStatus
 from app.models.bots import ApiToken, Bot, BotSetting, BotStatus, FeatureFlag
 from app.models.catalog import Plan, Subscription, SubscriptionSource, SubscriptionStatus
 from app.models.growth import (
@@ -14,11 +15,9 @@ from app.models.integration import IdempotencyRecord, WebhookDelivery, WebhookEn
 from app.models.ledger import LedgerAccount, LedgerEntry
 from app.models.members import BotSession, Member
 from app.models.online_payments import OnlinePayment, OnlinePaymentPurpose, OnlinePaymentStatus
+from app.models.ops import AuditLog, BackupRun, DailyStat, ProcessedUpdate, TenantNotice
 from app.models.outbox import OutboxMessage, OutboxStatus
 from app.models.panels import OnCancel, Panel, PanelKind, PanelUser, PanelUserStatus, PlanPanel
-from app.models.ops import AuditLog, BackupRun, DailyStat, ProcessedUpdate, TenantNotice
-from app.models.receipt_fingerprints import ReceiptFingerprint
-from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.payments import (
     OPEN_RECEIPT_STATUSES,
     PaymentCard,
@@ -26,6 +25,8 @@ from app.models.payments import (
     ReceiptPurpose,
     ReceiptStatus,
 )
+from app.models.receipt_fingerprints import ReceiptFingerprint
+from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.tenancy import (
     Account,
     CardRotation,
@@ -39,6 +40,7 @@ from app.models.tenancy import (
 from app.models.types import utcnow
 
 __all__ = [
+    "BankMessage", "BankMessageStatus",
     "Account", "ApiToken", "AuditLog", "BackupRun", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
     "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
     "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",

@@ -46,8 +46,8 @@ class Bot(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tenant = relationship("Tenant")
-    feature_flags: Mapped[list["FeatureFlag"]] = relationship(back_populates="bot", cascade="all, delete-orphan")
-    settings: Mapped[list["BotSetting"]] = relationship(back_populates="bot", cascade="all, delete-orphan")
+    feature_flags: Mapped[list[FeatureFlag]] = relationship(back_populates="bot", cascade="all, delete-orphan")
+    settings: Mapped[list[BotSetting]] = relationship(back_populates="bot", cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<Bot {self.id} @{self.username} tenant={self.tenant_id}>"

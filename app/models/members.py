@@ -62,7 +62,7 @@ class Member(db.Model):
     last_activity_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     tenant = relationship("Tenant")
-    referred_by: Mapped[Optional["Member"]] = relationship(remote_side="Member.id")
+    referred_by: Mapped[Optional[Member]] = relationship(remote_side="Member.id")
 
     @property
     def display_name(self) -> str:

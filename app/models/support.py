@@ -48,7 +48,7 @@ class Ticket(db.Model):
     member = relationship("Member")
     bot = relationship("Bot")
     assignee = relationship("Account")
-    messages: Mapped[list["TicketMessage"]] = relationship(order_by="TicketMessage.id", back_populates="ticket")
+    messages: Mapped[list[TicketMessage]] = relationship(order_by="TicketMessage.id", back_populates="ticket")
 
 
 class TicketMessage(db.Model):

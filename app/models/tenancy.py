@@ -49,7 +49,7 @@ class Account(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
-    memberships: Mapped[list["Membership"]] = relationship(back_populates="account")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="account")
 
     @property
     def is_active(self) -> bool:
@@ -99,7 +99,7 @@ class Tenant(db.Model):
     #: Fernet ciphertext of the tenant's Zarinpal merchant id (see app.services.payments.online); None: no gateway.
     zarinpal_merchant_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
 
-    memberships: Mapped[list["Membership"]] = relationship(back_populates="tenant")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="tenant")
 
     def __repr__(self) -> str:
         return f"<Tenant {self.id} {self.slug}>"

@@ -3,10 +3,10 @@ from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from app import charts
-from app.i18n import format_date
-from app.overview import bp
 from app.auth.forms import EmptyForm
+from app.i18n import format_date
 from app.models import TenantNotice
+from app.overview import bp
 from app.services import notices, overview
 from app.tenant_context import get_owned_or_404
 from app.web import owner_only, readers, save, submitted, tenant_or_404

@@ -11,6 +11,7 @@ from app.services.listings import plans_of_tenant
 from app.tenant_context import get_owned_or_404
 from app.web import owner_only, readers, save, submitted, tenant_or_404
 
+
 @bp.route("/")
 @readers
 def index():

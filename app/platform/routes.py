@@ -12,9 +12,9 @@ from app.models import Tenant
 from app.platform import bp
 from app.platform.forms import TenantForm, TopupForm
 from app.services import audit, backups, platform_admin, settings
+from app.services import wallet as wallet_service
 from app.services.settings_declared import Scope
 from app.settings_forms import build_form, save_settings
-from app.services import wallet as wallet_service
 from app.web import save
 
 

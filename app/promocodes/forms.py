@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.forms_common import SaneDay
+from app.forms_common import JalaliDateField, SaneDay
 from app.labels import LABELS
 
 KIND_LABELS = LABELS["promocode_kind"]
@@ -17,5 +17,6 @@ class PromocodeForm(FlaskForm):
                           validators=[Optional()])
     max_uses = IntegerField(_l("Maximum uses (empty: unlimited)"),
                             validators=[Optional(), NumberRange(min=1, max=1_000_000_000)])
-    expires_on = DateField(_l("Expires on (empty: never)"), validators=[Optional(), SaneDay()])
+    expires_on = JalaliDateField(_l("Expires on (empty: never)"), validators=[Optional(), SaneDay()],
+                                 render_kw={"placeholder": "1403/01/15"})
     submit = SubmitField(_l("Create code"))

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms_common import SaneDay, TomanField
+from app.forms_common import JalaliDateField, SaneDay, TomanField
 from app.labels import LABELS
 from app.models import ReceiptStatus
 
@@ -20,8 +20,8 @@ class FilterForm(FlaskForm):
                          default=ReceiptStatus.PENDING_REVIEW.value, validators=[Optional()])
     bot_id = SelectField(_l("Bot"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
     card_id = SelectField(_l("Card"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
-    day_from = DateField(_l("From"), validators=[Optional(), SaneDay()])
-    day_to = DateField(_l("To"), validators=[Optional(), SaneDay()])
+    day_from = JalaliDateField(_l("From"), validators=[Optional(), SaneDay()], render_kw={"placeholder": "1403/01/15"})
+    day_to = JalaliDateField(_l("To"), validators=[Optional(), SaneDay()], render_kw={"placeholder": "1403/01/15"})
     tracking_code = StringField(_l("Tracking code"), validators=[Optional(), Length(max=16)])
 
 

@@ -14,8 +14,8 @@ from app.receipts.forms import STATUS_LABELS, ApproveForm, FilterForm, RejectFor
 from app.services import cards as card_service
 from app.services import receipt_queries as queries
 from app.services import receipts as receipt_service
-from app.services.payments import fingerprints
 from app.services.listings import bots_of_tenant
+from app.services.payments import fingerprints
 from app.tenant_context import get_owned_or_404
 from app.web import receipt_deciders, receipt_readers, save, tenant_or_404
 from bots.notify import announce_decision

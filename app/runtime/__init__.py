@@ -46,7 +46,7 @@ class Runtime:
     def is_leader(self) -> bool:
         return self.leading_since is not None
 
-    def start(self) -> "Runtime":
+    def start(self) -> Runtime:
         if self.pool:
             self.pool.start()
         self._thread = threading.Thread(target=self._run, name="botfleet-runtime", daemon=True)

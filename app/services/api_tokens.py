@@ -12,7 +12,7 @@ from app.services import audit, clock, crypto
 from app.services.errors import NotFound, ValidationFailed
 
 #: What a token may do; every API operation needs one of these.
-SCOPES = ("read", "members:write", "money", "bots:admin", "receipts", "webhooks")
+SCOPES = ("read", "members:write", "money", "bots:admin", "receipts", "webhooks", "bank")
 TOKEN_PREFIX = "bf_"
 PREFIX_SHOWN = 10
 #: last_used_at is written at most this often per token, so reads stay reads.

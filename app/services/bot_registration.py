@@ -12,6 +12,7 @@ from app.services import audit, bots, crypto
 from app.services.errors import ValidationFailed
 from bots import telegram_api
 
+
 def connect_bot(tenant: Tenant, token: str, by: Account) -> Bot:
     """Check the token with getMe through the library's own client, then store the bot (refusing duplicates)."""
     token = bots.check_token_format(token)

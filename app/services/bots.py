@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+
 import sqlalchemy as sa
 
 from app.extensions import db

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -18,13 +18,13 @@ from app.models import OPEN_RECEIPT_STATUSES, CardRotation, PaymentCard, Receipt
 from app.services import audit, clock
 from app.services.amounts import ascii_digits, check_amount
 from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.services.locking import lock_rows
 from app.services.parsing import clean_text, has_visible
-from app.services.locking import lock_row, lock_rows
 
 EDITABLE_FIELDS = ("card_number", "holder_name", "bank_name", "weight", "daily_cap", "is_active")
 MAX_WEIGHT = 1000
 MAX_ROTATION_MINUTES = 7 * 24 * 60
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _rng = random.SystemRandom()
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.models.types import utcnow
@@ -21,7 +21,7 @@ def frozen(instant: datetime):
     global _frozen
     if instant.tzinfo is None:
         raise ValueError("freeze the clock with an aware datetime")
-    previous, _frozen = _frozen, instant.astimezone(timezone.utc)
+    previous, _frozen = _frozen, instant.astimezone(UTC)
     try:
         yield
     finally:
@@ -38,7 +38,7 @@ def day_bounds(tz_name: str, day: date) -> tuple[datetime, datetime]:
     zone = ZoneInfo(tz_name)
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def tenant_today(tenant, instant: datetime | None = None) -> date:

@@ -9,7 +9,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus, Tenant, utcnow
-from app.services import bots, cards, members, plans, receipts, settings, tenancy, wallet
+from app.services import bots, cards, clock, members, plans, promocodes, receipts, settings, tenancy, wallet
 from app.services.panels import admin as panel_admin
 from app.services.receipts import Reviewer
 
@@ -18,7 +18,10 @@ DEMO_PASSWORD = "botfleet-demo"
 DEMO_SLUG = "demo"
 #: A sandbox token: the emulator accepts any well-formed token, so no Telegram account is needed.
 DEMO_BOT_TOKEN = "7000001:botfleet-demo-sandbox-token"
+DEMO_SECOND_BOT_TOKEN = "7000002:botfleet-demo-second-token"
 DEMO_ADMIN_TELEGRAM_ID = 100001
+#: Decided receipts are dated on their member's join day, so the charts show a month, not one spike.
+DECIDED = (ReceiptStatus.APPROVED, ReceiptStatus.REJECTED, ReceiptStatus.EXPIRED, ReceiptStatus.CANCELLED)
 ADMIN = Reviewer(telegram_id=DEMO_ADMIN_TELEGRAM_ID)
 #: The sandbox panel emulators' admin login (bots/emulator/panels).
 DEMO_PANEL_LOGIN = ("admin", "admin")
@@ -43,12 +46,18 @@ def seed() -> bool:
                           first_name="Botfleet Demo")
     settings.update(bot, {"admin_chat_ids": [DEMO_ADMIN_TELEGRAM_ID], "support_contact": "@botfleet_support"},
                     by="system")
+    owner.is_platform_admin = True  # the demo owner sees the platform pages too (make run says so)
+    bots.create_bot(tenant, DEMO_SECOND_BOT_TOKEN, telegram_bot_id=7000002, username="sandbox7000002_bot",
+                    first_name="Botfleet Demo Support")
+    promocodes.create_promocode(tenant, code="WELCOME10", kind="discount_percent", value=10, max_uses=100)
+    settings.update(tenant, {"referral_bonus_toman": 20_000}, by="system")
     sale_plans = [plans.create_plan(tenant, name=name, period_days=days, price=price, traffic_gb=gb)
                   for name, days, price, gb in PLANS]
     _sandbox_panel(tenant, sale_plans)
     for number, holder, bank in CARDS:
         cards.create_card(tenant, card_number=number, holder_name=holder, bank_name=bank, daily_cap=50_000_000)
     _members_with_history(tenant, bot, sale_plans, random.Random(7))
+    _snapshot_history(tenant)
     return True
 
 
@@ -70,7 +79,9 @@ def _members_with_history(tenant, bot, sale_plans, rng) -> None:
             created_at=now - timedelta(days=rng.randint(0, 29)),
         )
         status = STATUS_CYCLE[i % len(STATUS_CYCLE)]
-        _receipt(tenant, bot, member, status, rng.choice([100_000, 250_000, 500_000]))
+        receipt = _receipt(tenant, bot, member, status, rng.choice([100_000, 250_000, 500_000]))
+        if status in DECIDED:
+            _dated(receipt, member.created_at + timedelta(hours=rng.randint(1, 20)))
         if status == ReceiptStatus.APPROVED and i % 2 == 0 and member.balance >= sale_plans[0].price:
             plans.purchase_from_balance(member, sale_plans[0], key=f"demo:purchase:{member.id}",
                                         actor=f"telegram:{member.telegram_id}")
@@ -92,3 +103,21 @@ def _receipt(tenant, bot, member, status, amount) -> Receipt:
     elif status == ReceiptStatus.REJECTED:
         receipts.reject(receipt, ADMIN, "The amount does not match")
     return receipt
+
+
+def _dated(receipt: Receipt, moment) -> None:
+    receipt.created_at = receipt.submitted_at = moment
+    receipt.expires_at = moment + timedelta(hours=24)
+    if receipt.reviewed_at is not None:
+        receipt.reviewed_at = moment + timedelta(minutes=30)
+    db.session.flush()
+
+
+def _snapshot_history(tenant) -> None:
+    """The daily figures of the last 30 days, as the nightly job would have written them."""
+    from app.jobs.stats import snapshot_day
+
+    now = clock.now()
+    today = clock.tenant_today(tenant, now)
+    for back in range(1, 31):
+        snapshot_day(tenant, today - timedelta(days=back), now)

@@ -7,8 +7,9 @@ writes them with `csv_cells` (formula-safe) and a UTF-8 BOM.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 

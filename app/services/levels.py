@@ -5,12 +5,12 @@ import bisect
 from dataclasses import dataclass
 
 from app.models import Tenant
-from app.services.errors import ValidationFailed
 from app.services import settings
+from app.services.errors import ValidationFailed
 from app.services.settings_declared import DEFAULT_LEVELS
 
 #: Level n starts at DEFAULT_LEVELS[n - 1] total XP (level 1 at 0 XP); declared with the `levels` setting.
-__all__ = ["DEFAULT_LEVELS", "LevelChange", "thresholds", "set_thresholds", "level_for", "next_level_at"]
+__all__ = ["DEFAULT_LEVELS", "LevelChange", "thresholds", "set_thresholds", "level_for", "level_in", "next_level_at"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,12 @@ def set_thresholds(tenant: Tenant, table) -> tuple[int, ...]:
 
 
 def level_for(tenant: Tenant, total_xp: int) -> int:
-    return bisect.bisect_right(thresholds(tenant), max(total_xp, 0))
+    return level_in(thresholds(tenant), total_xp)
+
+
+def level_in(table: tuple[int, ...], total_xp: int) -> int:
+    """The level of `total_xp` in a level table (for callers that read the table once for many members)."""
+    return bisect.bisect_right(table, max(total_xp, 0))
 
 
 def next_level_at(tenant: Tenant, level: int) -> int | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 
@@ -14,6 +15,9 @@ def lock_row(model, row_id: int, *, tenant_id: int | None = None):
     with FOR UPDATE, "lock tenant, then wait for X" deadlocks against "hold X, insert a ledger entry". SQLite has no row locks, so a no-op UPDATE first takes the
     database write lock (held until commit), which serializes writers the same way.
     """
+    held = _held_in_this_transaction(model, row_id, tenant_id)
+    if held is not None:
+        return held
     conditions = [model.id == row_id]
     if tenant_id is not None:
         conditions.append(model.tenant_id == tenant_id)
@@ -24,7 +28,37 @@ def lock_row(model, row_id: int, *, tenant_id: int | None = None):
         )
     stmt = (sa.select(model).where(*conditions).with_for_update(key_share=True)
             .execution_options(populate_existing=True))
-    return db.session.scalars(stmt).one_or_none()
+    row = db.session.scalars(stmt).one_or_none()
+    if row is not None:
+        remember_locked(row)
+    return row
+
+
+def remember_locked(row) -> None:
+    """Note that this transaction holds `row`'s lock (it locked or inserted it) until it ends.
+
+    A second lock_row of the row in the same transaction then costs no statement: nobody else can have
+    changed it, and this transaction's own changes are on the object already.
+    """
+    _locked_now().add((type(row), row.id))
+
+
+def _held_in_this_transaction(model, row_id: int, tenant_id: int | None):
+    if (model, row_id) not in _locked_now():
+        return None
+    row = db.session().identity_map.get(identity_key(model, row_id))
+    return row if row is not None and (tenant_id is None or row.tenant_id == tenant_id) else None
+
+
+def _locked_now() -> set:
+    """The rows locked in the session's innermost transaction (a new one, or a savepoint, starts empty)."""
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    memo = session.info.get("botfleet_locked")
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, set())
+        session.info["botfleet_locked"] = memo
+    return memo[1]
 
 
 def lock_rows(model, *conditions, order_by=None) -> list:

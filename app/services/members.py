@@ -9,6 +9,9 @@ from app.models import Member, Tenant
 from app.services import events
 from app.services.codes import referral_code
 from app.services.errors import ValidationFailed
+from app.services.locking import remember_locked
+
+_CODE_ATTEMPTS = 5
 
 
 def find_member(tenant: Tenant, telegram_id: int) -> Member | None:
@@ -37,18 +40,29 @@ def get_or_create_member(tenant: Tenant, telegram_id: int, **fields) -> tuple[Me
     member = find_member(tenant, telegram_id)
     if member is not None:
         return member, False
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return insert_or_find_member(tenant, telegram_id, **fields)
+
+
+def insert_or_find_member(tenant: Tenant, telegram_id: int, **fields) -> tuple[Member, bool]:
+    """Insert the member (one INSERT ... RETURNING, no look-up first); if another transaction inserted the
+    same Telegram user first, that member. A referral code taken by then (rare) is drawn again."""
     fields.pop("balance", None)
-    values = {**fields, "tenant_id": tenant.id, "telegram_id": telegram_id,
-              "referral_code": _free_referral_code(tenant)}
-    statement = (dialect.insert(Member.__table__).values(**values)
-                 .on_conflict_do_nothing(index_elements=["tenant_id", "telegram_id"])
-                 .returning(Member.__table__.c.id))
-    created = db.session.execute(statement).scalar() is not None
-    member = find_member(tenant, telegram_id)
-    if created:
-        events.member_created(member)
-    return member, created
+    for _ in range(_CODE_ATTEMPTS):
+        member = db.session.scalars(_insert(tenant, telegram_id, fields)).one_or_none()
+        if member is not None:
+            remember_locked(member)  # our uncommitted row: nobody else can lock it
+            events.member_created(member)
+            return member, True
+        existing = find_member(tenant, telegram_id)
+        if existing is not None:
+            return existing, False
+    raise RuntimeError("no free referral code after several attempts")
+
+
+def _insert(tenant: Tenant, telegram_id: int, fields: dict):
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    values = {**fields, "tenant_id": tenant.id, "telegram_id": telegram_id, "referral_code": referral_code()}
+    return dialect.insert(Member).values(**values).on_conflict_do_nothing().returning(Member)
 
 
 def _free_referral_code(tenant: Tenant) -> str:

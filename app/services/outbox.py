@@ -15,8 +15,8 @@ process (which may import nothing else of ours) knows the kind.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite

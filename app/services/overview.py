@@ -11,7 +11,15 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    DailyStat, LedgerAccount, LedgerEntry, Member, Receipt, ReceiptStatus, Subscription, SubscriptionStatus, Tenant,
+    DailyStat,
+    LedgerAccount,
+    LedgerEntry,
+    Member,
+    Receipt,
+    ReceiptStatus,
+    Subscription,
+    SubscriptionStatus,
+    Tenant,
 )
 from app.services import clock, tickets
 

@@ -8,8 +8,8 @@ from app.models import LedgerAccount, Member, Plan, Subscription, SubscriptionSo
 from app.services import ledger, promocodes, rewards, wallet
 from app.services.amounts import check_amount
 from app.services.errors import IdempotencyConflict, InsufficientFunds, NotAllowed, NotFound, ValidationFailed
-from app.services.parsing import clean_text, has_visible
 from app.services.locking import lock_row
+from app.services.parsing import clean_text, has_visible
 from app.services.subscriptions import MAX_GRANT_DAYS, grant_or_extend
 
 EDITABLE_FIELDS = ("name", "description", "period_days", "price", "traffic_gb", "daily_request_quota",

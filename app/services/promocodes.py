@@ -8,7 +8,15 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    Account, Member, Plan, Promocode, PromocodeKind, PromocodeRedemption, SubscriptionSource, Tenant, utcnow,
+    Account,
+    Member,
+    Plan,
+    Promocode,
+    PromocodeKind,
+    PromocodeRedemption,
+    SubscriptionSource,
+    Tenant,
+    utcnow,
 )
 from app.services import audit, ledger, subscriptions, xp
 from app.services.errors import DomainError, NotFound, ValidationFailed

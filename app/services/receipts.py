@@ -17,15 +17,27 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    OPEN_RECEIPT_STATUSES, Account, ApiToken, Bot, Member, Membership, Plan, Receipt, ReceiptPurpose,
-    ReceiptStatus, Role, Subscription, SubscriptionSource, Tenant,
+    OPEN_RECEIPT_STATUSES,
+    Account,
+    ApiToken,
+    Bot,
+    Member,
+    Membership,
+    Plan,
+    Receipt,
+    ReceiptPurpose,
+    ReceiptStatus,
+    Role,
+    Subscription,
+    SubscriptionSource,
+    Tenant,
 )
 from app.services import audit, cards, clock, events, ledger, promocodes, rewards, settings, wallet
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from app.services.parsing import clean_text, has_visible
 from app.services.locking import lock_member_and_referrer, lock_row
+from app.services.parsing import clean_text, has_visible
 from app.services.plans import check_on_sale, sell_plan
 
 MAX_TEXT = 2000
@@ -54,9 +66,13 @@ class Reviewer:
     telegram_id: int | None = None
     #: An integration API token with the receipts scope (app/api).
     api_token: ApiToken | None = None
+    #: An automatic reviewer of the platform itself, e.g. "bank_sms" (app/services/payments/bank_matching.py).
+    system: str | None = None
 
     @property
     def actor(self) -> str:
+        if self.system and not (self.account or self.api_token or self.telegram_id):
+            return f"system:{self.system}"
         return audit.actor_of(self.account or self.api_token, self.telegram_id)
 
 
@@ -240,7 +256,8 @@ def _lock_in(receipt: Receipt, *allowed: ReceiptStatus) -> Receipt:
 
 def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
     """A dashboard account must be the tenant's owner or approver (or a platform admin)."""
-    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None):
+    if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None
+                                         and by.system is None):
         raise NotAllowed("A receipt is decided by a staff account, a Telegram admin or an API token.")
     if by.api_token is not None and by.api_token.tenant_id != tenant_id:
         raise NotFound("No such receipt.")

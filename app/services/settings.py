@@ -88,11 +88,34 @@ def _load(target, setting: Setting) -> Any:
             return getattr(target, setting.column)
         return (target.settings or {}).get(setting.key)
     if setting.scope == Scope.BOT:
-        model = FeatureFlag.enabled if setting.feature_flag else BotSetting.value
-        row_model = FeatureFlag if setting.feature_flag else BotSetting
-        return db.session.scalar(sa.select(model).where(row_model.bot_id == target.id, row_model.key == setting.key))
+        return _bot_rows(target).get(setting.key)
     row = db.session.get(PlatformSetting, setting.key)
     return row.value if row else None
+
+
+#: {bot id: ((config_version, created_at), {key: stored value})} per process. Every write of a bot's
+#: settings or flags bumps its config_version, so an entry older than the bot row just read is reloaded
+#: (2 statements) and a bot update's menu, welcome or support contact otherwise costs no statement.
+#: created_at tells a new bot from a deleted one whose id SQLite (or a test's RESTART IDENTITY) reused.
+_bot_cache: dict[int, tuple[tuple, dict[str, Any]]] = {}
+
+
+def _bot_rows(bot: Bot) -> dict[str, Any]:
+    stamp = (bot.config_version, bot.created_at)
+    cached = _bot_cache.get(bot.id)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    rows = dict(db.session.execute(sa.select(BotSetting.key, BotSetting.value).where(BotSetting.bot_id == bot.id))
+                .tuples().all())
+    rows.update(db.session.execute(sa.select(FeatureFlag.key, FeatureFlag.enabled).where(FeatureFlag.bot_id == bot.id))
+                .tuples().all())
+    _bot_cache[bot.id] = (stamp, rows)
+    return rows
+
+
+def forget_bot(bot: Bot) -> None:
+    """Drop the cached values of a bot (its config_version moved)."""
+    _bot_cache.pop(bot.id, None)
 
 
 def _copy(value):
@@ -179,7 +202,8 @@ def _after_change(target, changed: dict, by) -> None:
     if isinstance(target, Tenant):
         audit.record(target.id, actor, "settings.update", f"tenant:{target.id}", changes=shown)
     elif isinstance(target, Bot):
-        target.config_version += 1  # the engine re-reads a bot's settings when this moves
+        target.config_version += 1  # the engine and the settings cache re-read a bot's settings when this moves
+        forget_bot(target)
         audit.record(target.tenant_id, actor, "bot.settings", f"bot:{target.id}", changes=shown)
     else:
         audit.record(None, actor, "platform.settings", None, changes=shown)

@@ -73,6 +73,14 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ticket_autoclose_days", T, Kind.INT, 7, _l("Close answered tickets after (days)"),
             _l("An answered ticket whose member does not write again is closed after this many days."),
             group="sales", minimum=1, maximum=365),
+    Setting("bank_sms_mode", T, Kind.CHOICE, "suggest", _l("Bank SMS matching"),
+            _l("auto: a deposit SMS that matches exactly one open invoice approves it; suggest: it is only "
+               "shown in the bank messages queue for a person to approve."),
+            group="sales", choices=("auto", "suggest")),
+    Setting("bank_sms_unique_amounts", T, Kind.BOOL, False, _l("Unique invoice amounts"),
+            _l("Add 1 to 999 Toman to each card-to-card invoice so no two open invoices on one card share an "
+               "amount; a deposit SMS then names its invoice."),
+            group="sales"),
     # growth
     Setting("referral_bonus_toman", T, Kind.INT, 0, _l("Referral bonus (Toman)"),
             _l("Credited once to the referrer's balance when an invited friend's first payment is approved."),

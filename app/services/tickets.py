@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Account, Bot, Member, Ticket, TicketCopy, TicketMessage, TicketStatus, Tenant
+from app.models import Account, Bot, Member, Tenant, Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.types import utcnow
 from app.services import audit, outbox, webhooks
 from app.services.errors import DomainError, NotFound

@@ -13,11 +13,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import (
-    DailyStat, LedgerAccount, LedgerEntry, Member, Plan, Subscription, SubscriptionStatus, Tenant,
+    DailyStat,
+    LedgerAccount,
+    LedgerEntry,
+    Member,
+    Plan,
+    Subscription,
+    SubscriptionStatus,
+    Tenant,
     TenantNotice,
 )
 from app.services import audit, clock, events, ledger, notify, settings
-from app.services.amounts import MAX_AMOUNT
 from app.services.errors import DomainError, InsufficientFunds, NotFound, ValidationFailed
 from app.services.locking import lock_row
 from app.services.panels import provisioning

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 from app.models import Member, MemberBadge, Tenant
 from app.services import badges, settings
+from app.services.clock import tenant_today
 from app.services.errors import NotAllowed, NotFound, ValidationFailed
 from app.services.levels import LevelChange, level_for, next_level_at
 from app.services.locking import lock_row
 from app.services.settings_declared import XP_SOURCES
-from app.services.clock import tenant_today
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """The tenant's wallet with the platform: balance, its ledger, traffic sold vs consumed, the wholesale price."""
 import sqlalchemy as sa
 from flask import redirect, render_template
-from flask_login import current_user
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app import charts
 from app.extensions import db

@@ -6,6 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus
@@ -48,10 +49,15 @@ def claim(limit: int, ids: list[int] | None = None, until: datetime | None = Non
         db.session.execute(
             sa.update(OutboxMessage).where(OutboxMessage.id.in_(claimed))
             .values(status=OutboxStatus.SENDING.value, attempts=OutboxMessage.attempts + 1,
-                    not_before=now + timedelta(seconds=LEASE_SECONDS)),
+                    not_before=now + timedelta(seconds=lease_seconds())),
             execution_options={"synchronize_session": False})
     db.session.commit()
     return claimed
+
+
+def lease_seconds() -> float:
+    """How long a claimed (or broker-handed) row is left alone before it counts as lost (OUTBOX_LEASE_SECONDS)."""
+    return float(current_app.config.get("OUTBOX_LEASE_SECONDS", LEASE_SECONDS))
 
 
 def deliver(message_id: int) -> str:

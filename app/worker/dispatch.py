@@ -3,8 +3,8 @@
 The dispatcher of a process lives in `app.extensions["outbox_dispatcher"]`:
 - none (a web process without a runtime, tests): the rows wait for a worker's poll, or `drain_outbox`;
 - `InlineDispatcher` (CLI commands): delivered in the calling thread right after the commit;
-- the in-process `Pool` (runtime with QUEUE_URL unset) or the broker (QUEUE_URL set): queued, the
-  caller returns at once.
+- the in-process `Pool` (runtime with QUEUE_URL unset) or the broker (QUEUE_URL set, any process):
+  queued, the caller returns at once.
 """
 from __future__ import annotations
 
@@ -49,7 +49,12 @@ def install(app: Flask, dispatcher: Dispatcher | None) -> Dispatcher | None:
 
 
 def dispatcher_of(app: Flask) -> Dispatcher | None:
-    return app.extensions.get(_KEY)
+    """The dispatcher installed in this process; with QUEUE_URL set and none installed, the broker's."""
+    dispatcher = app.extensions.get(_KEY)
+    if dispatcher is None and app.config.get("QUEUE_URL"):
+        from app.worker.broker import BrokerDispatcher
+        dispatcher = app.extensions[_KEY] = BrokerDispatcher(app)
+    return dispatcher
 
 
 @contextmanager

@@ -28,7 +28,7 @@ class Pool:
         self._executor: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Pool":
+    def start(self) -> Pool:
         load_handlers()
         self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="botfleet-outbox")
         self._thread = threading.Thread(target=self._run, name="botfleet-outbox-claimer", daemon=True)
@@ -91,6 +91,37 @@ class Pool:
             self._free.release()
 
 
-def default_pool(app: Flask) -> Pool | bool:
-    """The pool a runtime runs: an in-process Pool when QUEUE_URL is unset, else False (workers deliver)."""
-    return False if app.config.get("QUEUE_URL") else Pool(app)
+class Sweeper:
+    """With a broker (QUEUE_URL set): every poll, hand the due rows to the broker (new rows written by a
+    process that could not reach it, retries whose time came, messages lost with a killed worker)."""
+
+    def __init__(self, app: Flask, poll_seconds: float | None = None):
+        self.app = app
+        self.poll_seconds = poll_seconds or app.config.get("OUTBOX_POLL_SECONDS", 1.0)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Sweeper":
+        self._thread = threading.Thread(target=self._run, name="botfleet-outbox-sweeper", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        from app.worker import broker
+
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                broker.sweep(self.app)
+            except Exception:  # noqa: BLE001 - the database or the broker is down; the next round tries again
+                log.warning("outbox sweeper: round failed", exc_info=True)
+
+
+def default_pool(app: Flask) -> Pool | Sweeper:
+    """What a runtime runs for the outbox: the in-process Pool when QUEUE_URL is unset, else the Sweeper
+    (`flask worker` processes deliver)."""
+    return Sweeper(app) if app.config.get("QUEUE_URL") else Pool(app)

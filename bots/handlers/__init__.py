@@ -2,7 +2,18 @@
 from __future__ import annotations
 
 from bots.handlers import (
-    admin, fallback, online_payments, payments, plans, profile, promo, referrals, service, services, start, tickets,
+    admin,
+    fallback,
+    online_payments,
+    payments,
+    plans,
+    profile,
+    promo,
+    referrals,
+    service,
+    services,
+    start,
+    tickets,
 )
 
 #: Order matters: the first handler whose filters match an update takes it; fallback goes last.

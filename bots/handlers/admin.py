@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import logging
 
-
 from app.database import retrying
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.services import receipts
 from app.services.errors import DomainError
 from bots import notify, receipt_outbound, receipt_views
-from bots.receipt_outbound import admin_chat_ids
 from bots.context import language_of
-from bots.i18n import t
 from bots.handlers.common import arg, error_text, int_arg, on_callback
+from bots.i18n import t
+from bots.receipt_outbound import admin_chat_ids
 
 log = logging.getLogger(__name__)
 

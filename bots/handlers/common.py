@@ -1,12 +1,10 @@
 """Wrappers that turn `fn(ctx, update)` into pyTelegramBotAPI handlers `(message, bot)` / `(call, bot)`."""
 from __future__ import annotations
 
-
 from app.services.bots import feature_enabled
 from app.services.errors import DomainError
 from bots import i18n, replies
 from bots.context import Context, load_context
-
 
 
 def on_message(fn):

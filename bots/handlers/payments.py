@@ -12,9 +12,9 @@ from telebot.apihelper import ApiTelegramException
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
 from app.services import receipts, settings
-from app.services.payments import fingerprints
 from app.services.amounts import ascii_digits, parse_amount
 from app.services.errors import DomainError
+from app.services.payments import fingerprints, unique_amounts
 from bots import formatting as fmt
 from bots import notify
 from bots.handlers import admin, online_payments
@@ -87,7 +87,7 @@ def open_invoice_for(ctx, *, amount: int | None = None, plan=None) -> str | None
     if feature_off(ctx, "card_to_card"):
         return ctx.t("feature.off")
     try:
-        receipt = receipts.open_invoice(ctx.member, amount=amount, plan=plan, bot=ctx.bot)
+        receipt = unique_amounts.apply(receipts.open_invoice(ctx.member, amount=amount, plan=plan, bot=ctx.bot))
     except receipts.OpenReceiptExists as exc:
         show_open_receipt(ctx, exc.receipt)
         return ctx.t("error.open_receipt_exists")
@@ -109,6 +109,8 @@ def invoice_text(ctx, receipt: Receipt) -> str:
                  hours=fmt.digits(ctx.lang, settings.get(ctx.tenant, "receipt_timeout_hours")))
     if receipt.plan is not None:
         text += "\n" + esc(ctx.t("payments.for_plan", plan=receipt.plan.name))
+    if unique_amounts.enabled(ctx.tenant):
+        text += "\n\n<b>" + esc(ctx.t("payments.exact_amount", amount=fmt.money(ctx.lang, receipt.amount))) + "</b>"
     return text
 
 

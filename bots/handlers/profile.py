@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Subscription
 from app.services import badges, leaderboard, quota
-from app.services.subscriptions import active_subscription as current_subscription
 from app.services.bots import feature_enabled
+from app.services.subscriptions import active_subscription as current_subscription
 from bots import formatting as fmt
 from bots.handlers.common import edit, on_callback, on_message
 from bots.keyboards import button, home_row, keyboard

@@ -6,6 +6,7 @@ from app.services.errors import DomainError
 from bots.handlers.common import edit, feature_off, on_callback
 from bots.keyboards import home_row, keyboard
 
+
 def apply_referral(ctx, code: str) -> None:
     """Record who invited this member (the service refuses repeats, oneself and loops, silently here)."""
     if feature_off(ctx, "referrals"):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from app.services import leaderboard as boards
 from app.services import quota
-from app.services.subscriptions import active_subscription as current_subscription
 from app.services.quota import QuotaExhausted
+from app.services.subscriptions import active_subscription as current_subscription
 from bots import formatting as fmt
 from bots.handlers.common import edit, feature_off, on_callback
 from bots.keyboards import button, home_row, keyboard

@@ -4,7 +4,7 @@ from __future__ import annotations
 from telebot.apihelper import ApiTelegramException
 
 from app.services.panels import services as vpn
-from bots.handlers.common import edit, int_arg, on_callback, on_message
+from bots.handlers.common import int_arg, on_callback, on_message
 from bots.keyboards import button, home_row, keyboard
 from bots.service_views import qr_png, service_text
 

@@ -5,8 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import BotSession, Member, TicketStatus
-from app.services import audit, tickets
-from app.services import settings
+from app.services import audit, settings, tickets
 from app.services.errors import DomainError
 from bots import formatting as fmt
 from bots.context import current_bot

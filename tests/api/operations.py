@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.models import PaymentCard, Plan, Promocode, WebhookDelivery
-from app.services import receipts, subscriptions, webhooks, xp
+from app.services import receipts, subscriptions, tickets, webhooks, xp
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,16 @@ OPERATIONS = [
     Operation("api.list_receipts", "GET", "/receipts", foreign=False),
     Operation("api.approve_receipt", "POST", "/receipts/{receipt_id}/approve", {}),
     Operation("api.reject_receipt", "POST", "/receipts/{receipt_id}/reject", {"reason": "no"}),
+    Operation("api.post_bank_message", "POST", "/bank-messages",
+              {"sender": "Bank Mellat", "text": "بانک ملت\nانتقال:9,990+\nکارت:6037****0001\n1403/09/10-14:25"},
+              foreign=False),
     Operation("api.list_subscriptions", "GET", "/subscriptions", foreign=False),
     Operation("api.list_endpoints", "GET", "/webhook-endpoints", foreign=False),
     Operation("api.create_endpoint", "POST", "/webhook-endpoints", {"url": "http://127.0.0.1:9/x"}, foreign=False),
     Operation("api.delete_endpoint", "DELETE", "/webhook-endpoints/{endpoint_id}"),
     Operation("api.list_deliveries", "GET", "/webhook-endpoints/{endpoint_id}/deliveries"),
+    Operation("api.list_tickets", "GET", "/tickets", foreign=False),
+    Operation("api.reply_ticket", "POST", "/tickets/{ticket_id}/reply", {"text": "Here is your link."}),
 ]
 
 
@@ -98,19 +103,33 @@ def build_tenant_world(db, make, tenant, telegram_id: int) -> dict:
     make.member(tenant, telegram_id=telegram_id + 1)  # emits member.created: a delivery to resend
     delivery_id = db.session.scalar(sa.select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id))
     db.session.add(Promocode(tenant_id=tenant.id, code=f"P{telegram_id}", kind="xp", value=1))
+    ticket = tickets.open_ticket(member, bot, text="Where is my link?")
     db.session.commit()
-    return {"bot_id": bot.id, "plan_id": plan.id, "telegram_id": telegram_id, "receipt_id": receipt.id,
+    return {"ticket_id": ticket.id, "bot_id": bot.id, "plan_id": plan.id, "telegram_id": telegram_id, "receipt_id": receipt.id,
             "endpoint_id": endpoint.id, "delivery_id": delivery_id}
 
 
 def snapshot(db, tenant_id: int) -> list:
     """Everything of a tenant an operation could change, as comparable rows."""
     from app.models import (
-        ApiToken, Bot, BotSession, BotSetting, FeatureFlag, IdempotencyRecord, LedgerEntry, Member, MemberBadge,
-        Receipt, Subscription, Tenant, WebhookEndpoint,
+        ApiToken,
+        Bot,
+        BotSession,
+        BotSetting,
+        FeatureFlag,
+        IdempotencyRecord,
+        LedgerEntry,
+        Member,
+        MemberBadge,
+        Receipt,
+        Subscription,
+        Tenant,
+        Ticket,
+        TicketMessage,
+        WebhookEndpoint,
     )
     def rows(model, *columns, where=None):
-        query = sa.select(*columns).order_by(*columns)
+        query = sa.select(*columns).order_by(columns[0])  # JSON columns have no ordering on Postgres
         return list(db.session.execute(query.where(where if where is not None else model.tenant_id == tenant_id)))
     bots = sa.select(Bot.id).where(Bot.tenant_id == tenant_id)
     return [
@@ -125,5 +144,5 @@ def snapshot(db, tenant_id: int) -> list:
         rows(WebhookDelivery, WebhookDelivery.id), rows(Promocode, Promocode.id), rows(Plan, Plan.id),
         rows(IdempotencyRecord, IdempotencyRecord.id), rows(PaymentCard, PaymentCard.id),
         rows(Tenant, Tenant.wallet_balance, Tenant.traffic_consumed_bytes, where=Tenant.id == tenant_id),
-        rows(ApiToken, ApiToken.id),
+        rows(ApiToken, ApiToken.id), rows(Ticket, Ticket.id, Ticket.status), rows(TicketMessage, TicketMessage.id),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.models import Bot, Plan, Promocode, Receipt, Subscription, WebhookEndpoint
+from app.models import Bot, Plan, Promocode, Receipt, Subscription, Ticket, WebhookEndpoint
 from tests.api.conftest import ApiClient
 from tests.api.operations import OPERATIONS, build_tenant_world, snapshot
 
@@ -51,7 +51,7 @@ def test_another_tenants_id_in_the_body_or_query_is_404(db, two_tenants, operati
 
 
 LISTS = {"/bots": Bot, "/plans": Plan, "/promocodes": Promocode, "/receipts": Receipt,
-         "/subscriptions": Subscription, "/webhook-endpoints": WebhookEndpoint}
+         "/subscriptions": Subscription, "/webhook-endpoints": WebhookEndpoint, "/tickets": Ticket}
 
 
 @pytest.mark.parametrize("path", sorted(LISTS))

@@ -6,17 +6,20 @@ from tests.api.conftest import ApiClient
 from tests.api.operations import OPERATIONS, build_tenant_world
 
 #: The contract (issue 11): which scope each operation needs.
-WRITE_MEMBERS = {"api.create_member", "api.patch_member", "api.award_badge", "api.give_xp", "api.put_session"}
+WRITE_MEMBERS = {"api.create_member", "api.patch_member", "api.award_badge", "api.give_xp", "api.put_session",
+                 "api.reply_ticket"}
 MONEY = {"api.credit", "api.debit", "api.consume", "api.report_usage", "api.grant_subscription",
          "api.create_promocode"}
 RECEIPTS = {"api.list_receipts", "api.approve_receipt", "api.reject_receipt"}
+#: Issue 12: deposit SMS from the owner's phone.
+BANK = {"api.post_bank_message"}
 WEBHOOKS = {"api.list_endpoints", "api.create_endpoint", "api.delete_endpoint", "api.list_deliveries",
             "api.resend_delivery"}
 
 
 def expected_scope(operation) -> str:
     for scope, endpoints in (("members:write", WRITE_MEMBERS), ("money", MONEY), ("receipts", RECEIPTS),
-                             ("webhooks", WEBHOOKS)):
+                             ("webhooks", WEBHOOKS), ("bank", BANK)):
         if operation.endpoint in endpoints:
             return scope
     return "read" if operation.method == "GET" else "bots:admin"

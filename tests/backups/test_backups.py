@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import socket
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ def test_seal_round_trip_and_refusals(tmp_path):
 
 
 def test_retention_keeps_daily_and_weekly_copies():
-    start = datetime(2026, 9, 1, 2, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 9, 1, 2, 30, tzinfo=UTC)
     names = [stores.backup_name(start + timedelta(days=d, hours=h), "sqlite") for d in range(60) for h in (0, 5)]
     doomed = set(stores.to_delete(names, keep_daily=7, keep_weekly=4))
     kept = sorted(set(names) - doomed)
@@ -118,7 +118,7 @@ def test_scheduled_job_backs_up_and_prunes(app, db, make, backup_config):
     seed_money(make)
     db.session.commit()
     for day in range(10):
-        assert scheduled_backup(datetime(2026, 11, 1 + day, 2, 30, tzinfo=timezone.utc)) == "ok"
+        assert scheduled_backup(datetime(2026, 11, 1 + day, 2, 30, tzinfo=UTC)) == "ok"
         db.session.commit()
     names = stores.DirectoryStore(Path(backup_config["BACKUP_TARGET"])).names()
     # Nov 4-10 daily; weekly: the ISO weeks ending Nov 15 and Nov 8 are daily copies, plus Nov 1.

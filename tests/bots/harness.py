@@ -68,7 +68,7 @@ class Fleet(Sandbox):
                 self.errors.append(envelope.failed)
         return bool(updates)
 
-    def user(self, bot, **kw) -> "TgUser":
+    def user(self, bot, **kw) -> TgUser:
         return TgUser(self, bot.telegram_bot_id, **kw)
 
 

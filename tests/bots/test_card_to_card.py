@@ -9,7 +9,6 @@ from bots.i18n import t
 from tests.bots.conftest import ADMIN_ID
 
 
-
 def member_of(db, tenant, telegram_id) -> Member:
     db.session.expire_all()
     return db.session.scalar(sa.select(Member).where(Member.tenant_id == tenant.id, Member.telegram_id == telegram_id))

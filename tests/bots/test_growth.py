@@ -1,14 +1,14 @@
 """Growth in the bot: a purchase congratulates a level up, and the profile shows the badge it earned."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
 import sqlalchemy as sa
 
 from app.models import Receipt
 from app.services import clock, promocodes, receipts
-from bots import notify
 from bots import formatting as fmt
+from bots import notify
 from bots.i18n import t
 from tests.bots.conftest import ADMIN_ID
 from tests.bots.test_member_screens import member_of
@@ -54,7 +54,7 @@ def test_the_first_message_of_the_day_gives_the_daily_xp_once(db, make, fleet, s
     tenant.settings = {"xp_daily_visit": 7}
     db.session.commit()
     sara = fleet.user(bot, language_code="en")
-    evening = datetime(2026, 3, 10, 20, 0, tzinfo=timezone.utc)      # 23:30 on 10 March in Tehran
+    evening = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)      # 23:30 on 10 March in Tehran
     with clock.frozen(evening):
         sara.says("/start")
         first = member_of(db, tenant, sara.id)

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from app.models import LedgerEntry, Member, ProcessedUpdate, Receipt, Subscription
 from app.services import settings
 from bots.i18n import t
-from tests.engine.conftest import wait_until
 from tests.bots.conftest import REAL_HANDLERS
 from tests.bots.harness import buttons
+from tests.engine.conftest import wait_until
 
 ADMIN = 880_000_001
 MEMBER = 880_000_002

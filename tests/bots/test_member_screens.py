@@ -1,13 +1,12 @@
 """Profile, leaderboard, support, daily requests, referrals, promo codes and feature flags."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
 from app.models import BotSession, Member, Subscription
-from app.services import settings
-from app.services import quota
+from app.services import quota, settings
 from app.services.clock import tenant_today
 from bots import formatting as fmt
 from bots.i18n import t
@@ -47,7 +46,7 @@ def test_profile_in_english_shows_the_subscription_and_its_end(db, shop, fleet, 
     tenant, bot = shop
     sara = started(fleet, bot, language_code="en")
     plan = make.plan(tenant, name="Gold", daily_request_quota=300)
-    ends = datetime(2030, 3, 1, 12, tzinfo=timezone.utc)
+    ends = datetime(2030, 3, 1, 12, tzinfo=UTC)
     db.session.add(Subscription(tenant_id=tenant.id, member_id=member_of(db, tenant, sara.id).id, plan_id=plan.id,
                                 starts_at=ends - timedelta(days=30), ends_at=ends, source="grant"))
     db.session.commit()
@@ -164,8 +163,7 @@ def test_feature_flags_hide_menu_entries_and_refuse_old_buttons(db, shop, fleet)
     tenant, bot = shop
     sara = started(fleet, bot, language_code="en")
     old_menu = sara.last()
-    for flag in bot.feature_flags:
-        flag.enabled = False
+    settings.update(bot, {flag.key: False for flag in bot.feature_flags}, by="system")
     db.session.commit()
 
     sara.says("/menu")
@@ -183,7 +181,7 @@ def test_my_subscriptions_lists_status_end_and_traffic(db, shop, fleet, make):
     sara = started(fleet, bot, language_code="en")
     member = member_of(db, tenant, sara.id)
     gold, old = make.plan(tenant, name="Gold", traffic_gb=50), make.plan(tenant, name="Old")
-    ends = datetime(2031, 1, 1, 12, tzinfo=timezone.utc)
+    ends = datetime(2031, 1, 1, 12, tzinfo=UTC)
     db.session.add_all([
         Subscription(tenant_id=tenant.id, member_id=member.id, plan_id=gold.id, starts_at=ends - timedelta(days=30),
                      ends_at=ends, source="grant", traffic_limit_bytes=50 * 1024 ** 3,
@@ -204,6 +202,6 @@ def test_the_quota_resets_at_the_tenants_own_midnight(make):
     from app.services import clock
 
     tehran, tokyo = make.tenant(timezone="Asia/Tehran"), make.tenant(timezone="Asia/Tokyo")
-    with clock.frozen(datetime(2026, 1, 1, 21, 0, tzinfo=timezone.utc)):  # 00:30 on 2 Jan in Tehran
-        assert quota.next_reset(tehran) == datetime(2026, 1, 2, 20, 30, tzinfo=timezone.utc)
-        assert quota.next_reset(tokyo) == datetime(2026, 1, 2, 15, 0, tzinfo=timezone.utc)
+    with clock.frozen(datetime(2026, 1, 1, 21, 0, tzinfo=UTC)):  # 00:30 on 2 Jan in Tehran
+        assert quota.next_reset(tehran) == datetime(2026, 1, 2, 20, 30, tzinfo=UTC)
+        assert quota.next_reset(tokyo) == datetime(2026, 1, 2, 15, 0, tzinfo=UTC)

@@ -13,7 +13,6 @@ from tests.engine.conftest import closed_port_url
 from tests.helpers import csrf_token
 
 
-
 def test_send_to_member_uses_the_members_bot_and_language(db, make, fleet):
     tenant = make.tenant()
     first, second = make.bot(tenant), make.bot(tenant)

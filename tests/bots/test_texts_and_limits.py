@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -108,8 +108,8 @@ def all_data(message):
 
 
 def test_persian_amounts_and_jalali_dates():
-    nowruz = datetime(2024, 3, 20, 6, 0, tzinfo=timezone.utc)  # 1 Farvardin 1403
-    moment = datetime(2024, 3, 20, 21, 0, tzinfo=timezone.utc)  # already 21 March in Tehran
+    nowruz = datetime(2024, 3, 20, 6, 0, tzinfo=UTC)  # 1 Farvardin 1403
+    moment = datetime(2024, 3, 20, 21, 0, tzinfo=UTC)  # already 21 March in Tehran
     assert fmt.money("fa", 1_250_000) == "۱٬۲۵۰٬۰۰۰ تومان"
     assert fmt.money("en", 1_250_000) == "1,250,000 Toman"
     assert fmt.date("fa", nowruz, "Asia/Tehran") == "۱۴۰۳/۰۱/۰۱"

@@ -98,9 +98,8 @@ def test_flood_of_tickets_is_refused_and_the_feature_can_be_off(db, card_shop, f
 
 
 def _flag_off(db, bot):
-    from app.models import FeatureFlag
-    flag = db.session.scalar(sa.select(FeatureFlag).where(FeatureFlag.bot_id == bot.id, FeatureFlag.key == "tickets"))
-    flag.enabled = False
+    from app.services import settings
+    settings.update(bot, {"tickets": False}, by="system")   # bumps config_version: the bots re-read their flags
 
 
 def test_a_reply_to_something_else_in_the_admin_chat_is_not_a_ticket_answer(db, card_shop, fleet, drain_outbox):

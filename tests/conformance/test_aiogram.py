@@ -6,10 +6,15 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import (TelegramBadRequest, TelegramConflictError, TelegramForbiddenError,
-                                TelegramRetryAfter)
-from aiogram.types import (BotCommand, BufferedInputFile, InlineKeyboardButton,
-                           InlineKeyboardMarkup, MessageEntity, Update)
+from aiogram.exceptions import TelegramBadRequest, TelegramConflictError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MessageEntity,
+    Update,
+)
 
 from tests.conformance import expected
 from tests.conformance.conftest import USER_ID

@@ -10,8 +10,7 @@ from aiogram.filters import CommandStart
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram import InlineKeyboardButton as PtbButton
 from telegram import InlineKeyboardMarkup as PtbKeyboard
-from telegram.ext import (ApplicationBuilder, CallbackQueryHandler, CommandHandler,
-                          MessageHandler, filters)
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from tests.conformance.conftest import USER_ID
 from tests.conformance.test_aiogram import aiogram_bot

@@ -5,7 +5,6 @@ import io
 import pytest
 
 from tests.engine.conftest import closed_port_url, wait_until
-
 from tests.helpers import csrf_token
 
 PNG = base64.b64decode(

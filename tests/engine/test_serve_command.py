@@ -3,8 +3,8 @@ import pytest
 
 from app import devserver
 from app.models import Bot
-from app.services import demo
 from app.runtime import Runtime
+from app.services import demo
 from tests.engine.conftest import Sandbox, engine_pointed_at
 
 

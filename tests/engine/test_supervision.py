@@ -2,7 +2,8 @@
 import pytest
 
 from app.models import Bot
-from app.services import bots as bot_service, crypto
+from app.services import bots as bot_service
+from app.services import crypto
 from bots.polling import CONFLICT_MESSAGE, REVOKED_MESSAGE
 from tests.engine.conftest import wait_until
 

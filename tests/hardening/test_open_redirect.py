@@ -1,8 +1,8 @@
 """Issue 14 item 3: sign-in's `next` and /language's `next` never leave the site."""
 import pytest
 
-from tests.helpers import csrf_token
 from tests.factories import PASSWORD
+from tests.helpers import csrf_token
 
 #: Decoded values of `next`; each would leave the site in some browser if echoed into Location.
 ESCAPES = ["/\t/evil.example", "//evil.example", "/\\evil.example", "https://evil.example/", "/\n/evil.example",

@@ -32,8 +32,8 @@ def test_seed_demo_is_refused_in_production(production_runner, db):
 
 @pytest.mark.parametrize("args", [["serve", "--port", "5599"], ["sandbox", "--port", "5598"]])
 def test_the_sandbox_is_refused_in_production(production_runner, monkeypatch, args):
-    from app import devserver
     import bots.emulator
+    from app import devserver
 
     started = []
     monkeypatch.setattr(devserver, "serve_all", lambda *a, **kw: started.append(a))

@@ -5,7 +5,7 @@ these tests read the counters as the services do (counted on the tenant's day at
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
 import sqlalchemy as sa
 
@@ -14,7 +14,7 @@ from app.services import clock
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def _busy_tenant(make, db, tz, reset_day):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ _UPDATE = re.compile(r"^\s*UPDATE\s+\"?(\w+)\"?", re.IGNORECASE)
 
 
 def _insert_members(db, tenant_id: int) -> None:
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     common = dict(tenant_id=tenant_id, balance=0, vip_level=0, is_newcomer=False, is_banned=False,
                   total_xp=5, xp_today=5, xp_today_day=DAY, level=1, streak_days=0, created_at=now)
     if db.engine.dialect.name == "postgresql":
@@ -57,7 +57,7 @@ def test_resetting_100k_members_rewrites_no_counter_row(make, db):
         statements.append(statement)
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
-        reset_due_tenant(db.session.get(Tenant, tenant.id), datetime(2026, 1, 14, 21, 0, tzinfo=timezone.utc))
+        reset_due_tenant(db.session.get(Tenant, tenant.id), datetime(2026, 1, 14, 21, 0, tzinfo=UTC))
         db.session.commit()
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
@@ -71,5 +71,5 @@ def test_resetting_100k_members_rewrites_no_counter_row(make, db):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BotSession).where(
         BotSession.tenant_id == tenant.id, BotSession.daily_requests != 0, BotSession.daily_requests_day == today)) == 0
     member = db.session.scalars(sa.select(Member).where(Member.tenant_id == tenant.id).limit(1)).one()
-    with clock.frozen(datetime(2026, 1, 14, 21, 0, tzinfo=timezone.utc)):
+    with clock.frozen(datetime(2026, 1, 14, 21, 0, tzinfo=UTC)):
         assert leaderboard.xp_in(member, "today") == 0 and leaderboard.top(member.tenant, period="today") == []

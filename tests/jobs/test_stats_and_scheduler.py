@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -12,7 +12,7 @@ from app.models import DailyStat, ProcessedUpdate, Receipt, Tenant
 from app.services import clock
 
 # 10:00 on 1 March in Tehran.
-NOW = datetime(2026, 3, 1, 6, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 1)
 
 

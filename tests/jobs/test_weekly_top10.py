@@ -1,14 +1,14 @@
 """The weekly top-10 badge job: declared with the others, per tenant, and safe to run twice."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
 from app import scheduler
 from app.models import MemberBadge
 
-NOW = datetime(2026, 3, 6, 20, 35, tzinfo=timezone.utc)   # Saturday 7 March, 00:05 in Tehran
+NOW = datetime(2026, 3, 6, 20, 35, tzinfo=UTC)   # Saturday 7 March, 00:05 in Tehran
 
 
 def _holders(db, tenant) -> set[int]:

@@ -1,7 +1,7 @@
 """Each adapter against its panel's emulator over real HTTP: the calls provisioning and usage need."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,7 +18,7 @@ def adapter(panel_sandbox, kind, **credentials):
 
 
 def desired(kind, name="bf1s1", days=30, gb=50, enabled=True):
-    expire = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=days)
+    expire = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
     return DesiredUser(username=name, expire_at=expire, data_limit=gb * GB if gb else None, enabled=enabled,
                        options=OPTIONS[kind])
 

@@ -151,12 +151,11 @@ def test_the_merchant_id_is_encrypted_and_validated(db, make, zarinpal_shop):
 
 
 def test_zarinpal_is_offered_only_with_a_merchant_id_and_the_feature_on(db, make, zarinpal_shop):
-    from app.models import FeatureFlag
+    from app.services import settings
 
     tenant, bot, member, _ = zarinpal_shop
     assert online.available_for(bot)
-    flag = db.session.scalar(sa.select(FeatureFlag).where(FeatureFlag.bot_id == bot.id, FeatureFlag.key == "zarinpal"))
-    flag.enabled = False
+    settings.update(bot, {"zarinpal": False}, by="system")   # bumps config_version: cached flags are re-read
     assert not online.available_for(bot)
     other = make.tenant()
     assert not online.available_for(make.bot(other))

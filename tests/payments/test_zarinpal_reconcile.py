@@ -9,8 +9,9 @@ from app.services.payments import online
 
 
 def notices(db) -> list[tuple[int, str, dict]]:
-    from app.models import OutboxMessage
     import sqlalchemy as sa
+
+    from app.models import OutboxMessage
 
     rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "telegram.notice")
                               .order_by(OutboxMessage.id))

@@ -6,9 +6,15 @@ from datetime import datetime, timedelta
 from app.models import Bot
 from app.runtime import heartbeat
 from app.services import clock
+
 # The engine's fixtures: a real sandbox and BotManagers pointed at it.
 from tests.engine.conftest import (  # noqa: F401
-    bot_app, make_bot, sandbox, sandbox_server, start_manager, wait_until,
+    bot_app,
+    make_bot,
+    sandbox,
+    sandbox_server,
+    start_manager,
+    wait_until,
 )
 
 

@@ -1,12 +1,12 @@
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from app.models import AuditLog, PaymentCard, Tenant
 from app.services import cards
-from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.services.clock import tenant_today as local_today
+from app.services.errors import DomainError, NotFound, ValidationFailed
 from tests.factories import luhn_complete
 from tests.services.money_helpers import count
 
@@ -132,7 +132,7 @@ def test_weighted_follows_weights_and_skips_zero_weight(db, make):
 def test_time_based_keeps_one_card_for_the_period_then_moves_on(db, make):
     tenant = make.tenant(card_rotation_strategy="time_based", card_rotation_minutes=30)
     c1, c2 = make.card(tenant), make.card(tenant)
-    start = datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
     first = {cards.choose_card(tenant, 1_000, now=start + timedelta(minutes=m)).id for m in (0, 10, 29)}
     second = {cards.choose_card(tenant, 1_000, now=start + timedelta(minutes=m)).id for m in (30, 45, 59)}
     assert len(first) == len(second) == 1 and first != second and first | second == {c1.id, c2.id}
@@ -143,7 +143,7 @@ def test_time_based_skips_a_full_card(db, make):
     tenant = make.tenant(card_rotation_strategy="time_based", card_rotation_minutes=60)
     c1 = make.card(tenant, daily_cap=1_000)
     c2 = make.card(tenant)
-    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
     assert {cards.choose_card(tenant, 5_000, now=at + timedelta(hours=h)).id for h in range(4)} == {c2.id}
     assert c1.times_shown == 0
 

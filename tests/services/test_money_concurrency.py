@@ -7,12 +7,21 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import (
-    Account, AuditLog, LedgerEntry, Member, PaymentCard, Plan, Receipt, Role, Subscription, Tenant,
+    Account,
+    AuditLog,
+    LedgerEntry,
+    Member,
+    PaymentCard,
+    Plan,
+    Receipt,
+    Role,
+    Subscription,
+    Tenant,
 )
 from app.services import ledger, plans, receipts, subscriptions, wallet
+from app.services.clock import tenant_today as local_today
 from app.services.errors import DomainError
 from app.services.receipts import Reviewer
-from app.services.clock import tenant_today as local_today
 from tests.services.money_helpers import assert_books_balance, count
 
 pytestmark = pytest.mark.postgres
@@ -267,9 +276,10 @@ def _op_traffic(rng, world, member, tenant_id, key):
 
 
 def _op_expire(rng, world, member, tenant_id, key):
+    from datetime import timedelta
+
     from app.extensions import db
     from app.models import utcnow
-    from datetime import timedelta
     tenant = db.session.get(Tenant, tenant_id)
     receipts.expire_stale(tenant, now=utcnow() + timedelta(hours=rng.choice([1, 30])))
     subscriptions.expire_due(tenant)

@@ -2,10 +2,15 @@ from datetime import timedelta
 
 import pytest
 
-from app.models import Member, Plan, Subscription, Tenant, TenantNotice, AuditLog, utcnow
+from app.models import AuditLog, Member, Plan, Subscription, Tenant, TenantNotice, utcnow
 from app.services import plans, subscriptions, wallet
 from app.services.errors import (
-    DomainError, IdempotencyConflict, InsufficientFunds, NotAllowed, NotFound, ValidationFailed,
+    DomainError,
+    IdempotencyConflict,
+    InsufficientFunds,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
 )
 from app.services.wallet import WalletInsufficient
 from tests.services.money_helpers import assert_books_balance, count, snapshot

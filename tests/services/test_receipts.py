@@ -1,15 +1,27 @@
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from app.models import Account, AuditLog, Membership, Member, PaymentCard, Receipt, Role, Subscription, Tenant, TenantNotice, utcnow
+from app.models import (
+    Account,
+    AuditLog,
+    Member,
+    Membership,
+    PaymentCard,
+    Receipt,
+    Role,
+    Subscription,
+    Tenant,
+    TenantNotice,
+    utcnow,
+)
 from app.services import receipts, wallet
 from app.services.cards import NoCardAvailable
+from app.services.clock import tenant_today as local_today
 from app.services.errors import DomainError, InvalidAmount, NotAllowed, NotFound, ValidationFailed
 from app.services.receipts import InvalidTransition, OpenReceiptExists, Reviewer
-from app.services.clock import tenant_today as local_today
 from tests.services.money_helpers import assert_books_balance, count, snapshot
 
 ADMIN = Reviewer(telegram_id=555)
@@ -322,7 +334,7 @@ def test_todays_total_follows_the_tenants_local_day(db, make):
     tenant = make.tenant(timezone="Asia/Tehran")
     card = make.card(tenant, received_today=70_000)
     member = make.member(tenant)
-    just_after_tehran_midnight = datetime(2026, 3, 1, 20, 31, tzinfo=timezone.utc)  # 00:01 on 2 March there
+    just_after_tehran_midnight = datetime(2026, 3, 1, 20, 31, tzinfo=UTC)  # 00:01 on 2 March there
     with clock.frozen(just_after_tehran_midnight):
         card.received_day = datetime(2026, 3, 1).date()
         receipts.approve(pending(member, amount=30_000), ADMIN)

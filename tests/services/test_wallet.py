@@ -4,8 +4,8 @@ import pytest
 
 from app.models import AuditLog, DailyStat, LedgerEntry, Member, PlatformSetting, Tenant, utcnow
 from app.services import subscriptions, wallet, xp
-from app.services.errors import InvalidAmount, NotFound, ValidationFailed
 from app.services.clock import tenant_today as local_today
+from app.services.errors import InvalidAmount, NotFound, ValidationFailed
 from tests.services.money_helpers import assert_books_balance, count
 
 GB = 1024 ** 3

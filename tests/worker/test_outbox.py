@@ -174,3 +174,9 @@ def test_two_claimers_never_take_the_same_row(app, db):
     everything = [i for mine in taken for i in mine]
     assert len(everything) == len(set(everything)) == 200
     assert sum(1 for mine in taken if mine) > 1  # they really ran side by side
+
+
+def test_flask_worker_needs_a_broker(runner, app, monkeypatch):
+    monkeypatch.setitem(app.config, "QUEUE_URL", None)
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code != 0 and "QUEUE_URL is not set" in result.output

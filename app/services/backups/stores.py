@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -17,12 +17,12 @@ NAME_RE = re.compile(r"^botfleet-(\d{8}T\d{6}Z)\.(postgres|sqlite)\.bfb$")
 
 
 def backup_name(at: datetime, backend: str) -> str:
-    return f"botfleet-{at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}.{backend}.bfb"
+    return f"botfleet-{at.astimezone(UTC):%Y%m%dT%H%M%SZ}.{backend}.bfb"
 
 
 def taken_at(name: str) -> datetime | None:
     match = NAME_RE.match(name)
-    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) if match else None
+    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if match else None
 
 
 def open_store(target: str, endpoint_url: str | None = None):

@@ -6,8 +6,9 @@ batch (the CLI commits there on a real run); a dry run rolls everything back at 
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from app.models import Bot, Tenant
 from app.services.imports import bedolaga, sources

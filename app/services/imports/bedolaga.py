@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Member, Plan, Promocode, Subscription, Tenant
 from app.models.types import utcnow
-from app.services.imports import sources
 from app.services import ledger
+from app.services.imports import sources
 from app.services.imports.writer import ImportReport, insert_for
 
 PLAN_NAME = "Imported (Bedolaga)"

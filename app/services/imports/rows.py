@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
@@ -109,11 +109,11 @@ def moment(value) -> datetime | None:
         return None
     try:
         if isinstance(value, (int, float)):
-            result = datetime.fromtimestamp(value, tz=timezone.utc)
+            result = datetime.fromtimestamp(value, tz=UTC)
         elif isinstance(value, datetime):
             result = value
         else:
             result = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         return None
-    return result if result.tzinfo else result.replace(tzinfo=timezone.utc)
+    return result if result.tzinfo else result.replace(tzinfo=UTC)

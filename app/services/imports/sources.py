@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 

@@ -10,8 +10,8 @@ nothing, and balance == sum(ledger) holds after every batch.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -75,6 +75,7 @@ class MemberWriter:
             sa.select(Bot).where(Bot.tenant_id == tenant.id))}
         self._bot_ids = set(self._bots.values())
         self._badges = _badge_codes(tenant)
+        self._levels = levels.thresholds(tenant)
 
     def write(self, batch: Iterable[MemberRow | RowRefused]) -> dict[int, int]:
         """Store one batch; returns telegram id -> member id for the rows kept."""
@@ -132,8 +133,11 @@ class MemberWriter:
         return {"tenant_id": self.tenant.id, "telegram_id": row.telegram_id, "username": row.username,
                 "first_name": row.first_name, "last_name": row.last_name, "language_code": row.language_code,
                 "balance": 0, "vip_level": row.vip_level, "is_newcomer": row.is_newcomer, "is_banned": False,
-                "total_xp": row.total_xp, "xp_today": 0, "level": levels.level_for(self.tenant, row.total_xp),
+                "total_xp": row.total_xp, "xp_today": 0, "level": self._level(row.total_xp),
                 "referral_code": referral_code(), "streak_days": 0, "created_at": row.created_at or now}
+
+    def _level(self, total_xp: int) -> int:
+        return levels.level_in(self._levels, total_xp)
 
     def _merge(self, rows: list[MemberRow], ids: dict[int, int]) -> None:
         if not rows:
@@ -151,7 +155,7 @@ class MemberWriter:
         db.session.execute(statement, [
             {"mid": ids[r.telegram_id], "u": r.username, "f": r.first_name, "l": r.last_name,
              "lang": r.language_code, "vip": r.vip_level, "xp": r.total_xp,
-             "lvl": levels.level_for(self.tenant, r.total_xp)} for r in rows])
+             "lvl": self._level(r.total_xp)} for r in rows])
         self.report.updated += len(rows)
 
     def _open_balances(self, rows: list[MemberRow], ids: dict[int, int]) -> None:
@@ -230,12 +234,17 @@ def credit_members(tenant: Tenant, amounts: dict[int, tuple[int, str]], *, kind:
     statement = insert_for(LedgerEntry.__table__).on_conflict_do_nothing().returning(
         LedgerEntry.__table__.c.member_id, LedgerEntry.__table__.c.amount)
     written = db.session.execute(statement, entries).all()
-    m = Member.__table__.c
     if written:
-        db.session.execute(sa.update(Member.__table__).where(m.id == sa.bindparam("mid")).values(
-            balance=m.balance + sa.bindparam("amount")), [{"mid": mid, "amount": amount} for mid, amount in written])
+        _raise_balances(dict(written))
     report.credited += len(written)
     report.credited_toman += sum(amount for _, amount in written)
+
+
+def _raise_balances(amounts: dict[int, int]) -> None:
+    """One UPDATE for the whole batch (a CASE on the id): executemany would be one round trip per member."""
+    m = Member.__table__.c
+    delta = sa.case({mid: sa.literal(amount, sa.BigInteger) for mid, amount in amounts.items()}, value=m.id)
+    db.session.execute(sa.update(Member.__table__).where(m.id.in_(list(amounts))).values(balance=m.balance + delta))
 
 
 def _session_values(tenant_id: int, member_id: int, bot_id: int, data: dict) -> dict:

@@ -7,9 +7,9 @@ HTTP with a timeout. Errors say what failed in words an owner can act on.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator
 
 import requests
 

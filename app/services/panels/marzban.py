@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from app.services.crypto import sha256_hex
 from app.services.panels.base import DesiredUser, PanelAdapter, PanelAuthFailed, PanelRejected, RemoteUser
@@ -143,13 +143,13 @@ class PasarGuardAdapter(MarzbanAdapter):
 
     @staticmethod
     def expire_value(moment: datetime | None):
-        return moment.astimezone(timezone.utc).isoformat() if moment else 0
+        return moment.astimezone(UTC).isoformat() if moment else 0
 
 
 def _moment(value) -> datetime | None:
     if value in (None, 0, ""):
         return None
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -18,12 +18,24 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    Member, OnCancel, Panel, PanelUser, PanelUserStatus, PlanPanel, Subscription, SubscriptionStatus,
+    Member,
+    OnCancel,
+    Panel,
+    PanelUser,
+    PanelUserStatus,
+    PlanPanel,
+    Subscription,
+    SubscriptionStatus,
 )
 from app.services import clock, notify, outbox
 from app.services.panels import adapter_for
 from app.services.panels.base import (
-    DesiredUser, PanelAuthFailed, PanelError, PanelRejected, PanelUnavailable, RemoteUser,
+    DesiredUser,
+    PanelAuthFailed,
+    PanelError,
+    PanelRejected,
+    PanelUnavailable,
+    RemoteUser,
 )
 
 log = logging.getLogger(__name__)

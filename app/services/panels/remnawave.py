@@ -8,14 +8,14 @@ in `{"response": ...}`; used traffic is `userTraffic.usedTrafficBytes` (2.2+) or
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from app.services import clock
 from app.services.panels.base import DesiredUser, PanelAdapter, RemoteUser
 
 #: Remnawave wants an expiry date; "never" is far in the future.
-NEVER = datetime(2099, 12, 31, tzinfo=timezone.utc)
+NEVER = datetime(2099, 12, 31, tzinfo=UTC)
 
 
 class RemnawaveAdapter(PanelAdapter):
@@ -102,7 +102,7 @@ class RemnawaveAdapter(PanelAdapter):
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _moment(value) -> datetime | None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from app.services.panels.base import DesiredUser, PanelAdapter, PanelAuthFailed, PanelRejected, RemoteUser
 
@@ -88,7 +88,7 @@ class XuiAdapter(PanelAdapter):
         status = "disabled" if not client.get("enable", True) else ("limited" if depleted else "active")
         return RemoteUser(
             username=client["email"], status=status, used_bytes=used,
-            expire_at=datetime.fromtimestamp(expiry / 1000, timezone.utc) if expiry > 0 else None,
+            expire_at=datetime.fromtimestamp(expiry / 1000, UTC) if expiry > 0 else None,
             data_limit=int(client.get("totalGB") or 0) or None, remote_id=f"{inbound_id}:{client['id']}",
             subscription_url=self._sub_url(client.get("subId")))
 

@@ -21,7 +21,13 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    Member, OnlinePayment, OnlinePaymentPurpose, OnlinePaymentStatus, Plan, SubscriptionSource, Tenant,
+    Member,
+    OnlinePayment,
+    OnlinePaymentPurpose,
+    OnlinePaymentStatus,
+    Plan,
+    SubscriptionSource,
+    Tenant,
 )
 from app.services import audit, clock, events, ledger, notify, promocodes, rewards, wallet
 from app.services.locking import lock_row

@@ -8,7 +8,7 @@ The admin is admin/admin.
 import re
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from werkzeug import Response
 from werkzeug.routing import Map, Rule
@@ -156,7 +156,7 @@ class MarzbanEmulator(EmulatedPanel):
                 "expire": _unix(body.get("expire")), "data_limit": body.get("data_limit") or 0,
                 "proxies": body.get("proxies") or {}, "inbounds": body.get("inbounds") or {},
                 "group_ids": body.get("group_ids") or [], "uuid": str(uuid.uuid4()),
-                "sub_token": secrets.token_urlsafe(16), "created_at": datetime.now(timezone.utc).isoformat()}
+                "sub_token": secrets.token_urlsafe(16), "created_at": datetime.now(UTC).isoformat()}
 
     def _view(self, user, base):
         view = {"username": user["username"], "status": _status(user), "used_traffic": user["used_traffic"],
@@ -165,7 +165,7 @@ class MarzbanEmulator(EmulatedPanel):
                 "subscription_url": f"{base}/sub/{user['sub_token']}", "links": self._links(user)}
         if self.flavor == "pasarguard":
             expire = user["expire"]
-            view.update(expire=datetime.fromtimestamp(expire, timezone.utc).isoformat() if expire else None,
+            view.update(expire=datetime.fromtimestamp(expire, UTC).isoformat() if expire else None,
                         group_ids=user["group_ids"])
         else:
             view.update(expire=user["expire"] or None, proxies=user["proxies"], inbounds=user["inbounds"])
@@ -193,4 +193,4 @@ def _unix(value):
     if isinstance(value, (int, float)):
         return int(value)
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp())
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())

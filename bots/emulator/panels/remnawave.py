@@ -4,7 +4,7 @@ commands/users/*). The API token is `sandbox-remnawave-token`; squads are any UU
 
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from werkzeug.routing import Map, Rule
 
@@ -114,7 +114,7 @@ class RemnawaveEmulator(EmulatedPanel):
                  "squads": list(u["activeInternalSquads"])} for u in self.users.values()]
 
     def seed(self, count, prefix, used_bytes):
-        far = datetime(2099, 1, 1, tzinfo=timezone.utc).isoformat()
+        far = datetime(2099, 1, 1, tzinfo=UTC).isoformat()
         for i in range(count):
             user = self._new_user(f"{prefix}{i}", {"expireAt": far})
             user["used"] = used_bytes
@@ -151,7 +151,7 @@ class RemnawaveEmulator(EmulatedPanel):
         return json_response({"response": self._view(user, base)})
 
     def _view(self, user, base):
-        expire = datetime.fromtimestamp(user["expireAt"], timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        expire = datetime.fromtimestamp(user["expireAt"], UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         return {"uuid": user["uuid"], "id": user["id"], "shortUuid": user["shortUuid"],
                 "username": user["username"], "status": _status(user),
                 "trafficLimitBytes": user["trafficLimitBytes"], "trafficLimitStrategy": "NO_RESET",
@@ -179,7 +179,7 @@ def _parse(value):
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _error(status, message, code):

@@ -1,0 +1,17 @@
+"""Bank Resalat: deposit SMS (samples: tests/data/bank_sms/resalat.txt)."""
+from app.services.payments.bank_sms.common import AMOUNT, Deposit, deposit
+
+BANK = "Resalat"
+#: Words (lower case) in the sender or the text that name this bank.
+NAMES = ('رسالت', 'resalat')
+AMOUNTS = (
+    r"\+\s*" + AMOUNT,
+    r"واریز\s*:?\s*" + AMOUNT,
+)
+TAILS = (
+    r"حساب\s*:?\s*\d+\.\d*(\d{4})\.\d",
+)
+
+
+def parse(text: str) -> Deposit:
+    return deposit(BANK, text, amount_patterns=AMOUNTS, tail_patterns=TAILS)

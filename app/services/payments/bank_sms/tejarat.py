@@ -1,0 +1,16 @@
+"""Bank Tejarat: deposit SMS (samples: tests/data/bank_sms/tejarat.txt)."""
+from app.services.payments.bank_sms.common import AMOUNT, Deposit, deposit
+
+BANK = "Tejarat"
+#: Words (lower case) in the sender or the text that name this bank.
+NAMES = ('تجارت', 'tejarat')
+AMOUNTS = (
+    r"مبلغ\s*:?\s*" + AMOUNT,
+)
+TAILS = (
+    r"حساب\s*[.…]*\s*\d*(\d{4})(?!\d)",
+)
+
+
+def parse(text: str) -> Deposit:
+    return deposit(BANK, text, amount_patterns=AMOUNTS, tail_patterns=TAILS)
