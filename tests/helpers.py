@@ -45,7 +45,8 @@ class _FormReader(HTMLParser):
         if tag == "form":
             self.inside = False
         elif tag == "textarea" and self._textarea is not None:
-            self.values.append(tuple(self._textarea))
+            name, text = self._textarea
+            self.values.append((name, text[2:] if text.startswith("\r\n") else text.lstrip("\n")))  # as browsers do
             self._textarea = None
         elif tag == "select":
             self._select = None
