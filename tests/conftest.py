@@ -18,6 +18,8 @@ from tests import factories, pg
 os.environ.setdefault("SANDBOX_ALLOW_HTTP_WEBHOOKS", "1")
 
 pytest_plugins = ["tests.outbox_fixtures"]
+# Vendored third-party suites (tests/data/third_party) run on purpose from tests/conformance.
+collect_ignore = ["data"]
 
 
 def pytest_addoption(parser):

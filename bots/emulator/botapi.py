@@ -5,7 +5,8 @@ import time
 
 from werkzeug import Response
 
-from . import commands
+from . import chat_admin, commands
+from . import methods_media as media
 from . import methods_edit as edit
 from . import methods_send as send
 from . import methods_updates as updates
@@ -36,6 +37,29 @@ METHODS = {name.lower(): (name, handler) for name, handler in [
     ("setMyCommands", commands.set_my_commands),
     ("deleteMyCommands", commands.delete_my_commands),
     ("getMyCommands", commands.get_my_commands),
+    ("sendVideo", media.send_video),
+    ("sendAudio", media.send_audio),
+    ("sendVoice", media.send_voice),
+    ("sendVideoNote", media.send_video_note),
+    ("sendAnimation", media.send_animation),
+    ("sendMediaGroup", media.send_media_group),
+    ("editMessageMedia", media.edit_message_media),
+    ("sendLocation", media.send_location),
+    ("sendVenue", media.send_venue),
+    ("sendDice", media.send_dice),
+    ("sendPoll", media.send_poll),
+    ("stopPoll", media.stop_poll),
+    ("pinChatMessage", media.pin_chat_message),
+    ("unpinChatMessage", media.unpin_chat_message),
+    ("unpinAllChatMessages", media.unpin_all_chat_messages),
+    ("getChatMember", chat_admin.get_chat_member),
+    ("getChatMemberCount", chat_admin.get_chat_member_count),
+    ("getChatMembersCount", chat_admin.get_chat_member_count),
+    ("getChatAdministrators", chat_admin.get_chat_administrators),
+    ("exportChatInviteLink", chat_admin.export_chat_invite_link),
+    ("createChatInviteLink", chat_admin.create_chat_invite_link),
+    ("editChatInviteLink", chat_admin.edit_chat_invite_link),
+    ("revokeChatInviteLink", chat_admin.revoke_chat_invite_link),
 ]}
 
 

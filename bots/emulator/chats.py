@@ -51,6 +51,12 @@ class ChatLog:
         self.chat = chat
         self.records = []
         self._last_message_id = 0
+        #: Ids of pinned messages, the most recently pinned last.
+        self.pinned = []
+        #: Groups and channels: {user_id: ChatMember}, seeded on first use (see chat_admin).
+        self.members = None
+        #: Groups and channels: ChatInviteLink objects by their URL.
+        self.invite_links = {}
 
     def add(self, sender, content, from_bot, markup=None):
         """Append a message from `sender` (a User object) and return its record."""
@@ -84,6 +90,12 @@ class ChatLog:
             if record.message_id == message_id:
                 return None if record.deleted else record
         return None
+
+    def pinned_message(self):
+        """Return the most recently pinned live message, or None."""
+        live = [self.find(message_id) for message_id in self.pinned]
+        live = [record for record in live if record is not None]
+        return live[-1].message if live else None
 
     def log_entries(self):
         """Return the control-side view of every live message."""

@@ -83,6 +83,15 @@ class FileStore:
         return self._add(data, "documents", suffix, kind="document", file_name=file_name,
                          mime_type=mime_type)
 
+    def add_media(self, data, kind, folder, file_name=None, mime_type=None):
+        """Store a video, audio, voice or other non-photo file of `kind` and return it."""
+        if kind == "document":
+            return self.add_document(data, file_name, mime_type)
+        mime_type = mime_type or (mimetypes.guess_type(file_name)[0] if file_name else None)
+        suffix = "." + file_name.rsplit(".", 1)[1] if file_name and "." in file_name else ""
+        return self._add(data, folder, suffix, kind=kind, file_name=file_name,
+                         mime_type=mime_type)
+
     def get(self, file_id):
         """Return the file with this file_id, or None."""
         return self._by_id.get(file_id)

@@ -23,6 +23,8 @@ DETECTORS = [
     ("url", re.compile(r"\b(?:https?|tg|ftp)://[^\s<>\"]+[^\s<>\".,;:!?'()\]]")),
     ("email", re.compile(r"\b[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")),
+    # International numbers as Telegram links them: "+" and 7-15 digits, no separators.
+    ("phone_number", re.compile(r"(?<![\w+])\+\d{7,15}(?!\w)")),
     ("hashtag", re.compile(r"(?<![\w#])#\w*[^\W\d]\w*")),
     ("bot_command", re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z][A-Za-z0-9_]{3,31})?\b")),
 ]

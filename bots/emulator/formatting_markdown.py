@@ -174,8 +174,10 @@ def _legacy_entity(source, begin, out):
     char = source[begin]
     kind, end_mark = LEGACY_KINDS[char], "]" if char == "[" else char
     index = begin + 1
+    language = None
     if source.startswith("```", begin):
-        kind, end_mark, index = "pre", "```", begin + 3
+        kind, end_mark = "pre", "```"
+        language, index = _legacy_pre_start(source, begin + 3)
     close = source.find(end_mark, index)
     if close < 0:
         raise parse_error("Can't find end of the entity starting at byte offset "
@@ -189,5 +191,21 @@ def _legacy_entity(source, begin, out):
         url_end = source.find(")", after)
         out.add_entity("text_link", start, url=source[after + 1:url_end])
         return url_end + 1
-    out.add_entity(kind, start)
+    out.add_entity(kind, start, **({"language": language} if language else {}))
     return after
+
+
+def _legacy_pre_start(source, index):
+    """Return (language or None, start of the code) after "```", as TDLib reads it: a word up to
+    whitespace is the language, then one line break is skipped."""
+    end = index
+    while end < len(source) and not source[end].isspace() and source[end] != "`":
+        end += 1
+    language = None
+    if end != index and end < len(source) and source[end] != "`":
+        language, index = source[index:end], end
+    if source[index:index + 2] in ("\r\n", "\n\r"):
+        return language, index + 2
+    if source[index:index + 1] in ("\n", "\r"):
+        return language, index + 1
+    return language, index

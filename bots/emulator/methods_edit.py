@@ -104,9 +104,11 @@ def get_file(call):
 
 def get_chat(call):
     """getChat: the ChatFullInfo of a chat the bot may write to (400 "chat not found" else)."""
-    chat = target_chat(call).chat
+    log = target_chat(call)
+    chat = log.chat
     private = chat["type"] == "private"
-    return {**chat, "accent_color_id": abs(chat["id"]) % 7,
+    pinned = {"pinned_message": log.pinned_message()} if log.pinned_message() else {}
+    return {**chat, **pinned, "accent_color_id": abs(chat["id"]) % 7,
             "max_reaction_count": 11,
             "accepted_gift_types": {"unlimited_gifts": private, "limited_gifts": private,
                                     "unique_gifts": private, "premium_subscription": private,
