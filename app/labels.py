@@ -13,6 +13,12 @@ from flask_babel import lazy_gettext as _l
 from app.i18n import local_digits
 
 LABELS: dict[str, dict[str, Any]] = {
+    #: Why a bank SMS was not approved by itself (a parser's refusal is shown as it is).
+    "bank_reason": {
+        "no open invoice matches": _l("no open invoice matches"),
+        "several open invoices match": _l("several open invoices match"),
+        "the tenant approves bank SMS matches by hand": _l("the tenant approves bank SMS matches by hand"),
+        "the receipt is flagged as reused": _l("the receipt is flagged as reused")},
     "receipt_status": {
         "pending_review": _l("waiting for review"), "awaiting_receipt": _l("waiting for the member's receipt"),
         "approved": _l("approved"), "rejected": _l("rejected"), "expired": _l("expired"),

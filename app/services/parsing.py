@@ -23,7 +23,8 @@ _ASCII_NUMBER = re.compile(r"[+-]?[0-9]+")
 #: The dates a filter or a form may name; anything else is a typo (and 9999-12-31 + 1 day overflows).
 MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2199, 12, 31)
 #: Control characters kept in multi-line text.
-_KEPT_IN_MULTILINE = {"\n", "\t"}
+#: Browsers send a textarea's line breaks as CR LF.
+_KEPT_IN_MULTILINE = {"\n", "\r", "\t"}
 
 
 def ascii_digits(text: str) -> str:

@@ -6,8 +6,8 @@ import time
 from werkzeug import Response
 
 from . import chat_admin, commands
-from . import methods_media as media
 from . import methods_edit as edit
+from . import methods_media as media
 from . import methods_send as send
 from . import methods_updates as updates
 from .errors import ApiError

@@ -113,7 +113,7 @@ def _settle(tenant: Tenant, message: BankMessage) -> None:
     candidates = _candidates(tenant, message)
     if len(candidates) != 1:
         message.status = M.UNMATCHED.value
-        message.reason = "no open invoice matches" if not candidates else f"{len(candidates)} open invoices match"
+        message.reason = "no open invoice matches" if not candidates else "several open invoices match"
     else:
         _decide(tenant, message, candidates[0])
     db.session.flush()
