@@ -285,6 +285,58 @@ def _zarinpal(w: World):
     assert f"zp:{plan.id}" not in plan_buttons()
 
 
+@probe("bank_sms_mode")
+def _bank_sms_mode(w: World):
+    from app.services.payments import bank_matching
+    from tests.payments.bank_helpers import mellat_sms
+
+    def deposit(amount):
+        receipts.open_invoice(w.make.member(w.tenant), amount=amount)
+        w.db.session.commit()
+        message = bank_matching.ingest(w.tenant, sender="Bank Mellat", text=mellat_sms(amount, CARD[-4:]),
+                                       source="walk").message
+        w.db.session.commit()
+        return message.status
+
+    assert deposit(150_347) == "suggested"               # the default waits for a person
+    w.tenant_setting(bank_sms_mode="auto")
+    assert deposit(160_347) == "approved"
+
+
+@probe("bank_sms_unique_amounts")
+def _unique_amounts(w: World):
+    def invoice_amount():
+        sara = w.user()
+        sara.says("/start")
+        sara.presses("m:topup")
+        sara.presses("tu:100000")
+        w.db.session.expire_all()
+        return w.db.session.scalar(sa.select(Receipt.amount).where(Receipt.member_id == w.member(sara).id))
+
+    assert invoice_amount() == 100_000
+    w.tenant_setting(bank_sms_unique_amounts=True)
+    assert 100_000 < invoice_amount() < 101_000
+
+
+@probe("zarinpal")
+def _zarinpal_switch(w: World):
+    from app.services.payments import online
+
+    online.set_merchant_id(w.tenant, "00000000-0000-0000-0000-000000000000", actor="walk")
+    w.db.session.commit()
+
+    def top_up_buttons():
+        sara = w.user()
+        sara.says("/start")
+        sara.presses("m:topup")
+        sara.presses("tu:100000")
+        return buttons(sara.last())
+
+    assert "zt:100000" in top_up_buttons()
+    w.bot_setting(zarinpal=False)
+    assert "zt:100000" not in top_up_buttons()
+
+
 @probe("tickets")
 def _tickets_switch(w: World):
     sara = w.user()
