@@ -72,6 +72,7 @@ def _register_dashboard(app: Flask) -> None:
         bot_admin,
         cards,
         exports,
+        imports,
         integrations,
         leaderboard,
         members,
@@ -89,7 +90,7 @@ def _register_dashboard(app: Flask) -> None:
     )
 
     for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
-                 promocodes, audit, staff, tenant_settings, exports, integrations, platform):
+                 promocodes, audit, staff, tenant_settings, exports, imports, integrations, platform):
         app.register_blueprint(area.bp)
 
 

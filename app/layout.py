@@ -31,6 +31,7 @@ NAVIGATION = [
     ("promocodes.index", _l("Promo codes"), READERS),
     ("audit.index", _l("Audit log"), READERS),
     ("staff.index", _l("Staff"), (OWNER,)),
+    ("imports.users_json", _l("Import members"), (OWNER,)),
     ("integrations.index", _l("Integrations"), (OWNER,)),
     ("tenant_settings.index", _l("Settings"), READERS),
     ("sandbox_chat.chat", _l("Sandbox chat"), (OWNER,)),

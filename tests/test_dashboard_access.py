@@ -39,6 +39,7 @@ ACCESS = {
     "receipts.index": RECEIPT_READ, "receipts.history": RECEIPT_READ, "receipts.show": RECEIPT_READ,
     "receipts.photo": RECEIPT_READ,
     "receipts.approve": RECEIPT_DECIDE, "receipts.reject": RECEIPT_DECIDE,
+    "imports.users_json": OWNER,
     "bank.index": RECEIPT_READ, "bank.paste": RECEIPT_DECIDE, "bank.approve": RECEIPT_DECIDE,
     "tickets.index": TICKET_READ, "tickets.show": TICKET_READ,
     "tickets.answer": TICKET_ANSWER, "tickets.assign": TICKET_ANSWER, "tickets.close": TICKET_ANSWER,

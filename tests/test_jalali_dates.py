@@ -4,9 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from werkzeug.datastructures import MultiDict
-
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
 from app.forms_common import JalaliDateField, SaneDay
 

@@ -101,7 +101,7 @@ class Sweeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Sweeper":
+    def start(self) -> Sweeper:
         self._thread = threading.Thread(target=self._run, name="botfleet-outbox-sweeper", daemon=True)
         self._thread.start()
         return self

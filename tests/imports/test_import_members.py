@@ -237,3 +237,34 @@ def test_unknown_tenant_or_bot_is_a_clear_error(runner, db, make, users_table_ur
     result = runner.invoke(args=base + ["--tenant", "shop", "--bot", str(foreign_bot.id)])
     assert result.exit_code != 0 and "has no bot" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
+
+
+def test_dashboard_upload_dry_run_then_import(client, db, make, auth):
+    from io import BytesIO
+
+    from tests.helpers import csrf_token
+
+    owner = make.account()
+    tenant = make.tenant(owner=owner)
+    bot = make.bot(tenant, username="vpn_main_bot")
+    db.session.commit()
+    auth.login(owner.email)
+    auth.use_language("en")
+    raw = (DATA / "users_data.json").read_bytes()
+
+    def upload(dry_run: bool, content: bytes = raw):
+        token = csrf_token(client.get("/import/"))
+        data = {"csrf_token": token, "bot_id": str(bot.id), "document": (BytesIO(content), "users_data.json")}
+        if dry_run:
+            data["dry_run"] = "y"
+        return client.post("/import/", data=data, content_type="multipart/form-data")
+
+    page = upload(True)
+    assert page.status_code == 200 and "nothing was written" in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
+    page = upload(False)
+    assert page.status_code == 200 and 'id="import-report"' in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 4
+    bad = upload(False, b"{not json")
+    assert bad.status_code == 400 and "not a users_data.json" in bad.get_data(as_text=True)
