@@ -113,8 +113,9 @@ def edit_chat_invite_link(call):
     link = _own_link(call, chat)
     if link["is_revoked"]:
         raise bad_request("INVITE_HASH_EXPIRED")
-    for name in ("name", "expire_date", "member_limit", "creates_join_request"):
+    for name in ("name", "expire_date", "member_limit"):
         link.pop(name, None)
+    link["creates_join_request"] = False  # always present on a ChatInviteLink
     link.update(_link_settings(call))
     return link
 

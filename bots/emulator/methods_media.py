@@ -188,7 +188,8 @@ def send_poll(call):
     texts = [option.get("text") if isinstance(option, dict) else str(option) for option in options]
     kind = call.str("type") or "regular"
     poll = {"id": str(secrets.randbelow(10**18)), "question": question,
-            "options": [{"text": text, "voter_count": 0} for text in texts],
+            "options": [{"persistent_id": str(number), "text": text, "voter_count": 0}
+                        for number, text in enumerate(texts)],
             "total_voter_count": 0, "is_closed": call.bool("is_closed"),
             "is_anonymous": call.params.get("is_anonymous") in (None, "") or
             call.bool("is_anonymous"),
