@@ -22,5 +22,9 @@ def _refuse_control_characters():
     if any(isinstance(v, str) and has_control_characters(v) for v in values):
         message = _("The form or address contains invisible control characters (such as NUL). "
                     "Remove them and try again.")
+        if request.path.startswith("/api/"):
+            from app.api.problems import problem  # the API answers problem+json, like its other errors
+
+            return problem(400, message, code="control_characters")
         return render_template("errors/error.html", code=400, message=message), 400
     return None

@@ -44,8 +44,15 @@ def pytest_report_header(config):
     return f"database: {backend}"
 
 
+#: Test folders that use no database (the sandbox, third-party clients against it): the SQLite leg runs them,
+#: the Postgres leg leaves them out, since a second run would test nothing new.
+DATABASE_FREE = ("tests/emulator/", "tests/conformance/")
+
+
 def pytest_collection_modifyitems(config, items):
     backend = config.getoption("--db")
+    if backend == "postgres":
+        _leave_out_database_free(config, items)
     if backend == "postgres" and config.botfleet_pg_problem:
         skip = pytest.mark.skip(reason=f"Postgres unavailable: {config.botfleet_pg_problem}")
     elif backend == "sqlite":
@@ -55,6 +62,13 @@ def pytest_collection_modifyitems(config, items):
         return
     for item in items:
         item.add_marker(skip)
+
+
+def _leave_out_database_free(config, items) -> None:
+    free = [item for item in items if item.nodeid.startswith(DATABASE_FREE)]
+    if free:
+        config.hook.pytest_deselected(items=free)
+        items[:] = [item for item in items if not item.nodeid.startswith(DATABASE_FREE)]
 
 
 @pytest.fixture(scope="session")

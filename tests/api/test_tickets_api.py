@@ -64,3 +64,9 @@ def test_ticket_created_event(api, db, drain_outbox, make, tenant):
             ("ticket.created", 77, "Hello")]
     finally:
         receiver.close()
+
+
+def test_control_characters_in_a_query_are_a_problem_json_400(api):
+    response = api.get("/api/v1/tickets?after=%00x")
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "control_characters"
