@@ -127,6 +127,7 @@ def persian_owner(app):
         AuthActions(client).login(built.owner.email)
         yield built, client
         from tests.conftest import _empty_all_tables
+        db.session.remove()  # its open transaction would block the TRUNCATE below on Postgres
         _empty_all_tables(db)
 
 
