@@ -9,7 +9,7 @@ from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, Stri
 from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import EXCLUDE, RAISE
 
-from app.services import leaderboard
+from app.services import idempotency, leaderboard
 
 MAX_ID = 2**31 - 1
 MAX_TELEGRAM_ID = 2**62
@@ -37,7 +37,7 @@ class IdempotencyHeader(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    idempotency_key = String(data_key="Idempotency-Key", required=True, validate=Length(1, 128),
+    idempotency_key = String(data_key="Idempotency-Key", required=True, validate=Length(1, idempotency.MAX_KEY),
                              metadata={"description": "Same key and body: the first response again."})
 
 

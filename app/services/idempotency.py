@@ -18,7 +18,8 @@ from app.models import IdempotencyRecord
 from app.services import clock
 from app.services.errors import DomainError
 
-MAX_KEY = 128
+#: A client's key; ledger keys built from it add a namespace and a suffix within their 128 characters.
+MAX_KEY = 100
 
 
 class KeyReused(DomainError):

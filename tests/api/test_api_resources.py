@@ -38,6 +38,18 @@ def test_credit_debit_idempotency_and_insufficient_balance(api, db, make, tenant
     assert [e["amount"] for e in ledger["items"]] == [50, -300] and ledger["next"]
 
 
+def test_longest_allowed_key_fits_every_ledger_key_built_from_it(api, make, tenant):
+    """The ledger namespaces a client's key ("api:…:wholesale"); the longest key a client may send still fits."""
+    make.member(tenant, telegram_id=52, balance=100)
+    plan = make.plan(tenant)
+    body = {"amount": 10, "reason": "x"}
+    assert api.post("/api/v1/members/52/balance/credit", json=body, idempotency_key="k" * 100).status_code == 201
+    assert api.post("/api/v1/members/52/subscriptions", json={"plan_id": plan.id},
+                    idempotency_key="g" * 100).status_code == 201
+    too_long = api.post("/api/v1/members/52/balance/credit", json=body, idempotency_key="k" * 101)
+    assert too_long.status_code == 422 and too_long.mimetype == "application/problem+json"
+
+
 def test_keys_are_per_tenant(app, api, db, make, tenant, token_for):
     from tests.api.conftest import ApiClient
     other_tenant = make.tenant()
