@@ -70,6 +70,7 @@ def _register_dashboard(app: Flask) -> None:
         audit,
         bank,
         bot_admin,
+        broadcasts,
         cards,
         exports,
         imports,
@@ -90,7 +91,7 @@ def _register_dashboard(app: Flask) -> None:
     )
 
     for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
-                 promocodes, audit, staff, tenant_settings, exports, imports, integrations, platform):
+                 promocodes, broadcasts, audit, staff, tenant_settings, exports, imports, integrations, platform):
         app.register_blueprint(area.bp)
 
 
