@@ -1,14 +1,14 @@
 """accounts: a session version (signing out or changing the password ends every other session) and the address
 of the last sign-in; login_attempts goes (sign-in throttling moved to Flask-Limiter's storage)
 
-Revision ID: 0035_account_sessions
-Revises: 0034_bank_messages
+Revision ID: 0036_account_sessions
+Revises: 0035_broadcasts
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0035_account_sessions'
-down_revision = '0034_bank_messages'
+revision = '0036_account_sessions'
+down_revision = '0035_broadcasts'
 branch_labels = None
 depends_on = None
 
