@@ -24,6 +24,7 @@ ACCESS = {
     "webhooks.telegram_update": PUBLIC, "pay.zarinpal_callback": PUBLIC,
     "sandbox_chat.chat": OWNER, "sandbox_chat.messages": OWNER, "sandbox_chat.photo": OWNER,
     "sandbox_chat.send": OWNER, "sandbox_chat.upload": OWNER, "sandbox_chat.press": OWNER,
+    "sandbox_chat.pay": OWNER,
     "main.home": LOGIN, "main.switch_tenant": LOGIN, "auth.logout": LOGIN, "auth.change_password": LOGIN,
     "overview.index": READ, "overview.dismiss_notice": OWNER, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
     "cards.index": READ, "members.index": MEMBER_READ, "members.export": READ, "exports.download": READ, "members.show": MEMBER_READ,
