@@ -92,5 +92,6 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
-           "delivery_id": delivery.id, "message_id": sms.id}
+           "delivery_id": delivery.id, "message_id": sms.id,
+           "subscription_id": panel_user.subscription_id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)
