@@ -93,6 +93,13 @@ class Config:
     #: Broker queue and (Redis) key namespace of the outbox, so several deployments can share one broker.
     OUTBOX_QUEUE_NAME = _env("OUTBOX_QUEUE_NAME", "botfleet-outbox")
     OUTBOX_QUEUE_NAMESPACE = _env("OUTBOX_QUEUE_NAMESPACE", "botfleet")
+    #: Telegram's send limits (`limits` syntax), counted across every sender (app/worker/ratelimit.py):
+    #: per bot, per chat, and per group chat; a send over one is rescheduled, never slept on.
+    TELEGRAM_LIMIT_PER_BOT = _env("TELEGRAM_LIMIT_PER_BOT", "30/second")
+    TELEGRAM_LIMIT_PER_CHAT = _env("TELEGRAM_LIMIT_PER_CHAT", "1/second")
+    TELEGRAM_LIMIT_PER_GROUP = _env("TELEGRAM_LIMIT_PER_GROUP", "20/minute")
+    #: Where those counts live; unset: REDIS_URL, else a redis:// QUEUE_URL, else this process's memory.
+    TELEGRAM_LIMITS_STORAGE_URL = _env("TELEGRAM_LIMITS_STORAGE_URL")
     #: "module:function" that registers every handler module on a TeleBot.
     BOT_HANDLERS = "bots.handlers:register_all"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -141,6 +148,11 @@ class TestConfig(Config):
     WEBHOOK_ALLOW_PRIVATE_URLS = True
     API_RATE_LIMIT = "100000 per minute"
     ZARINPAL_CALLBACK_RATE_LIMIT = "100000 per minute"
+    # drain_outbox delivers in the test's own time, which a real-time per-chat limit does not know: a test
+    # sending two messages to one chat would find the second held back a second. The limiter's own tests
+    # (tests/worker/test_telegram_limits.py) use Telegram's figures; the per-bot 30/s stays as it is.
+    TELEGRAM_LIMIT_PER_CHAT = "1000/second"
+    TELEGRAM_LIMIT_PER_GROUP = "100000/minute"
 
 
 class ProductionConfig(Config):

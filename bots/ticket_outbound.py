@@ -19,7 +19,7 @@ from bots.handlers.admin import admin_chat_ids
 from bots.i18n import t
 from bots.keyboards import button, keyboard
 from bots.notify import telebot_for
-from bots.outbound import configure, telegram_failure
+from bots.outbound import configure, pace, telegram_failure
 from bots.receipt_views import admin_language
 
 
@@ -71,6 +71,7 @@ def _telebot(ticket: Ticket):
 
 
 def _send(tb, chat_id: int, text: str, photo_file_id: str | None, markup=None):
+    pace(tb, chat_id)
     try:
         if photo_file_id:
             return tb.send_photo(chat_id, photo_file_id, caption=text, reply_markup=markup)
