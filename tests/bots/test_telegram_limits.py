@@ -32,8 +32,9 @@ def limits(app, monkeypatch):
     def configure(**figures):
         for name, value in figures.items():
             monkeypatch.setitem(app.config, f"TELEGRAM_LIMIT_{name.upper()}", value)
-        monkeypatch.delitem(app.extensions, "telegram_limits", raising=False)
-    return configure
+        app.extensions.pop("telegram_limits", None)
+    yield configure
+    app.extensions.pop("telegram_limits", None)  # the next test builds them from the restored config
 
 
 def chats(fleet, bot, count, first=8_100_000) -> list[int]:
