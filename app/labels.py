@@ -53,6 +53,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "card.rotation": _l("card rotation changed"), "jobs.daily_reset": _l("daily reset"),
         "member.adjust_balance": _l("balance adjusted"), "member.ban": _l("member banned"),
         "member.unban": _l("member unbanned"), "member.grant_subscription": _l("subscription granted"),
+        "member.cancel_subscription": _l("subscription cancelled"), "member.change_plan": _l("subscription plan changed"),
         "online_payment.paid": _l("online payment received"), "online_payment.failed": _l("online payment failed"),
         "panel.create": _l("panel added"), "panel.update": _l("panel changed"), "panel.map_plan": _l("plan mapped to panel"),
         "platform.create_tenant": _l("tenant created"), "platform.settings": _l("platform settings changed"),

@@ -96,5 +96,5 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
            "delivery_id": delivery.id, "message_id": sms.id,
-           "entry_id": ticket.messages[0].id}
+           "entry_id": ticket.messages[0].id, "subscription_id": panel_user.subscription_id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)
