@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bots.handlers import (
     admin,
+    chat_member,
     fallback,
     online_payments,
     payments,
@@ -17,7 +18,7 @@ from bots.handlers import (
 )
 
 #: Order matters: the first handler whose filters match an update takes it; fallback goes last.
-MODULES = (start, tickets, profile, plans, payments, online_payments, admin, service, services, promo, referrals,
+MODULES = (start, chat_member, tickets, profile, plans, payments, online_payments, admin, service, services, promo, referrals,
            fallback)
 
 
