@@ -71,6 +71,7 @@ def _register_dashboard(app: Flask) -> None:
         bank,
         bot_admin,
         cards,
+        chats,
         exports,
         imports,
         integrations,
@@ -89,7 +90,7 @@ def _register_dashboard(app: Flask) -> None:
         wallet,
     )
 
-    for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
+    for area in (overview, bot_admin, plans, panels, chats, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
                  promocodes, audit, staff, tenant_settings, exports, imports, integrations, platform):
         app.register_blueprint(area.bp)
 

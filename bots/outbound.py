@@ -29,7 +29,8 @@ log = redaction.get_logger(__name__)
 CALLS = "telegram.calls"
 #: TeleBot methods a queued call may name.
 METHODS = frozenset({"send_message", "send_photo", "edit_message_text", "edit_message_caption",
-                     "edit_message_reply_markup", "answer_callback_query", "delete_message", "copy_message"})
+                     "edit_message_reply_markup", "answer_callback_query", "delete_message", "copy_message",
+                     "answer_pre_checkout_query"})
 
 
 class Unreachable(ConnectionError):

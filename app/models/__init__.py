@@ -2,6 +2,15 @@
 from app.models.bank_messages import BankMessage, BankMessageStatus
 from app.models.bots import ApiToken, Bot, BotSetting, BotStatus, FeatureFlag
 from app.models.catalog import Plan, Subscription, SubscriptionSource, SubscriptionStatus
+from app.models.channels import (
+    ChatGrant,
+    ChatPresence,
+    GrantState,
+    PaidChat,
+    StarPayment,
+    StarPaymentStatus,
+    plan_chats,
+)
 from app.models.growth import (
     BadgeDefinition,
     Broadcast,
@@ -42,7 +51,8 @@ from app.models.types import utcnow
 __all__ = [
     "BankMessage", "BankMessageStatus",
     "Account", "ApiToken", "AuditLog", "BackupRun", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
-    "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
+    "Broadcast", "BroadcastStatus", "CardRotation", "ChatGrant", "ChatPresence", "GrantState", "PaidChat",
+    "StarPayment", "StarPaymentStatus", "plan_chats", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
     "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
