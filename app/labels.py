@@ -71,6 +71,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "chat.connect": _l("chat connected"), "chat.disconnect": _l("chat disconnected"),
         "stars.sale": _l("sold for Stars"), "stars.renewal": _l("Stars subscription renewed"),
         "stars.refund": _l("Stars payment refunded"), "subscription.revoke": _l("subscription revoked"),
+        "broadcast.create": _l("broadcast composed"), "broadcast.confirm": _l("broadcast confirmed"),
+        "broadcast.pause": _l("broadcast paused"), "broadcast.resume": _l("broadcast resumed"),
+        "broadcast.cancel": _l("broadcast cancelled"),
         "plan.create": _l("plan created"), "plan.update": _l("plan changed"), "plan.archive": _l("plan archived")},
     "card_rotation": {
         "round_robin": _l("Round robin: the least recently shown card"), "random": _l("Random"),

@@ -1,6 +1,7 @@
 """The domain model, one module per area."""
 from app.models.bank_messages import BankMessage, BankMessageStatus
 from app.models.bots import ApiToken, Bot, BotSetting, BotStatus, FeatureFlag
+from app.models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from app.models.catalog import Plan, Subscription, SubscriptionSource, SubscriptionStatus
 from app.models.channels import (
     ChatGrant,
@@ -13,8 +14,6 @@ from app.models.channels import (
 )
 from app.models.growth import (
     BadgeDefinition,
-    Broadcast,
-    BroadcastStatus,
     MemberBadge,
     Promocode,
     PromocodeKind,
@@ -51,8 +50,9 @@ from app.models.types import utcnow
 __all__ = [
     "BankMessage", "BankMessageStatus",
     "Account", "ApiToken", "AuditLog", "BackupRun", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
-    "Broadcast", "BroadcastStatus", "CardRotation", "ChatGrant", "ChatPresence", "GrantState", "PaidChat",
-    "StarPayment", "StarPaymentStatus", "plan_chats", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
+    "Broadcast", "BroadcastDelivery", "BroadcastStatus", "DeliveryStatus", "CardRotation", "ChatGrant", "ChatPresence",
+    "GrantState", "PaidChat", "StarPayment", "StarPaymentStatus", "plan_chats", "DailyStat", "FeatureFlag",
+    "IdempotencyRecord", "LedgerAccount",
     "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",

@@ -1,15 +1,15 @@
 """paid chats (channels/groups a plan grants), chat grants, observed presence, Stars payments and prices
 
-Revision ID: 0035_paid_chats
-Revises: 0034_bank_messages
+Revision ID: 0036_paid_chats
+Revises: 0035_broadcasts
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0035_paid_chats'
-down_revision = '0034_bank_messages'
+revision = '0036_paid_chats'
+down_revision = '0035_broadcasts'
 branch_labels = None
 depends_on = None
 
