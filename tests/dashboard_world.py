@@ -99,7 +99,10 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     db.session.add(notice)
     panel, panel_user = vpn_service(db, tenant, member, plan)
     paid_chat, star_payment = paid_chat_with_stars(db, tenant, bot, member, panel_user)
-    ticket = tickets.open_ticket(member, bot, text="Where is my link?")
+    ticket_photo = f"tickets/{tenant.id}/world.png"
+    (Path(instance_path) / ticket_photo).parent.mkdir(parents=True, exist_ok=True)
+    (Path(instance_path) / ticket_photo).write_bytes(PNG)
+    ticket = tickets.open_ticket(member, bot, text="Where is my link?", photo_path=ticket_photo)
     sms = bank_matching.ingest(tenant, sender="Bank Mellat", source="test",
                                text="بانک ملت\nانتقال:9,990+\nکارت:6037****0001\n1403/09/10-14:25").message
     token, _ = api_tokens.create_token(tenant, "panel")
@@ -112,5 +115,6 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
            "delivery_id": delivery.id, "message_id": sms.id, "paid_chat_id": paid_chat.id,
-           "star_payment_id": star_payment.id, "subscription_id": panel_user.subscription_id}
+           "star_payment_id": star_payment.id, "subscription_id": panel_user.subscription_id,
+           "entry_id": ticket.messages[0].id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)
