@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import api, database, errors, i18n, input_guard, labels, layout
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
+from app.services import login_throttle
 from app.worker import dispatch
 from config import BASE_DIR, Config, config_from_env
 
@@ -41,6 +42,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     _register_blueprints(app)
     errors.init_app(app)
     input_guard.init_app(app)
+    login_throttle.init_app(app)
     from app import cli
     cli.init_app(app)
     return app

@@ -38,7 +38,6 @@ from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.tenancy import (
     Account,
     CardRotation,
-    LoginAttempt,
     Membership,
     PlatformSetting,
     Role,
@@ -53,7 +52,7 @@ __all__ = [
     "Broadcast", "BroadcastDelivery", "BroadcastStatus", "DeliveryStatus", "CardRotation", "ChatGrant", "ChatPresence",
     "GrantState", "PaidChat", "StarPayment", "StarPaymentStatus", "plan_chats", "DailyStat", "FeatureFlag",
     "IdempotencyRecord", "LedgerAccount",
-    "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
+    "LedgerEntry", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
     "PaymentCard", "Plan", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",

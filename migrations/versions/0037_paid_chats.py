@@ -1,15 +1,15 @@
 """paid chats (channels/groups a plan grants), chat grants, observed presence, Stars payments and prices
 
-Revision ID: 0036_paid_chats
-Revises: 0035_broadcasts
+Revision ID: 0037_paid_chats
+Revises: 0036_account_sessions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0036_paid_chats'
-down_revision = '0035_broadcasts'
+revision = '0037_paid_chats'
+down_revision = '0036_account_sessions'
 branch_labels = None
 depends_on = None
 
