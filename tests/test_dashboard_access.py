@@ -34,7 +34,8 @@ ACCESS = {
     "bot_admin.create": OWNER, "bot_admin.settings": OWNER, "bot_admin.toggle": OWNER,
     "plans.create": OWNER, "plans.edit": OWNER, "plans.archive": OWNER, "plans.move": OWNER,
     "cards.create": OWNER, "cards.edit": OWNER, "cards.toggle": OWNER, "cards.rotation": OWNER,
-    "members.adjust": OWNER, "members.ban": OWNER, "members.grant": OWNER,
+    "members.adjust": OWNER, "members.ban": OWNER, "members.grant": OWNER, "members.subscription": OWNER,
+    "members.cancel_subscription": OWNER, "members.change_plan": OWNER,
     "promocodes.create": OWNER, "promocodes.disable": OWNER,
     "staff.index": OWNER, "staff.invite": OWNER, "staff.revoke": OWNER,
     "receipts.index": RECEIPT_READ, "receipts.history": RECEIPT_READ, "receipts.show": RECEIPT_READ,
@@ -50,7 +51,7 @@ ACCESS = {
     "panels.create": OWNER, "panels.edit": OWNER, "panels.test": OWNER, "panels.plan": OWNER,
     "panels.reset_link": OWNER, "panels.reprovision": OWNER,
     "chats.index": READ, "chats.show": READ, "chats.connect": OWNER, "chats.check": OWNER, "chats.disconnect": OWNER,
-    "chats.refund": OWNER, "chats.revoke": OWNER,
+    "chats.refund": OWNER,
     # The integration API and its OpenAPI document: token-authenticated, with their own matrices in tests/api.
     "openapi.spec": PUBLIC, "openapi.docs": PUBLIC,
     "integrations.index": OWNER, "integrations.create_token": OWNER, "integrations.revoke_token": OWNER,

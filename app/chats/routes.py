@@ -1,5 +1,5 @@
 """Channels & groups: connect a paid chat, see its rights, members with access, pending removals; refunds of
-Stars payments and revoking a subscription from the member page."""
+Stars payments from the member page."""
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,8 +7,8 @@ from flask_login import current_user
 from app.auth.forms import EmptyForm
 from app.chats import bp
 from app.chats.forms import ConnectChatForm
-from app.models import Bot, Member, PaidChat, StarPayment, Subscription
-from app.services import audit, channels, chat_access, stars, subscriptions
+from app.models import Bot, Member, PaidChat, StarPayment
+from app.services import channels, chat_access, stars
 from app.services.listings import bots_of_tenant
 from app.tenant_context import get_owned_or_404
 from app.web import owner_only, readers, save, submitted, tenant_or_404
@@ -86,21 +86,6 @@ def refund(star_payment_id: int):
     if save(lambda: stars.refund(payment, by=current_user)):
         flash(_("The refund is on its way; the subscription has ended."), "success")
     return redirect(url_for("members.show", member_id=payment.member_id))
-
-
-@bp.route("/subscriptions/<int:subscription_id>/revoke", methods=["POST"])
-@owner_only
-def revoke(subscription_id: int):
-    subscription = get_owned_or_404(Subscription, subscription_id)
-    submitted(EmptyForm())
-
-    def run():
-        subscriptions.cancel(subscription, actor=audit.actor_of(current_user))
-        return audit.record(subscription.tenant_id, audit.actor_of(current_user), "subscription.revoke",
-                            f"subscription:{subscription.id}")
-    if save(run):
-        flash(_("Subscription revoked; the member loses its access."), "success")
-    return redirect(url_for("members.show", member_id=subscription.member_id))
 
 
 def _connect_form(tenant) -> ConnectChatForm:

@@ -40,9 +40,14 @@ INSIDE = ("member", "restricted")
 STAFF = ("creator", "administrator")
 
 
-def subscription_changed(subscription: Subscription) -> list[ChatGrant]:
-    """Queue the chat work this subscription's new state needs (flush only); [] if its plan grants no chats."""
+def subscription_changed(subscription: Subscription, previous_plan_id: int | None = None) -> list[ChatGrant]:
+    """Queue the chat work this subscription's new state needs (flush only); [] if its plan grants no chats.
+
+    :param previous_plan_id: the plan it had before a change of plan, whose chats may have to be left.
+    """
     chats = chats_of_plan(subscription.plan_id)
+    if previous_plan_id is not None:
+        chats += [c for c in chats_of_plan(previous_plan_id) if c not in chats]
     if not chats:
         return []
     member = db.session.get(Member, subscription.member_id)

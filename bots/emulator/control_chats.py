@@ -5,7 +5,7 @@ import copy
 import time
 
 from .botapi import json_response
-from .chat_admin import OWNER, bot_member, members
+from .chat_admin import OWNER, bot_member, bot_rights, members
 from .chats import chat_for_id
 from .control import int_value, json_body
 from .errors import ApiError, ControlError
@@ -86,8 +86,10 @@ def _member(item):
     member = {"status": status, "user": user}
     if status == "kicked":
         member["until_date"] = 0
-    if status in ("creator", "administrator"):
+    if status == "creator":
         member["is_anonymous"] = False
+    if status == "administrator":
+        member.update(bot_rights())
     return member
 
 

@@ -114,3 +114,11 @@ def test_adding_a_chat_to_a_plan_invites_its_holders(db, make, vip):
     assert db.session.query(ChatGrant).count() == 0
     channels.set_plan_chats(plan, [chat.id])
     assert chat_access.grant_of(member, chat).state == GrantState.INVITED.value
+
+
+def test_changing_the_plan_leaves_the_old_plans_chats(db, make, vip):
+    tenant, _bot, chat, plan = vip
+    member = make.member(tenant)
+    subscription = subscriptions.grant_or_extend(member, plan, source="grant")
+    subscriptions.change_plan(subscription, make.plan(tenant, name="Plain"))
+    assert chat_access.grant_of(member, chat).state == GrantState.REMOVING.value
