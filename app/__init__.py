@@ -72,6 +72,7 @@ def _register_dashboard(app: Flask) -> None:
         audit,
         bank,
         bot_admin,
+        broadcasts,
         cards,
         chats,
         exports,
@@ -93,7 +94,7 @@ def _register_dashboard(app: Flask) -> None:
     )
 
     for area in (overview, bot_admin, plans, panels, chats, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
-                 promocodes, audit, staff, tenant_settings, exports, imports, integrations, platform):
+                 promocodes, broadcasts, audit, staff, tenant_settings, exports, imports, integrations, platform):
         app.register_blueprint(area.bp)
 
 

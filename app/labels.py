@@ -49,6 +49,10 @@ LABELS: dict[str, dict[str, Any]] = {
     "panel_user_status": {"pending": _l("being created"), "active": _l("active"), "disabled": _l("disabled"),
                           "deleted": _l("deleted"), "failed": _l("failed")},
     "delivery_status": {"pending": _l("waiting to be sent"), "delivered": _l("delivered"), "failed": _l("failed")},
+    "broadcast_status": {"draft": _l("draft"), "sending": _l("sending"), "paused": _l("paused"), "done": _l("done"),
+                         "cancelled": _l("cancelled")},
+    "broadcast_segment": {"all": _l("All members"), "active": _l("Active subscribers"),
+                          "expired": _l("Expired in the last N days"), "never_bought": _l("Never bought")},
     "online_status": {"pending": _l("waiting for payment"), "paid": _l("paid"), "failed": _l("failed")},
     "audit_action": {
         "api_token.create": _l("API token created"), "api_token.revoke": _l("API token revoked"),
