@@ -27,6 +27,7 @@ def deliver_invoice(message: OutboxMessage) -> None:
     tb = outbound.telebot_for(bot)
     prices = [types.LabeledPrice(payload["title"], payload["stars"])]
     if not payload["subscription"]:
+        outbound.pace(tb, payload["chat_id"])  # a send: within Telegram's limits
         sent = api_call(tb, "send_invoice", payload["chat_id"], payload["title"], payload["description"],
                      payload["payload"], None, CURRENCY, prices)
         remember(message, message_id=sent.message_id)
@@ -38,6 +39,7 @@ def deliver_invoice(message: OutboxMessage) -> None:
     member = db.session.query(Member).filter_by(tenant_id=bot.tenant_id, telegram_id=payload["chat_id"]).one_or_none()
     lang = language_of(member, bot.tenant) if member else "fa"
     text = t(lang, "stars.subscription_offer", plan=payload["title"], stars=payload["stars"])
+    outbound.pace(tb, payload["chat_id"])
     sent = api_call(tb, "send_message", payload["chat_id"], text,
                  reply_markup=keyboard([button(t(lang, "stars.subscribe", stars=payload["stars"]), url=link)]))
     remember(message, message_id=sent.message_id)
