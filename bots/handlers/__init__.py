@@ -6,6 +6,7 @@ from bots.handlers import (
     chat_member,
     fallback,
     online_payments,
+    paid_chats,
     payments,
     plans,
     profile,
@@ -13,12 +14,13 @@ from bots.handlers import (
     referrals,
     service,
     services,
+    stars,
     start,
     tickets,
 )
 
 #: Order matters: the first handler whose filters match an update takes it; fallback goes last.
-MODULES = (start, chat_member, tickets, profile, plans, payments, online_payments, admin, service, services, promo, referrals,
+MODULES = (paid_chats, stars, start, chat_member, tickets, profile, plans, payments, online_payments, admin, service, services, promo, referrals,
            fallback)
 
 

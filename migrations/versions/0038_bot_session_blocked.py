@@ -1,14 +1,14 @@
 """bot_sessions.blocked_at: when the member blocked the bot (Telegram's 403, or my_chat_member kicked); cleared
 when they write to it again
 
-Revision ID: 0037_bot_session_blocked
-Revises: 0036_account_sessions
+Revision ID: 0038_bot_session_blocked
+Revises: 0037_paid_chats
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0037_bot_session_blocked'
-down_revision = '0036_account_sessions'
+revision = '0038_bot_session_blocked'
+down_revision = '0037_paid_chats'
 branch_labels = None
 depends_on = None
 
