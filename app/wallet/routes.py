@@ -8,6 +8,7 @@ from app import charts
 from app.extensions import db
 from app.i18n import format_date
 from app.models import LedgerAccount, LedgerEntry
+from app.services import stars
 from app.services import wallet as wallet_service
 from app.services.payments import online, zarinpal
 from app.wallet import bp
@@ -46,5 +47,6 @@ def _page(form: ZarinpalTopupForm):
     chart = charts.line_chart(_("Traffic per day (GB)"), [format_date(d["day"]) for d in stats["days"]], {
         _("Sold"): [round(d["sold_bytes"] / GB, 2) for d in stats["days"]],
         _("Consumed"): [round(d["consumed_bytes"] / GB, 2) for d in stats["days"]]})
-    return render_template("wallet/index.html", stats=stats, entries=list(entries), chart=chart, topup_form=form,
+    return render_template("wallet/index.html", stats=stats, stars_earned=stars.stars_earned(tenant),
+                           entries=list(entries), chart=chart, topup_form=form,
                            online_topup=online.platform_merchant_id() is not None)
