@@ -35,6 +35,10 @@ class Config:
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
     #: The largest Telegram update body the webhook reads (real updates are a few kilobytes).
     WEBHOOK_MAX_CONTENT_LENGTH = int(_env("WEBHOOK_MAX_CONTENT_LENGTH", str(256 * 1024)))
+    #: Receipt and ticket images (app/services/images.py): the largest file accepted, in bytes, and the most
+    #: pixels decoded; larger ones are refused before they are read. Telegram's own photo limit is 10 MB.
+    IMAGE_MAX_BYTES = int(_env("IMAGE_MAX_BYTES", str(10 * 1024 * 1024)))
+    IMAGE_MAX_PIXELS = int(_env("IMAGE_MAX_PIXELS", str(40_000_000)))
 
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", _default_sqlite_url())
     SECRET_KEY = _env("SECRET_KEY")

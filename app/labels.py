@@ -69,6 +69,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "platform_card.create": _l("platform card added"), "platform_card.update": _l("platform card changed"), "wallet.wholesale_prices": _l("wholesale prices changed"),
         "webhook.create": _l("webhook added"), "webhook.delete": _l("webhook removed"),
         "zarinpal.merchant_set": _l("Zarinpal merchant set"), "zarinpal.merchant_cleared": _l("Zarinpal merchant removed"),
+        "broadcast.create": _l("broadcast composed"), "broadcast.confirm": _l("broadcast confirmed"),
+        "broadcast.pause": _l("broadcast paused"), "broadcast.resume": _l("broadcast resumed"),
+        "broadcast.cancel": _l("broadcast cancelled"),
         "plan.create": _l("plan created"), "plan.update": _l("plan changed"), "plan.archive": _l("plan archived")},
     "card_rotation": {
         "round_robin": _l("Round robin: the least recently shown card"), "random": _l("Random"),

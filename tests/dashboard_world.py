@@ -91,7 +91,10 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     notice = TenantNotice(tenant_id=tenant.id, kind="wallet_insufficient", message="Top up the wallet.")
     db.session.add(notice)
     panel, panel_user = vpn_service(db, tenant, member, plan)
-    ticket = tickets.open_ticket(member, bot, text="Where is my link?")
+    ticket_photo = f"tickets/{tenant.id}/world.png"
+    (Path(instance_path) / ticket_photo).parent.mkdir(parents=True, exist_ok=True)
+    (Path(instance_path) / ticket_photo).write_bytes(PNG)
+    ticket = tickets.open_ticket(member, bot, text="Where is my link?", photo_path=ticket_photo)
     sms = bank_matching.ingest(tenant, sender="Bank Mellat", source="test",
                                text="بانک ملت\nانتقال:9,990+\nکارت:6037****0001\n1403/09/10-14:25").message
     platform_card = platform_cards.create_card(card_number=luhn_complete("603799100000009"), holder_name="Botfleet",
@@ -107,6 +110,6 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
-           "delivery_id": delivery.id, "message_id": sms.id, "topup_id": topup.id, "platform_receipt_id": topup.id,
-           "platform_card_id": platform_card.id}
+           "delivery_id": delivery.id, "message_id": sms.id, "entry_id": ticket.messages[0].id,
+           "topup_id": topup.id, "platform_receipt_id": topup.id, "platform_card_id": platform_card.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)

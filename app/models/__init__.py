@@ -1,11 +1,10 @@
 """The domain model, one module per area."""
 from app.models.bank_messages import BankMessage, BankMessageStatus
 from app.models.bots import ApiToken, Bot, BotSetting, BotStatus, FeatureFlag
+from app.models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from app.models.catalog import Plan, Subscription, SubscriptionSource, SubscriptionStatus
 from app.models.growth import (
     BadgeDefinition,
-    Broadcast,
-    BroadcastStatus,
     MemberBadge,
     Promocode,
     PromocodeKind,
@@ -43,7 +42,7 @@ from app.models.types import utcnow
 __all__ = [
     "BankMessage", "BankMessageStatus",
     "Account", "ApiToken", "AuditLog", "BackupRun", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
-    "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
+    "Broadcast", "BroadcastDelivery", "BroadcastStatus", "DeliveryStatus", "CardRotation", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
     "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",

@@ -14,6 +14,8 @@ class MessageRecord:
     markup: dict | None = None
     edited: bool = False
     deleted: bool = False
+    #: The sandbox slug of an invoice message (POST /sandbox/invoices/<slug>/pay).
+    invoice_slug: str | None = None
 
     def set_markup(self, markup):
         """Attach a keyboard (or None to remove it) the way Telegram shows it."""
@@ -31,7 +33,7 @@ class MessageRecord:
     def log_entry(self):
         """Return the control-side view of the message."""
         message = self.message
-        return {
+        entry = {
             "message_id": message["message_id"],
             "from_bot": self.from_bot,
             "text": message.get("text"),
@@ -42,6 +44,12 @@ class MessageRecord:
             "edited": self.edited,
             "date": message["date"],
         }
+        if "invoice" in message:
+            entry["invoice"] = {"slug": self.invoice_slug, **message["invoice"]}
+        for name in ("successful_payment", "refunded_payment"):
+            if name in message:
+                entry[name] = message[name]
+        return entry
 
 
 class ChatLog:
@@ -57,6 +65,12 @@ class ChatLog:
         self.members = None
         #: Groups and channels: ChatInviteLink objects by their URL.
         self.invite_links = {}
+        #: How many users joined through each invite link (for member_limit).
+        self.link_uses = {}
+        #: Pending join requests: {user_id: {"user", "invite_link", "date"}}.
+        self.join_requests = {}
+        #: What POST /sandbox/chats asked for this chat (bot rights, members), or None.
+        self.setup = None
 
     def add(self, sender, content, from_bot, markup=None):
         """Append a message from `sender` (a User object) and return its record."""

@@ -1,14 +1,14 @@
 """account numbers for bank SMS: payment_cards.account_number, bank_messages.tail_kind
 
-Revision ID: 0035_account_numbers
-Revises: 0034_bank_messages
+Revision ID: 0036_account_numbers
+Revises: 0035_broadcasts
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0035_account_numbers'
-down_revision = '0034_bank_messages'
+revision = '0036_account_numbers'
+down_revision = '0035_broadcasts'
 branch_labels = None
 depends_on = None
 

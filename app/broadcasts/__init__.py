@@ -1,0 +1,1 @@
+"""Broadcasts: the dashboard page and the `flask broadcast` commands."""
