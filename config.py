@@ -54,6 +54,13 @@ class Config:
     #: How many reverse proxies (nginx) stand in front of the app and append X-Forwarded-For / -Proto /
     #: -Host; their headers are trusted for exactly that many hops (werkzeug ProxyFix). 0: none (direct).
     TRUSTED_PROXY_HOPS = int(_env("TRUSTED_PROXY_HOPS", "0"))
+    #: Sign-in throttle (app/services/login_throttle.py; Flask-Limiter syntax, counted across processes when
+    #: REDIS_URL is set). Attempts at one account from one address, backing off; a success clears them:
+    LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS = _env("LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS", "5 per minute; 10 per hour; 20 per day")
+    #: Attempts from one address at any accounts:
+    LOGIN_RATE_LIMIT_ADDRESS = _env("LOGIN_RATE_LIMIT_ADDRESS", "30 per minute; 300 per day")
+    #: Attempts at one account from all addresses but the one it last signed in from:
+    LOGIN_RATE_LIMIT_ACCOUNT = _env("LOGIN_RATE_LIMIT_ACCOUNT", "50 per hour; 200 per day")
     #: Requests per API token (Flask-Limiter syntax), counted across processes when REDIS_URL is set.
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
     #: Event webhook URLs may point at private/loopback addresses (never in production: SSRF).
@@ -145,6 +152,9 @@ class TestConfig(Config):
     WEBHOOK_ALLOW_PRIVATE_URLS = True
     API_RATE_LIMIT = "100000 per minute"
     ZARINPAL_CALLBACK_RATE_LIMIT = "100000 per minute"
+    #: Every test signs in from 127.0.0.1; the per-address and per-account rules are tested with their own values.
+    LOGIN_RATE_LIMIT_ADDRESS = "100000 per minute"
+    LOGIN_RATE_LIMIT_ACCOUNT = "100000 per minute"
 
 
 class ProductionConfig(Config):

@@ -7,7 +7,16 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.models import Promocode, Role, TenantNotice, WebhookDelivery
-from app.services import api_tokens, invitations, platform_cards, platform_receipts, receipts, tickets, webhooks
+from app.services import (
+    api_tokens,
+    broadcasts,
+    invitations,
+    platform_cards,
+    platform_receipts,
+    receipts,
+    tickets,
+    webhooks,
+)
 from app.services.payments import bank_matching
 from tests.factories import Factories, luhn_complete
 
@@ -106,10 +115,13 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     db.session.commit()
     make.member(tenant)  # member.created: a delivery to the endpoint
     delivery = db.session.scalar(sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    broadcast = broadcasts.compose(tenant, broadcasts.Draft(text="Hello", bot_ids=[bot.id], photo=PNG))
+    db.session.commit()
     ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
-           "delivery_id": delivery.id, "message_id": sms.id, "entry_id": ticket.messages[0].id,
+           "delivery_id": delivery.id, "message_id": sms.id, "broadcast_id": broadcast.id,
+           "entry_id": ticket.messages[0].id, "subscription_id": panel_user.subscription_id,
            "topup_id": topup.id, "platform_receipt_id": topup.id, "platform_card_id": platform_card.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)

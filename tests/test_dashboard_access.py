@@ -35,8 +35,13 @@ ACCESS = {
     "bot_admin.create": OWNER, "bot_admin.settings": OWNER, "bot_admin.toggle": OWNER,
     "plans.create": OWNER, "plans.edit": OWNER, "plans.archive": OWNER, "plans.move": OWNER,
     "cards.create": OWNER, "cards.edit": OWNER, "cards.toggle": OWNER, "cards.rotation": OWNER,
-    "members.adjust": OWNER, "members.ban": OWNER, "members.grant": OWNER,
+    "members.adjust": OWNER, "members.ban": OWNER, "members.grant": OWNER, "members.subscription": OWNER,
+    "members.cancel_subscription": OWNER, "members.change_plan": OWNER,
     "promocodes.create": OWNER, "promocodes.disable": OWNER,
+    # Broadcasts: owners only, reading included (approvers, viewers and support get 403).
+    "broadcasts.index": OWNER, "broadcasts.create": OWNER, "broadcasts.show": OWNER, "broadcasts.progress": OWNER,
+    "broadcasts.photo": OWNER, "broadcasts.confirm": OWNER, "broadcasts.pause": OWNER, "broadcasts.resume": OWNER,
+    "broadcasts.cancel": OWNER,
     "staff.index": OWNER, "staff.invite": OWNER, "staff.revoke": OWNER,
     "receipts.index": RECEIPT_READ, "receipts.history": RECEIPT_READ, "receipts.show": RECEIPT_READ,
     "receipts.photo": RECEIPT_READ,
@@ -64,7 +69,7 @@ ACCESS = {
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
 TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "message_id", "promocode_id", "invitation_id", "notice_id",
                      "panel_id", "panel_user_id", "ticket_id", "entry_id", "token_id", "endpoint_id", "delivery_id",
-                     "topup_id"}
+                     "broadcast_id", "subscription_id", "topup_id"}
 
 
 def _api_endpoints(app) -> dict:

@@ -12,7 +12,7 @@ ADMIN_RIGHTS = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_
                 "can_manage_video_chats", "can_restrict_members", "can_promote_members",
                 "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
                 "can_delete_stories", "can_pin_messages", "can_manage_topics",
-                "can_post_messages", "can_edit_messages")
+                "can_post_messages", "can_edit_messages", "can_send_welcome_messages")
 #: The group's owner, who created it (every sandbox group has one).
 OWNER = {"id": 1000, "is_bot": False, "first_name": "Sandbox owner"}
 MAX_MEMBER_LIMIT = 99_999

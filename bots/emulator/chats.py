@@ -105,6 +105,19 @@ class ChatLog:
                 return None if record.deleted else record
         return None
 
+    def refusal_for(self, bot_id):
+        """Return Telegram's 403 text when the bot left or was removed from this group, else None."""
+        if self.members is not None:
+            status = self.members.get(bot_id, {}).get("status")
+        else:
+            status = (self.setup or {}).get("bot_status")
+        kind = self.chat.get("type")
+        if status == "left":
+            return f"Forbidden: bot is not a member of the {kind} chat"
+        if status == "kicked":
+            return f"Forbidden: bot was kicked from the {kind} chat"
+        return None
+
     def pinned_message(self):
         """Return the most recently pinned live message, or None."""
         live = [self.find(message_id) for message_id in self.pinned]

@@ -5,7 +5,7 @@ import copy
 import time
 
 from .botapi import json_response
-from .chat_admin import OWNER, bot_member, members
+from .chat_admin import OWNER, bot_member, bot_rights, members
 from .chats import chat_for_id
 from .control import int_value, json_body
 from .errors import ApiError, ControlError
@@ -86,8 +86,10 @@ def _member(item):
     member = {"status": status, "user": user}
     if status == "kicked":
         member["until_date"] = 0
-    if status in ("creator", "administrator"):
+    if status == "creator":
         member["is_anonymous"] = False
+    if status == "administrator":
+        member.update(bot_rights())
     return member
 
 
@@ -104,7 +106,7 @@ def _apply_setup(state, bot_id, chat, setup):
     for bot in bots:
         if bot_id is None and chat["id"] not in bot.chats:
             continue  # created with the setup when the bot first uses the chat
-        log = state.known_chat(bot, chat["id"]) if bot_id is not None else bot.chats[chat["id"]]
+        log = state.reachable_log(bot, chat["id"]) if bot_id is not None else bot.chats[chat["id"]]
         log.chat.update(chat)
         log.setup = setup
         old = copy.deepcopy(members(log, bot).get(bot.id)) if log.members else None
@@ -168,8 +170,8 @@ def _group_log(state, bot, chat_id):
     log = bot.chats.get(chat_id)
     if log is None:
         try:
-            log = state.known_chat(bot, chat_id)
-        except ApiError:  # "chat not found" or blocked
+            log = state.reachable_log(bot, chat_id)
+        except ApiError:  # "chat not found"
             raise ControlError(404, f"chat {chat_id} is not known to bot {bot.id}") from None
     if log.chat["type"] == "private":
         raise ControlError(400, "not a group or channel")

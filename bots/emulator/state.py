@@ -202,6 +202,15 @@ class SandboxState:
         """
         if {(bot.id, chat_id), (None, chat_id)} & self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        log = self.reachable_log(bot, chat_id)
+        refusal = log.refusal_for(bot.id)  # a group the bot left or was removed from
+        if refusal:
+            raise ApiError(403, refusal)
+        return log
+
+    def reachable_log(self, bot, chat_id):
+        """Return the bot's ChatLog of a chat it wrote in or that was registered, whatever the
+        bot's status in it (the control side uses this), or raise 400 "chat not found"."""
         log = bot.chats.get(chat_id)
         if log is not None:
             return log

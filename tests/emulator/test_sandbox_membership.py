@@ -188,3 +188,15 @@ def test_changing_rights_later_is_a_my_chat_member_update(make_bot, control):
     changes = updates_of(bot, "my_chat_member")
     assert changes[-1].old_chat_member.can_invite_users is True
     assert changes[-1].new_chat_member.can_invite_users is False
+
+
+def test_a_bot_removed_from_a_channel_is_refused_there(make_bot, control):
+    bot, bot_id = make_bot()
+    make_channel(control, bot_id, bot_status="kicked")
+    assert error_of(lambda: bot.get_chat_member(CHANNEL, bot_id)) == (
+        403, "Forbidden: bot was kicked from the channel chat")
+    make_channel(control, bot_id, bot_status="left")
+    assert error_of(lambda: bot.send_message(CHANNEL, "hello")) == (
+        403, "Forbidden: bot is not a member of the channel chat")
+    make_channel(control, bot_id, rights={"can_invite_users": True})
+    assert bot.get_chat_member(CHANNEL, bot_id).status == "administrator"

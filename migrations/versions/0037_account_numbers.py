@@ -1,14 +1,14 @@
 """account numbers for bank SMS: payment_cards.account_number, bank_messages.tail_kind
 
-Revision ID: 0036_account_numbers
-Revises: 0035_broadcasts
+Revision ID: 0037_account_numbers
+Revises: 0036_account_sessions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0036_account_numbers'
-down_revision = '0035_broadcasts'
+revision = '0037_account_numbers'
+down_revision = '0036_account_sessions'
 branch_labels = None
 depends_on = None
 
