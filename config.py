@@ -104,6 +104,13 @@ class Config:
     #: Broker queue and (Redis) key namespace of the outbox, so several deployments can share one broker.
     OUTBOX_QUEUE_NAME = _env("OUTBOX_QUEUE_NAME", "botfleet-outbox")
     OUTBOX_QUEUE_NAMESPACE = _env("OUTBOX_QUEUE_NAMESPACE", "botfleet")
+    #: Telegram's send limits (`limits` syntax), counted across every sender (app/worker/ratelimit.py):
+    #: per bot, per chat, and per group chat; a send over one is rescheduled, never slept on.
+    TELEGRAM_LIMIT_PER_BOT = _env("TELEGRAM_LIMIT_PER_BOT", "30/second")
+    TELEGRAM_LIMIT_PER_CHAT = _env("TELEGRAM_LIMIT_PER_CHAT", "1/second")
+    TELEGRAM_LIMIT_PER_GROUP = _env("TELEGRAM_LIMIT_PER_GROUP", "20/minute")
+    #: Where those counts live; unset: REDIS_URL, else a redis:// QUEUE_URL, else this process's memory.
+    TELEGRAM_LIMITS_STORAGE_URL = _env("TELEGRAM_LIMITS_STORAGE_URL")
     #: "module:function" that registers every handler module on a TeleBot.
     BOT_HANDLERS = "bots.handlers:register_all"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -155,6 +162,13 @@ class TestConfig(Config):
     #: Every test signs in from 127.0.0.1; the per-address and per-account rules are tested with their own values.
     LOGIN_RATE_LIMIT_ADDRESS = "100000 per minute"
     LOGIN_RATE_LIMIT_ACCOUNT = "100000 per minute"
+    # drain_outbox delivers in the test's own time, which a real-time limit does not know: a test sending
+    # two messages to one chat, or a broadcast of 50, would find some held back a second. The limiter's own
+    # tests (tests/worker/ and tests/bots/test_telegram_limits.py) use Telegram's figures, and so do the
+    # `flask worker` processes that tests start (production config).
+    TELEGRAM_LIMIT_PER_BOT = "100000/second"
+    TELEGRAM_LIMIT_PER_CHAT = "100000/second"
+    TELEGRAM_LIMIT_PER_GROUP = "100000/minute"
 
 
 class ProductionConfig(Config):

@@ -19,7 +19,7 @@ from bots.handlers.admin import admin_chat_ids
 from bots.i18n import t
 from bots.keyboards import button, keyboard
 from bots.notify import telebot_for
-from bots.outbound import configure, telegram_failure
+from bots.outbound import configure, pace, telegram_failure
 from bots.receipt_views import admin_language
 
 
@@ -80,6 +80,7 @@ def _telebot(ticket: Ticket):
 
 
 def _send(tb, chat_id: int, text: str, photo: str | bytes | None, markup=None):
+    pace(tb, chat_id)
     try:
         if photo:
             return tb.send_photo(chat_id, photo, caption=text, reply_markup=markup)

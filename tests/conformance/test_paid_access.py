@@ -181,3 +181,18 @@ def test_ptb_declined_pre_checkout_and_invoice_refusals(sandbox):
     assert (payment["status"], payment["error_message"]) == ("declined", "Sold out")
     assert refusals == [ptb_message(f"Bad Request: {code}") for code in (
         "PAYMENT_PROVIDER_INVALID", "STARS_INVOICE_INVALID", "SUBSCRIPTION_PERIOD_INVALID")]
+
+
+def test_member_updates_reach_a_webhook_only_when_it_asked_for_them(sandbox, webhook_receiver):
+    token, bot_id = sandbox.new_bot()
+    channel(sandbox, bot_id)
+    link = sandbox.raw("createChatInviteLink", token, chat_id=CHANNEL).json()["result"]["invite_link"]
+    assert sandbox.raw("setWebhook", token, url=webhook_receiver.url,
+                       allowed_updates=["message"]).json()["ok"]
+    assert join(sandbox, BUYER, link).json() == {"status": "member", "update_id": None}
+    sandbox.raw("setWebhook", token, url=webhook_receiver.url, allowed_updates=["chat_member"])
+    assert join(sandbox, STRANGER, link).json()["status"] == "member"
+    [(update, _secret)] = webhook_receiver.wait_for_deliveries(1)
+    change = update["chat_member"]
+    assert (change["from"]["id"], change["new_chat_member"]["status"]) == (STRANGER, "member")
+    assert change["invite_link"]["invite_link"] == link

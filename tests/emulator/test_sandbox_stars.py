@@ -180,3 +180,17 @@ def test_invoices_telegram_refuses(make_bot, control, currency, prices, extra, d
 def test_pay_controls_refuse_unknown_invoices_and_subscriptions(control):
     assert control.post("/sandbox/invoices/nope/pay", {"user_id": USER}).status_code == 404
     assert control.post("/sandbox/star-subscriptions/stxnope/renew", {}).status_code == 404
+
+
+def test_a_successful_payment_can_be_delivered_twice(make_bot, control):
+    bot, bot_id = make_bot()
+    slug = slug_of(stars_link(bot))
+    pay(control, slug, wait=False)
+    [update] = bot.get_updates(long_polling_timeout=1)
+    bot.answer_pre_checkout_query(update.pre_checkout_query.id, True)
+    bot.get_updates(offset=update.update_id + 1, long_polling_timeout=1)
+    message = control.get(f"/bot{bot.token}/getUpdates").json()["result"][-1]["message"]
+    again = control.post("/sandbox/updates", {"bot_id": bot_id, "raw": {"message": message}})
+    assert again.json()["delivered"] is True
+    charges = [p.telegram_payment_charge_id for p in payments_in(bot)]
+    assert len(charges) == 2 and charges[0] == charges[1]
