@@ -74,6 +74,7 @@ def _register_dashboard(app: Flask) -> None:
         bot_admin,
         broadcasts,
         cards,
+        chats,
         exports,
         imports,
         integrations,
@@ -92,7 +93,7 @@ def _register_dashboard(app: Flask) -> None:
         wallet,
     )
 
-    for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
+    for area in (overview, bot_admin, plans, panels, chats, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
                  promocodes, broadcasts, audit, staff, tenant_settings, exports, imports, integrations, platform):
         app.register_blueprint(area.bp)
 

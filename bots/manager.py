@@ -18,7 +18,8 @@ from bots.status import active_bot_versions, write_status
 
 log = redaction.get_logger(__name__)
 
-DEFAULT_ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+DEFAULT_ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member",
+                           "chat_join_request", "pre_checkout_query"]
 #: While a bot stays healthy, last_seen_at is refreshed this often.
 HEARTBEAT_SECONDS = 15.0
 STATUS_OF = {"running": BotStatus.RUNNING, "conflict": BotStatus.ERROR, "failing": BotStatus.ERROR,

@@ -82,6 +82,24 @@ def receipt_with_photo(db, make: Factories, tenant, member, plan=None, instance_
     return receipt
 
 
+def paid_chat_with_stars(db, tenant, bot, member, panel_user):
+    """A connected channel the plan grants, the member's grant in it, and a Stars payment of theirs."""
+    from app.models import ChatGrant, PaidChat, StarPayment
+
+    chat = PaidChat(tenant_id=tenant.id, bot_id=bot.id, chat_id=-1001000000001, title="VIP", type="channel",
+                    is_admin=True, can_invite=True, can_restrict=True)
+    db.session.add(chat)
+    db.session.flush()
+    subscription = panel_user.subscription
+    db.session.add(ChatGrant(tenant_id=tenant.id, member_id=member.id, paid_chat_id=chat.id,
+                             subscription_id=subscription.id, state="joined", version=1))
+    payment = StarPayment(tenant_id=tenant.id, member_id=member.id, bot_id=bot.id, plan_id=subscription.plan_id,
+                          subscription_id=subscription.id, telegram_payment_charge_id=f"world-{tenant.id}", amount=50)
+    db.session.add(payment)
+    db.session.flush()
+    return chat, payment
+
+
 def build_world(db, make: Factories, instance_path: str) -> World:
     owner = make.account()
     tenant = make.tenant(owner=owner)
@@ -100,6 +118,7 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     notice = TenantNotice(tenant_id=tenant.id, kind="wallet_insufficient", message="Top up the wallet.")
     db.session.add(notice)
     panel, panel_user = vpn_service(db, tenant, member, plan)
+    paid_chat, star_payment = paid_chat_with_stars(db, tenant, bot, member, panel_user)
     ticket_photo = f"tickets/{tenant.id}/world.png"
     (Path(instance_path) / ticket_photo).parent.mkdir(parents=True, exist_ok=True)
     (Path(instance_path) / ticket_photo).write_bytes(PNG)
@@ -121,7 +140,8 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
-           "delivery_id": delivery.id, "message_id": sms.id, "broadcast_id": broadcast.id,
-           "entry_id": ticket.messages[0].id, "subscription_id": panel_user.subscription_id,
+           "delivery_id": delivery.id, "message_id": sms.id, "broadcast_id": broadcast.id, "paid_chat_id": paid_chat.id,
+           "star_payment_id": star_payment.id, "subscription_id": panel_user.subscription_id,
+           "entry_id": ticket.messages[0].id,
            "topup_id": topup.id, "platform_receipt_id": topup.id, "platform_card_id": platform_card.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)

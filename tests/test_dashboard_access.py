@@ -58,6 +58,8 @@ ACCESS = {
     "panels.index": READ, "panels.show": READ,
     "panels.create": OWNER, "panels.edit": OWNER, "panels.test": OWNER, "panels.plan": OWNER,
     "panels.reset_link": OWNER, "panels.reprovision": OWNER,
+    "chats.index": READ, "chats.show": READ, "chats.connect": OWNER, "chats.check": OWNER, "chats.disconnect": OWNER,
+    "chats.refund": OWNER,
     # The integration API and its OpenAPI document: token-authenticated, with their own matrices in tests/api.
     "openapi.spec": PUBLIC, "openapi.docs": PUBLIC,
     "integrations.index": OWNER, "integrations.create_token": OWNER, "integrations.revoke_token": OWNER,
@@ -69,7 +71,7 @@ ACCESS = {
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
 TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "message_id", "promocode_id", "invitation_id", "notice_id",
                      "panel_id", "panel_user_id", "ticket_id", "entry_id", "token_id", "endpoint_id", "delivery_id",
-                     "broadcast_id", "subscription_id", "topup_id"}
+                     "broadcast_id", "paid_chat_id", "star_payment_id", "subscription_id", "topup_id"}
 
 
 def _api_endpoints(app) -> dict:

@@ -13,7 +13,7 @@ from app.auth.forms import EmptyForm
 from app.extensions import db
 from app.i18n import format_date
 from app.models import LedgerAccount, LedgerEntry
-from app.services import platform_cards, platform_receipts, uploads
+from app.services import platform_cards, platform_receipts, stars, uploads
 from app.services import wallet as wallet_service
 from app.services.errors import NotFound
 from app.services.payments import online, zarinpal
@@ -103,7 +103,8 @@ def _page(topup_form=None, card_form=None):
         _("Sold"): [round(d["sold_bytes"] / GB, 2) for d in stats["days"]],
         _("Consumed"): [round(d["consumed_bytes"] / GB, 2) for d in stats["days"]]})
     card_form = card_form or _card_form(formdata=None)
-    return render_template("wallet/index.html", stats=stats, entries=list(entries), chart=chart,
+    return render_template("wallet/index.html", stats=stats, stars_earned=stars.stars_earned(tenant),
+                           entries=list(entries), chart=chart,
                            topup_form=topup_form or ZarinpalTopupForm(), card_form=card_form,
                            platform_cards=platform_cards.active_cards(), button_form=EmptyForm(),
                            platform_receipts=platform_receipts.of_tenant(tenant),

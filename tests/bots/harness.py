@@ -20,6 +20,7 @@ from bots.middleware import UpdateEnvelope
 from tests.engine.conftest import Sandbox
 
 UPDATE_TYPES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
+                "chat_join_request", "pre_checkout_query",
                 "my_chat_member", "chat_member"]
 _user_ids = itertools.count(900_000_001)
 

@@ -1,14 +1,14 @@
 """account numbers for bank SMS: payment_cards.account_number, bank_messages.tail_kind
 
-Revision ID: 0037_account_numbers
-Revises: 0036_account_sessions
+Revision ID: 0038_account_numbers
+Revises: 0037_paid_chats
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0037_account_numbers'
-down_revision = '0036_account_sessions'
+revision = '0038_account_numbers'
+down_revision = '0037_paid_chats'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """platform_cards, platform_receipts: tenants top up their wallet by card-to-card to the platform's cards
 
-Revision ID: 0038_platform_topup
-Revises: 0037_account_numbers
+Revision ID: 0039_platform_topup
+Revises: 0038_account_numbers
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0038_platform_topup'
-down_revision = '0037_account_numbers'
+revision = '0039_platform_topup'
+down_revision = '0038_account_numbers'
 branch_labels = None
 depends_on = None
 
