@@ -34,7 +34,7 @@ def register_chat(sandbox, request):
     with sandbox.state.lock:
         state = sandbox.state
         state.make_reachable(bot_id, chat)
-        _apply_blocked(state, body, bot_id, chat_id)
+        _apply_blocked(state, body, chat)
         if setup is not None:
             state.chat_setups[(bot_id, chat_id)] = setup
             _apply_setup(state, bot_id, chat, setup)
@@ -93,11 +93,25 @@ def _member(item):
     return member
 
 
-def _apply_blocked(state, body, bot_id, chat_id):
-    if body.get("blocked") is True:
-        state.blocked.add((bot_id, chat_id))
-    elif body.get("blocked") is False:
-        state.blocked.discard((bot_id, chat_id))
+def _apply_blocked(state, body, chat):
+    """Block or unblock; a user who blocks (or unblocks) a named bot sends it my_chat_member."""
+    bot_id, blocked = body.get("bot_id"), body.get("blocked")
+    key = (int(bot_id) if bot_id is not None else None, chat["id"])
+    if not isinstance(blocked, bool) or (key in state.blocked) == blocked:
+        return
+    if blocked:
+        state.blocked.add(key)
+    else:
+        state.blocked.discard(key)
+    bot = state.bots.get(key[0])
+    if bot is not None and chat["type"] == "private":
+        statuses = ({"status": "member"}, {"status": "kicked", "until_date": 0})
+        old, new = statuses if blocked else statuses[::-1]
+        user = {"id": chat["id"], "is_bot": False, "first_name": chat.get("first_name", "")}
+        change = {"chat": chat, "from": user, "date": int(time.time()),
+                  "old_chat_member": {**old, "user": bot.user()},
+                  "new_chat_member": {**new, "user": bot.user()}}
+        state.offer(bot, {"my_chat_member": change})
 
 
 def _apply_setup(state, bot_id, chat, setup):
@@ -176,3 +190,44 @@ def _group_log(state, bot, chat_id):
     if log.chat["type"] == "private":
         raise ControlError(400, "not a group or channel")
     return log
+
+
+def block_bot(sandbox, request, user_id):
+    """POST /sandbox/users/<user_id>/block {"bot_id"}: the user blocks the bot, as in Telegram's app.
+
+    Sends to the user's private chat answer 403 "Forbidden: bot was blocked by the user" from now on, and
+    the bot gets a my_chat_member update (its status member → kicked, `from` the user).
+    """
+    return _set_blocked(sandbox, request, user_id, blocked=True)
+
+
+def unblock_bot(sandbox, request, user_id):
+    """POST /sandbox/users/<user_id>/unblock {"bot_id"}: the user restarts the bot (kicked → member)."""
+    return _set_blocked(sandbox, request, user_id, blocked=False)
+
+
+def _set_blocked(sandbox, request, user_id, *, blocked):
+    if user_id <= 0:
+        raise ControlError(400, "a user id is positive")
+    body = json_body(request)
+    with sandbox.state.lock:
+        state = sandbox.state
+        bot = state.find_bot(int_value(body.get("bot_id"), "bot_id"))
+        key = (bot.id, user_id)
+        if (key in state.blocked) == blocked:
+            return json_response({"ok": True, "changed": False})
+        chat = copy.deepcopy(state.chat(bot, user_id).chat)
+        (state.blocked.add if blocked else state.blocked.discard)(key)
+        user = {"id": user_id, "is_bot": False, "first_name": chat["first_name"]}
+        old, new = ("member", "kicked") if blocked else ("kicked", "member")
+        change = {"chat": chat, "from": user, "date": int(time.time()),
+                  "old_chat_member": _bot_status(bot, old), "new_chat_member": _bot_status(bot, new)}
+        update_id = state.offer(bot, {"my_chat_member": change})
+    return json_response({"ok": True, "changed": True, "update_id": update_id})
+
+
+def _bot_status(bot, status):
+    member = {"user": bot.user(), "status": status}
+    if status == "kicked":
+        member["until_date"] = 0
+    return member
