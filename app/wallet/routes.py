@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app import charts
 from app.extensions import db
-from app.i18n import format_date
+from app.i18n import format_date, local_digits
 from app.models import LedgerAccount, LedgerEntry
 from app.services import wallet as wallet_service
 from app.services.payments import online, zarinpal
@@ -45,6 +45,6 @@ def _page(form: ZarinpalTopupForm):
         .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(LEDGER_ROWS))
     chart = charts.line_chart(_("Traffic per day (GB)"), [format_date(d["day"]) for d in stats["days"]], {
         _("Sold"): [round(d["sold_bytes"] / GB, 2) for d in stats["days"]],
-        _("Consumed"): [round(d["consumed_bytes"] / GB, 2) for d in stats["days"]]})
+        _("Consumed"): [round(d["consumed_bytes"] / GB, 2) for d in stats["days"]]}, local_digits)
     return render_template("wallet/index.html", stats=stats, entries=list(entries), chart=chart, topup_form=form,
                            online_topup=online.platform_merchant_id() is not None)
