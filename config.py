@@ -35,6 +35,10 @@ class Config:
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
     #: The largest Telegram update body the webhook reads (real updates are a few kilobytes).
     WEBHOOK_MAX_CONTENT_LENGTH = int(_env("WEBHOOK_MAX_CONTENT_LENGTH", str(256 * 1024)))
+    #: Receipt and ticket images (app/services/images.py): the largest file accepted, in bytes, and the most
+    #: pixels decoded; larger ones are refused before they are read. Telegram's own photo limit is 10 MB.
+    IMAGE_MAX_BYTES = int(_env("IMAGE_MAX_BYTES", str(10 * 1024 * 1024)))
+    IMAGE_MAX_PIXELS = int(_env("IMAGE_MAX_PIXELS", str(40_000_000)))
 
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", _default_sqlite_url())
     SECRET_KEY = _env("SECRET_KEY")
@@ -50,6 +54,13 @@ class Config:
     #: How many reverse proxies (nginx) stand in front of the app and append X-Forwarded-For / -Proto /
     #: -Host; their headers are trusted for exactly that many hops (werkzeug ProxyFix). 0: none (direct).
     TRUSTED_PROXY_HOPS = int(_env("TRUSTED_PROXY_HOPS", "0"))
+    #: Sign-in throttle (app/services/login_throttle.py; Flask-Limiter syntax, counted across processes when
+    #: REDIS_URL is set). Attempts at one account from one address, backing off; a success clears them:
+    LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS = _env("LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS", "5 per minute; 10 per hour; 20 per day")
+    #: Attempts from one address at any accounts:
+    LOGIN_RATE_LIMIT_ADDRESS = _env("LOGIN_RATE_LIMIT_ADDRESS", "30 per minute; 300 per day")
+    #: Attempts at one account from all addresses but the one it last signed in from:
+    LOGIN_RATE_LIMIT_ACCOUNT = _env("LOGIN_RATE_LIMIT_ACCOUNT", "50 per hour; 200 per day")
     #: Requests per API token (Flask-Limiter syntax), counted across processes when REDIS_URL is set.
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
     #: Event webhook URLs may point at private/loopback addresses (never in production: SSRF).
@@ -93,6 +104,13 @@ class Config:
     #: Broker queue and (Redis) key namespace of the outbox, so several deployments can share one broker.
     OUTBOX_QUEUE_NAME = _env("OUTBOX_QUEUE_NAME", "botfleet-outbox")
     OUTBOX_QUEUE_NAMESPACE = _env("OUTBOX_QUEUE_NAMESPACE", "botfleet")
+    #: Telegram's send limits (`limits` syntax), counted across every sender (app/worker/ratelimit.py):
+    #: per bot, per chat, and per group chat; a send over one is rescheduled, never slept on.
+    TELEGRAM_LIMIT_PER_BOT = _env("TELEGRAM_LIMIT_PER_BOT", "30/second")
+    TELEGRAM_LIMIT_PER_CHAT = _env("TELEGRAM_LIMIT_PER_CHAT", "1/second")
+    TELEGRAM_LIMIT_PER_GROUP = _env("TELEGRAM_LIMIT_PER_GROUP", "20/minute")
+    #: Where those counts live; unset: REDIS_URL, else a redis:// QUEUE_URL, else this process's memory.
+    TELEGRAM_LIMITS_STORAGE_URL = _env("TELEGRAM_LIMITS_STORAGE_URL")
     #: "module:function" that registers every handler module on a TeleBot.
     BOT_HANDLERS = "bots.handlers:register_all"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -141,6 +159,16 @@ class TestConfig(Config):
     WEBHOOK_ALLOW_PRIVATE_URLS = True
     API_RATE_LIMIT = "100000 per minute"
     ZARINPAL_CALLBACK_RATE_LIMIT = "100000 per minute"
+    #: Every test signs in from 127.0.0.1; the per-address and per-account rules are tested with their own values.
+    LOGIN_RATE_LIMIT_ADDRESS = "100000 per minute"
+    LOGIN_RATE_LIMIT_ACCOUNT = "100000 per minute"
+    # drain_outbox delivers in the test's own time, which a real-time limit does not know: a test sending
+    # two messages to one chat, or a broadcast of 50, would find some held back a second. The limiter's own
+    # tests (tests/worker/ and tests/bots/test_telegram_limits.py) use Telegram's figures, and so do the
+    # `flask worker` processes that tests start (production config).
+    TELEGRAM_LIMIT_PER_BOT = "100000/second"
+    TELEGRAM_LIMIT_PER_CHAT = "100000/second"
+    TELEGRAM_LIMIT_PER_GROUP = "100000/minute"
 
 
 class ProductionConfig(Config):

@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import api, database, errors, i18n, input_guard, labels, layout
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
+from app.services import login_throttle
 from app.worker import dispatch
 from config import BASE_DIR, Config, config_from_env
 
@@ -41,6 +42,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     _register_blueprints(app)
     errors.init_app(app)
     input_guard.init_app(app)
+    login_throttle.init_app(app)
     from app import cli
     cli.init_app(app)
     return app
@@ -70,6 +72,7 @@ def _register_dashboard(app: Flask) -> None:
         audit,
         bank,
         bot_admin,
+        broadcasts,
         cards,
         exports,
         imports,
@@ -90,7 +93,7 @@ def _register_dashboard(app: Flask) -> None:
     )
 
     for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
-                 promocodes, audit, staff, tenant_settings, exports, imports, integrations, platform):
+                 promocodes, broadcasts, audit, staff, tenant_settings, exports, imports, integrations, platform):
         app.register_blueprint(area.bp)
 
 

@@ -16,9 +16,10 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     from app.api.cli import api_token
     from app.backups_cli import backup, restore
+    from app.broadcasts.cli import broadcast_group
     from app.imports.cli import import_group
     from app.worker.cli import worker
-    for command in (import_group, backup, restore, api_token, worker):
+    for command in (import_group, backup, restore, api_token, worker, broadcast_group):
         app.cli.add_command(command)
     from app.runtime.cli import COMMANDS as runtime_commands
     for command in runtime_commands:

@@ -44,6 +44,10 @@ LABELS: dict[str, dict[str, Any]] = {
     "panel_user_status": {"pending": _l("being created"), "active": _l("active"), "disabled": _l("disabled"),
                           "deleted": _l("deleted"), "failed": _l("failed")},
     "delivery_status": {"pending": _l("waiting to be sent"), "delivered": _l("delivered"), "failed": _l("failed")},
+    "broadcast_status": {"draft": _l("draft"), "sending": _l("sending"), "paused": _l("paused"), "done": _l("done"),
+                         "cancelled": _l("cancelled")},
+    "broadcast_segment": {"all": _l("All members"), "active": _l("Active subscribers"),
+                          "expired": _l("Expired in the last N days"), "never_bought": _l("Never bought")},
     "online_status": {"pending": _l("waiting for payment"), "paid": _l("paid"), "failed": _l("failed")},
     "audit_action": {
         "api_token.create": _l("API token created"), "api_token.revoke": _l("API token revoked"),
@@ -53,6 +57,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "card.rotation": _l("card rotation changed"), "jobs.daily_reset": _l("daily reset"),
         "member.adjust_balance": _l("balance adjusted"), "member.ban": _l("member banned"),
         "member.unban": _l("member unbanned"), "member.grant_subscription": _l("subscription granted"),
+        "member.cancel_subscription": _l("subscription cancelled"), "member.change_plan": _l("subscription plan changed"),
         "online_payment.paid": _l("online payment received"), "online_payment.failed": _l("online payment failed"),
         "panel.create": _l("panel added"), "panel.update": _l("panel changed"), "panel.map_plan": _l("plan mapped to panel"),
         "platform.create_tenant": _l("tenant created"), "platform.settings": _l("platform settings changed"),
@@ -63,6 +68,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "wallet.topup": _l("wallet topped up"), "wallet.wholesale_prices": _l("wholesale prices changed"),
         "webhook.create": _l("webhook added"), "webhook.delete": _l("webhook removed"),
         "zarinpal.merchant_set": _l("Zarinpal merchant set"), "zarinpal.merchant_cleared": _l("Zarinpal merchant removed"),
+        "broadcast.create": _l("broadcast composed"), "broadcast.confirm": _l("broadcast confirmed"),
+        "broadcast.pause": _l("broadcast paused"), "broadcast.resume": _l("broadcast resumed"),
+        "broadcast.cancel": _l("broadcast cancelled"),
         "plan.create": _l("plan created"), "plan.update": _l("plan changed"), "plan.archive": _l("plan archived")},
     "card_rotation": {
         "round_robin": _l("Round robin: the least recently shown card"), "random": _l("Random"),

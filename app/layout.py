@@ -29,6 +29,7 @@ NAVIGATION = [
     ("leaderboard.index", _l("Leaderboard"), READERS),
     ("wallet.index", _l("Wallet and traffic"), READERS),
     ("promocodes.index", _l("Promo codes"), READERS),
+    ("broadcasts.index", _l("Broadcasts"), (OWNER,)),
     ("audit.index", _l("Audit log"), READERS),
     ("staff.index", _l("Staff"), (OWNER,)),
     ("imports.users_json", _l("Import members"), (OWNER,)),

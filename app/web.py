@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
-from flask import abort, flash, request
+from flask import abort, flash, request, send_file
 from flask_wtf import FlaskForm
 
 from app import unit_of_work
 from app.error_texts import error_message
 from app.models import Role
+from app.services import images
 from app.services.errors import DomainError
 from app.tenant_context import current_tenant, roles_required
 
@@ -75,3 +76,15 @@ def submitted(form: FlaskForm) -> bool:
     if not form.validate_on_submit():
         abort(400)
     return True
+
+
+def stored_image(relative_path: str | None):
+    """A stored receipt/ticket image (app.services.images) for staff: its real type, never sniffed or cached."""
+    path = images.stored_path(relative_path)
+    mime_type = images.mime_type_of(path) if path is not None else None
+    if mime_type is None:
+        abort(404)
+    response = send_file(path, mimetype=mime_type, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

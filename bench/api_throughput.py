@@ -4,7 +4,8 @@ route doing one indexed SELECT on the same database (issue 11's goals: ≥ 0.5×
 A throwaway Postgres database gets the migrations, a tenant of `--members` members (set-based insert), a bot
 and an API token. Both apps run under gunicorn with the same workers × threads on ports 5201/5202; a pool of
 client threads with keep-alive sends a fixed number of requests to random members (so quota consumes do not
-queue on one row) and the rate is requests / wall time, the median of 3 runs after a warm-up.
+queue on one row) and the rate is requests / wall time, the median of 3 runs after a warm-up. The three
+measures take turns run by run, so a machine that gets busier or quieter meanwhile moves all of them alike.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
-API_PORT, BARE_PORT = 5201, 5202
+API_PORT, BARE_PORT = 5901, 5902
 GOALS = {"get_member": common.Goal(min_ratio=0.5), "quota_consume": common.Goal(min_ratio=0.3)}
 
 
@@ -86,21 +87,28 @@ def rate(send, total: int, clients: int = 8) -> float:
     return per_client * clients / (time.perf_counter() - start)
 
 
-def median_rate(send, total: int) -> float:
-    rate(send, total // 4)  # warm-up: connections, pools, caches
-    return statistics.median(rate(send, total) for _ in range(3))
+def interleaved_medians(sends: dict, total: int) -> dict[str, float]:
+    """The median rate of each send over 3 rounds, every round running each once (after one warm-up round)."""
+    runs: dict[str, list[float]] = {name: [] for name in sends}
+    for round_number in range(4):
+        for name, send in sends.items():
+            measured = rate(send, total if round_number else total // 4)
+            if round_number:
+                runs[name].append(measured)
+    return {name: statistics.median(values) for name, values in runs.items()}
 
 
 def measure(world: dict, total: int) -> list[common.Result]:
     api, bare = f"http://127.0.0.1:{API_PORT}/api/v1", f"http://127.0.0.1:{BARE_PORT}"
     headers = {"Authorization": f"Bearer {world['token']}"}
     telegram_id = lambda rnd: 20_000_000 + rnd.randrange(world["members"])  # noqa: E731
-    baseline = median_rate(lambda s, r: s.get(f"{bare}/members/{world['tenant']}/{telegram_id(r)}",
-                                              timeout=30), total)
-    get_member = median_rate(lambda s, r: s.get(f"{api}/members/{telegram_id(r)}", headers=headers, timeout=30),
-                             total)
-    consume = median_rate(lambda s, r: s.post(f"{api}/members/{telegram_id(r)}/quota/consume", headers=headers,
-                                              json={"bot_id": world["bot"], "count": 1}, timeout=30), total)
+    rates = interleaved_medians({
+        "baseline": lambda s, r: s.get(f"{bare}/members/{world['tenant']}/{telegram_id(r)}", timeout=30),
+        "get_member": lambda s, r: s.get(f"{api}/members/{telegram_id(r)}", headers=headers, timeout=30),
+        "consume": lambda s, r: s.post(f"{api}/members/{telegram_id(r)}/quota/consume", headers=headers,
+                                       json={"bot_id": world["bot"], "count": 1}, timeout=30),
+    }, total)
+    baseline, get_member, consume = rates["baseline"], rates["get_member"], rates["consume"]
     base_what = "bare Flask route, one indexed SELECT"
     return [common.Result("API.get_member", "GET /api/v1/members/{id} under gunicorn", get_member, "req/s",
                           baseline, base_what, GOALS["get_member"], world["members"]),

@@ -22,6 +22,7 @@ from app.models.types import utcnow
 from app.services import outbox
 from app.services.bots import bot_token
 from app.worker.delivery import remember
+from app.worker.ratelimit import limits_for
 from bots import redaction, telegram_api
 
 log = redaction.get_logger(__name__)
@@ -30,6 +31,8 @@ CALLS = "telegram.calls"
 #: TeleBot methods a queued call may name.
 METHODS = frozenset({"send_message", "send_photo", "edit_message_text", "edit_message_caption",
                      "edit_message_reply_markup", "answer_callback_query", "delete_message", "copy_message"})
+#: The methods that send a message, so count against Telegram's limits (edits and answers do not).
+SENDS = frozenset({"send_message", "send_photo", "copy_message"})
 
 
 class Unreachable(ConnectionError):
@@ -87,9 +90,14 @@ def telebot_for(bot: Bot) -> TeleBot:
     return tb
 
 
-def perform(telebot, call: dict):
-    """Make one queued call; Telegram's answer, or outbox.Retry / outbox.Permanent / an error to retry."""
+def perform(telebot, call: dict, *, per_chat: bool = True):
+    """Make one queued call; Telegram's answer, or outbox.Retry / outbox.Permanent / an error to retry.
+
+    A send over Telegram's limits is not made: outbox.Retry says when it may go (see `pace`).
+    """
     configure()
+    if call["method"] in SENDS:
+        pace(telebot, call["params"].get("chat_id"), per_chat=per_chat)
     try:
         return getattr(telebot, call["method"])(**call["params"])
     except ApiTelegramException as exc:
@@ -98,6 +106,16 @@ def perform(telebot, call: dict):
         raise telegram_failure(exc) from None
     except requests.RequestException as exc:
         raise Unreachable(f"Telegram unreachable: {type(exc).__name__}") from None
+
+
+def pace(telebot, chat_id, *, per_chat: bool = True) -> None:
+    """Count a send of `telebot`'s bot to `chat_id` against Telegram's limits, or raise outbox.Retry (never sleeps).
+
+    :param per_chat: False for the reply to the user's own update: only the bot's limit applies.
+    """
+    wait = limits_for().wait_before_send(telebot.botfleet_bot_id, chat_id, per_chat=per_chat)
+    if wait:
+        raise outbox.Retry(wait, "Telegram send limits (held back before sending)")
 
 
 def telegram_failure(exc: ApiTelegramException) -> Exception:

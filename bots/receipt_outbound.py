@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import OutboxMessage, Receipt, ReceiptStatus
-from app.services import outbox, settings
+from app.services import images, outbox, settings
 from app.services.locking import lock_row
 from bots import outbound, receipt_views, redaction
 
@@ -53,21 +53,25 @@ def deliver_copies(message: OutboxMessage) -> None:
     telebot = outbound.telebot_for(receipt.bot)
     posted = {chat_id for chat_id, _, _ in receipt.admin_messages or []}
     for chat_id in sorted(admin_chat_ids(receipt.bot) - posted):
+        call = _copy_call(receipt, chat_id)
         try:
-            sent = outbound.perform(telebot, _copy_call(receipt, chat_id))
+            sent = outbound.perform(telebot, call)
         except outbox.Permanent as refused:  # the admin chat blocked the bot or is gone: the others still get it
             log.warning("receipt %s not sent to admin chat %s: %s", receipt.tracking_code, chat_id, refused.reason)
             continue
-        _record_copy(receipt.id, [chat_id, sent.message_id, "photo" if receipt.telegram_file_id else "text"])
+        _record_copy(receipt.id, [chat_id, sent.message_id, "photo" if call["method"] == "send_photo" else "text"])
         receipt = _receipt(message)
 
 
 def _copy_call(receipt: Receipt, chat_id: int) -> dict:
+    """send_photo of the member's Telegram photo, else an upload of our re-encoded copy (a receipt sent as
+    an image *document* has no photo file_id: Telegram refuses a document's id in send_photo), else text."""
     caption = receipt_views.admin_caption(receipt, receipt_views.admin_language(receipt.member.tenant))
     markup = current_markup(receipt)
-    if receipt.telegram_file_id:
-        return outbound.bot_call("send_photo", chat_id=chat_id, photo=receipt.telegram_file_id, caption=caption,
-                                 reply_markup=markup)
+    stored = images.stored_path(receipt.photo_path)
+    photo = receipt.telegram_file_id or (stored.read_bytes() if stored is not None else None)
+    if photo:
+        return outbound.bot_call("send_photo", chat_id=chat_id, photo=photo, caption=caption, reply_markup=markup)
     return outbound.bot_call("send_message", chat_id=chat_id, text=caption, reply_markup=markup)
 
 

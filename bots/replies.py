@@ -45,7 +45,7 @@ def send_after_commit(telebot, calls: list[dict], update_id: int | None) -> None
     """Make the queued calls in order; on a 429 or a network error hand the rest to the outbox."""
     for index, queued in enumerate(calls):
         try:
-            outbound.perform(telebot, queued)
+            outbound.perform(telebot, queued, per_chat=False)
         except outbox.Retry as later:
             _to_outbox(telebot, calls[index:], update_id, later.after_seconds)
             return

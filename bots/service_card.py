@@ -44,8 +44,10 @@ def deliver_service_card(message: OutboxMessage) -> None:
 
 def _send_photo(bot, chat_id: int, png: bytes, caption: str, markup):
     outbound.configure()
+    telebot = notify.telebot_for(bot)
+    outbound.pace(telebot, chat_id)
     try:
-        return notify.telebot_for(bot).send_photo(chat_id, png, caption=caption, parse_mode="HTML",
+        return telebot.send_photo(chat_id, png, caption=caption, parse_mode="HTML",
                                                   reply_markup=markup)
     except ApiTelegramException as exc:
         raise outbound.telegram_failure(exc) from None

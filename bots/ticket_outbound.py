@@ -11,7 +11,7 @@ from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
 from app.models import OutboxMessage, Ticket, TicketMessage
-from app.services import outbox, tickets
+from app.services import images, outbox, tickets
 from app.worker.delivery import remember
 from bots import formatting as fmt
 from bots.context import clip, language_of
@@ -19,7 +19,7 @@ from bots.handlers.admin import admin_chat_ids
 from bots.i18n import t
 from bots.keyboards import button, keyboard
 from bots.notify import telebot_for
-from bots.outbound import configure, telegram_failure
+from bots.outbound import configure, pace, telegram_failure
 from bots.receipt_views import admin_language
 
 
@@ -32,10 +32,11 @@ def copy_to_admins(message: OutboxMessage) -> None:
     ticket = entry.ticket
     done = set((message.result or {}).get("chats", []))
     lang = admin_language(ticket.member.tenant)
-    text = clip(admin_text(ticket, entry, lang), 1024 if entry.photo_file_id else 4096)
+    photo = _photo(entry)
+    text = clip(admin_text(ticket, entry, lang), 1024 if photo else 4096)
     tb = _telebot(ticket)
     for chat_id in sorted(admin_chat_ids(ticket.bot) - done):
-        sent = _send(tb, chat_id, text, entry.photo_file_id)
+        sent = _send(tb, chat_id, text, photo)
         tickets.record_copy(entry, chat_id, sent.message_id)
         remember(message, chats=sorted(done | {chat_id}))
         done.add(chat_id)
@@ -56,6 +57,14 @@ def tell_member(message: OutboxMessage) -> None:
     remember(message, message_id=sent.message_id)
 
 
+def _photo(entry: TicketMessage) -> str | bytes | None:
+    """The member's Telegram photo, else an upload of our re-encoded copy (an image sent as a file)."""
+    if entry.photo_file_id:
+        return entry.photo_file_id
+    stored = images.stored_path(entry.photo_path)
+    return stored.read_bytes() if stored is not None else None
+
+
 def admin_text(ticket: Ticket, entry: TicketMessage, lang: str) -> str:
     member = ticket.member
     head = t(lang, "ticket.admin_head", number=fmt.digits(lang, ticket.id), name=member.display_name[:60],
@@ -70,10 +79,11 @@ def _telebot(ticket: Ticket):
     return telebot_for(ticket.bot)
 
 
-def _send(tb, chat_id: int, text: str, photo_file_id: str | None, markup=None):
+def _send(tb, chat_id: int, text: str, photo: str | bytes | None, markup=None):
+    pace(tb, chat_id)
     try:
-        if photo_file_id:
-            return tb.send_photo(chat_id, photo_file_id, caption=text, reply_markup=markup)
+        if photo:
+            return tb.send_photo(chat_id, photo, caption=text, reply_markup=markup)
         return tb.send_message(chat_id, text, reply_markup=markup)
     except ApiTelegramException as exc:
         raise telegram_failure(exc) from None

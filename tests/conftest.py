@@ -127,6 +127,8 @@ def db(app):
         yield _db
         _db.session.remove()
         _empty_all_tables(_db)
+    if "telegram_limits" in app.extensions:  # Telegram's send counts (app/worker/ratelimit.py) start afresh too
+        app.extensions["telegram_limits"].reset()
 
 
 def _empty_all_tables(_db) -> None:

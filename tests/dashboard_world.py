@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.models import Promocode, Role, TenantNotice, WebhookDelivery
-from app.services import api_tokens, invitations, receipts, tickets, webhooks
+from app.services import api_tokens, broadcasts, invitations, receipts, tickets, webhooks
 from app.services.payments import bank_matching
 from tests.factories import Factories, luhn_complete
 
@@ -80,7 +80,10 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     notice = TenantNotice(tenant_id=tenant.id, kind="wallet_insufficient", message="Top up the wallet.")
     db.session.add(notice)
     panel, panel_user = vpn_service(db, tenant, member, plan)
-    ticket = tickets.open_ticket(member, bot, text="Where is my link?")
+    ticket_photo = f"tickets/{tenant.id}/world.png"
+    (Path(instance_path) / ticket_photo).parent.mkdir(parents=True, exist_ok=True)
+    (Path(instance_path) / ticket_photo).write_bytes(PNG)
+    ticket = tickets.open_ticket(member, bot, text="Where is my link?", photo_path=ticket_photo)
     sms = bank_matching.ingest(tenant, sender="Bank Mellat", source="test",
                                text="بانک ملت\nانتقال:9,990+\nکارت:6037****0001\n1403/09/10-14:25").message
     token, _ = api_tokens.create_token(tenant, "panel")
@@ -88,9 +91,12 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     db.session.commit()
     make.member(tenant)  # member.created: a delivery to the endpoint
     delivery = db.session.scalar(sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    broadcast = broadcasts.compose(tenant, broadcasts.Draft(text="Hello", bot_ids=[bot.id], photo=PNG))
+    db.session.commit()
     ids = {"bot_id": bot.id, "plan_id": plan.id, "card_id": card.id, "member_id": member.id,
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
-           "delivery_id": delivery.id, "message_id": sms.id}
+           "delivery_id": delivery.id, "message_id": sms.id, "broadcast_id": broadcast.id,
+           "entry_id": ticket.messages[0].id, "subscription_id": panel_user.subscription_id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)

@@ -24,6 +24,7 @@ ACCESS = {
     "webhooks.telegram_update": PUBLIC, "pay.zarinpal_callback": PUBLIC,
     "sandbox_chat.chat": OWNER, "sandbox_chat.messages": OWNER, "sandbox_chat.photo": OWNER,
     "sandbox_chat.send": OWNER, "sandbox_chat.upload": OWNER, "sandbox_chat.press": OWNER,
+    "sandbox_chat.pay": OWNER,
     "main.home": LOGIN, "main.switch_tenant": LOGIN, "auth.logout": LOGIN, "auth.change_password": LOGIN,
     "overview.index": READ, "overview.dismiss_notice": OWNER, "bot_admin.index": READ, "bot_admin.show": READ, "plans.index": READ,
     "cards.index": READ, "members.index": MEMBER_READ, "members.export": READ, "exports.download": READ, "members.show": MEMBER_READ,
@@ -33,15 +34,20 @@ ACCESS = {
     "bot_admin.create": OWNER, "bot_admin.settings": OWNER, "bot_admin.toggle": OWNER,
     "plans.create": OWNER, "plans.edit": OWNER, "plans.archive": OWNER, "plans.move": OWNER,
     "cards.create": OWNER, "cards.edit": OWNER, "cards.toggle": OWNER, "cards.rotation": OWNER,
-    "members.adjust": OWNER, "members.ban": OWNER, "members.grant": OWNER,
+    "members.adjust": OWNER, "members.ban": OWNER, "members.grant": OWNER, "members.subscription": OWNER,
+    "members.cancel_subscription": OWNER, "members.change_plan": OWNER,
     "promocodes.create": OWNER, "promocodes.disable": OWNER,
+    # Broadcasts: owners only, reading included (approvers, viewers and support get 403).
+    "broadcasts.index": OWNER, "broadcasts.create": OWNER, "broadcasts.show": OWNER, "broadcasts.progress": OWNER,
+    "broadcasts.photo": OWNER, "broadcasts.confirm": OWNER, "broadcasts.pause": OWNER, "broadcasts.resume": OWNER,
+    "broadcasts.cancel": OWNER,
     "staff.index": OWNER, "staff.invite": OWNER, "staff.revoke": OWNER,
     "receipts.index": RECEIPT_READ, "receipts.history": RECEIPT_READ, "receipts.show": RECEIPT_READ,
     "receipts.photo": RECEIPT_READ,
     "receipts.approve": RECEIPT_DECIDE, "receipts.reject": RECEIPT_DECIDE,
     "imports.users_json": OWNER,
     "bank.index": RECEIPT_READ, "bank.paste": RECEIPT_DECIDE, "bank.approve": RECEIPT_DECIDE,
-    "tickets.index": TICKET_READ, "tickets.show": TICKET_READ,
+    "tickets.index": TICKET_READ, "tickets.show": TICKET_READ, "tickets.photo": TICKET_READ,
     "tickets.answer": TICKET_ANSWER, "tickets.assign": TICKET_ANSWER, "tickets.close": TICKET_ANSWER,
     "platform.tenants": PLATFORM, "platform.create_tenant": PLATFORM, "platform.topup": PLATFORM,
     "platform.prices": PLATFORM,
@@ -58,7 +64,8 @@ ACCESS = {
 #: JSON feeds that need query arguments (a bot and a test user) to answer 200.
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
 TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "message_id", "promocode_id", "invitation_id", "notice_id",
-                     "panel_id", "panel_user_id", "ticket_id", "token_id", "endpoint_id", "delivery_id"}
+                     "panel_id", "panel_user_id", "ticket_id", "entry_id", "token_id", "endpoint_id", "delivery_id",
+                     "broadcast_id", "subscription_id"}
 
 
 def _api_endpoints(app) -> dict:

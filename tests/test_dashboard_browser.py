@@ -234,3 +234,42 @@ def test_a_refused_purchase_shows_the_bots_alert(browser, live_server, start_man
     shot(page, "15-sandbox-refused-alert")
     alert.get_by_role("button", name="OK").click()
     alert.wait_for(state="detached")
+
+
+def test_paying_a_stars_invoice_with_the_pay_button(browser, live_server, sandbox_server, make, db):  # noqa: F811
+    """A Stars invoice in the Sandbox chat has a Pay button: the bot's refusal (answerPreCheckoutQuery
+    ok=false) shows as an alert, its consent as the payment in the conversation."""
+    from tests.engine.conftest import Sandbox
+    from tests.engine.test_sandbox_chat import answer_next_pre_checkout
+
+    owner = make.account()
+    tenant = make.tenant(owner=owner, default_language="en")
+    bot = make.bot(tenant, token=TOKEN)
+    db.session.commit()
+    sandbox = Sandbox(sandbox_server.url)
+    sandbox.post("/sandbox/bots", {"token": TOKEN})
+    sandbox.open_chat(BUYER, bot.telegram_bot_id)
+    sandbox.post(f"/bot{TOKEN}/sendInvoice", {
+        "chat_id": BUYER, "title": "VIP channel", "description": "30 days of VIP", "payload": "plan:1",
+        "provider_token": "", "currency": "XTR", "prices": [{"label": "VIP", "amount": 30}]})
+    page = browser.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, live_server, owner)
+    page.goto(f"{live_server}/sandbox?user_id={BUYER}&name=Sara&language=en")
+    pay = bot_says(page, "VIP channel").locator("button.sandbox-pay")
+
+    refusing = answer_next_pre_checkout(sandbox, TOKEN, ok=False, error_message="Sold out")
+    pay.click()
+    alert = page.get_by_role("alertdialog")
+    alert.wait_for(timeout=BOT_REPLY_MS)
+    assert alert.inner_text().startswith("Sold out")
+    refusing.join(10)
+    shot(page, "16-sandbox-stars-refused")
+    alert.get_by_role("button", name="OK").click()
+
+    accepting = answer_next_pre_checkout(sandbox, TOKEN, ok=True)
+    pay.click()
+    page.locator("#chat-log li.from-user", has_text="You paid 30 ⭐").wait_for(timeout=BOT_REPLY_MS)
+    accepting.join(10)
+    shot(page, "17-sandbox-stars-paid")
+    sandbox.http.close()

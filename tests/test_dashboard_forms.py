@@ -5,7 +5,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from app.models import AuditLog, Bot, LedgerEntry, LoginAttempt, PaymentCard, Plan, Promocode
+from app.models import AuditLog, Bot, LedgerEntry, PaymentCard, Plan, Promocode
 from tests.dashboard_world import receipt_with_photo
 from tests.helpers import csrf_token
 
@@ -162,9 +162,8 @@ def test_sign_in_is_throttled_after_five_failures(client, make, auth, db):
     for _ in range(5):
         auth.login(account.email, "wrong-password")
     response = auth.login(account.email)
-    assert response.status_code == 429 and "Too many failed sign-ins" in response.get_data(as_text=True)
+    assert response.status_code == 429 and "Too many sign-in attempts" in response.get_data(as_text=True)
     assert client.get("/account/password").status_code == 302
-    assert count(db, LoginAttempt) == 5
 
 
 def test_change_password(client, make, auth, db):

@@ -13,11 +13,20 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 
 
-def idempotent(view):
-    """Claim the key in this request's transaction, run the view, keep its response with its effects."""
+def idempotent(view=None, *, required: bool = True):
+    """Claim the key in this request's transaction, run the view, keep its response with its effects.
+
+    `required=False` (spending quota, reporting usage): a request without the header simply runs, so
+    callers that cannot retry need not send one, and those that can get the same protection.
+    """
+    if view is None:
+        return lambda inner: idempotent(inner, required=required)
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         key = (request.headers.get(HEADER) or "").strip()
+        if not key and not required:
+            return view(*args, **kwargs)
         if not 1 <= len(key) <= idempotency.MAX_KEY:
             return problem(422, f"This request moves money: send an {HEADER} header (1 to "
                                 f"{idempotency.MAX_KEY} characters) so a retry cannot repeat it.",

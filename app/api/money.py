@@ -13,6 +13,7 @@ from app.api.schemas import (
     IdempotencyHeader,
     LedgerEntryOut,
     MoneyMove,
+    OptionalIdempotencyHeader,
     PageQuery,
     QuotaConsume,
     QuotaOut,
@@ -93,10 +94,12 @@ def entitlement(telegram_id: int, query_data):
 
 @bp.post("/members/<int:telegram_id>/quota/consume")
 @requires("money")
+@idempotent(required=False)
+@bp.input(OptionalIdempotencyHeader, location="headers", arg_name="headers")
 @bp.input(QuotaConsume)
 @bp.output(QuotaOut)
 @bp.doc(tags=[TAG], summary="Spend today's requests in a bot; 429 quota_exhausted with the reset time")
-def consume(telegram_id: int, json_data):
+def consume(telegram_id: int, json_data, headers):
     member = member_or_404(telegram_id)
     session = sessions.session_of(member, bot_or_404(json_data["bot_id"]))
     use = quota.consume_request(session, member, tenant(), active_subscription(member), json_data["count"])
@@ -105,10 +108,12 @@ def consume(telegram_id: int, json_data):
 
 @bp.post("/members/<int:telegram_id>/usage")
 @requires("money")
+@idempotent(required=False)
+@bp.input(OptionalIdempotencyHeader, location="headers", arg_name="headers")
 @bp.input(UsageIn)
 @bp.output(UsageOut)
 @bp.doc(tags=[TAG], summary="Report traffic used on the live subscription (limited at its cap)")
-def report_usage(telegram_id: int, json_data):
+def report_usage(telegram_id: int, json_data, headers):
     member = member_or_404(telegram_id)
     recorded = usage.record_traffic(member, json_data["traffic_bytes"])
     return {"subscription": subscription_out(recorded.subscription, member.telegram_id),

@@ -41,6 +41,15 @@ class IdempotencyHeader(Schema):
                              metadata={"description": "Same key and body: the first response again."})
 
 
+class OptionalIdempotencyHeader(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    idempotency_key = String(data_key="Idempotency-Key", validate=Length(1, idempotency.MAX_KEY),
+                             metadata={"description": "Optional: with it, a retry returns the first response "
+                                                      "instead of counting twice."})
+
+
 # --- members ---------------------------------------------------------------------------------------------
 class MemberOut(Schema):
     id = Integer(required=True)

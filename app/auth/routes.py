@@ -23,9 +23,15 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def load_account(account_id: str):
+def load_account(user_id: str):
+    """The account of a session or remember cookie whose session version is still current (Account.get_id)."""
+    account_id, _, version = user_id.partition(":")
+    if not (account_id.isdigit() and version.isdigit()):
+        return None
     account = db.session.get(Account, int(account_id))
-    return account if account and account.is_enabled else None
+    if account is None or not account.is_enabled or account.session_version != int(version):
+        return None
+    return account
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,9 +43,9 @@ def login():
         try:
             account = auth_service.sign_in(form.email.data, form.password.data, request.remote_addr or "unknown")
         except auth_service.TooManyAttempts as err:
-            flash(_("Too many failed sign-ins for this account from your address. "
-                    "Wait %(minutes)s minutes and try again.", minutes=err.params["minutes"]), "danger")
-            return render_template("auth/login.html", form=form), 429
+            flash(_("Too many sign-in attempts. Wait %(minutes)s minutes and try again.",
+                    minutes=err.params["minutes"]), "danger")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(60 * err.params["minutes"])}
         unit_of_work.commit()
         if account:
             login_user(account, remember=form.remember.data)
@@ -52,6 +58,8 @@ def login():
 @login_required
 def logout():
     if EmptyForm().validate_on_submit():
+        auth_service.sign_out(current_user)
+        unit_of_work.commit()
         logout_user()
     return redirect(url_for("auth.login"))
 
@@ -64,6 +72,7 @@ def change_password():
         done = save(lambda: auth_service.change_password(
             current_user, form.current_password.data, form.new_password.data) or True, form, "current_password")
         if done:
+            login_user(current_user._get_current_object())  # this session carries the new session version
             flash(_("Your password was changed."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)

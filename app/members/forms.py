@@ -37,3 +37,26 @@ class GrantForm(FlaskForm):
     plan_id = SelectField(_l("Plan"), coerce=int)
     days = IntegerField(_l("Days (empty: the plan's period)"), validators=[Optional(), NumberRange(min=1, max=3650)])
     submit = SubmitField(_l("Grant"))
+
+
+class CancelSubscriptionForm(FlaskForm):
+    #: One id per rendered form: a double submit refunds once (the ledger key).
+    request_id = HiddenField(default=lambda: uuid.uuid4().hex)
+    refund = StringField(_l("Refund to the member's balance, Toman (0 for none)"), default="0",
+                         validators=[DataRequired()])
+    reason = StringField(_l("Reason (the member is told)"), validators=[DataRequired(), Length(max=300)])
+    submit = SubmitField(_l("Cancel the subscription now"))
+
+    validate_request_id = AdjustBalanceForm.validate_request_id
+
+    def validate_refund(self, field):
+        try:
+            refund = parse_int(field.data)
+        except ValidationFailed:
+            raise ValidationError(_l("Enter a whole number of Toman, e.g. 0 or 50000.")) from None
+        field.data = refund
+
+
+class ChangePlanForm(FlaskForm):
+    plan_id = SelectField(_l("New plan"), coerce=int)
+    submit = SubmitField(_l("Change the plan"))

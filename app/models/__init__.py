@@ -1,11 +1,10 @@
 """The domain model, one module per area."""
 from app.models.bank_messages import BankMessage, BankMessageStatus
 from app.models.bots import ApiToken, Bot, BotSetting, BotStatus, FeatureFlag
+from app.models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from app.models.catalog import Plan, Subscription, SubscriptionSource, SubscriptionStatus
 from app.models.growth import (
     BadgeDefinition,
-    Broadcast,
-    BroadcastStatus,
     MemberBadge,
     Promocode,
     PromocodeKind,
@@ -30,7 +29,6 @@ from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.tenancy import (
     Account,
     CardRotation,
-    LoginAttempt,
     Membership,
     PlatformSetting,
     Role,
@@ -42,8 +40,8 @@ from app.models.types import utcnow
 __all__ = [
     "BankMessage", "BankMessageStatus",
     "Account", "ApiToken", "AuditLog", "BackupRun", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
-    "Broadcast", "BroadcastStatus", "CardRotation", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
-    "LedgerEntry", "LoginAttempt", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
+    "Broadcast", "BroadcastDelivery", "BroadcastStatus", "DeliveryStatus", "CardRotation", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
+    "LedgerEntry", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
     "PaymentCard", "Plan", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",

@@ -1,4 +1,4 @@
-"""Promo codes, badges and broadcasts."""
+"""Promo codes and badges (broadcasts are in app/models/broadcasts.py)."""
 from __future__ import annotations
 
 import enum
@@ -17,13 +17,6 @@ class PromocodeKind(str, enum.Enum):
     PLAN_DAYS = "plan_days"
     DISCOUNT_PERCENT = "discount_percent"
     XP = "xp"
-
-
-class BroadcastStatus(str, enum.Enum):
-    DRAFT = "draft"
-    SENDING = "sending"
-    DONE = "done"
-    CANCELLED = "cancelled"
 
 
 class Promocode(db.Model):
@@ -104,23 +97,3 @@ class MemberBadge(db.Model):
     earned_in_bot_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("bots.id", ondelete="SET NULL"))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", sa.JSON, default=dict)
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Broadcast(db.Model):
-    """A message sent to many members of a tenant through one bot."""
-
-    __tablename__ = "broadcasts"
-    __table_args__ = (one_of("status", [s.value for s in BroadcastStatus], "status"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    bot_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("bots.id", ondelete="SET NULL"))
-    text: Mapped[str] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(sa.String(10), default=BroadcastStatus.DRAFT.value)
-    total_count: Mapped[int] = mapped_column(default=0)
-    sent_count: Mapped[int] = mapped_column(default=0)
-    failed_count: Mapped[int] = mapped_column(default=0)
-    created_by_account_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("accounts.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

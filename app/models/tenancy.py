@@ -48,12 +48,24 @@ class Account(UserMixin, db.Model):
     language: Mapped[Optional[str]] = mapped_column(sa.String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: The client address of the last successful sign-in: the per-account throttle ceiling spares it.
+    last_login_address: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    #: Part of every session's user id: bumping it (sign-out, password change) ends all other sessions.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="account")
 
     @property
     def is_active(self) -> bool:
         return self.is_enabled
+
+    def get_id(self) -> str:
+        """Flask-Login's id in the session and remember cookie: a stale version no longer signs in."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Every session and remember cookie issued so far stops working."""
+        self.session_version = (self.session_version or 1) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -140,18 +152,6 @@ class StaffInvitation(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     used_by_account_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("accounts.id", ondelete="SET NULL"))
-
-
-class LoginAttempt(db.Model):
-    """A failed sign-in, counted per account and address to throttle guessing."""
-
-    __tablename__ = "login_attempts"
-    __table_args__ = (sa.Index("ix_login_attempts_email_ip_at", "email", "ip_address", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254))
-    ip_address: Mapped[str] = mapped_column(sa.String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PlatformSetting(db.Model):

@@ -2,7 +2,7 @@
 from functools import partial
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,12 +12,13 @@ from app.models import Receipt, ReceiptStatus
 from app.receipts import bp
 from app.receipts.forms import STATUS_LABELS, ApproveForm, FilterForm, RejectForm
 from app.services import cards as card_service
+from app.services import images
 from app.services import receipt_queries as queries
 from app.services import receipts as receipt_service
 from app.services.listings import bots_of_tenant
 from app.services.payments import fingerprints
 from app.tenant_context import get_owned_or_404
-from app.web import receipt_deciders, receipt_readers, save, tenant_or_404
+from app.web import receipt_deciders, receipt_readers, save, stored_image, tenant_or_404
 from bots.notify import announce_decision
 
 
@@ -43,13 +44,7 @@ def show(receipt_id: int):
 @receipt_readers
 def photo(receipt_id: int):
     """The stored receipt photo, only for this tenant's staff."""
-    receipt = get_owned_or_404(Receipt, receipt_id)
-    path = _photo_file(receipt)
-    if path is None:
-        abort(404)
-    response = send_file(path, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_image(get_owned_or_404(Receipt, receipt_id).photo_path)
 
 
 @bp.route("/<int:receipt_id>/approve", methods=["POST"])
@@ -119,9 +114,4 @@ def _show(receipt: Receipt, approve_form, reject_form):
 
 
 def _photo_file(receipt: Receipt) -> Path | None:
-    """The photo's file if it lies inside the instance folder (never follow a path out of it)."""
-    if not receipt.photo_path:
-        return None
-    root = Path(current_app.instance_path).resolve()
-    path = (root / receipt.photo_path).resolve()
-    return path if path.is_relative_to(root) and path.is_file() else None
+    return images.stored_path(receipt.photo_path)

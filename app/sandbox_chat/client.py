@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+from urllib.parse import quote
 
 import requests
 from flask import current_app
@@ -12,6 +13,8 @@ from app.services import bots as bot_service
 from bots import telegram_api
 
 TIMEOUT = 5
+#: Telegram waits 10 seconds for answerPreCheckoutQuery; the request waits a little longer.
+PAY_WAIT_SECONDS = 10
 
 
 class SandboxUnavailable(Exception):
@@ -22,9 +25,9 @@ def base_url() -> str:
     return current_app.config["TELEGRAM_API_URL"].rstrip("/")
 
 
-def _call(method: str, path: str, **kwargs) -> dict:
+def _call(method: str, path: str, timeout: float = TIMEOUT, **kwargs) -> dict:
     try:
-        response = requests.request(method, base_url() + path, timeout=TIMEOUT, **kwargs)
+        response = requests.request(method, base_url() + path, timeout=timeout, **kwargs)
     except requests.RequestException:
         raise SandboxUnavailable(f"The sandbox at {base_url()} does not answer; start it with `make run` "
                                  "or `flask sandbox`.") from None
@@ -66,6 +69,14 @@ def send(bot: Bot, user: dict, **content) -> dict:
     if "photo" in content:
         content["photo"] = base64.b64encode(content["photo"]).decode()
     return _call("POST", "/sandbox/updates", json={"bot_id": bot.telegram_bot_id, "from": user, **content})
+
+
+def pay(bot: Bot, user: dict, slug: str) -> dict:
+    """The test user presses Pay on a Stars invoice: the sandbox asks the bot (pre_checkout_query) and
+    answers what came of it ({"status": paid|declined|timeout, "error_message"?})."""
+    ensure_known(bot)
+    body = {"user_id": user["id"], "first_name": user["first_name"], "timeout": PAY_WAIT_SECONDS}
+    return _call("POST", f"/sandbox/invoices/{quote(slug, safe='')}/pay", timeout=TIMEOUT + PAY_WAIT_SECONDS, json=body)
 
 
 def photo_bytes(bot: Bot, file_id: str) -> bytes:

@@ -84,6 +84,23 @@ def press():
     return _post(bot, user, callback={"message_id": message_id, "data": data})
 
 
+@bp.post("/pay")
+@roles_required(Role.OWNER)
+def pay():
+    """Pay a Stars invoice of the conversation as the test user; the bot may refuse (error_message)."""
+    bot, user = _bot_and_user(request.form)
+    slug = request.form.get("invoice") or ""
+    if not slug or len(slug) > 64:
+        return jsonify(error=_("That invoice cannot be paid.")), 400
+    try:
+        outcome = client.pay(bot, user, slug)
+    except client.SandboxUnavailable as exc:
+        return jsonify(error=str(exc)), 503
+    if outcome.get("status") == "timeout":
+        return jsonify(result=outcome, error=_("The bot did not confirm the payment in time."))
+    return jsonify(result=outcome)
+
+
 def _post(bot: Bot, user: dict, **content):
     try:
         return jsonify(result=client.send(bot, user, **content))
@@ -110,9 +127,27 @@ def _test_user(values, tenant) -> dict:
 def _shown(message: dict) -> dict:
     """A chat-log entry reduced to what the page draws."""
     markup = message.get("reply_markup") or {}
-    return {"id": message["message_id"], "from_bot": message["from_bot"], "text": message.get("text"),
+    return {"id": message["message_id"], "from_bot": message["from_bot"], "text": message.get("text") or _payment_text(message),
             "caption": message.get("caption"), "photo": message.get("photo"), "edited": message.get("edited"),
-            "buttons": [[{"text": b.get("text"), "data": b.get("callback_data"), "url": b.get("url")} for b in row]
+            "invoice": _invoice(message.get("invoice")),
+            "buttons": [[{"text": b.get("text"), "data": b.get("callback_data"), "url": b.get("url"),
+                          "pay": bool(b.get("pay"))} for b in row]
                         for row in markup.get("inline_keyboard", [])],
             "keyboard": [[b if isinstance(b, str) else b.get("text") for b in row]
                          for row in markup.get("keyboard", [])]}
+
+
+def _invoice(invoice: dict | None) -> dict | None:
+    if not invoice:
+        return None
+    return {"slug": invoice.get("slug"), "title": invoice.get("title"), "description": invoice.get("description"),
+            "amount": invoice.get("total_amount"), "currency": invoice.get("currency")}
+
+
+def _payment_text(message: dict) -> str | None:
+    """What a payment service message says in the conversation (Telegram draws these itself)."""
+    if message.get("successful_payment"):
+        return _("You paid %(amount)s ⭐", amount=message["successful_payment"]["total_amount"])
+    if message.get("refunded_payment"):
+        return _("%(amount)s ⭐ were refunded to you", amount=message["refunded_payment"]["total_amount"])
+    return None

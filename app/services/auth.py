@@ -3,19 +3,14 @@ from __future__ import annotations
 
 import functools
 import secrets
-from datetime import timedelta
 
-import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import Account, LoginAttempt, utcnow
+from app.models import Account, utcnow
+from app.services import login_throttle
 from app.services.errors import DomainError, ValidationFailed
 from app.services.tenancy import MIN_PASSWORD_LENGTH, find_account
-
-#: Failed attempts allowed per (email, address) within the window before sign-in is refused.
-MAX_FAILED_ATTEMPTS = 5
-THROTTLE_WINDOW = timedelta(minutes=15)
 
 
 class TooManyAttempts(DomainError):
@@ -24,7 +19,10 @@ class TooManyAttempts(DomainError):
 
 def authenticate(email: str, password: str) -> Account | None:
     """The enabled account with these credentials, with last_login_at set; else None."""
-    account = find_account(email)
+    return _check(find_account(email), password)
+
+
+def _check(account: Account | None, password: str) -> Account | None:
     if account is None:
         check_password_hash(_dummy_hash(), password)  # as slow as a known email: no enumeration by timing
         return None
@@ -40,31 +38,29 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def sign_in(email: str, password: str, ip_address: str) -> Account | None:
-    """authenticate(), refusing with TooManyAttempts after MAX_FAILED_ATTEMPTS recent failures.
+def sign_in(email: str, password: str, address: str) -> Account | None:
+    """authenticate(), counted first by the sign-in throttle (app/services/login_throttle.py).
 
-    A failure is recorded (the caller commits it); a success clears that pair's failures.
+    :raises TooManyAttempts: a throttle rule is exhausted; no password was checked.
     """
     email_key = email.strip().lower()
-    if recent_failures(email_key, ip_address) >= MAX_FAILED_ATTEMPTS:
-        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-        raise TooManyAttempts(
-            f"Too many failed sign-ins for this account from your address. Wait {minutes} minutes and try again.",
-            minutes=minutes)
-    account = authenticate(email, password)
-    if account is None:
-        db.session.add(LoginAttempt(email=email_key, ip_address=ip_address))
-    else:
-        db.session.execute(sa.delete(LoginAttempt).where(
-            LoginAttempt.email == email_key, LoginAttempt.ip_address == ip_address))
-    db.session.flush()
+    known = find_account(email)
+    refusal = login_throttle.attempt(email_key, address, known.last_login_address if known else None)
+    if refusal:
+        raise TooManyAttempts(f"Too many sign-in attempts. Wait {refusal.minutes} minutes and try again.",
+                              minutes=refusal.minutes, rule=refusal.rule)
+    account = _check(known, password)
+    if account is not None:
+        login_throttle.succeeded(email_key, address)
+        account.last_login_address = address
+        db.session.flush()
     return account
 
 
-def recent_failures(email_key: str, ip_address: str) -> int:
-    return db.session.scalar(sa.select(sa.func.count(LoginAttempt.id)).where(
-        LoginAttempt.email == email_key, LoginAttempt.ip_address == ip_address,
-        LoginAttempt.created_at >= utcnow() - THROTTLE_WINDOW))
+def sign_out(account: Account) -> None:
+    """End this and every other session of the account (a copied cookie stops working too)."""
+    account.end_sessions()
+    db.session.flush()
 
 
 def change_password(account: Account, current: str, new: str) -> None:
@@ -73,4 +69,5 @@ def change_password(account: Account, current: str, new: str) -> None:
     if len(new) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
     account.set_password(new)
+    account.end_sessions()  # every other session; the caller signs the current one in again
     db.session.flush()

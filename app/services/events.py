@@ -11,7 +11,7 @@ def member_created(member: Member) -> None:
 
 
 def subscription_changed(event: str, subscription: Subscription) -> None:
-    """subscription.activated / extended / expired / limited."""
+    """subscription.activated / extended / changed / expired / limited / cancelled."""
     member = db.session.get(Member, subscription.member_id)
     webhooks.emit(subscription.tenant_id, event, {
         "subscription_id": subscription.id, "telegram_id": member.telegram_id, "plan_id": subscription.plan_id,

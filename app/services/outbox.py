@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import OutboxMessage
+from app.models import OutboxMessage, OutboxStatus
 from app.models.types import utcnow
 
 Handler = Callable[[OutboxMessage], None]
@@ -80,6 +80,24 @@ def enqueue(kind: str, payload: dict, *, tenant_id: int | None, key: str,
         db.session.info.setdefault(ENQUEUED, []).append(new_id)
         return db.session.get(OutboxMessage, new_id)
     return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.key == key)).one()
+
+
+def enqueue_many(kind: str, rows: list[tuple[str, dict]], *, tenant_id: int | None) -> list[int]:
+    """Write many outbox rows of one kind in one statement (flush only); `rows` are (key, payload) pairs.
+
+    A key that exists already is skipped, as in `enqueue`. The ids of the rows written.
+    """
+    if not rows:
+        return []
+    now = utcnow()
+    values = [{"kind": kind, "payload": payload, "tenant_id": tenant_id, "key": key, "not_before": now,
+               "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now} for key, payload in rows]
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(OutboxMessage.__table__).values(values)
+                 .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.__table__.c.id))
+    new_ids = list(db.session.execute(statement).scalars())
+    db.session.info.setdefault(ENQUEUED, []).extend(new_ids)
+    return new_ids
 
 
 def take_committed(session=None) -> list[int]:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Member, Plan, Subscription, SubscriptionSource, SubscriptionStatus
+from app.models import Member, Plan, PlanPanel, Subscription, SubscriptionSource, SubscriptionStatus
 from app.services import clock, events
 from app.services.errors import NotFound, ValidationFailed
 from app.services.locking import lock_row
@@ -57,8 +57,41 @@ def cancel(subscription: Subscription, *, actor: str = "system") -> Subscription
         return locked
     locked.status = SubscriptionStatus.CANCELLED.value
     db.session.flush()
+    events.subscription_changed("subscription.cancelled", locked)
     provisioning.subscription_changed(locked)
     return locked
+
+
+def change_plan(subscription: Subscription, plan: Plan) -> Subscription:
+    """Move a live subscription to another plan: same end, the new plan's traffic cap, the panel user updated.
+
+    A plan that sells through another panel (or none, or from none) cannot take over a panel user;
+    cancel and grant instead.
+    """
+    if plan.tenant_id != subscription.tenant_id:
+        raise NotFound("No such plan.")
+    lock_row(Member, subscription.member_id, tenant_id=subscription.tenant_id)  # the global order: member first
+    locked = lock_row(Subscription, subscription.id, tenant_id=subscription.tenant_id)
+    if locked.status not in LIVE_STATUSES or locked.ends_at <= clock.now():
+        raise ValidationFailed("Only a running subscription can change its plan.")
+    if locked.plan_id == plan.id:
+        raise ValidationFailed("The subscription is already on this plan.")
+    if _panel_of(locked.plan_id) != _panel_of(plan.id):
+        raise ValidationFailed("That plan is served by another VPN panel: cancel this subscription and grant "
+                               "the new plan instead.")
+    locked.plan_id = plan.id
+    locked.traffic_limit_bytes = plan_traffic_bytes(plan)
+    locked.status = SubscriptionStatus.LIMITED.value if is_over_limit(locked) else SubscriptionStatus.ACTIVE.value
+    db.session.flush()
+    db.session.expire(locked, ["plan"])
+    events.subscription_changed("subscription.changed", locked)
+    provisioning.subscription_changed(locked)
+    return locked
+
+
+def _panel_of(plan_id: int) -> int | None:
+    mapping = db.session.get(PlanPanel, plan_id)
+    return mapping.panel_id if mapping else None
 
 
 def active_subscription(member: Member, now: datetime | None = None) -> Subscription | None:

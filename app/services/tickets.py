@@ -41,7 +41,7 @@ def open_ticket(member: Member, bot: Bot, *, text: str | None = None, photo_file
     """A new ticket with the member's first message, copied to the admin chats."""
     now = now or utcnow()
     _refuse_flood(member, now)
-    text = _clean(text, photo_file_id)
+    text = _clean(text, photo_file_id or photo_path)
     ticket = Ticket(tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id, status=TicketStatus.OPEN.value,
                     subject=(text or "📷")[:120], waiting_since=now, created_at=now)
     db.session.add(ticket)
@@ -58,7 +58,7 @@ def member_writes(ticket: Ticket, member: Member, *, text: str | None = None, ph
     if ticket.member_id != member.id:
         raise NotFound("No such ticket.")
     now = now or utcnow()
-    text = _clean(text, photo_file_id)
+    text = _clean(text, photo_file_id or photo_path)
     ticket.status, ticket.closed_at = TicketStatus.OPEN.value, None
     ticket.waiting_since = ticket.waiting_since or now
     return _add(ticket, "member", "bot", text, photo_file_id, photo_path, now=now)
@@ -179,8 +179,8 @@ def _refuse_flood(member: Member, now: datetime) -> None:
         raise TicketLimit("You have opened too many tickets; please wait for an answer to the ones you have.")
 
 
-def _clean(text: str | None, photo_file_id: str | None) -> str | None:
+def _clean(text: str | None, picture: str | None) -> str | None:
     text = (text or "").replace("\x00", "").strip()[:TEXT_LIMIT] or None
-    if text is None and not photo_file_id:
+    if text is None and not picture:
         raise TicketEmpty("Write a message or send a photo.")
     return text

@@ -19,8 +19,8 @@ from app.models import Tenant, WebhookDelivery, WebhookEndpoint
 from app.services import audit, clock, crypto, outbox
 from app.services.errors import NotFound, ValidationFailed
 
-EVENTS = ("member.created", "subscription.activated", "subscription.extended", "subscription.expired",
-          "subscription.limited", "receipt.submitted", "receipt.approved", "receipt.rejected",
+EVENTS = ("member.created", "subscription.activated", "subscription.extended", "subscription.changed",
+          "subscription.expired", "subscription.limited", "subscription.cancelled", "receipt.submitted", "receipt.approved", "receipt.rejected",
           "balance.changed", "payment.succeeded", "ticket.created")
 OUTBOX_KIND = "webhook.event"
 MAX_ENDPOINTS = 20

@@ -12,7 +12,7 @@ from app.services.tenancy import staff_of
 from app.tenant_context import get_owned_or_404
 from app.tickets import bp
 from app.tickets.forms import AnswerForm, AssignForm
-from app.web import save, submitted, tenant_or_404, ticket_answerers, ticket_readers
+from app.web import save, stored_image, submitted, tenant_or_404, ticket_answerers, ticket_readers
 
 STATUS_LABELS = {TicketStatus.OPEN.value: _l("Waiting for an answer"), TicketStatus.ANSWERED.value: _l("Answered"),
                  TicketStatus.CLOSED.value: _l("Closed")}
@@ -34,6 +34,15 @@ def index():
 @ticket_readers
 def show(ticket_id: int):
     return _page(get_owned_or_404(Ticket, ticket_id))
+
+
+@bp.route("/<int:ticket_id>/photos/<int:entry_id>")
+@ticket_readers
+def photo(ticket_id: int, entry_id: int):
+    """A member's picture on the ticket: our re-encoded copy, served by its real type with nosniff."""
+    ticket = get_owned_or_404(Ticket, ticket_id)
+    entry = next((m for m in ticket.messages if m.id == entry_id), None)
+    return stored_image(entry.photo_path if entry is not None else None)
 
 
 @bp.route("/<int:ticket_id>/answer", methods=["POST"])

@@ -68,8 +68,8 @@ def deliver(message_id: int) -> str:
         return "skipped"
     try:
         _handle(message)
-    except outbox.Retry as retry:
-        return _finish(message_id, _later(retry.after_seconds), retry.reason)
+    except outbox.Retry as retry:  # not a failure: the claim's attempt is given back
+        return _finish(message_id, _later(retry.after_seconds), retry.reason, uncount=True)
     except outbox.Permanent as gone:
         return _finish(message_id, None, gone.reason, dead=True)
     except Exception as exc:  # noqa: BLE001 - any failure is retried with backoff, then given up
@@ -107,12 +107,14 @@ def _later(seconds: float) -> datetime:
 
 
 def _finish(message_id: int, not_before: datetime | None, error: str | None,
-            done: bool = False, dead: bool = False) -> str:
+            done: bool = False, dead: bool = False, uncount: bool = False) -> str:
     """Acknowledge a row this worker still holds (status sending): done, dead, or pending again."""
     if done or dead:
         values = {"status": OutboxStatus.DONE.value if done else OutboxStatus.DEAD.value, "done_at": utcnow()}
     else:
         values = {"status": OutboxStatus.PENDING.value, "not_before": not_before}
+    if uncount:
+        values["attempts"] = OutboxMessage.attempts - 1  # the claim counted one
     values["last_error"] = error[:500] if error else None
     db.session.execute(
         sa.update(OutboxMessage)

@@ -6,7 +6,7 @@ from werkzeug import Request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from . import botapi, control, panels, zarinpal
+from . import botapi, control, control_chats, control_payments, panels, zarinpal
 from .errors import ApiError, ControlError
 from .state import SandboxState
 from .webhooks import WebhookDispatcher
@@ -27,7 +27,21 @@ URL_MAP = Map([
     Rule("/sandbox/faults", endpoint=control.add_fault, methods=["POST"]),
     Rule("/sandbox/rate-limit", endpoint=control.set_rate_limit, methods=["POST"]),
     Rule("/sandbox/reset", endpoint=control.reset, methods=["POST"]),
-    Rule("/sandbox/chats", endpoint=control.register_chat, methods=["POST"]),
+    Rule("/sandbox/chats", endpoint=control_chats.register_chat, methods=["POST"]),
+    Rule("/sandbox/chats/<int(signed=True):chat_id>/members", endpoint=control_chats.chat_members,
+         methods=["GET"]),
+    Rule("/sandbox/chats/<int(signed=True):chat_id>/join", endpoint=control_chats.join_chat,
+         methods=["POST"]),
+    Rule("/sandbox/chats/<int(signed=True):chat_id>/leave", endpoint=control_chats.leave_chat,
+         methods=["POST"]),
+    Rule("/sandbox/invoices", endpoint=control_payments.invoices, methods=["GET"]),
+    Rule("/sandbox/invoices/<slug>/pay", endpoint=control_payments.pay, methods=["POST"]),
+    Rule("/sandbox/payments", endpoint=control_payments.payments, methods=["GET"]),
+    Rule("/sandbox/star-subscriptions", endpoint=control_payments.subscriptions, methods=["GET"]),
+    Rule("/sandbox/star-subscriptions/<charge_id>/renew",
+         endpoint=control_payments.renew_subscription, methods=["POST"]),
+    Rule("/sandbox/star-subscriptions/<charge_id>/cancel",
+         endpoint=control_payments.cancel_subscription, methods=["POST"]),
     Rule("/sandbox/inline-messages", endpoint=control.inline_messages, methods=["GET"]),
     Rule("/sandbox/latency", endpoint=control.set_latency, methods=["POST"]),
     Rule("/sandbox/webhook-deliveries", endpoint=control.webhook_deliveries, methods=["GET"]),

@@ -5,9 +5,10 @@ import time
 
 from werkzeug import Response
 
-from . import chat_admin, commands
+from . import chat_admin, commands, membership
 from . import methods_edit as edit
 from . import methods_media as media
+from . import methods_payments as payments
 from . import methods_send as send
 from . import methods_updates as updates
 from .errors import ApiError
@@ -60,6 +61,17 @@ METHODS = {name.lower(): (name, handler) for name, handler in [
     ("createChatInviteLink", chat_admin.create_chat_invite_link),
     ("editChatInviteLink", chat_admin.edit_chat_invite_link),
     ("revokeChatInviteLink", chat_admin.revoke_chat_invite_link),
+    ("banChatMember", membership.ban_chat_member),
+    ("kickChatMember", membership.ban_chat_member),
+    ("unbanChatMember", membership.unban_chat_member),
+    ("approveChatJoinRequest", membership.approve_chat_join_request),
+    ("declineChatJoinRequest", membership.decline_chat_join_request),
+    ("sendInvoice", payments.send_invoice),
+    ("createInvoiceLink", payments.create_invoice_link),
+    ("answerPreCheckoutQuery", payments.answer_pre_checkout_query),
+    ("refundStarPayment", payments.refund_star_payment),
+    ("editUserStarSubscription", payments.edit_user_star_subscription),
+    ("getStarTransactions", payments.get_star_transactions),
 ]}
 
 

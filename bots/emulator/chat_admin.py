@@ -12,10 +12,15 @@ ADMIN_RIGHTS = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_
                 "can_manage_video_chats", "can_restrict_members", "can_promote_members",
                 "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
                 "can_delete_stories", "can_pin_messages", "can_manage_topics",
-                "can_post_messages", "can_edit_messages")
+                "can_post_messages", "can_edit_messages", "can_send_welcome_messages")
 #: The group's owner, who created it (every sandbox group has one).
 OWNER = {"id": 1000, "is_bot": False, "first_name": "Sandbox owner"}
 MAX_MEMBER_LIMIT = 99_999
+#: Telegram's refusal when the bot lacks a right.
+NOT_ENOUGH_RIGHTS = {
+    "can_invite_users": "not enough rights to manage chat invite link",
+    "can_restrict_members": "not enough rights to restrict/unrestrict chat member",
+}
 
 
 def bot_rights(rights=None):
@@ -26,13 +31,29 @@ def bot_rights(rights=None):
     return granted
 
 
+def bot_member(bot, status="administrator", rights=None):
+    """Return the bot's ChatMember for a status (an administrator has `rights`)."""
+    if status == "administrator":
+        return {"status": status, "user": bot.user(), **bot_rights(rights)}
+    if status == "kicked":
+        return {"status": status, "user": bot.user(), "until_date": 0}
+    return {"status": status, "user": bot.user()}
+
+
 def members(chat, bot):
-    """Return {user_id: ChatMember} of a group log, seeding its owner and the bot."""
+    """Return {user_id: ChatMember} of a group log, seeding its owner, the bot and the setup's
+    members; bans that ran out read as "left"."""
     if chat.members is None:
+        setup = chat.setup or {}
         chat.members = {
             OWNER["id"]: {"status": "creator", "user": OWNER, "is_anonymous": False},
-            bot.id: {"status": "administrator", "user": bot.user(), **bot_rights()},
+            bot.id: bot_member(bot, setup.get("bot_status", "administrator"), setup.get("rights")),
         }
+        chat.members.update({member["user"]["id"]: member for member in setup.get("members", [])})
+    now = time.time()
+    for user_id, member in chat.members.items():
+        if member["status"] == "kicked" and 0 < member.get("until_date", 0) <= now:
+            chat.members[user_id] = {"status": "left", "user": member["user"]}
     return chat.members
 
 
@@ -84,8 +105,7 @@ def require_right(call, chat, right):
     """Raise Telegram's 400 when the bot is not an administrator with `right`."""
     member = members(chat, call.bot).get(call.bot.id, {})
     if member.get("status") != "administrator" or not member.get(right):
-        raise bad_request("not enough rights to manage chat invite link"
-                          if right == "can_invite_users" else "not enough rights")
+        raise bad_request(NOT_ENOUGH_RIGHTS.get(right, "not enough rights"))
 
 
 def export_chat_invite_link(call):

@@ -14,6 +14,8 @@ class MessageRecord:
     markup: dict | None = None
     edited: bool = False
     deleted: bool = False
+    #: The sandbox slug of an invoice message (POST /sandbox/invoices/<slug>/pay).
+    invoice_slug: str | None = None
 
     def set_markup(self, markup):
         """Attach a keyboard (or None to remove it) the way Telegram shows it."""
@@ -31,7 +33,7 @@ class MessageRecord:
     def log_entry(self):
         """Return the control-side view of the message."""
         message = self.message
-        return {
+        entry = {
             "message_id": message["message_id"],
             "from_bot": self.from_bot,
             "text": message.get("text"),
@@ -42,6 +44,12 @@ class MessageRecord:
             "edited": self.edited,
             "date": message["date"],
         }
+        if "invoice" in message:
+            entry["invoice"] = {"slug": self.invoice_slug, **message["invoice"]}
+        for name in ("successful_payment", "refunded_payment"):
+            if name in message:
+                entry[name] = message[name]
+        return entry
 
 
 class ChatLog:
@@ -57,6 +65,12 @@ class ChatLog:
         self.members = None
         #: Groups and channels: ChatInviteLink objects by their URL.
         self.invite_links = {}
+        #: How many users joined through each invite link (for member_limit).
+        self.link_uses = {}
+        #: Pending join requests: {user_id: {"user", "invite_link", "date"}}.
+        self.join_requests = {}
+        #: What POST /sandbox/chats asked for this chat (bot rights, members), or None.
+        self.setup = None
 
     def add(self, sender, content, from_bot, markup=None):
         """Append a message from `sender` (a User object) and return its record."""
@@ -89,6 +103,19 @@ class ChatLog:
         for record in reversed(self.records):
             if record.message_id == message_id:
                 return None if record.deleted else record
+        return None
+
+    def refusal_for(self, bot_id):
+        """Return Telegram's 403 text when the bot left or was removed from this group, else None."""
+        if self.members is not None:
+            status = self.members.get(bot_id, {}).get("status")
+        else:
+            status = (self.setup or {}).get("bot_status")
+        kind = self.chat.get("type")
+        if status == "left":
+            return f"Forbidden: bot is not a member of the {kind} chat"
+        if status == "kicked":
+            return f"Forbidden: bot was kicked from the {kind} chat"
         return None
 
     def pinned_message(self):

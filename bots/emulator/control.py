@@ -2,7 +2,6 @@
 
 from . import inline
 from .botapi import json_response
-from .chats import chat_for_id
 from .errors import ApiError, ControlError
 from .inbound import post_update
 from .limits import Fault
@@ -11,7 +10,7 @@ from .limits import Fault
 def control_error_response(error):
     """Return the JSON error body of a control request."""
     return json_response({"ok": False, "error_code": error.status,
-                          "description": error.description}, error.status)
+                          "description": error.description, **error.extra}, error.status)
 
 
 def json_body(request):
@@ -149,30 +148,6 @@ def reset(sandbox, request):
     with sandbox.state.lock:
         sandbox.state.reset()
     return json_response({"ok": True})
-
-
-def register_chat(sandbox, request):
-    """POST /sandbox/chats {"chat_id", "bot_id"?, "first_name"?, "title"?, "blocked"?}.
-
-    On Telegram a bot can only write to users who started it and to groups it is in; tests that
-    configure an admin chat id register it here (for one bot, or every bot without bot_id).
-    "blocked": true makes sends to the chat answer 403 "Forbidden: bot was blocked by the user"
-    (false lifts it).
-    """
-    body = json_body(request)
-    chat_id = int_value(body.get("chat_id"), "chat_id")
-    bot_id = int_value(body.get("bot_id"), "bot_id", required=False)
-    chat = chat_for_id(chat_id)
-    for name in ("first_name", "last_name", "username", "title"):
-        if isinstance(body.get(name), str) and body[name]:
-            chat[name] = body[name]
-    with sandbox.state.lock:
-        sandbox.state.make_reachable(bot_id, chat)
-        if body.get("blocked") is True:
-            sandbox.state.blocked.add((bot_id, chat_id))
-        elif body.get("blocked") is False:
-            sandbox.state.blocked.discard((bot_id, chat_id))
-    return json_response({"ok": True, "chat": chat}, 201)
 
 
 def set_latency(sandbox, request):

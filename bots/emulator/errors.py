@@ -44,7 +44,9 @@ def bad_request(detail):
 class ControlError(Exception):
     """A malformed or unanswerable /sandbox request."""
 
-    def __init__(self, status, description):
+    def __init__(self, status, description, **extra):
         self.status = status
         self.description = description
+        #: More fields for the JSON answer (e.g. "reason" of a refused join).
+        self.extra = extra
         super().__init__(description)

@@ -94,11 +94,17 @@ def answer_callback_query(call):
     return True
 
 
+#: Bots may download files up to 20 MB through getFile, as on Telegram's cloud Bot API.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+
 def get_file(call):
     """getFile: the File object with the file_path to download from /file/bot<token>/."""
     stored = call.state.files.get(call.str("file_id", ""))
     if stored is None:
         raise bad_request("invalid file_id")
+    if len(stored.data) > MAX_DOWNLOAD_BYTES:
+        raise bad_request("file is too big")
     return stored.as_file()
 
 

@@ -9,7 +9,7 @@ from .errors import bad_request
 JSON_FIELDS = {
     "reply_markup", "allowed_updates", "entities", "caption_entities", "reply_parameters",
     "link_preview_options", "media", "commands", "scope", "results", "permissions",
-    "options",
+    "options", "prices", "suggested_tip_amounts",
 }
 TRUE_STRINGS = {"true", "1", "yes", "on"}
 ATTACH_PREFIX = "attach://"

@@ -105,6 +105,8 @@ class SandboxState:
         self.closed = False
         # Survives reset(), so a bot still polling with an old offset sees new updates.
         self._update_ids = itertools.count(1)
+        #: Notified when a pre-checkout query is answered (POST /sandbox/invoices/<slug>/pay waits).
+        self.payments_changed = threading.Condition(self.lock)
         self._clear()
 
     def _clear(self):
@@ -125,6 +127,15 @@ class SandboxState:
         self.inline_messages = {}
         #: A shorter webhook retention (seconds) set by POST /sandbox/webhook-retention.
         self.webhook_retention = None
+        #: Chat setups from POST /sandbox/chats: {(bot_id or None, chat_id): {"bot_status",
+        #: "rights", "members"}}, applied when a bot's view of the chat is created.
+        self.chat_setups = {}
+        #: Invoices by slug, pre-checkout queries (payments) by id, Star charges by
+        #: telegram_payment_charge_id and Star subscriptions by their first charge id.
+        self.invoices = {}
+        self.payments = {}
+        self.charges = {}
+        self.subscriptions = {}
 
     def see_bot(self, token):
         """Return the bot a well-formed token names, registering it at its first call."""
@@ -169,7 +180,18 @@ class SandboxState:
         """Return the bot's ChatLog for a chat, creating it on first use."""
         log = bot.chats.get(chat_id)
         if log is None:
-            log = bot.chats[chat_id] = ChatLog(chat_for_id(chat_id, user))
+            chat = self._reachable_chat(bot, chat_id) or chat_for_id(chat_id, user)
+            log = self._new_log(bot, chat)
+        return log
+
+    def _reachable_chat(self, bot, chat_id):
+        return (self.reachable.get(bot.id, {}).get(chat_id)
+                or self.reachable.get(None, {}).get(chat_id))
+
+    def _new_log(self, bot, chat):
+        log = bot.chats[chat["id"]] = ChatLog(chat)
+        log.setup = (self.chat_setups.get((bot.id, chat["id"]))
+                     or self.chat_setups.get((None, chat["id"])))
         return log
 
     def known_chat(self, bot, chat_id):
@@ -180,15 +202,22 @@ class SandboxState:
         """
         if {(bot.id, chat_id), (None, chat_id)} & self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        log = self.reachable_log(bot, chat_id)
+        refusal = log.refusal_for(bot.id)  # a group the bot left or was removed from
+        if refusal:
+            raise ApiError(403, refusal)
+        return log
+
+    def reachable_log(self, bot, chat_id):
+        """Return the bot's ChatLog of a chat it wrote in or that was registered, whatever the
+        bot's status in it (the control side uses this), or raise 400 "chat not found"."""
         log = bot.chats.get(chat_id)
         if log is not None:
             return log
-        chat = (self.reachable.get(bot.id, {}).get(chat_id)
-                or self.reachable.get(None, {}).get(chat_id))
+        chat = self._reachable_chat(bot, chat_id)
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
-        log = bot.chats[chat_id] = ChatLog(chat)
-        return log
+        return self._new_log(bot, chat)
 
     def make_reachable(self, bot_id, chat):
         """Let a bot (or every bot, for bot_id None) write to a chat no one wrote from."""
@@ -207,6 +236,12 @@ class SandboxState:
             self.callback_query_ids.add(str(update["callback_query"].get("id")))
         bot.changed.notify_all()
         return update["update_id"]
+
+    def offer(self, bot, update):
+        """Queue an update unless the bot's allowed_updates leave its type out; return its id."""
+        if not is_allowed(update, bot.allowed_updates):
+            return None
+        return self.enqueue(bot, update)
 
     def admit_call(self, bot, method):
         """Raise the armed fault or rate-limit error for this call, if any."""
@@ -247,6 +282,7 @@ class SandboxState:
         self._release_bots()
 
     def _release_bots(self):
+        self.payments_changed.notify_all()
         for bot in self.bots.values():
             bot.detached = True
             bot.changed.notify_all()

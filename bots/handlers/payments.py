@@ -4,19 +4,15 @@ from __future__ import annotations
 import html
 import logging
 import re
-from pathlib import Path
-
-from flask import current_app
-from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
-from app.services import receipts, settings
+from app.services import images, receipts, settings
 from app.services.amounts import ascii_digits, parse_amount
 from app.services.errors import DomainError
 from app.services.payments import fingerprints, unique_amounts
 from bots import formatting as fmt
-from bots import notify
+from bots import media, notify
 from bots.handlers import admin, online_payments
 from bots.handlers.common import error_text, feature_off, int_arg, on_callback, on_message
 from bots.keyboards import button, home_row, keyboard
@@ -130,17 +126,22 @@ def show_open_receipt(ctx, receipt: Receipt) -> None:
 
 @on_message
 def on_photo(ctx, message):
-    """A receipt photo (or image file) for the member's open invoice."""
+    """A receipt photo (or image file) for the member's open invoice, kept only as our re-encoded copy."""
     if message.chat.type != "private":
         return None
     receipt = _awaiting_receipt(ctx)
     if receipt is None:
         return None
     image = message.photo[-1] if message.photo else message.document
-    content = _download(ctx, receipt, image.file_id)
-    _submit(ctx, receipt, telegram_file_id=image.file_id, text=(message.caption or None),
-            photo_path=_store_photo(receipt, content) if content else None,
-            fingerprint=dict(file_unique_id=image.file_unique_id, image=content))
+    try:
+        clean = media.received_image(ctx.telebot, image, must_read=not message.photo)
+    except images.ImageRejected as exc:  # the invoice stays open for a proper picture
+        ctx.send(error_text(ctx, exc), cancel_keyboard(ctx, receipt))
+        return None
+    # A document's file_id is no photo: admin chats get our re-encoded copy uploaded (receipt_outbound).
+    _submit(ctx, receipt, telegram_file_id=image.file_id if message.photo else None, text=(message.caption or None),
+            photo_path=images.store(clean, f"receipts/{receipt.tenant_id}", receipt.tracking_code) if clean else None,
+            fingerprint=dict(file_unique_id=image.file_unique_id, image=clean.data if clean else None))
     return None
 
 
@@ -179,25 +180,6 @@ def _submit(ctx, receipt: Receipt, fingerprint: dict | None = None, **proof) -> 
     ctx.set_state(None)
     ctx.say("payments.submitted", code=receipt.tracking_code, markup=keyboard(home_row(ctx)))
     admin.post_receipt(ctx.telebot, receipt)
-
-
-def _download(ctx, receipt: Receipt, file_id: str) -> bytes | None:
-    """The photo's bytes from Telegram, or None when it could not be downloaded."""
-    try:
-        info = ctx.telebot.get_file(file_id)
-        return ctx.telebot.download_file(info.file_path)
-    except (ApiTelegramException, OSError) as exc:
-        log.warning("receipt %s: photo not downloaded: %s", receipt.tracking_code, exc)
-        return None
-
-
-def _store_photo(receipt: Receipt, content: bytes) -> str:
-    """Keep the photo in the instance folder; its path relative to it."""
-    relative = Path("receipts") / str(receipt.tenant_id) / f"{receipt.tracking_code}.jpg"
-    target = Path(current_app.instance_path) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
-    return relative.as_posix()
 
 
 @on_callback

@@ -5,12 +5,14 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import BotSession, Member, TicketStatus
-from app.services import audit, settings, tickets
+from app.services import audit, images, settings, tickets
 from app.services.errors import DomainError
 from bots import formatting as fmt
+from bots import media
 from bots.context import current_bot
 from bots.handlers.admin import is_admin
 from bots.handlers.common import edit, error_text, feature_off, int_arg, on_callback, on_message
+from bots.handlers.payments import is_image_document
 from bots.keyboards import button, home_row, keyboard
 
 NEW_STATE = "ticket_new"
@@ -81,16 +83,21 @@ def ask_more(ctx, call):
 
 @on_message
 def on_member_content(ctx, message):
-    """Text or a photo while the bot waits for a ticket message."""
-    photo = message.photo[-1].file_id if message.photo else None
-    text = message.caption if photo else message.text
+    """Text, a photo or an image file while the bot waits for a ticket message."""
+    try:
+        photo_file_id, photo_path = _picture(ctx, message)
+    except images.ImageRejected as exc:  # still waiting: the member may send a proper picture or text
+        ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
+        return None
+    text = message.caption if (message.photo or message.document) else message.text
     try:
         if ctx.session.state == NEW_STATE:
-            ticket = tickets.open_ticket(ctx.member, ctx.bot, text=text, photo_file_id=photo)
+            ticket = tickets.open_ticket(ctx.member, ctx.bot, text=text, photo_file_id=photo_file_id,
+                                         photo_path=photo_path)
             key = "ticket.opened"
         else:
             ticket = tickets.get(ctx.tenant, int(ctx.session.session_data.get("ticket_id") or 0))
-            tickets.member_writes(ticket, ctx.member, text=text, photo_file_id=photo)
+            tickets.member_writes(ticket, ctx.member, text=text, photo_file_id=photo_file_id, photo_path=photo_path)
             key = "ticket.added"
     except DomainError as exc:
         ctx.set_state(None)
@@ -99,6 +106,20 @@ def on_member_content(ctx, message):
     ctx.set_state(None)
     ctx.say(key, keyboard(home_row(ctx)), number=fmt.digits(ctx.lang, ticket.id))
     return None
+
+
+def _picture(ctx, message) -> tuple[str | None, str | None]:
+    """(Telegram photo file_id, path of our re-encoded copy) of the message's picture, as receipts are kept.
+
+    A document's file_id is no photo (sendPhoto refuses it), so only the clean copy of an image file is kept.
+    """
+    if not (message.photo or message.document):
+        return None, None
+    image = message.photo[-1] if message.photo else message.document
+    clean = media.received_image(ctx.telebot, image, must_read=not message.photo)
+    stem = f"{ctx.member.id}-{ctx.bot.id}-{message.message_id}"
+    path = images.store(clean, f"tickets/{ctx.tenant.id}", stem) if clean else None
+    return (image.file_id if message.photo else None), path
 
 
 @on_message
@@ -145,8 +166,8 @@ def register(bot) -> None:
     starts = lambda prefix: (lambda c: (c.data or "").startswith(prefix))  # noqa: E731
     bot.register_message_handler(on_admin_reply, content_types=["text", "photo"], pass_bot=True,
                                  func=lambda m: replies_to_copy(bot, m))
-    bot.register_message_handler(on_member_content, content_types=["text", "photo"], pass_bot=True,
-                                 func=lambda m: awaits_ticket(bot, m))
+    bot.register_message_handler(on_member_content, content_types=["text", "photo", "document"], pass_bot=True,
+                                 func=lambda m: awaits_ticket(bot, m) and (m.document is None or is_image_document(m)))
     bot.register_callback_query_handler(support, func=lambda c: c.data == "m:support", pass_bot=True)
     bot.register_callback_query_handler(ask_new, func=lambda c: c.data == "tk:new", pass_bot=True)
     bot.register_callback_query_handler(list_tickets, func=lambda c: c.data == "tk:list", pass_bot=True)

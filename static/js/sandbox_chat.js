@@ -32,6 +32,11 @@
       img.src = section.dataset.photoUrl + "&file_id=" + encodeURIComponent(message.photo);
       box.appendChild(img);
     }
+    if (message.invoice) {
+      box.appendChild(el("div", "fw-bold", message.invoice.title));
+      box.appendChild(el("div", "", message.invoice.description));
+      box.appendChild(el("div", "text-muted small", "⭐ " + message.invoice.amount));
+    }
     var text = message.text || message.caption;
     if (text) { box.appendChild(el("div", "", text)); }
     if (message.edited) { box.appendChild(el("small", "text-muted", section.dataset.textEdited)); }
@@ -40,7 +45,10 @@
       row.forEach(function (button) {
         var b = el("button", "btn btn-sm btn-outline-secondary flex-fill", button.text);
         b.type = "button";
-        if (button.data) {
+        if (button.pay && message.invoice) {
+          b.className = "btn btn-sm btn-primary flex-fill sandbox-pay";
+          b.addEventListener("click", function () { payInvoice(b, message.invoice.slug); });
+        } else if (button.data) {
           b.addEventListener("click", function () { press(message.id, button.data); });
         } else { b.disabled = true; }
         line.appendChild(b);
@@ -129,6 +137,22 @@
         if (queryId) { pendingAnswers.push(queryId); }
         refresh();
       });
+  }
+
+  // Pay on a Stars invoice: the sandbox asks the bot (pre_checkout_query); a refusal shows its error_message.
+  function payInvoice(button, slug) {
+    var form = new FormData(document.getElementById("press-form"));
+    form.append("invoice", slug);
+    button.disabled = true;
+    fetch(section.dataset.payUrl, {method: "POST", body: form, credentials: "same-origin"})
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        showError(body.error || "");
+        if (body.result && body.result.status === "declined") { showAlert(body.result.error_message); }
+        refresh();
+      })
+      .catch(function () { showError(section.dataset.textOffline); })
+      .then(function () { button.disabled = false; });
   }
 
   function press(messageId, data) {

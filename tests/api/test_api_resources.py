@@ -92,6 +92,27 @@ def test_entitlement_quota_and_usage(api, db, make, tenant):
     assert db.session.get(type(tenant), tenant.id).traffic_consumed_bytes == GB
 
 
+def test_a_retried_usage_report_or_quota_spend_with_its_key_counts_once(api, db, make, tenant):
+    make.member(tenant, telegram_id=62)
+    bot = make.bot(tenant)
+    plan = make.plan(tenant, traffic_gb=1, daily_request_quota=5)
+    api.post("/api/v1/members/62/subscriptions", json={"plan_id": plan.id}, idempotency_key=new_key())
+    usage_key, spend_key = new_key(), new_key()
+    report = {"traffic_bytes": 1000}
+    first = api.post("/api/v1/members/62/usage", json=report, idempotency_key=usage_key)
+    again = api.post("/api/v1/members/62/usage", json=report, idempotency_key=usage_key)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+    assert first.get_json()["subscription"]["traffic_used_bytes"] == 1000
+    spend = {"bot_id": bot.id, "count": 2}
+    spent = api.post("/api/v1/members/62/quota/consume", json=spend, idempotency_key=spend_key).get_json()
+    assert api.post("/api/v1/members/62/quota/consume", json=spend,
+                    idempotency_key=spend_key).get_json() == spent == spent | {"used": 2, "remaining": 3}
+    other = api.post("/api/v1/members/62/quota/consume", json={**spend, "count": 1}, idempotency_key=spend_key)
+    assert other.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(type(tenant), tenant.id).traffic_consumed_bytes == 1000
+
+
 def test_usage_without_a_subscription_is_404(api, make, tenant):
     make.member(tenant, telegram_id=61)
     assert api.post("/api/v1/members/61/usage", json={"traffic_bytes": 5}).status_code == 404

@@ -108,6 +108,12 @@ class TgUser:
             body["caption"] = caption
         return self._update(**body)
 
+    def sends_document(self, data: bytes, file_name: str, mime_type: str, caption=None):
+        body = {"document": base64.b64encode(data).decode(), "file_name": file_name, "mime_type": mime_type}
+        if caption:
+            body["caption"] = caption
+        return self._update(**body)
+
     def sends_raw(self, raw: dict):
         return self._update(raw=raw)
 

@@ -70,7 +70,7 @@ def test_a_photo_ticket_and_the_list_of_tickets(db, card_shop, fleet, drain_outb
     sara.presses("tk:new")
     sara.sends_photo(png, caption="این خطا را می‌بینم")
     entry = db.session.scalar(sa.select(TicketMessage))
-    assert entry.photo_file_id and entry.text == "این خطا را می‌بینم"
+    assert entry.photo_file_id and entry.text == "این خطا را می‌بینم" and entry.photo_path.endswith(".png")
     drain_outbox()
     assert admin_messages(fleet, bot)[-1]["photo"]
     sara.presses("m:home")
@@ -109,3 +109,37 @@ def test_a_reply_to_something_else_in_the_admin_chat_is_not_a_ticket_answer(db, 
     menu = admin.last()
     admin_reply(fleet, bot, menu, "hello")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketMessage)) == 0
+
+
+def test_ticket_pictures_are_checked_and_kept_only_as_our_clean_copy(db, make, card_shop, fleet, drain_outbox, auth):
+    """#17: ticket attachments are validated as receipt images are (app.services.images)."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from tests.bots.test_receipt_images import HTML, jpeg_with_exif
+
+    tenant, bot = card_shop
+    sara = fleet.user(bot, language_code="en")
+    sara.says("/start")
+    sara.presses("m:support")
+    sara.presses("tk:new")
+    sara.sends_document(HTML, "error.png", "image/png")
+    assert sara.last_text() == t("en", "error.image_rejected") and db.session.scalar(sa.select(Ticket)) is None
+
+    sara.sends_document(jpeg_with_exif(), "screen.jpg", "image/jpeg", caption="this error")  # still asked for
+    entry = db.session.scalar(sa.select(TicketMessage))
+    assert entry.photo_file_id is None and entry.text == "this error" and entry.photo_path.endswith(".jpg")
+    stored = (Path(fleet.app.instance_path) / entry.photo_path).read_bytes()
+    assert b"SpyCam" not in stored and not Image.open(__import__("io").BytesIO(stored)).getexif()
+    drain_outbox()
+    assert admin_messages(fleet, bot)[-1]["photo"]  # uploaded: a document's file_id is no photo
+
+    auth.login(make.staff(tenant, "support", email="support@example.com").email)
+    page = auth.client.get(f"/tickets/{entry.ticket_id}").get_data(as_text=True)
+    url = f"/tickets/{entry.ticket_id}/photos/{entry.id}"
+    assert url in page
+    response = auth.client.get(url)
+    assert response.status_code == 200 and response.mimetype == "image/jpeg" and response.data == stored
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert auth.client.get(f"/tickets/{entry.ticket_id}/photos/{entry.id + 99}").status_code == 404

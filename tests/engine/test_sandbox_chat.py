@@ -1,6 +1,7 @@
 """The dashboard's sandbox chat page: tenant-scoped, CSRF-protected, talking to a real sandbox and bot."""
 import base64
 import io
+import threading
 
 import pytest
 
@@ -52,7 +53,7 @@ def test_every_post_needs_the_csrf_token(client, owner_with_bot):
     _, bot = owner_with_bot
     data = identity(client, bot, text="/start")
     del data["csrf_token"]
-    for path in ("/sandbox/send", "/sandbox/upload", "/sandbox/press"):
+    for path in ("/sandbox/send", "/sandbox/upload", "/sandbox/press", "/sandbox/pay"):
         assert client.post(path, data=data).status_code == 400
 
 
@@ -85,3 +86,46 @@ def test_an_absent_sandbox_is_explained(client, owner_with_bot, bot_app):
     bot_app.config["TELEGRAM_API_URL"] = closed_port_url()
     response = client.get(f"/sandbox/messages?bot_id={bot.id}&user_id=1")
     assert response.status_code == 503 and "flask sandbox" in response.get_json()["error"]
+
+
+def answer_next_pre_checkout(sandbox, token, **answer):
+    """Stand in for a bot: answer the next pre_checkout_query it gets (over the Bot API)."""
+    def run():
+        for _ in range(20):
+            updates = sandbox.http.get(f"{sandbox.url}/bot{token}/getUpdates", params={"timeout": 1},
+                                       timeout=10).json()["result"]
+            queries = [u["pre_checkout_query"] for u in updates if "pre_checkout_query" in u]
+            if updates:
+                sandbox.http.get(f"{sandbox.url}/bot{token}/getUpdates",
+                                 params={"offset": updates[-1]["update_id"] + 1}, timeout=10)
+            if queries:
+                sandbox.http.post(f"{sandbox.url}/bot{token}/answerPreCheckoutQuery",
+                                  json={"pre_checkout_query_id": queries[0]["id"], **answer}, timeout=10)
+                return
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_paying_a_stars_invoice_from_the_chat_page(client, owner_with_bot, sandbox, bot_app):
+    from app.services.bots import bot_token
+    _, bot = owner_with_bot
+    token, user_id = bot_token(bot), 55501
+    sandbox.open_chat(user_id, bot.telegram_bot_id)
+    sandbox.post(f"/bot{token}/sendInvoice", {
+        "chat_id": user_id, "title": "VIP", "description": "a month of VIP", "payload": "plan:1",
+        "provider_token": "", "currency": "XTR", "prices": [{"label": "VIP", "amount": 30}]})
+    [invoice] = [m for m in conversation(client, bot) if m["invoice"]]
+    assert (invoice["invoice"]["amount"], invoice["buttons"][0][0]["pay"]) == (30, True)
+    data = identity(client, bot, invoice=invoice["invoice"]["slug"])
+
+    refusing = answer_next_pre_checkout(sandbox, token, ok=False, error_message="Sold out")
+    refused = client.post("/sandbox/pay", data=data).get_json()["result"]
+    refusing.join(10)
+    assert (refused["status"], refused["error_message"]) == ("declined", "Sold out")
+
+    accepting = answer_next_pre_checkout(sandbox, token, ok=True)
+    assert client.post("/sandbox/pay", data=data).get_json()["result"]["status"] == "paid"
+    accepting.join(10)
+    assert "30 ⭐" in conversation(client, bot)[-1]["text"]  # "You paid 30 ⭐", in the page language
+    assert client.post("/sandbox/pay", data={**data, "invoice": ""}).status_code == 400

@@ -1,0 +1,122 @@
+"""The broadcast pump (outbox kind `broadcast.pump`): fans a confirmed broadcast out in bounded batches.
+
+One pump row per broadcast and generation. Each round, under the broadcast's row lock:
+1. held recipients (their send ran while paused) are queued again, at most BROADCAST_BATCH;
+2. if more than BROADCAST_WINDOW recipients are queued or sending, it waits (the senders catch up);
+3. else the next BROADCAST_BATCH recipients after `cursor_member_id` (the segment as of `started_at`,
+   in member id order) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
+   all in one transaction: a crash repeats the round or none of it, never half;
+4. once every recipient has its row and none is left queued, sending or held, the broadcast is done.
+The round ends by raising `outbox.Retry`, so the same row runs again (at once after work, else in a
+second). A pause, a cancel or a newer generation (a resume) ends this pump.
+"""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, OutboxMessage, Tenant
+from app.services import outbox
+from app.services.broadcasts import PUMP, finish, segments
+from app.services.broadcasts.segments import Segment
+from app.services.locking import lock_row
+
+log = logging.getLogger(__name__)
+
+SEND = "broadcast.send"
+#: Recipients written per round, and the most queued + sending at a time (config overrides).
+BATCH, WINDOW = 500, 2000
+_IN_FLIGHT = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value, DeliveryStatus.HELD.value)
+
+
+@outbox.handler(PUMP)
+def pump(message: OutboxMessage) -> None:
+    try:
+        again = step(message.payload["broadcast_id"], message.payload["generation"])
+    except Exception as exc:  # noqa: BLE001 - a long-lived row: never let its attempts run out
+        db.session.rollback()
+        log.warning("broadcast pump %s failed: %s", message.id, exc, exc_info=True)
+        raise outbox.Retry(5, f"pump round failed: {type(exc).__name__}") from None
+    if again is not None:
+        raise outbox.Retry(again, "broadcast continues")
+
+
+def step(broadcast_id: int, generation: int) -> float | None:
+    """One round (committed); seconds until the next, or None when this pump is over."""
+    broadcast = lock_row(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status != BroadcastStatus.SENDING.value or broadcast.generation != generation:
+        db.session.commit()
+        return None
+    batch, window = _limits()
+    requeued = requeue_held(broadcast, batch)
+    in_flight = _in_flight(broadcast.id)
+    if in_flight > window:
+        db.session.commit()
+        return 1.0
+    added = 0 if broadcast.fanned_out else fan_out(broadcast, batch)
+    if broadcast.fanned_out and not (in_flight or added):
+        finish(broadcast, BroadcastStatus.DONE)
+        db.session.commit()
+        return None
+    db.session.commit()
+    return 0.0 if requeued or added else 1.0
+
+
+def _limits() -> tuple[int, int]:
+    config = current_app.config
+    return int(config.get("BROADCAST_BATCH", BATCH)), int(config.get("BROADCAST_WINDOW", WINDOW))
+
+
+def _in_flight(broadcast_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).where(
+        BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status.in_(_IN_FLIGHT)))
+
+
+def fan_out(broadcast: Broadcast, batch: int) -> int:
+    """Write the next batch of delivery rows and their send rows; how many were written."""
+    tenant = db.session.get(Tenant, broadcast.tenant_id)
+    rows = segments.after(tenant, Segment.from_dict(broadcast.segment), broadcast.bot_ids, broadcast.started_at,
+                          broadcast.cursor_member_id, batch)
+    if len(rows) < batch:
+        broadcast.fanned_out = True
+    if not rows:
+        return 0
+    bots = segments.chosen_bots([row.id for row in rows], broadcast.bot_ids)
+    default = segments.default_language(tenant)
+    values = [_delivery(broadcast, row, bots.get(row.id), default) for row in rows]
+    written = db.session.execute(sa.insert(BroadcastDelivery).values(values)
+                                 .returning(BroadcastDelivery.id, BroadcastDelivery.status)).all()
+    _queue(broadcast, [(delivery_id, 1) for delivery_id, status in written if status == DeliveryStatus.QUEUED.value])
+    broadcast.cursor_member_id = rows[-1].id
+    return len(rows)
+
+
+def _delivery(broadcast: Broadcast, row, bot_id: int | None, default_language: str) -> dict:
+    """A delivery row's values: queued through the member's bot, or blocked when every chosen bot is."""
+    status = DeliveryStatus.QUEUED if bot_id else DeliveryStatus.BLOCKED
+    return {"tenant_id": broadcast.tenant_id, "broadcast_id": broadcast.id, "member_id": row.id, "bot_id": bot_id,
+            "chat_id": row.telegram_id, "language": segments.member_language(row.language_code, default_language),
+            "status": status.value, "tries": 1,
+            "error": None if bot_id else "the member blocked every chosen bot"}
+
+
+def requeue_held(broadcast: Broadcast, batch: int) -> int:
+    """Queue again (new send rows) up to `batch` recipients held by a pause; how many."""
+    held = list(db.session.scalars(sa.select(BroadcastDelivery).where(
+        BroadcastDelivery.broadcast_id == broadcast.id, BroadcastDelivery.status == DeliveryStatus.HELD.value)
+        .order_by(BroadcastDelivery.id).limit(batch)))
+    for delivery in held:
+        delivery.status, delivery.tries = DeliveryStatus.QUEUED.value, delivery.tries + 1
+    db.session.flush()
+    _queue(broadcast, [(d.id, d.tries) for d in held])
+    return len(held)
+
+
+def _queue(broadcast: Broadcast, deliveries: list[tuple[int, int]]) -> None:
+    """One `broadcast.send` outbox row per (delivery id, try)."""
+    outbox.enqueue_many(SEND, [(f"broadcast:{broadcast.id}:d{delivery_id}:t{tries}",
+                                {"broadcast_id": broadcast.id, "delivery_id": delivery_id})
+                               for delivery_id, tries in deliveries], tenant_id=broadcast.tenant_id)

@@ -1,0 +1,73 @@
+"""Sign-in throttling on Flask-Limiter's storage (Redis when REDIS_URL is set, else this process's memory).
+
+Every attempt is counted *before* its password is checked, in one atomic step per rule (the `limits`
+moving window that Flask-Limiter is built on), so parallel guesses cannot check more passwords than a
+rule allows. Three rules, each in Flask-Limiter's syntax (config.py):
+
+- account + address (LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS): tiers that back off (a minute, an hour, a day);
+  a successful sign-in clears them. Guesses from other addresses never count against the owner's.
+- address (LOGIN_RATE_LIMIT_ADDRESS): one address trying many accounts.
+- account (LOGIN_RATE_LIMIT_ACCOUNT): a much higher ceiling for guesses spread over many addresses;
+  the address of the account's last successful sign-in is spared, so its owner still gets in from there.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+EXTENSION = "botfleet.login_throttle"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Which rule refused, and how many minutes until it lets one attempt through again."""
+
+    rule: str
+    minutes: int
+
+
+def init_app(app: Flask) -> None:
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
+    app.extensions[EXTENSION] = MovingWindowRateLimiter(storage_from_string(uri))
+
+
+def _strategy() -> MovingWindowRateLimiter:
+    return current_app.extensions[EXTENSION]
+
+
+def _rules(email_key: str, address: str, spare_account: bool) -> list[tuple[str, str, list[RateLimitItem]]]:
+    config = current_app.config
+    rules = [("account_address", f"{email_key}|{address}", parse_many(config["LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS"])),
+             ("address", address, parse_many(config["LOGIN_RATE_LIMIT_ADDRESS"]))]
+    if not spare_account:
+        rules.append(("account", email_key, parse_many(config["LOGIN_RATE_LIMIT_ACCOUNT"])))
+    return rules
+
+
+def attempt(email_key: str, address: str, usual_address: str | None) -> Refusal | None:
+    """Count one sign-in attempt under every rule; the first rule that is exhausted refuses it."""
+    strategy = _strategy()
+    for rule, key, items in _rules(email_key, address, spare_account=address == usual_address):
+        for item in items:
+            if not strategy.hit(item, "botfleet-login", rule, key):
+                return Refusal(rule, _minutes_until_free(strategy, item, rule, key))
+    return None
+
+
+def succeeded(email_key: str, address: str) -> None:
+    """The owner got in from this address: forget its mistakes there (the other rules keep counting)."""
+    strategy = _strategy()
+    rule, key, items = _rules(email_key, address, spare_account=True)[0]
+    for item in items:
+        strategy.clear(item, "botfleet-login", rule, key)
+
+
+def _minutes_until_free(strategy: MovingWindowRateLimiter, item: RateLimitItem, rule: str, key: str) -> int:
+    reset_at = strategy.get_window_stats(item, "botfleet-login", rule, key).reset_time
+    return max(1, math.ceil((reset_at - time.time()) / 60))

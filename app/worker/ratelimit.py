@@ -1,0 +1,95 @@
+"""Telegram's send limits, shared by every process that sends for a bot (the `limits` library).
+
+Telegram refuses (429) a bot that sends more than about 30 messages a second, more than one a second
+to one chat, or more than 20 a minute to one group. Before a send, `wait_before_send(bot_id, chat_id)`
+counts it against those limits and answers 0 (go now, counted) or the seconds to wait (nothing
+counted); the caller then reschedules the message (`outbox.Retry`), it never sleeps.
+
+The counts are moving windows (`limits.MovingWindowRateLimiter`: in no window of one second are
+there more than 30 sends of a bot) kept in Redis when the queue is distributed (QUEUE_URL set), so
+every `flask worker` on every host draws on the same budget, and in this process's memory otherwise
+(the in-process pool is then the only sender). The storage is TELEGRAM_LIMITS_STORAGE_URL, else
+REDIS_URL, else a redis:// QUEUE_URL.
+"""
+from __future__ import annotations
+
+import random
+import time
+
+from flask import Flask, current_app
+from limits import RateLimitItem, parse, storage, strategies
+
+_KEY = "telegram_limits"
+#: Spread of the retry time (seconds) beyond the moment a slot frees, so waiting messages do not all
+#: come back in the same instant.
+JITTER_SECONDS = 1.0
+
+
+class TelegramLimits:
+    """The per-bot, per-chat and per-group limits over one storage."""
+
+    def __init__(self, storage_uri: str, *, per_bot: str, per_chat: str, per_group: str,
+                 key_prefix: str = "botfleet-telegram"):
+        options = {"key_prefix": key_prefix} if not storage_uri.startswith("memory") else {}
+        self.storage = storage.storage_from_string(storage_uri, **options)
+        self.limiter = strategies.MovingWindowRateLimiter(self.storage)
+        self.per_bot, self.per_chat, self.per_group = parse(per_bot), parse(per_chat), parse(per_group)
+
+    def wait_before_send(self, bot_id: int, chat_id: int | str | None, *, per_chat: bool = True) -> float:
+        """Count one send of `bot_id` to `chat_id` and answer 0, or the seconds to wait (nothing counted).
+
+        :param per_chat: False for the reply to the user's own update (Telegram allows a short burst in a
+            chat); it still counts against the bot's limit.
+        """
+        chat_limits = self._chat_limits(chat_id) if per_chat and chat_id is not None else []
+        chat_key = ("chat", str(bot_id), str(chat_id))
+        for item in chat_limits:
+            if not self.limiter.test(item, *chat_key):
+                return self._wait(item, chat_key)
+        if not self.limiter.hit(self.per_bot, "bot", str(bot_id)):
+            return self._wait(self.per_bot, ("bot", str(bot_id)))
+        for item in chat_limits:  # another sender may have taken the chat's slot since the test above
+            if not self.limiter.hit(item, *chat_key):
+                return self._wait(item, chat_key)
+        return 0.0
+
+    def sends_in_window(self, bot_id: int) -> int:
+        """How many sends of the bot its current one-window budget holds (for tests and the dashboard)."""
+        stats = self.limiter.get_window_stats(self.per_bot, "bot", str(bot_id))
+        return self.per_bot.amount - stats.remaining
+
+    def reset(self) -> None:
+        self.storage.reset()
+
+    def _chat_limits(self, chat_id: int | str) -> list[RateLimitItem]:
+        is_group = str(chat_id).startswith("-") or (isinstance(chat_id, str) and chat_id.startswith("@"))
+        return [self.per_chat, self.per_group] if is_group else [self.per_chat]
+
+    def _wait(self, item: RateLimitItem, key: tuple[str, ...]) -> float:
+        reset_at = self.limiter.get_window_stats(item, *key).reset_time
+        return max(reset_at - time.time(), 0.01) + random.uniform(0, JITTER_SECONDS)
+
+
+def storage_uri(app: Flask) -> str:
+    """Where the counts live: shared (Redis) when the queue is distributed, this process's memory otherwise."""
+    queue_url = app.config.get("QUEUE_URL") or ""
+    explicit = app.config.get("TELEGRAM_LIMITS_STORAGE_URL") or app.config.get("REDIS_URL")
+    if explicit:
+        return explicit
+    if queue_url.startswith("redis"):
+        return queue_url
+    if queue_url:
+        raise RuntimeError("QUEUE_URL is amqp://…: set REDIS_URL (or TELEGRAM_LIMITS_STORAGE_URL) so every worker "
+                           "shares Telegram's rate limits")
+    return "memory://"
+
+
+def limits_for(app: Flask | None = None) -> TelegramLimits:
+    """This app's limits, built once from its config."""
+    app = app or current_app._get_current_object()
+    if _KEY not in app.extensions:
+        app.extensions[_KEY] = TelegramLimits(
+            storage_uri(app), per_bot=app.config["TELEGRAM_LIMIT_PER_BOT"],
+            per_chat=app.config["TELEGRAM_LIMIT_PER_CHAT"], per_group=app.config["TELEGRAM_LIMIT_PER_GROUP"],
+            key_prefix=f"{app.config.get('OUTBOX_QUEUE_NAMESPACE', 'botfleet')}-telegram")
+    return app.extensions[_KEY]

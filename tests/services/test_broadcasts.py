@@ -1,0 +1,323 @@
+"""Broadcasts: segments, the fan-out in bounded batches, at most once across crashes, pause/resume/cancel.
+
+Messages go through the real outbox handlers to the sandbox (`drain_outbox` plays the worker). Runs on
+SQLite and on Postgres (`--db postgres`).
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.models import (
+    BotSession,
+    Broadcast,
+    BroadcastDelivery,
+    MemberBadge,
+    OutboxMessage,
+    Subscription,
+    utcnow,
+)
+from app.services import broadcasts
+from app.services.broadcasts import Draft, pump
+from app.services.broadcasts.segments import Segment
+from app.services.errors import DomainError, NotFound
+from tests.engine.conftest import bot_app, make_bot, sandbox, sandbox_server  # noqa: F401
+
+
+@pytest.fixture
+def small_batches(app):
+    saved = app.config.get("BROADCAST_BATCH"), app.config.get("BROADCAST_WINDOW")
+    app.config.update(BROADCAST_BATCH=3, BROADCAST_WINDOW=4)
+    yield
+    app.config.update(BROADCAST_BATCH=saved[0] or pump.BATCH, BROADCAST_WINDOW=saved[1] or pump.WINDOW)
+
+
+def _member(db, make, tenant, bots, sandbox=None, **fields):
+    member = make.member(tenant, **fields)
+    for bot in bots:
+        db.session.add(BotSession(tenant_id=tenant.id, member_id=member.id, bot_id=bot.id, session_data={},
+                                  stats_data={}))
+        if sandbox is not None:
+            sandbox.open_chat(member.telegram_id, bot.telegram_bot_id)
+    db.session.commit()
+    return member
+
+
+def _subscription(db, make, tenant, member, ends_in: timedelta, source="balance", status="active"):
+    now = utcnow()
+    db.session.add(Subscription(tenant_id=tenant.id, member_id=member.id, plan_id=make.plan(tenant).id,
+                                status=status, starts_at=now - timedelta(days=30), ends_at=now + ends_in,
+                                source=source))
+    db.session.commit()
+
+
+def _count(tenant, bots, **segment):
+    draft = Draft(text="hi", bot_ids=[b.id for b in bots], segment=Segment(**segment))
+    return broadcasts.compose(tenant, draft).total_count
+
+
+def _run(drain_outbox, db, broadcast, rounds=200):
+    """Play the worker until the broadcast ends (each drain delivers every due row once)."""
+    for _ in range(rounds):
+        drain_outbox()
+        db.session.expire_all()
+        if db.session.get(Broadcast, broadcast.id).status in ("done", "cancelled", "paused"):
+            drain_outbox()
+            return db.session.get(Broadcast, broadcast.id)
+    raise AssertionError("the broadcast did not end")
+
+
+def _start(db, tenant, bots, text="Hello all", **fields):
+    broadcast = broadcasts.compose(tenant, Draft(text=text, bot_ids=[b.id for b in bots], **fields))
+    broadcasts.confirm(broadcast)
+    db.session.commit()
+    return broadcast
+
+
+def _received(sandbox, bot, member):
+    return sandbox.bot_texts(bot.telegram_bot_id, member.telegram_id)
+
+
+def test_segments_count_who_they_say(db, make):
+    tenant = make.tenant()
+    bot, other_bot = make.bot(tenant), make.bot(tenant)
+    active = _member(db, make, tenant, [bot], language_code="en")
+    _subscription(db, make, tenant, active, timedelta(days=5))
+    expired = _member(db, make, tenant, [bot], language_code="ru")
+    _subscription(db, make, tenant, expired, -timedelta(days=3), status="expired")
+    long_ago = _member(db, make, tenant, [bot])
+    _subscription(db, make, tenant, long_ago, -timedelta(days=40), status="expired")
+    granted = _member(db, make, tenant, [bot], language_code="fa-IR")
+    _subscription(db, make, tenant, granted, -timedelta(days=1), source="grant", status="expired")
+    _member(db, make, tenant, [bot], is_banned=True)
+    elsewhere = _member(db, make, tenant, [other_bot], language_code="en")
+    db.session.add(MemberBadge(tenant_id=tenant.id, member_id=active.id, badge_code="first_purchase"))
+    db.session.commit()
+
+    assert _count(tenant, [bot]) == 4
+    assert _count(tenant, [bot, other_bot]) == 5
+    assert _count(tenant, [bot], kind="active") == 1
+    assert _count(tenant, [bot], kind="expired", days=7) == 2  # expired and granted; not long_ago
+    assert _count(tenant, [bot], kind="expired", days=60) == 3
+    assert _count(tenant, [bot], kind="never_bought") == 1  # granted
+    assert _count(tenant, [bot, other_bot], language="en") == 2
+    assert _count(tenant, [bot], language="fa") == 2  # fa-IR, and long_ago by the tenant's default
+    assert _count(tenant, [bot], badge="first_purchase") == 1
+    assert _count(tenant, [bot], badge="first_purchase", badge_has=False) == 3
+    today = date.today()
+    assert _count(tenant, [bot], joined_from=today - timedelta(days=1), joined_to=today + timedelta(days=1)) == 4
+    assert _count(tenant, [bot], joined_to=today - timedelta(days=2)) == 0
+    assert elsewhere.id
+
+
+def test_compose_refuses_what_telegram_would(db, make):
+    tenant = make.tenant()
+    bot, foreign = make.bot(tenant), make.bot(make.tenant())
+    for draft in (Draft(text="", bot_ids=[bot.id]), Draft(text="x" * 4097, bot_ids=[bot.id]),
+                  Draft(text="x" * 1025, bot_ids=[bot.id], photo=b"\x89PNG\r\n\x1a\n..."),
+                  Draft(text="hi", bot_ids=[foreign.id]), Draft(text="hi", bot_ids=[]),
+                  Draft(text="hi", bot_ids=[bot.id], button_text="Open", button_url="javascript:alert(1)"),
+                  Draft(text="hi", bot_ids=[bot.id], photo=b"GIF89a")):
+        with pytest.raises(DomainError):
+            broadcasts.compose(tenant, draft)
+    with pytest.raises(DomainError):
+        Segment(kind="expired")
+
+
+def test_another_tenants_broadcast_is_not_found(db, make):
+    tenant, other = make.tenant(), make.tenant()
+    theirs = broadcasts.compose(other, Draft(text="hi", bot_ids=[make.bot(other).id]))
+    db.session.commit()
+    with pytest.raises(NotFound):
+        broadcasts.get(tenant, theirs.id)
+    assert broadcasts.list_broadcasts(tenant) == []
+
+
+def test_members_receive_it_once_in_their_language_with_the_button(db, make, make_bot, sandbox, drain_outbox,
+                                                                    bot_app, small_batches):
+    tenant = make.tenant()
+    bot, second = make_bot(tenant), make_bot(tenant)
+    people = [_member(db, make, tenant, [bot], sandbox, language_code=lang) for lang in ("en", "fa", "ru", "en")]
+    both = _member(db, make, tenant, [bot, second], sandbox, language_code="en")
+    broadcast = _start(db, tenant, [bot, second], text="Sale today", texts={"en": "Sale today (en)"},
+                       button_text="Open", button_url="https://example.com/sale")
+
+    broadcast = _run(drain_outbox, db, broadcast)
+
+    assert broadcast.status == "done"
+    assert [_received(sandbox, bot, m) for m in people] == [["Sale today (en)"], ["Sale today"], ["Sale today"],
+                                                           ["Sale today (en)"]]
+    assert len(_received(sandbox, bot, both) + _received(sandbox, second, both)) == 1
+    [message] = sandbox.get(f"/sandbox/chats/{people[0].telegram_id}/messages",
+                            bot_id=bot.telegram_bot_id)["messages"]
+    assert message["reply_markup"]["inline_keyboard"][0][0]["url"] == "https://example.com/sale"
+    progress = broadcasts.progress(broadcast)
+    assert (progress["sent"], progress["remaining"], progress["percent"], broadcast.sent_count) == (5, 0, 100, 5)
+
+
+def test_a_photo_is_uploaded_once_per_bot_then_sent_by_file_id(db, make, make_bot, sandbox, drain_outbox, bot_app):
+    from tests.dashboard_world import PNG
+
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    people = [_member(db, make, tenant, [bot], sandbox) for _ in range(3)]
+    broadcast = _start(db, tenant, [bot], text="Look", photo=PNG)
+
+    _run(drain_outbox, db, broadcast)
+
+    assert [_received(sandbox, bot, m) for m in people] == [["Look"]] * 3
+    assert list(db.session.get(Broadcast, broadcast.id).photo_file_ids) == [str(bot.id)]
+
+
+def test_the_fan_out_writes_bounded_batches(db, make, make_bot, sandbox, drain_outbox, bot_app, small_batches):
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    for _ in range(10):
+        _member(db, make, tenant, [bot], sandbox)
+    broadcast = _start(db, tenant, [bot])
+
+    assert pump.step(broadcast.id, 0) == 0.0  # one round: one batch of 3
+    assert db.session.scalar(sa.select(sa.func.count(BroadcastDelivery.id))) == 3
+    pump.step(broadcast.id, 0)
+    assert pump.step(broadcast.id, 0) == 1.0  # 6 queued > window 4: it waits for the senders
+    assert db.session.scalar(sa.select(sa.func.count(BroadcastDelivery.id))) == 6
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
+        OutboxMessage.kind == "broadcast.send")) == 6
+
+
+def test_a_worker_killed_mid_send_never_sends_twice(db, make, make_bot, sandbox, drain_outbox, bot_app):
+    """The delivery was marked sending (committed) and the worker died: whether Telegram took it is unknown,
+    so the re-run after the lease records it as failed and sends nothing; everyone else gets it once."""
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    people = [_member(db, make, tenant, [bot], sandbox) for _ in range(4)]
+    broadcast = _start(db, tenant, [bot])
+    pump.step(broadcast.id, 0)
+    victim = db.session.scalars(sa.select(BroadcastDelivery).order_by(BroadcastDelivery.id)).first()
+    victim.status = "sending"  # as the dead worker left it
+    db.session.commit()
+
+    broadcast = _run(drain_outbox, db, broadcast)
+
+    assert broadcast.status == "done"
+    received = {m.id: _received(sandbox, bot, m) for m in people}
+    assert received[victim.member_id] == [] and all(received[m.id] == ["Hello all"] for m in people[1:])
+    db.session.refresh(victim)
+    assert victim.status == "failed" and victim.error.startswith("interrupted")
+    assert (broadcast.sent_count, broadcast.failed_count) == (3, 1)
+
+
+def test_a_crashed_pump_round_and_a_restart_write_nobody_twice(db, make, make_bot, sandbox, drain_outbox, bot_app,
+                                                               small_batches):
+    from tests.engine.conftest import failing_statements
+
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    people = [_member(db, make, tenant, [bot], sandbox) for _ in range(7)]
+    broadcast = _start(db, tenant, [bot])
+    with failing_statements(db.engine, lambda statement, _: "INSERT INTO outbox_messages" in statement):
+        drain_outbox()  # the round dies after its delivery rows were written, before the commit
+    assert db.session.scalar(sa.select(sa.func.count(BroadcastDelivery.id))) == 0
+    drain_outbox(ahead=timedelta(seconds=10))
+    # A "restart": every send row of the first batch delivered, then the outbox rows re-run as after a lease.
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.kind == "broadcast.send")
+                       .values(status="pending"))
+    db.session.commit()
+
+    broadcast = _run(drain_outbox, db, broadcast)
+
+    assert broadcast.status == "done"
+    assert [_received(sandbox, bot, m) for m in people] == [["Hello all"]] * 7
+
+
+def test_pause_holds_resume_continues_cancel_stops(db, make, make_bot, sandbox, drain_outbox, bot_app,
+                                                   small_batches):
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    people = [_member(db, make, tenant, [bot], sandbox) for _ in range(8)]
+    broadcast = _start(db, tenant, [bot])
+    pump.step(broadcast.id, 0)  # 3 queued
+    broadcasts.pause(broadcast)
+    db.session.commit()
+    drain_outbox()
+    assert sum(len(_received(sandbox, bot, m)) for m in people) == 0
+    assert broadcasts.progress(broadcast)["remaining"] == 8
+
+    broadcasts.resume(broadcast)
+    db.session.commit()
+    assert _run(drain_outbox, db, broadcast).status == "done"
+    assert [_received(sandbox, bot, m) for m in people] == [["Hello all"]] * 8
+
+    second = _start(db, tenant, [bot], text="Second")
+    pump.step(second.id, 0)
+    broadcasts.pause(second)
+    db.session.commit()
+    drain_outbox()
+    broadcasts.cancel(db.session.get(Broadcast, second.id))
+    db.session.commit()
+    drain_outbox(ahead=timedelta(seconds=5))
+    assert sum(len(_received(sandbox, bot, m)) for m in people) == 8
+    progress = broadcasts.progress(db.session.get(Broadcast, second.id))
+    assert (progress["status"], progress["sent"], progress["cancelled"], progress["remaining"]) == \
+        ("cancelled", 0, 3, 0)
+    with pytest.raises(DomainError):
+        broadcasts.resume(db.session.get(Broadcast, second.id))
+
+
+def test_blocked_members_are_skipped_and_counted(db, make, make_bot, sandbox, drain_outbox, bot_app):
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    people = [_member(db, make, tenant, [bot], sandbox) for _ in range(3)]
+    sandbox.post("/sandbox/faults", {"bot_id": bot.telegram_bot_id, "method": "sendMessage", "error_code": 403,
+                                     "description": "Forbidden: bot was blocked by the user", "count": 1})
+    broadcast = _run(drain_outbox, db, _start(db, tenant, [bot]))
+
+    assert sorted(len(_received(sandbox, bot, m)) for m in people) == [0, 1, 1]
+    assert (broadcast.sent_count, broadcast.blocked_count, broadcast.failed_count) == (2, 1, 0)
+
+
+def test_a_rate_limited_send_waits_and_goes_once(db, make, make_bot, sandbox, drain_outbox, bot_app):
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    member = _member(db, make, tenant, [bot], sandbox)
+    sandbox.post("/sandbox/faults", {"bot_id": bot.telegram_bot_id, "method": "sendMessage", "error_code": 429,
+                                     "retry_after": 1, "count": 1})
+    broadcast = _start(db, tenant, [bot])
+    drain_outbox()
+    drain_outbox()
+    delivery = db.session.scalars(sa.select(BroadcastDelivery)).one()
+    assert delivery.status == "queued" and _received(sandbox, bot, member) == []
+
+    for _ in range(5):
+        drain_outbox(ahead=timedelta(seconds=5))
+    assert _received(sandbox, bot, member) == ["Hello all"]
+    assert db.session.get(Broadcast, broadcast.id).status == "done"
+
+
+def test_the_cli_sends_reports_and_controls_a_broadcast(db, make, make_bot, sandbox, drain_outbox, bot_app, runner):
+    import json
+
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    people = [_member(db, make, tenant, [bot], sandbox, language_code=lang) for lang in ("en", "ru")]
+    refused = runner.invoke(args=["broadcast", "send", "--tenant", tenant.slug, "--bot", str(bot.id), "--text", "hi",
+                                  "--button-text", "Open", "--button-url", "ftp://x", "--yes"])
+    assert refused.exit_code != 0 and "https://" in refused.output
+
+    sent = runner.invoke(args=["broadcast", "send", "--tenant", tenant.slug, "--bot", str(bot.id), "--text", "Hi",
+                               "--text-ru", "Privet", "--language", "ru", "--yes"])
+    assert sent.exit_code == 0, sent.output
+    assert "1 recipients" in sent.output and "[ru] 1 recipients: Privet" in sent.output
+    broadcast_id = db.session.scalars(sa.select(Broadcast.id).where(Broadcast.status == "sending")).one()
+    paused = runner.invoke(args=["broadcast", "pause", str(broadcast_id)])
+    assert "paused" in paused.output
+    assert "cannot be done to this broadcast now" in runner.invoke(args=["broadcast", "pause", str(broadcast_id)]).output
+    runner.invoke(args=["broadcast", "resume", str(broadcast_id)])
+    _run(drain_outbox, db, db.session.get(Broadcast, broadcast_id))
+
+    status = json.loads(runner.invoke(args=["broadcast", "status", str(broadcast_id)]).output)
+    assert (status["status"], status["sent"], status["remaining"]) == ("done", 1, 0)
+    assert [_received(sandbox, bot, m) for m in people] == [[], ["Privet"]]
+    assert str(broadcast_id) in runner.invoke(args=["broadcast", "list", "--tenant", tenant.slug]).output

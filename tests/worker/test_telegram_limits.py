@@ -1,0 +1,108 @@
+"""Telegram's send limits (app/worker/ratelimit.py): per bot, per chat, per group; in memory and in Redis.
+
+The Redis tests use DB 12 (TEST_REDIS_URL) under a unique key prefix; they skip without Redis and fail
+in CI (CI=true).
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from app.worker.ratelimit import TelegramLimits, storage_uri
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+TELEGRAM = {"per_bot": "30/second", "per_chat": "1/second", "per_group": "20/minute"}
+
+
+def in_memory(**figures) -> TelegramLimits:
+    return TelegramLimits("memory://", **{**TELEGRAM, **figures})
+
+
+@pytest.fixture
+def redis_prefix():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs Redis at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis unavailable at {REDIS_URL}: {exc}")
+    prefix = f"botfleet-test-limits-{uuid.uuid4().hex[:8]}"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+def test_a_bot_sends_30_messages_in_a_second_and_the_31st_waits():
+    limits = in_memory()
+    assert [limits.wait_before_send(1, 1000 + n) for n in range(30)] == [0.0] * 30
+    wait = limits.wait_before_send(1, 2000)
+    assert 0 < wait <= 2.1  # when the oldest send leaves the window, plus up to a second of spread
+    assert limits.wait_before_send(2, 2000) == 0.0  # another bot has its own budget
+    assert limits.sends_in_window(1) == 30  # the refused send was not counted
+
+
+def test_one_message_a_second_per_chat_and_the_held_one_is_not_counted_against_the_bot():
+    limits = in_memory()
+    assert limits.wait_before_send(1, 555) == 0.0
+    assert limits.wait_before_send(1, 555) > 0
+    assert limits.sends_in_window(1) == 1
+    assert limits.wait_before_send(1, 556) == 0.0  # another chat goes at once
+    assert limits.wait_before_send(2, 555) == 0.0  # the same user, through another bot
+
+
+def test_a_group_takes_20_messages_a_minute():
+    limits = in_memory(per_chat="100/second")  # so the group's minute is what holds
+    assert all(limits.wait_before_send(1, -100123) == 0.0 for _ in range(20))
+    wait = limits.wait_before_send(1, -100123)
+    assert 55 < wait <= 61
+    assert limits.wait_before_send(1, 700) == 0.0  # a private chat is not a group
+
+
+def test_the_reply_to_a_users_own_update_skips_the_chat_limit_but_counts_for_the_bot():
+    limits = in_memory()
+    assert limits.wait_before_send(1, 555) == 0.0
+    assert limits.wait_before_send(1, 555, per_chat=False) == 0.0
+    assert limits.sends_in_window(1) == 2
+
+
+def test_two_processes_share_one_budget_in_redis(redis_prefix):
+    """Two limiters on one Redis (as two `flask worker`s on two hosts) draw on the same 30 a second."""
+    first, second = (TelegramLimits(REDIS_URL, key_prefix=redis_prefix, **TELEGRAM) for _ in range(2))
+    sent = [limiter.wait_before_send(7, 9000 + 2 * n + i) for n in range(15) for i, limiter in enumerate((first, second))]
+    assert sent == [0.0] * 30
+    assert first.wait_before_send(7, 9999) > 0 and second.wait_before_send(7, 9999) > 0
+    assert second.sends_in_window(7) == 30
+    assert first.wait_before_send(8, 9999) == 0.0
+
+
+def test_the_chat_limit_is_shared_in_redis_too(redis_prefix):
+    first, second = (TelegramLimits(REDIS_URL, key_prefix=redis_prefix, **TELEGRAM) for _ in range(2))
+    assert first.wait_before_send(7, 4242) == 0.0
+    assert second.wait_before_send(7, 4242) > 0
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ({}, "memory://"),
+    ({"QUEUE_URL": "redis://q:6379/3"}, "redis://q:6379/3"),
+    ({"QUEUE_URL": "redis://q:6379/3", "REDIS_URL": "redis://r:6379/4"}, "redis://r:6379/4"),
+    ({"QUEUE_URL": "amqp://guest:guest@h:5672", "REDIS_URL": "redis://r:6379/4"}, "redis://r:6379/4"),
+    ({"TELEGRAM_LIMITS_STORAGE_URL": "redis://l:6379/5", "REDIS_URL": "redis://r:6379/4"}, "redis://l:6379/5"),
+])
+def test_the_counts_are_shared_when_the_queue_is_distributed(config, expected):
+    class App:
+        pass
+    app = App()
+    app.config = config
+    assert storage_uri(app) == expected
+
+
+def test_a_rabbitmq_queue_without_a_shared_store_is_refused():
+    class App:
+        config = {"QUEUE_URL": "amqp://guest:guest@h:5672"}
+    with pytest.raises(RuntimeError, match="REDIS_URL"):
+        storage_uri(App())
