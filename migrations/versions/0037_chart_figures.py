@@ -1,14 +1,14 @@
 """chart figures: buyers per day in daily_stats; subscriptions by (tenant, created_at) for the top-plans chart
 
-Revision ID: 0035_chart_figures
-Revises: 0034_bank_messages
+Revision ID: 0037_chart_figures
+Revises: 0036_account_sessions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0035_chart_figures'
-down_revision = '0034_bank_messages'
+revision = '0037_chart_figures'
+down_revision = '0036_account_sessions'
 branch_labels = None
 depends_on = None
 
