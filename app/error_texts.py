@@ -37,6 +37,8 @@ CODE_TEXTS = {
     "ticket_empty": _l("The message is empty."),
     "gateway_refused": _l("The payment gateway refused this."),
     "version_mismatch": _l("This changed meanwhile; reload and try again."),
+    "image_rejected": _l("This file is not a picture that can be read."),
+    "image_too_large": _l("The picture is too large."),
 }
 
 #: Service messages the catalog translates word for word (the ones an owner meets in the dashboard).
