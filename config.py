@@ -115,6 +115,8 @@ class Config:
     BOT_HANDLERS = "bots.handlers:register_all"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
+    #: Strict-Transport-Security on HTTPS requests (app/security_headers.py); production turns it on.
+    STRICT_TRANSPORT_SECURITY = False
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
     #: Bootstrap's CSS and JS come from the app itself (the machines have no internet).
@@ -177,6 +179,7 @@ class ProductionConfig(Config):
     BOTFLEET_ENV = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    STRICT_TRANSPORT_SECURITY = True
     BOT_MODE = _env("BOT_MODE", "webhook")
 
     @classmethod

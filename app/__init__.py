@@ -5,7 +5,7 @@ from apiflask import APIFlask
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, database, errors, i18n, input_guard, labels, layout
+from app import api, database, errors, i18n, input_guard, labels, layout, security_headers
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
 from app.services import login_throttle
 from app.worker import dispatch
@@ -43,6 +43,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     errors.init_app(app)
     input_guard.init_app(app)
     login_throttle.init_app(app)
+    security_headers.init_app(app)
     from app import cli
     cli.init_app(app)
     return app
@@ -74,6 +75,7 @@ def _register_dashboard(app: Flask) -> None:
         bot_admin,
         broadcasts,
         cards,
+        chats,
         exports,
         imports,
         integrations,
@@ -92,7 +94,7 @@ def _register_dashboard(app: Flask) -> None:
         wallet,
     )
 
-    for area in (overview, bot_admin, plans, panels, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
+    for area in (overview, bot_admin, plans, panels, chats, cards, online, receipts, bank, tickets, members, leaderboard, wallet,
                  promocodes, broadcasts, audit, staff, tenant_settings, exports, imports, integrations, platform):
         app.register_blueprint(area.bp)
 

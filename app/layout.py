@@ -20,6 +20,7 @@ NAVIGATION = [
     ("bot_admin.index", _l("Bots"), READERS),
     ("plans.index", _l("Plans"), READERS),
     ("panels.index", _l("VPN panels"), READERS),
+    ("chats.index", _l("Channels & groups"), READERS),
     ("cards.index", _l("Payment cards"), READERS),
     ("online.index", _l("Online payments"), READERS),
     ("receipts.index", _l("Receipts"), (OWNER, APPROVER, VIEWER)),

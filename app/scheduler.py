@@ -20,6 +20,7 @@ from app.jobs import (
     growth,
     housekeeping,
     online_payments,
+    paid_chats,
     panels,
     receipts,
     stats,
@@ -57,6 +58,8 @@ JOBS: tuple[Job, ...] = (
     Job("daily_stats", _per_tenant(stats.snapshot_today), _every(minutes=10), at_start=True),
     # Traffic used, read back from the VPN panels: counters, caps (limited → panel user disabled), drift.
     Job("panel_usage", _per_tenant(panels.read_usage), _every(minutes=10), at_start=True),
+    # Paid chats: members seen inside without a right are removed, members with a right and no grant invited.
+    Job("chat_reconcile", _per_tenant(paid_chats.reconcile_chats), _every(minutes=10), at_start=True),
     Job("prune_processed_updates", housekeeping.prune_processed_updates, _every(hours=1)),
     # Saturday, the first day of the Iranian week, just after midnight in the default tenant zone.
     Job("weekly_top10", _per_tenant(growth.award_weekly_top10),

@@ -30,7 +30,8 @@ log = redaction.get_logger(__name__)
 CALLS = "telegram.calls"
 #: TeleBot methods a queued call may name.
 METHODS = frozenset({"send_message", "send_photo", "edit_message_text", "edit_message_caption",
-                     "edit_message_reply_markup", "answer_callback_query", "delete_message", "copy_message"})
+                     "edit_message_reply_markup", "answer_callback_query", "delete_message", "copy_message",
+                     "answer_pre_checkout_query"})
 #: The methods that send a message, so count against Telegram's limits (edits and answers do not).
 SENDS = frozenset({"send_message", "send_photo", "copy_message"})
 

@@ -7,9 +7,29 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.models import Promocode, Role, TenantNotice, WebhookDelivery
-from app.services import api_tokens, broadcasts, invitations, receipts, tickets, webhooks
+from app.services import (
+    api_tokens,
+    broadcasts,
+    invitations,
+    platform_cards,
+    platform_receipts,
+    receipts,
+    tickets,
+    webhooks,
+)
 from app.services.payments import bank_matching
 from tests.factories import Factories, luhn_complete
+
+
+def valid_png() -> bytes:
+    """A small PNG that passes Pillow's verify() (the upload check refuses PNG below: its IDAT checksum is off)."""
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (20, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
 
 #: A 1×1 PNG, enough for the browser to show an image.
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -62,6 +82,24 @@ def receipt_with_photo(db, make: Factories, tenant, member, plan=None, instance_
     return receipt
 
 
+def paid_chat_with_stars(db, tenant, bot, member, panel_user):
+    """A connected channel the plan grants, the member's grant in it, and a Stars payment of theirs."""
+    from app.models import ChatGrant, PaidChat, StarPayment
+
+    chat = PaidChat(tenant_id=tenant.id, bot_id=bot.id, chat_id=-1001000000001, title="VIP", type="channel",
+                    is_admin=True, can_invite=True, can_restrict=True)
+    db.session.add(chat)
+    db.session.flush()
+    subscription = panel_user.subscription
+    db.session.add(ChatGrant(tenant_id=tenant.id, member_id=member.id, paid_chat_id=chat.id,
+                             subscription_id=subscription.id, state="joined", version=1))
+    payment = StarPayment(tenant_id=tenant.id, member_id=member.id, bot_id=bot.id, plan_id=subscription.plan_id,
+                          subscription_id=subscription.id, telegram_payment_charge_id=f"world-{tenant.id}", amount=50)
+    db.session.add(payment)
+    db.session.flush()
+    return chat, payment
+
+
 def build_world(db, make: Factories, instance_path: str) -> World:
     owner = make.account()
     tenant = make.tenant(owner=owner)
@@ -80,12 +118,17 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     notice = TenantNotice(tenant_id=tenant.id, kind="wallet_insufficient", message="Top up the wallet.")
     db.session.add(notice)
     panel, panel_user = vpn_service(db, tenant, member, plan)
+    paid_chat, star_payment = paid_chat_with_stars(db, tenant, bot, member, panel_user)
     ticket_photo = f"tickets/{tenant.id}/world.png"
     (Path(instance_path) / ticket_photo).parent.mkdir(parents=True, exist_ok=True)
     (Path(instance_path) / ticket_photo).write_bytes(PNG)
     ticket = tickets.open_ticket(member, bot, text="Where is my link?", photo_path=ticket_photo)
     sms = bank_matching.ingest(tenant, sender="Bank Mellat", source="test",
                                text="بانک ملت\nانتقال:9,990+\nکارت:6037****0001\n1403/09/10-14:25").message
+    platform_card = platform_cards.create_card(card_number=luhn_complete("603799100000009"), holder_name="Botfleet",
+                                               bank_name="Mellat", actor="test")
+    topup = platform_receipts.submit(tenant, owner, amount=500_000, card_id=platform_card.id, image=valid_png(),
+                                     text="ref 42", instance_path=instance_path)
     token, _ = api_tokens.create_token(tenant, "panel")
     endpoint, _ = webhooks.create_endpoint(tenant, "http://127.0.0.1:9/hook")
     db.session.commit()
@@ -97,6 +140,8 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "receipt_id": receipt.id, "promocode_id": promo.id, "invitation_id": invitation.id, "notice_id": notice.id,
            "tenant_id": tenant.id, "direction": "up", "secret": secret, "kind": "members", "panel_id": panel.id,
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
-           "delivery_id": delivery.id, "message_id": sms.id, "broadcast_id": broadcast.id,
-           "entry_id": ticket.messages[0].id, "subscription_id": panel_user.subscription_id}
+           "delivery_id": delivery.id, "message_id": sms.id, "broadcast_id": broadcast.id, "paid_chat_id": paid_chat.id,
+           "star_payment_id": star_payment.id, "subscription_id": panel_user.subscription_id,
+           "entry_id": ticket.messages[0].id,
+           "topup_id": topup.id, "platform_receipt_id": topup.id, "platform_card_id": platform_card.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)

@@ -273,3 +273,62 @@ def test_paying_a_stars_invoice_with_the_pay_button(browser, live_server, sandbo
     accepting.join(10)
     shot(page, "17-sandbox-stars-paid")
     sandbox.http.close()
+
+
+def test_a_broadcast_composed_previewed_confirmed_and_followed_to_100_percent(browser, live_server, sandbox_server,
+                                                                             bot_app, make, db):  # noqa: F811
+    """Compose → preview with the count per language → confirm → the progress bar (polled JSON) reaches 100%;
+    the outbox pool delivers to every member through the sandbox."""
+    from app.models import BotSession
+    from app.services.bots import bot_token
+    from app.worker.pool import Pool
+    from tests.engine.conftest import Sandbox
+
+    owner = make.account()
+    tenant = make.tenant(owner=owner, default_language="en")
+    bot = make.bot(tenant, token=TOKEN)
+    sandbox = Sandbox(sandbox_server.url)
+    sandbox.post("/sandbox/bots", {"token": bot_token(bot)})
+    members = [make.member(tenant, language_code=("en", "fa", "ru")[n % 3]) for n in range(12)]
+    for member in members:
+        db.session.add(BotSession(tenant_id=tenant.id, member_id=member.id, bot_id=bot.id, session_data={},
+                                  stats_data={}))
+        sandbox.open_chat(member.telegram_id, bot.telegram_bot_id)
+    db.session.commit()
+    sandbox.post("/sandbox/latency", {"ms": 150})  # so the page sees it sending before it is done
+    pool = Pool(bot_app, size=2)
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        log_in(page, live_server, owner)
+        page.goto(f"{live_server}/broadcasts/new")
+        page.check("#bot_ids-0")
+        page.fill("#text", "Spring sale: 20% off every plan")
+        page.fill("#text_fa", "حراج بهاری: ۲۰٪ تخفیف")
+        page.fill("#button_text", "See plans")
+        page.fill("#button_url", "https://example.com/plans")
+        shot(page, "18-broadcast-compose")
+        page.click("#submit")
+        page.wait_for_url("**/broadcasts/*")
+        assert page.inner_text("#recipient-count").startswith("12 members")
+        previews = page.locator(".preview")
+        assert previews.count() == 3
+        assert "حراج بهاری" in page.inner_text(".preview[data-language=fa] .preview-text")
+        assert page.inner_text(".preview[data-language=en] .preview-text") == "Spring sale: 20% off every plan"
+        shot(page, "19-broadcast-preview")
+
+        pool.start()
+        page.click("#confirm-broadcast")
+        page.locator("#broadcast-progress").wait_for()
+        page.wait_for_function("document.querySelector('#progress-bar').textContent.trim() === '100%' && "
+                               "document.querySelector('[data-field=remaining]').textContent.trim() === '0'")
+        page.wait_for_function("document.querySelector('#broadcast-progress').dataset.status === 'done'")
+        shot(page, "20-broadcast-done")
+        assert page.inner_text("[data-field=sent]") == "12"
+    finally:
+        pool.stop()
+        sandbox.post("/sandbox/latency", {"ms": 0})
+        sandbox.http.close()
+    texts = [sandbox.bot_texts(bot.telegram_bot_id, m.telegram_id) for m in members]
+    assert texts == [["حراج بهاری: ۲۰٪ تخفیف" if m.language_code == "fa" else "Spring sale: 20% off every plan"]
+                     for m in members]

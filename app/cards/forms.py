@@ -16,6 +16,9 @@ class CardForm(FlaskForm):
     card_number = StringField(_l("Card number (16 digits)"), validators=[DataRequired(), Length(max=40)])
     holder_name = StringField(_l("Holder name"), validators=[DataRequired(), Length(max=120)])
     bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=80)])
+    #: Deposit SMS often name the account, not the card: with it the bank-SMS matching finds this card.
+    account_number = StringField(_l("Account number behind the card (optional, for bank SMS matching)"),
+                                 validators=[Optional(), Length(max=40)], render_kw={"dir": "ltr"})
     weight = IntegerField(_l("Weight"), default=1, validators=[NumberRange(min=0, max=1000)])
     daily_cap = TomanField(_l("Daily cap (Toman, empty: no cap)"), optional=True)
     is_active = BooleanField(_l("In rotation"), default=True)
@@ -29,7 +32,7 @@ class CardForm(FlaskForm):
 
     def service_fields(self) -> dict:
         return {name: getattr(self, name).data for name in (
-            "card_number", "holder_name", "bank_name", "weight", "daily_cap", "is_active")}
+            "card_number", "holder_name", "bank_name", "account_number", "weight", "daily_cap", "is_active")}
 
 
 class RotationForm(FlaskForm):

@@ -3,6 +3,15 @@ from app.models.bank_messages import BankMessage, BankMessageStatus
 from app.models.bots import ApiToken, Bot, BotSetting, BotStatus, FeatureFlag
 from app.models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from app.models.catalog import Plan, Subscription, SubscriptionSource, SubscriptionStatus
+from app.models.channels import (
+    ChatGrant,
+    ChatPresence,
+    GrantState,
+    PaidChat,
+    StarPayment,
+    StarPaymentStatus,
+    plan_chats,
+)
 from app.models.growth import (
     BadgeDefinition,
     MemberBadge,
@@ -24,6 +33,7 @@ from app.models.payments import (
     ReceiptPurpose,
     ReceiptStatus,
 )
+from app.models.platform_payments import PLATFORM_RECEIPT_STATUSES, PlatformCard, PlatformReceipt
 from app.models.receipt_fingerprints import ReceiptFingerprint
 from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.tenancy import (
@@ -40,11 +50,13 @@ from app.models.types import utcnow
 __all__ = [
     "BankMessage", "BankMessageStatus",
     "Account", "ApiToken", "AuditLog", "BackupRun", "BadgeDefinition", "Bot", "BotSession", "BotSetting", "BotStatus",
-    "Broadcast", "BroadcastDelivery", "BroadcastStatus", "DeliveryStatus", "CardRotation", "DailyStat", "FeatureFlag", "IdempotencyRecord", "LedgerAccount",
+    "Broadcast", "BroadcastDelivery", "BroadcastStatus", "DeliveryStatus", "CardRotation", "ChatGrant", "ChatPresence",
+    "GrantState", "PaidChat", "StarPayment", "StarPaymentStatus", "plan_chats", "DailyStat", "FeatureFlag",
+    "IdempotencyRecord", "LedgerAccount",
     "LedgerEntry", "Member", "MemberBadge", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
-    "PaymentCard", "Plan", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
+    "PaymentCard", "Plan", "PLATFORM_RECEIPT_STATUSES", "PlatformCard", "PlatformReceipt", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
     "PromocodeRedemption", "Receipt", "ReceiptFingerprint", "ReceiptPurpose", "ReceiptStatus", "Role",
     "StaffInvitation", "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "Ticket",
     "TicketCopy", "TicketMessage", "TicketStatus", "WebhookDelivery", "WebhookEndpoint", "utcnow",

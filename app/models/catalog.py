@@ -25,6 +25,8 @@ class SubscriptionSource(str, enum.Enum):
     RECEIPT = "receipt"
     PROMOCODE = "promocode"
     GRANT = "grant"
+    #: Paid in Telegram Stars (a purchase or a Stars-subscription renewal).
+    STARS = "stars"
 
 
 class Plan(db.Model):
@@ -34,6 +36,7 @@ class Plan(db.Model):
     __table_args__ = (
         sa.CheckConstraint("price > 0", name="price_positive"),
         sa.CheckConstraint("period_days > 0", name="period_positive"),
+        sa.CheckConstraint("stars_price IS NULL OR stars_price > 0", name="stars_price_positive"),
         sa.Index("ix_plans_tenant_sort", "tenant_id", "sort_order"),
     )
 
@@ -44,6 +47,8 @@ class Plan(db.Model):
     period_days: Mapped[int] = mapped_column()
     #: Toman.
     price: Mapped[int] = mapped_column(Money)
+    #: The price in Telegram Stars; None: not sold for Stars.
+    stars_price: Mapped[Optional[int]] = mapped_column()
     #: Traffic included, in GB; None means unmetered.
     traffic_gb: Mapped[Optional[int]] = mapped_column()
     #: Metered requests per day while subscribed; None uses the tenant's premium default.
@@ -84,6 +89,8 @@ class Subscription(db.Model):
     reminded_3d_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     reminded_1d_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     expiry_notified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: A Stars subscription: Telegram renews it by itself until the member cancels it.
+    stars_recurring: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member = relationship("Member")

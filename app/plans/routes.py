@@ -6,6 +6,7 @@ from app.auth.forms import EmptyForm
 from app.models import Plan
 from app.plans import bp
 from app.plans.forms import PlanForm
+from app.services import channels
 from app.services import plans as plan_service
 from app.services.listings import plans_of_tenant
 from app.tenant_context import get_owned_or_404
@@ -21,11 +22,11 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @owner_only
 def create():
-    form = PlanForm()
+    form = _plan_form()
     if form.validate_on_submit():
         fields = form.service_fields()
         is_active = fields.pop("is_active")
-        plan = save(lambda: _create(fields, is_active), form)
+        plan = save(lambda: _create(fields, is_active, form.chats.data), form)
         if plan:
             flash(_("Plan “%(name)s” created.", name=plan.name), "success")
             return redirect(url_for("plans.index"))
@@ -36,9 +37,10 @@ def create():
 @owner_only
 def edit(plan_id: int):
     plan = get_owned_or_404(Plan, plan_id)
-    form = PlanForm(obj=plan)
+    form = _plan_form(plan)
     if form.validate_on_submit():
-        if save(lambda: plan_service.update_plan(plan, **form.service_fields()), form):
+        if save(lambda: channels.set_plan_chats(plan_service.update_plan(plan, **form.service_fields()),
+                                                form.chats.data), form):
             flash(_("Plan “%(name)s” saved.", name=plan.name), "success")
             return redirect(url_for("plans.index"))
     return render_template("plans/form.html", form=form, plan=plan)
@@ -71,6 +73,15 @@ def move(plan_id: int, direction: str):
     return redirect(url_for("plans.index"))
 
 
-def _create(fields: dict, is_active: bool) -> Plan:
-    plan = plan_service.create_plan(tenant_or_404(), **fields)
+def _create(fields: dict, is_active: bool, chat_ids: list[int]) -> Plan:
+    plan = channels.set_plan_chats(plan_service.create_plan(tenant_or_404(), **fields), chat_ids)
     return plan if is_active else plan_service.update_plan(plan, is_active=False)
+
+
+def _plan_form(plan: Plan | None = None) -> PlanForm:
+    """The plan form, its chat choices the tenant's connected channels and groups."""
+    form = PlanForm(obj=plan)
+    form.chats.choices = [(c.id, c.title) for c in channels.chats_of(tenant_or_404())]
+    if plan is not None and not form.is_submitted():
+        form.chats.data = [c.id for c in plan.chats]
+    return form

@@ -22,3 +22,13 @@ class TopupForm(FlaskForm):
     amount = TomanField(_l("Amount (Toman)"))
     submit = SubmitField(_l("Top up"))
 
+
+
+class PlatformCardForm(FlaskForm):
+    card_number = StringField(_l("Card number"), validators=[DataRequired(), Length(max=40)],
+                              render_kw={"dir": "ltr", "inputmode": "numeric"})
+    holder_name = StringField(_l("Card holder"), validators=[DataRequired(), Length(max=120)])
+    bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=80)])
+    account_number = StringField(_l("Account number (optional)"), validators=[Optional(), Length(max=40)],
+                                 render_kw={"dir": "ltr"})
+    submit = SubmitField(_l("Add card"))

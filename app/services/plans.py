@@ -10,19 +10,20 @@ from app.services.amounts import check_amount
 from app.services.errors import IdempotencyConflict, InsufficientFunds, NotAllowed, NotFound, ValidationFailed
 from app.services.locking import lock_row
 from app.services.parsing import clean_text, has_visible
+from app.services.stars import check_stars_price
 from app.services.subscriptions import MAX_GRANT_DAYS, grant_or_extend
 
 EDITABLE_FIELDS = ("name", "description", "period_days", "price", "traffic_gb", "daily_request_quota",
-                   "is_active")
+                   "stars_price", "is_active")
 MAX_TRAFFIC_GB = 1_000_000
 MAX_DAILY_QUOTA = 1_000_000
 
 
 def create_plan(tenant: Tenant, *, name, period_days, price, description=None, traffic_gb=None,
-                daily_request_quota=None) -> Plan:
+                daily_request_quota=None, stars_price=None) -> Plan:
     """A new plan on sale, listed after the tenant's other plans."""
     fields = _checked(dict(name=name, period_days=period_days, price=price, description=description,
-                           traffic_gb=traffic_gb, daily_request_quota=daily_request_quota))
+                           traffic_gb=traffic_gb, daily_request_quota=daily_request_quota, stars_price=stars_price))
     last = db.session.scalar(sa.select(sa.func.max(Plan.sort_order)).where(Plan.tenant_id == tenant.id))
     plan = Plan(tenant_id=tenant.id, sort_order=(last or 0) + 1, **fields)
     db.session.add(plan)
@@ -149,6 +150,8 @@ def _checked(fields: dict) -> dict:
         _whole(out["traffic_gb"], 1, MAX_TRAFFIC_GB, "The traffic is a whole number of GB (empty: unmetered)")
     if out.get("daily_request_quota") is not None:
         _whole(out["daily_request_quota"], 0, MAX_DAILY_QUOTA, "The daily quota is a whole number")
+    if "stars_price" in out:
+        out["stars_price"] = check_stars_price(out["stars_price"])
     if "is_active" in out:
         out["is_active"] = bool(out["is_active"])
     return out

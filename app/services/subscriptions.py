@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Member, Plan, PlanPanel, Subscription, SubscriptionSource, SubscriptionStatus
-from app.services import clock, events
+from app.services import chat_access, clock, events
 from app.services.errors import NotFound, ValidationFailed
 from app.services.locking import lock_row
 from app.services.panels import provisioning
@@ -37,6 +37,7 @@ def grant_or_extend(member: Member, plan: Plan, *, source: str, days: int | None
     if held is None:
         subscription = _new(member, plan, source, days, now)
         provisioning.subscription_changed(subscription)  # a VPN plan: create the panel user
+        chat_access.subscription_changed(subscription)  # a plan with chats: invite links
         return subscription
     held.ends_at += timedelta(days=days)
     extra = plan_traffic_bytes(plan)
@@ -47,6 +48,7 @@ def grant_or_extend(member: Member, plan: Plan, *, source: str, days: int | None
     db.session.flush()
     events.subscription_changed("subscription.extended", held)
     provisioning.subscription_changed(held)  # new expiry and limit, re-enabled if it was limited
+    chat_access.subscription_changed(held)
     return held
 
 
@@ -59,6 +61,7 @@ def cancel(subscription: Subscription, *, actor: str = "system") -> Subscription
     db.session.flush()
     events.subscription_changed("subscription.cancelled", locked)
     provisioning.subscription_changed(locked)
+    chat_access.subscription_changed(locked)  # removed from its chats
     return locked
 
 
@@ -79,13 +82,14 @@ def change_plan(subscription: Subscription, plan: Plan) -> Subscription:
     if _panel_of(locked.plan_id) != _panel_of(plan.id):
         raise ValidationFailed("That plan is served by another VPN panel: cancel this subscription and grant "
                                "the new plan instead.")
-    locked.plan_id = plan.id
+    previous_plan_id, locked.plan_id = locked.plan_id, plan.id
     locked.traffic_limit_bytes = plan_traffic_bytes(plan)
     locked.status = SubscriptionStatus.LIMITED.value if is_over_limit(locked) else SubscriptionStatus.ACTIVE.value
     db.session.flush()
     db.session.expire(locked, ["plan"])
     events.subscription_changed("subscription.changed", locked)
     provisioning.subscription_changed(locked)
+    chat_access.subscription_changed(locked, previous_plan_id=previous_plan_id)  # the old plan's chats too
     return locked
 
 
@@ -123,6 +127,7 @@ def expire_due(tenant, now: datetime | None = None) -> list[Subscription]:
     for subscription in due:
         events.subscription_changed("subscription.expired", subscription)
         provisioning.subscription_changed(subscription)  # disable the panel user
+        chat_access.subscription_changed(subscription)  # removed from its chats (unless another plan covers them)
     return due
 
 

@@ -13,7 +13,8 @@ import importlib
 #: Modules whose import registers outbox handlers (`@outbox.handler`). Add yours here.
 HANDLER_MODULES = ("bots.outbound", "bots.notify", "bots.receipt_outbound", "bots.ticket_outbound",
                    "app.services.webhook_delivery", "app.services.panels.provisioning", "bots.service_card",
-                   "app.services.broadcasts.pump", "bots.broadcast_outbound")
+                   "app.services.broadcasts.pump", "bots.broadcast_outbound", "bots.chat_outbound",
+                   "bots.stars_outbound")
 
 
 def load_handlers() -> None:

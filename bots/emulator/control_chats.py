@@ -34,7 +34,7 @@ def register_chat(sandbox, request):
     with sandbox.state.lock:
         state = sandbox.state
         state.make_reachable(bot_id, chat)
-        _apply_blocked(state, body, bot_id, chat_id)
+        _apply_blocked(state, body, chat)
         if setup is not None:
             state.chat_setups[(bot_id, chat_id)] = setup
             _apply_setup(state, bot_id, chat, setup)
@@ -93,11 +93,25 @@ def _member(item):
     return member
 
 
-def _apply_blocked(state, body, bot_id, chat_id):
-    if body.get("blocked") is True:
-        state.blocked.add((bot_id, chat_id))
-    elif body.get("blocked") is False:
-        state.blocked.discard((bot_id, chat_id))
+def _apply_blocked(state, body, chat):
+    """Block or unblock; a user who blocks (or unblocks) a named bot sends it my_chat_member."""
+    bot_id, blocked = body.get("bot_id"), body.get("blocked")
+    key = (int(bot_id) if bot_id is not None else None, chat["id"])
+    if not isinstance(blocked, bool) or (key in state.blocked) == blocked:
+        return
+    if blocked:
+        state.blocked.add(key)
+    else:
+        state.blocked.discard(key)
+    bot = state.bots.get(key[0])
+    if bot is not None and chat["type"] == "private":
+        statuses = ({"status": "member"}, {"status": "kicked", "until_date": 0})
+        old, new = statuses if blocked else statuses[::-1]
+        user = {"id": chat["id"], "is_bot": False, "first_name": chat.get("first_name", "")}
+        change = {"chat": chat, "from": user, "date": int(time.time()),
+                  "old_chat_member": {**old, "user": bot.user()},
+                  "new_chat_member": {**new, "user": bot.user()}}
+        state.offer(bot, {"my_chat_member": change})
 
 
 def _apply_setup(state, bot_id, chat, setup):

@@ -5,6 +5,7 @@ from bots.handlers import (
     admin,
     fallback,
     online_payments,
+    paid_chats,
     payments,
     plans,
     profile,
@@ -12,12 +13,13 @@ from bots.handlers import (
     referrals,
     service,
     services,
+    stars,
     start,
     tickets,
 )
 
 #: Order matters: the first handler whose filters match an update takes it; fallback goes last.
-MODULES = (start, tickets, profile, plans, payments, online_payments, admin, service, services, promo, referrals,
+MODULES = (paid_chats, stars, start, tickets, profile, plans, payments, online_payments, admin, service, services, promo, referrals,
            fallback)
 
 

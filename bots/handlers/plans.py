@@ -59,7 +59,9 @@ def list_plans(ctx, call):
 def plan_keyboard(ctx, plan: Plan):
     card = button(ctx.t("plans.pay_card"), f"pc:{plan.id}") if feature_enabled(ctx.bot, "card_to_card") else None
     zarinpal = button(ctx.t("zarinpal.pay_online"), f"zp:{plan.id}") if online_payments.available(ctx) else None
-    return keyboard([button(ctx.t("plans.pay_balance"), f"pb:{plan.id}")], [card], [zarinpal],
+    stars = button(ctx.t("stars.pay", stars=fmt.digits(ctx.lang, plan.stars_price)), f"ps:{plan.id}") \
+        if plan.stars_price else None
+    return keyboard([button(ctx.t("plans.pay_balance"), f"pb:{plan.id}")], [card], [zarinpal], [stars],
                     [button(ctx.t("menu.back"), "m:plans")])
 
 

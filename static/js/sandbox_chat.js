@@ -108,6 +108,8 @@
 
   function showAnswers(answers) {
     (answers || []).forEach(function (answer) {
+      // Two refreshes in flight both ask for a pending answer: only the first to arrive shows it.
+      if (pendingAnswers.indexOf(answer.callback_query_id) === -1) { return; }
       pendingAnswers = pendingAnswers.filter(function (id) { return id !== answer.callback_query_id; });
       if (!answer.text) { return; }
       if (answer.show_alert) { showAlert(answer.text); } else { showToast(answer.text); }

@@ -53,7 +53,7 @@ def test_members_get_the_owners_broadcast_once_through_the_sandbox(conversation_
     assert composed.status_code == 302, composed.get_data(as_text=True)[:2000]
     preview = client.get(composed.headers["Location"]).get_data(as_text=True)
     assert "4 members will get this message." in preview
-    assert re.search(r"English · 2 recipients.*Big news \(en\)", preview, re.S)
+    assert re.search(r"English</bdi> · 2 recipients.*Big news \(en\)", preview, re.S)
     broadcast_id = db.session.scalar(sa.select(Broadcast.id))
     assert client.get(f"/broadcasts/{broadcast_id}/photo").data == PNG
     fleet.post("/sandbox/faults", {"bot_id": bot.telegram_bot_id, "method": "sendPhoto", "error_code": 403,

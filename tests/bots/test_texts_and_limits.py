@@ -72,7 +72,7 @@ def test_every_keyboard_fits_telegram_limits_with_the_largest_ids(db, make, flee
     with fleet.app.app_context():
         user = SimpleNamespace(id=big, username="u" * 32, first_name="F" * 200, last_name=None, language_code="ru")
         ctx = load_context(tb, user, big)
-        plan = SimpleNamespace(id=big, price=10 ** 9)
+        plan = SimpleNamespace(id=big, price=10 ** 9, stars_price=100_000)
         receipt = SimpleNamespace(id=big, plan_id=big, amount=10 ** 9)
         markups = [keyboards.main_menu(ctx), keyboards.language_menu(), plans.plan_keyboard(ctx, plan),
                    plans._need_topup(ctx, plan)[1], payments.cancel_keyboard(ctx, receipt),

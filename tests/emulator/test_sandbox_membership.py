@@ -97,8 +97,10 @@ def test_revoked_expired_and_unknown_links_are_refused(make_bot, control):
     revoked = bot.create_chat_invite_link(CHANNEL).invite_link
     bot.revoke_chat_invite_link(CHANNEL, revoked)
     assert join(control, ANN, revoked).json()["reason"] == "revoked"
-    soon = bot.create_chat_invite_link(CHANNEL, expire_date=int(time.time()) + 1).invite_link
-    time.sleep(1.1)  # the link's expiry passes (Telegram counts whole seconds)
+    expires = int(time.time()) + 2  # whole seconds, as Telegram counts; at least 1 s ahead
+    soon = bot.create_chat_invite_link(CHANNEL, expire_date=expires).invite_link
+    while time.time() <= expires:  # wait until the link has expired
+        time.sleep(0.1)
     assert join(control, ANN, soon).json()["reason"] == "expired"
     unknown = join(control, ANN, "https://t.me/+nothing", bot_id=bot_id)
     assert unknown.json()["description"] == "INVITE_HASH_INVALID"
@@ -200,3 +202,15 @@ def test_a_bot_removed_from_a_channel_is_refused_there(make_bot, control):
         403, "Forbidden: bot is not a member of the channel chat")
     make_channel(control, bot_id, rights={"can_invite_users": True})
     assert bot.get_chat_member(CHANNEL, bot_id).status == "administrator"
+
+
+def test_a_user_blocking_and_unblocking_the_bot_is_a_my_chat_member_update(make_bot, control):
+    bot, bot_id = make_bot()
+    control.user_says(bot_id, 5571, "hi")
+    bot.get_updates(long_polling_timeout=1, allowed_updates=MEMBER_UPDATES)
+    for blocked in (True, True, False):  # blocking twice is one change
+        control.post("/sandbox/chats", {"chat_id": 5571, "bot_id": bot_id, "blocked": blocked})
+    changes = updates_of(bot, "my_chat_member")
+    assert [(c.from_user.id, c.old_chat_member.status, c.new_chat_member.status) for c in changes] == [
+        (5571, "member", "kicked"), (5571, "kicked", "member")]
+    assert changes[0].chat.type == "private"

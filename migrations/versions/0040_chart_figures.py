@@ -1,14 +1,14 @@
 """chart figures: buyers per day in daily_stats; subscriptions by (tenant, created_at) for the top-plans chart
 
-Revision ID: 0037_chart_figures
-Revises: 0036_account_sessions
+Revision ID: 0040_chart_figures
+Revises: 0039_platform_topup
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0037_chart_figures'
-down_revision = '0036_account_sessions'
+revision = '0040_chart_figures'
+down_revision = '0039_platform_topup'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,52 @@
+"""Security headers on every response (flask-talisman): a Content-Security-Policy, no framing
+(frame-ancestors 'none' and X-Frame-Options DENY), nosniff, a Referrer-Policy, and HSTS on HTTPS requests
+when STRICT_TRANSPORT_SECURITY is on (production).
+
+The dashboard runs no inline script: its JavaScript is in static/js/ and reads its data from data-*
+attributes. Styles may be inline: pygal's server-rendered SVG charts carry a <style> element per chart
+(with the chart's random id in its selectors, so no hash can allow it) and a few templates a style attribute.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_talisman import Talisman
+
+SELF = "'self'"
+
+#: Dashboard pages, the sandbox chat and everything else: only this site's scripts, styles, images and fetches.
+CSP = {
+    "default-src": SELF,
+    "script-src": SELF,
+    "style-src": [SELF, "'unsafe-inline'"],
+    # data: for the small SVG icons inside Bootstrap's CSS (select arrows, close buttons, the navbar toggler).
+    "img-src": [SELF, "data:"],
+    "font-src": SELF,
+    "connect-src": SELF,
+    "object-src": "'none'",
+    "base-uri": SELF,
+    "frame-ancestors": "'none'",
+}
+
+#: /api/v1/docs: APIFlask's Swagger UI page starts Swagger UI with an inline script of its own template
+#: (its assets are this site's, static/vendor/swagger-ui). The page shows no user content.
+DOCS_CSP = {**CSP, "script-src": [SELF, "'unsafe-inline'"]}
+DOCS_ENDPOINT = "openapi.docs"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["talisman"] = Talisman(
+        app,
+        content_security_policy=CSP,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        # nginx redirects plain HTTP (docs/deploy.md); the webhook and API must not be redirected here.
+        force_https=False,
+        strict_transport_security=app.config.get("STRICT_TRANSPORT_SECURITY", False),
+        strict_transport_security_include_subdomains=False,
+        # Keep the cookie settings of config.py (Talisman would otherwise force Secure even on plain HTTP).
+        session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
+        session_cookie_samesite=app.config.get("SESSION_COOKIE_SAMESITE", "Lax"),
+    )
+    docs = app.view_functions.get(DOCS_ENDPOINT)
+    if docs is not None:
+        docs.talisman_view_options = {"content_security_policy": DOCS_CSP}
