@@ -39,6 +39,7 @@ CODE_TEXTS = {
     "version_mismatch": _l("This changed meanwhile; reload and try again."),
     "image_rejected": _l("This file is not a picture that can be read."),
     "image_too_large": _l("The picture is too large."),
+    "platform_receipt_pending": _l("A wallet top-up receipt is already waiting for review."),
 }
 
 #: Service messages the catalog translates word for word (the ones an owner meets in the dashboard).
