@@ -11,7 +11,7 @@ from flask_login import current_user
 from app import charts
 from app.auth.forms import EmptyForm
 from app.extensions import db
-from app.i18n import format_date
+from app.i18n import format_date, local_digits
 from app.models import LedgerAccount, LedgerEntry
 from app.services import platform_cards, platform_receipts, stars, uploads
 from app.services import wallet as wallet_service
@@ -97,7 +97,7 @@ def _page(topup_form=None, card_form=None):
         .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(LEDGER_ROWS))
     chart = charts.line_chart(_("Traffic per day (GB)"), [format_date(d["day"]) for d in stats["days"]], {
         _("Sold"): [round(d["sold_bytes"] / GB, 2) for d in stats["days"]],
-        _("Consumed"): [round(d["consumed_bytes"] / GB, 2) for d in stats["days"]]})
+        _("Consumed"): [round(d["consumed_bytes"] / GB, 2) for d in stats["days"]]}, local_digits)
     card_form = card_form or _card_form(formdata=None)
     return render_template("wallet/index.html", stats=stats, stars_earned=stars.stars_earned(tenant),
                            entries=list(entries), chart=chart,
