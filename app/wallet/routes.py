@@ -4,7 +4,7 @@ The owner tops it up by Zarinpal (the platform's merchant) or by card-to-card to
 receipt image, which a platform admin reviews (app/platform/receipts.py).
 """
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,7 +19,7 @@ from app.services.errors import NotFound
 from app.services.payments import online, zarinpal
 from app.wallet import bp
 from app.wallet.forms import CardTopupForm, ZarinpalTopupForm
-from app.web import owner_only, readers, save, submitted, tenant_or_404
+from app.web import owner_only, readers, save, stored_image, submitted, tenant_or_404
 
 GB = 1024 ** 3
 LEDGER_ROWS = 100
@@ -63,11 +63,7 @@ def topup_card():
 @bp.route("/topups/<int:topup_id>/photo")
 @readers
 def topup_photo(topup_id: int):
-    receipt = _own(topup_id)
-    path = platform_receipts.photo_file(receipt, current_app.instance_path) or abort(404)
-    response = send_file(path, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_image(_own(topup_id).photo_path)
 
 
 @bp.route("/topups/<int:topup_id>/cancel", methods=["POST"])
