@@ -102,6 +102,8 @@ def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = N
     _refresh_profile(member, user)
     visit = None if member.is_banned else record_visit(member, bot=bot)
     session = session or (_new_session(member, bot) if is_new else session_of(member, bot))
+    if session.blocked_at is not None:  # they write to the bot again, so it may write to them
+        session.blocked_at = None
     return Context(telebot, bot, tenant, member, session, chat_id, is_new_member=is_new, visit=visit,
                    thread_id=thread_id)
 
