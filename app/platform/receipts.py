@@ -1,7 +1,7 @@
 """Platform admin: the receipts tenants send to top up their wallet, and the platform's cards they pay to."""
 from functools import partial
 
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from app.platform.routes import platform_admin_required
 from app.receipts.forms import STATUS_LABELS, ApproveForm
 from app.services import audit, platform_cards, platform_receipts
 from app.services.errors import NotFound
-from app.web import save, submitted
+from app.web import save, stored_image, submitted
 
 
 @bp.route("/receipts")
@@ -32,10 +32,7 @@ def receipt(platform_receipt_id: int):
 @bp.route("/receipts/<int:platform_receipt_id>/photo")
 @platform_admin_required
 def receipt_photo(platform_receipt_id: int):
-    path = platform_receipts.photo_file(_receipt(platform_receipt_id), current_app.instance_path) or abort(404)
-    response = send_file(path, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_image(_receipt(platform_receipt_id).photo_path)
 
 
 @bp.route("/receipts/<int:platform_receipt_id>/approve", methods=["POST"])
