@@ -1,14 +1,14 @@
 """chart figures: buyers per day in daily_stats; subscriptions by (tenant, created_at) for the top-plans chart
 
-Revision ID: 0040_chart_figures
-Revises: 0039_platform_topup
+Revision ID: 0041_chart_figures
+Revises: 0040_bot_session_blocked
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0040_chart_figures'
-down_revision = '0039_platform_topup'
+revision = '0041_chart_figures'
+down_revision = '0040_bot_session_blocked'
 branch_labels = None
 depends_on = None
 
