@@ -1,14 +1,14 @@
 """bot_sessions.blocked_at: when the member blocked the bot (Telegram's 403, or my_chat_member kicked); cleared
 when they write to it again
 
-Revision ID: 0041_bot_session_blocked
-Revises: 0040_chart_figures
+Revision ID: 0040_bot_session_blocked
+Revises: 0039_platform_topup
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0041_bot_session_blocked'
-down_revision = '0040_chart_figures'
+revision = '0040_bot_session_blocked'
+down_revision = '0039_platform_topup'
 branch_labels = None
 depends_on = None
 
