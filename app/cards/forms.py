@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.error_texts import error_message
 from app.forms_common import TomanField
 from app.labels import LABELS
 from app.services import cards as card_service
@@ -27,7 +28,7 @@ class CardForm(FlaskForm):
         try:
             field.data = card_service.normalize_card_number(field.data)
         except DomainError as err:
-            raise ValidationError(err.message) from None
+            raise ValidationError(error_message(err)) from None
 
     def service_fields(self) -> dict:
         return {name: getattr(self, name).data for name in (

@@ -4,14 +4,14 @@ The owner tops it up by Zarinpal (the platform's merchant) or by card-to-card to
 receipt image, which a platform admin reviews (app/platform/receipts.py).
 """
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import charts
 from app.auth.forms import EmptyForm
 from app.extensions import db
-from app.i18n import format_date
+from app.i18n import format_date, local_digits
 from app.models import LedgerAccount, LedgerEntry
 from app.services import platform_cards, platform_receipts, stars, uploads
 from app.services import wallet as wallet_service
@@ -19,7 +19,7 @@ from app.services.errors import NotFound
 from app.services.payments import online, zarinpal
 from app.wallet import bp
 from app.wallet.forms import CardTopupForm, ZarinpalTopupForm
-from app.web import owner_only, readers, save, submitted, tenant_or_404
+from app.web import owner_only, readers, save, stored_image, submitted, tenant_or_404
 
 GB = 1024 ** 3
 LEDGER_ROWS = 100
@@ -63,11 +63,7 @@ def topup_card():
 @bp.route("/topups/<int:topup_id>/photo")
 @readers
 def topup_photo(topup_id: int):
-    receipt = _own(topup_id)
-    path = platform_receipts.photo_file(receipt, current_app.instance_path) or abort(404)
-    response = send_file(path, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_image(_own(topup_id).photo_path)
 
 
 @bp.route("/topups/<int:topup_id>/cancel", methods=["POST"])
@@ -101,7 +97,7 @@ def _page(topup_form=None, card_form=None):
         .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(LEDGER_ROWS))
     chart = charts.line_chart(_("Traffic per day (GB)"), [format_date(d["day"]) for d in stats["days"]], {
         _("Sold"): [round(d["sold_bytes"] / GB, 2) for d in stats["days"]],
-        _("Consumed"): [round(d["consumed_bytes"] / GB, 2) for d in stats["days"]]})
+        _("Consumed"): [round(d["consumed_bytes"] / GB, 2) for d in stats["days"]]}, local_digits)
     card_form = card_form or _card_form(formdata=None)
     return render_template("wallet/index.html", stats=stats, stars_earned=stars.stars_earned(tenant),
                            entries=list(entries), chart=chart,

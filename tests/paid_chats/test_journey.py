@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.models import GrantState, LedgerEntry, StarPayment, Subscription, SubscriptionStatus
+from app.models import GrantState, LedgerEntry, PaidChat, StarPayment, Subscription, SubscriptionStatus
 from app.services import channels, chat_access, wallet
 from app.services.errors import ValidationFailed
 from bots.i18n import t
@@ -76,6 +76,12 @@ def test_the_bot_rights_are_read_and_what_is_missing_said(db, make, fleet, club)
     assert channels.missing_rights(weak) == ["can_restrict_members"]
     with pytest.raises(ValidationFailed):
         channels.connect_chat(tenant, bot, str(CHAT), by=None)  # already connected
+    db.session.commit()
+    # The owner takes the ban right away in Telegram: the my_chat_member update says so.
+    fleet.post("/sandbox/chats", {"chat_id": CHAT, "bot_id": bot.telegram_bot_id, "rights": {"can_invite_users": False}})
+    fleet.pump()
+    db.session.expire_all()
+    assert channels.missing_rights(db.session.get(PaidChat, chat.id)) == ["can_invite_users"]
 
 
 def test_stars_purchase_link_intruder_expiry(db, make, fleet, club, run_job):
