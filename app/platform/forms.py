@@ -2,7 +2,7 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.forms_common import TomanField
@@ -32,3 +32,8 @@ class PlatformCardForm(FlaskForm):
     account_number = StringField(_l("Account number (optional)"), validators=[Optional(), Length(max=40)],
                                  render_kw={"dir": "ltr"})
     submit = SubmitField(_l("Add card"))
+
+
+class PlatformRejectForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (the tenant's owner reads it)"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Reject"))

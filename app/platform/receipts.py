@@ -8,9 +8,9 @@ from flask_login import current_user
 from app.auth.forms import EmptyForm
 from app.database import retrying
 from app.platform import bp
-from app.platform.forms import PlatformCardForm
+from app.platform.forms import PlatformCardForm, PlatformRejectForm
 from app.platform.routes import platform_admin_required
-from app.receipts.forms import STATUS_LABELS, ApproveForm, RejectForm
+from app.receipts.forms import STATUS_LABELS, ApproveForm
 from app.services import audit, platform_cards, platform_receipts
 from app.services.errors import NotFound
 from app.web import save, stored_image, submitted
@@ -26,7 +26,7 @@ def receipts():
 @bp.route("/receipts/<int:platform_receipt_id>")
 @platform_admin_required
 def receipt(platform_receipt_id: int):
-    return _show(_receipt(platform_receipt_id), ApproveForm(), RejectForm())
+    return _show(_receipt(platform_receipt_id), ApproveForm(), PlatformRejectForm())
 
 
 @bp.route("/receipts/<int:platform_receipt_id>/photo")
@@ -44,13 +44,13 @@ def approve_receipt(platform_receipt_id: int):
         flash(_("Receipt %(code)s approved; the wallet of %(name)s was credited.", code=receipt.tracking_code,
                 name=receipt.tenant.name), "success")
         return redirect(url_for("platform.receipts"))
-    return _show(receipt, form, RejectForm(formdata=None)), 400
+    return _show(receipt, form, PlatformRejectForm(formdata=None)), 400
 
 
 @bp.route("/receipts/<int:platform_receipt_id>/reject", methods=["POST"])
 @platform_admin_required
 def reject_receipt(platform_receipt_id: int):
-    receipt, form = _receipt(platform_receipt_id), RejectForm()
+    receipt, form = _receipt(platform_receipt_id), PlatformRejectForm()
     decide = partial(platform_receipts.reject, receipt, current_user, form.reason.data)
     if form.validate_on_submit() and save(lambda: retrying(decide), form, "reason"):
         flash(_("Receipt %(code)s rejected.", code=receipt.tracking_code), "success")
