@@ -8,6 +8,7 @@ import jdatetime
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, ValidationError
 
+from app.error_texts import error_message
 from app.i18n import current_language
 from app.services.amounts import ascii_digits, parse_amount
 from app.services.errors import DomainError
@@ -29,7 +30,7 @@ class TomanField(StringField):
         try:
             self.data = parse_amount(self.raw)
         except DomainError as err:
-            raise ValueError(err.message) from None
+            raise ValueError(error_message(err)) from None
 
     def pre_validate(self, form):
         if self.data is None and not self.optional and not self.process_errors:

@@ -34,7 +34,8 @@ LABELS: dict[str, dict[str, Any]] = {
         "promocode": _l("promo code"), "referral_bonus": _l("referral bonus"), "wholesale": _l("wholesale charge"),
         "wallet_topup": _l("wallet top-up"), "opening_balance": _l("opening balance"), "imported": _l("imported"),
         "api_credit": _l("credit via API"), "api_debit": _l("debit via API"), "online_topup": _l("online top-up"),
-        "online_payment": _l("online payment"), "refund": _l("refund"), "stars_refund": _l("Stars refund")},
+        "online_payment": _l("online payment"), "refund": _l("refund"), "stars_refund": _l("Stars refund"),
+        "wallet_receipt": _l("wallet top-up by card")},
     "grant_state": {"invited": _l("invited"), "joined": _l("joined"), "removing": _l("being removed"),
                     "removed": _l("removed")},
     "star_payment_status": {"paid": _l("paid"), "refunding": _l("refund on its way"), "refunded": _l("refunded")},
@@ -70,7 +71,12 @@ LABELS: dict[str, dict[str, Any]] = {
         "receipt.approve": _l("receipt approved"), "receipt.reject": _l("receipt rejected"),
         "settings.update": _l("settings changed"), "staff.invite": _l("staff invited"), "staff.join": _l("staff joined"),
         "staff.revoke_invitation": _l("invitation revoked"), "wallet.sale_refused": _l("sale refused: wallet empty"),
-        "wallet.topup": _l("wallet topped up"), "wallet.wholesale_prices": _l("wholesale prices changed"),
+        "wallet.topup": _l("wallet topped up"),
+        "wallet.receipt_submit": _l("wallet top-up receipt sent"),
+        "wallet.receipt_approve": _l("wallet top-up receipt approved"),
+        "wallet.receipt_reject": _l("wallet top-up receipt rejected"),
+        "wallet.receipt_cancel": _l("wallet top-up receipt withdrawn"),
+        "platform_card.create": _l("platform card added"), "platform_card.update": _l("platform card changed"), "wallet.wholesale_prices": _l("wholesale prices changed"),
         "webhook.create": _l("webhook added"), "webhook.delete": _l("webhook removed"),
         "zarinpal.merchant_set": _l("Zarinpal merchant set"), "zarinpal.merchant_cleared": _l("Zarinpal merchant removed"),
         "chat.connect": _l("chat connected"), "chat.disconnect": _l("chat disconnected"),
@@ -86,7 +92,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "time_based": _l("Time based: one card for everybody for N minutes"),
         "least_received": _l("Least received today: spread money over cards")},
     "notice": {"wallet_insufficient": _l("Your wallet cannot cover the wholesale price of a sale, so members cannot "
-                                         "buy plans. Top up your wallet.")},
+                                         "buy plans. Top up your wallet."),
+               "platform_receipt_approved": _l("The platform approved your card-to-card top-up; your wallet was "
+                                               "credited."),
+               "platform_receipt_rejected": _l("The platform rejected your card-to-card top-up; the reason is on "
+                                               "the wallet page.")},
     "audit_key": {
         "amount": _l("amount"), "reason": _l("reason"), "fields": _l("fields"), "changes": _l("changes"),
         "plan_id": _l("plan"), "days": _l("days"), "subscription_id": _l("subscription"), "username": _l("username"),

@@ -10,6 +10,7 @@ from flask import abort, flash, request, send_file
 from flask_wtf import FlaskForm
 
 from app import unit_of_work
+from app.error_texts import error_message
 from app.models import Role
 from app.services import images
 from app.services.errors import DomainError
@@ -59,7 +60,7 @@ def save(operation: Callable[[], T], form: FlaskForm | None = None, field: str |
     try:
         return unit_of_work.run(operation)
     except DomainError as err:
-        show_error(err.message, form, field)
+        show_error(error_message(err), form, field)
         return None
 
 

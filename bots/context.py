@@ -35,6 +35,8 @@ class Context:
     is_new_member: bool = False
     #: The member's visit today (daily XP on the first update of a tenant-local day); None if banned.
     visit: Visit | None = None
+    #: The forum topic the update came from: replies carry it as message_thread_id.
+    thread_id: int | None = None
     lang: str = field(init=False)
 
     def __post_init__(self):
@@ -51,8 +53,9 @@ class Context:
         """Send `text` to the current chat once the update commits (bots/replies.py)."""
         from bots import replies  # replies → outbound → notify → this module
 
+        topic = {"message_thread_id": self.thread_id} if self.thread_id else {}
         replies.call(self.telebot, "send_message", chat_id=self.chat_id, text=clip(text), reply_markup=markup,
-                     parse_mode=parse_mode)
+                     parse_mode=parse_mode, **topic)
 
     def set_state(self, state: str | None, **data) -> None:
         """Remember what the next text from this member answers (None forgets it); no change writes nothing."""
@@ -85,7 +88,7 @@ def bot_and_tenant(telebot: TeleBot) -> tuple[Bot, Tenant]:
     return row[0], row[1]
 
 
-def load_context(telebot: TeleBot, user, chat_id: int) -> Context:
+def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = None) -> Context:
     """The context of an update from Telegram user `user` in chat `chat_id`; creates the member if new.
 
     A returning member costs two statements: the bot with its tenant, the member with this bot's session.
@@ -99,7 +102,10 @@ def load_context(telebot: TeleBot, user, chat_id: int) -> Context:
     _refresh_profile(member, user)
     visit = None if member.is_banned else record_visit(member, bot=bot)
     session = session or (_new_session(member, bot) if is_new else session_of(member, bot))
-    return Context(telebot, bot, tenant, member, session, chat_id, is_new_member=is_new, visit=visit)
+    if session.blocked_at is not None:  # they write to the bot again, so it may write to them
+        session.blocked_at = None
+    return Context(telebot, bot, tenant, member, session, chat_id, is_new_member=is_new, visit=visit,
+                   thread_id=thread_id)
 
 
 def _member_and_session(tenant: Tenant, bot: Bot, telegram_id: int) -> tuple[Member | None, BotSession | None]:

@@ -18,8 +18,12 @@ from bots.status import active_bot_versions, write_status
 
 log = redaction.get_logger(__name__)
 
-DEFAULT_ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member",
-                           "chat_join_request", "pre_checkout_query"]
+#: The update types every bot asks Telegram for, in both modes (docs/bots.md "Which updates a bot receives"):
+#: messages (private conversations; admin actions in admin groups; successful payments), button presses,
+#: the bot's own membership (a member blocking it), paid chats' members and join requests, Stars checkouts.
+#: Edits, channel posts and inline queries are not asked for: no handler acts on them.
+DEFAULT_ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_member", "chat_join_request",
+                           "pre_checkout_query"]
 #: While a bot stays healthy, last_seen_at is refreshed this often.
 HEARTBEAT_SECONDS = 15.0
 STATUS_OF = {"running": BotStatus.RUNNING, "conflict": BotStatus.ERROR, "failing": BotStatus.ERROR,

@@ -19,7 +19,7 @@ from telebot.apihelper import ApiTelegramException
 from app.extensions import db
 from app.models import Bot, OutboxMessage
 from app.models.types import utcnow
-from app.services import outbox
+from app.services import members, outbox
 from app.services.bots import bot_token
 from app.worker.delivery import remember
 from app.worker.ratelimit import limits_for
@@ -104,6 +104,7 @@ def perform(telebot, call: dict, *, per_chat: bool = True):
     except ApiTelegramException as exc:
         if exc.error_code == 400 and "message is not modified" in exc.description:
             return None  # the edit is already there
+        note_blocked(telebot, call["params"].get("chat_id"), exc)
         raise telegram_failure(exc) from None
     except requests.RequestException as exc:
         raise Unreachable(f"Telegram unreachable: {type(exc).__name__}") from None
@@ -117,6 +118,16 @@ def pace(telebot, chat_id, *, per_chat: bool = True) -> None:
     wait = limits_for().wait_before_send(telebot.botfleet_bot_id, chat_id, per_chat=per_chat)
     if wait:
         raise outbox.Retry(wait, "Telegram send limits (held back before sending)")
+
+
+def note_blocked(telebot, chat_id, exc: ApiTelegramException) -> None:
+    """On 403 "bot was blocked by the user": flag the member's session with this bot, committed at once."""
+    if exc.error_code != 403 or "blocked by the user" not in (exc.description or "") or not isinstance(chat_id, int):
+        return
+    bot = db.session.get(Bot, telebot.botfleet_bot_id)
+    if bot is not None and members.mark_blocked(bot, chat_id):
+        db.session.commit()
+        log.info("bot %s: chat %s blocked the bot", bot.id, chat_id)
 
 
 def telegram_failure(exc: ApiTelegramException) -> Exception:

@@ -50,6 +50,7 @@ def _send_photo(bot, chat_id: int, png: bytes, caption: str, markup):
         return telebot.send_photo(chat_id, png, caption=caption, parse_mode="HTML",
                                                   reply_markup=markup)
     except ApiTelegramException as exc:
+        outbound.note_blocked(telebot, chat_id, exc)
         raise outbound.telegram_failure(exc) from None
     except requests.RequestException as exc:
         raise ConnectionError(f"Telegram unreachable: {type(exc).__name__}") from None

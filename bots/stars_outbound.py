@@ -62,4 +62,4 @@ def deliver_refund(message: OutboxMessage) -> None:
             raise
     star_payment.status = StarPaymentStatus.REFUNDED.value
     notify.notify_member(star_payment.member, "stars.refunded", once_key=f"stars-refunded:{star_payment.id}",
-                         plan_name=star_payment.plan.name, stars=star_payment.amount)
+                         plan=star_payment.plan.name, stars=star_payment.amount)

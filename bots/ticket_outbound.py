@@ -19,7 +19,7 @@ from bots.handlers.admin import admin_chat_ids
 from bots.i18n import t
 from bots.keyboards import button, keyboard
 from bots.notify import telebot_for
-from bots.outbound import configure, pace, telegram_failure
+from bots.outbound import configure, note_blocked, pace, telegram_failure
 from bots.receipt_views import admin_language
 
 
@@ -86,6 +86,7 @@ def _send(tb, chat_id: int, text: str, photo: str | bytes | None, markup=None):
             return tb.send_photo(chat_id, photo, caption=text, reply_markup=markup)
         return tb.send_message(chat_id, text, reply_markup=markup)
     except ApiTelegramException as exc:
+        note_blocked(tb, chat_id, exc)
         raise telegram_failure(exc) from None
     except requests.RequestException as exc:
         raise ConnectionError(f"Telegram unreachable: {type(exc).__name__}") from None

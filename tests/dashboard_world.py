@@ -7,9 +7,29 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.models import Promocode, Role, TenantNotice, WebhookDelivery
-from app.services import api_tokens, broadcasts, invitations, receipts, tickets, webhooks
+from app.services import (
+    api_tokens,
+    broadcasts,
+    invitations,
+    platform_cards,
+    platform_receipts,
+    receipts,
+    tickets,
+    webhooks,
+)
 from app.services.payments import bank_matching
 from tests.factories import Factories, luhn_complete
+
+
+def valid_png() -> bytes:
+    """A small PNG that passes Pillow's verify() (the upload check refuses PNG below: its IDAT checksum is off)."""
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (20, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
 
 #: A 1×1 PNG, enough for the browser to show an image.
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -105,6 +125,10 @@ def build_world(db, make: Factories, instance_path: str) -> World:
     ticket = tickets.open_ticket(member, bot, text="Where is my link?", photo_path=ticket_photo)
     sms = bank_matching.ingest(tenant, sender="Bank Mellat", source="test",
                                text="بانک ملت\nانتقال:9,990+\nکارت:6037****0001\n1403/09/10-14:25").message
+    platform_card = platform_cards.create_card(card_number=luhn_complete("603799100000009"), holder_name="Botfleet",
+                                               bank_name="Mellat", actor="test")
+    topup = platform_receipts.submit(tenant, owner, amount=500_000, card_id=platform_card.id, image=valid_png(),
+                                     text="ref 42", instance_path=instance_path)
     token, _ = api_tokens.create_token(tenant, "panel")
     endpoint, _ = webhooks.create_endpoint(tenant, "http://127.0.0.1:9/hook")
     db.session.commit()
@@ -118,5 +142,6 @@ def build_world(db, make: Factories, instance_path: str) -> World:
            "panel_user_id": panel_user.id, "ticket_id": ticket.id, "token_id": token.id, "endpoint_id": endpoint.id,
            "delivery_id": delivery.id, "message_id": sms.id, "broadcast_id": broadcast.id, "paid_chat_id": paid_chat.id,
            "star_payment_id": star_payment.id, "subscription_id": panel_user.subscription_id,
-           "entry_id": ticket.messages[0].id}
+           "entry_id": ticket.messages[0].id,
+           "topup_id": topup.id, "platform_receipt_id": topup.id, "platform_card_id": platform_card.id}
     return World(tenant, owner, approver, viewer, stranger, admin, ids, support)

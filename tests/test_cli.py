@@ -27,7 +27,7 @@ def test_seed_demo_creates_everything_once(runner, db):
     assert first.exit_code == 0, first.output
     assert demo.DEMO_EMAIL in first.output and demo.DEMO_PASSWORD in first.output
     counts = table_counts(db)
-    assert counts["Plan"] == 3 and counts["PaymentCard"] == 3 and counts["Member"] == 30 and counts["Bot"] == 2
+    assert counts["Plan"] == 3 and counts["PaymentCard"] == 3 and counts["Member"] == 30 + demo.REGULARS and counts["Bot"] == 2
     assert counts["Promocode"] == 1
     statuses = set(db.session.scalars(sa.select(Receipt.status)))
     assert statuses == {s.value for s in ReceiptStatus}

@@ -31,6 +31,7 @@ ACCESS = {
     "leaderboard.index": READ, "wallet.index": READ, "promocodes.index": READ, "promocodes.show": READ,
     "audit.index": READ, "tenant_settings.index": READ, "tenant_settings.update": OWNER,
     "online.index": READ, "online.merchant": OWNER, "wallet.topup_zarinpal": OWNER,
+    "wallet.topup_card": OWNER, "wallet.topup_photo": READ, "wallet.topup_cancel": OWNER,
     "bot_admin.create": OWNER, "bot_admin.settings": OWNER, "bot_admin.toggle": OWNER,
     "plans.create": OWNER, "plans.edit": OWNER, "plans.archive": OWNER, "plans.move": OWNER,
     "cards.create": OWNER, "cards.edit": OWNER, "cards.toggle": OWNER, "cards.rotation": OWNER,
@@ -51,6 +52,9 @@ ACCESS = {
     "tickets.answer": TICKET_ANSWER, "tickets.assign": TICKET_ANSWER, "tickets.close": TICKET_ANSWER,
     "platform.tenants": PLATFORM, "platform.create_tenant": PLATFORM, "platform.topup": PLATFORM,
     "platform.prices": PLATFORM,
+    "platform.receipts": PLATFORM, "platform.receipt": PLATFORM, "platform.receipt_photo": PLATFORM,
+    "platform.approve_receipt": PLATFORM, "platform.reject_receipt": PLATFORM,
+    "platform.cards": PLATFORM, "platform.create_card": PLATFORM, "platform.toggle_card": PLATFORM,
     "panels.index": READ, "panels.show": READ,
     "panels.create": OWNER, "panels.edit": OWNER, "panels.test": OWNER, "panels.plan": OWNER,
     "panels.reset_link": OWNER, "panels.reprovision": OWNER,
@@ -67,7 +71,7 @@ ACCESS = {
 NEEDS_QUERY = {"sandbox_chat.messages", "sandbox_chat.photo"}
 TENANT_OWNED_ARGS = {"bot_id", "plan_id", "card_id", "member_id", "receipt_id", "message_id", "promocode_id", "invitation_id", "notice_id",
                      "panel_id", "panel_user_id", "ticket_id", "entry_id", "token_id", "endpoint_id", "delivery_id",
-                     "broadcast_id", "paid_chat_id", "star_payment_id", "subscription_id"}
+                     "broadcast_id", "paid_chat_id", "star_payment_id", "subscription_id", "topup_id"}
 
 
 def _api_endpoints(app) -> dict:
@@ -176,6 +180,16 @@ def test_viewer_reads_only_and_approver_sees_receipts_only(world, role, endpoint
 def test_platform_admin_reaches_platform_pages(world):
     _, clients, _ = world
     assert clients["admin"].get("/admin/tenants").status_code == 200
+
+
+PLATFORM_ROUTES = [r for r in ROUTES if ACCESS[r[0]] == PLATFORM]
+
+
+@pytest.mark.parametrize("endpoint,rule,method,arguments", PLATFORM_ROUTES, ids=_ids(PLATFORM_ROUTES))
+def test_owners_are_refused_platform_pages_that_platform_admins_read(world, endpoint, rule, method, arguments):
+    assert _call(world, "owner", rule, method, arguments).status_code == 403
+    if method == "GET":
+        assert _call(world, "admin", rule, method, arguments).status_code == 200
 
 
 def test_owner_reads_every_page(world):

@@ -147,7 +147,7 @@ def buy_in_sandbox_chat(page, base, tmp_path) -> None:
     page.click("#upload-form button[type=submit]")
     page.locator("#chat-log li.from-user img").wait_for(timeout=BOT_REPLY_MS)
     bot_says(page, "waiting for review")
-    page.wait_for_function("document.querySelector('#chat-log li.from-user img').naturalWidth == 240")
+    page.wait_for_function("() => document.querySelector('#chat-log li.from-user img').naturalWidth == 240")
     shot(page, "07-sandbox-receipt-sent")
 
 
@@ -320,9 +320,10 @@ def test_a_broadcast_composed_previewed_confirmed_and_followed_to_100_percent(br
         pool.start()
         page.click("#confirm-broadcast")
         page.locator("#broadcast-progress").wait_for()
-        page.wait_for_function("document.querySelector('#progress-bar').textContent.trim() === '100%' && "
+        # Predicates as functions: a bare expression is eval'd in the page, which the CSP refuses (no 'unsafe-eval').
+        page.wait_for_function("() => document.querySelector('#progress-bar').textContent.trim() === '100%' && "
                                "document.querySelector('[data-field=remaining]').textContent.trim() === '0'")
-        page.wait_for_function("document.querySelector('#broadcast-progress').dataset.status === 'done'")
+        page.wait_for_function("() => document.querySelector('#broadcast-progress').dataset.status === 'done'")
         shot(page, "20-broadcast-done")
         assert page.inner_text("[data-field=sent]") == "12"
     finally:

@@ -94,3 +94,8 @@ def test_unknown_export_is_404_and_viewers_may_download(app, db, make, owner):
     viewer, viewer_client = make.staff(tenant, "viewer"), app.test_client()
     AuthActions(viewer_client).login(viewer.email)
     assert viewer_client.get("/exports/ledger.csv").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1+A1", "@SUM(A1)", "\t=1", "\r=1"])
+def test_every_owasp_formula_start_is_escaped(value):
+    assert exports.safe_cell(value) == "'" + value and exports.safe_cell("Sara " + value) == "Sara " + value

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import DailyStat, Member, Receipt, ReceiptStatus, Tenant
-from app.services import clock
+from app.services import clock, sales_charts
 
 
 def snapshot_today(tenant: Tenant, now: datetime) -> None:
@@ -25,7 +25,7 @@ def snapshot_day(tenant: Tenant, day: date, now: datetime) -> None:
     """Upsert the figures of the tenant-local `day`."""
     start, end = clock.day_bounds(tenant.timezone, day)
     values = {**_receipt_figures(tenant.id, start, end), **_member_figures(tenant.id, start, end),
-              **_traffic_figures(tenant, day)}
+              **buyer_figures(tenant.id, start, end), **_traffic_figures(tenant, day)}
     upsert(tenant.id, day, values)
 
 
@@ -57,6 +57,12 @@ def _member_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
             .where(Member.tenant_id == tenant_id, column >= start, column < end)
         )
     return {"new_members": count(Member.created_at), "active_members": count(Member.last_activity_at)}
+
+
+def buyer_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
+    """Members who bought in [start, end): new (no paid purchase before `start`) and returning."""
+    row = db.session.execute(sales_charts.buyers_query(tenant_id, start, end)).one()
+    return {"new_buyers": row[0], "returning_buyers": row[1]}
 
 
 def _traffic_figures(tenant: Tenant, day: date) -> dict:

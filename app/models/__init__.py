@@ -33,6 +33,7 @@ from app.models.payments import (
     ReceiptPurpose,
     ReceiptStatus,
 )
+from app.models.platform_payments import PLATFORM_RECEIPT_STATUSES, PlatformCard, PlatformReceipt
 from app.models.receipt_fingerprints import ReceiptFingerprint
 from app.models.support import Ticket, TicketCopy, TicketMessage, TicketStatus
 from app.models.tenancy import (
@@ -55,7 +56,7 @@ __all__ = [
     "LedgerEntry", "Member", "MemberBadge", "MemberXpCount", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
-    "PaymentCard", "Plan", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
+    "PaymentCard", "Plan", "PLATFORM_RECEIPT_STATUSES", "PlatformCard", "PlatformReceipt", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
     "PromocodeRedemption", "Receipt", "ReceiptFingerprint", "ReceiptPurpose", "ReceiptStatus", "Role",
     "StaffInvitation", "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "Ticket",
     "TicketCopy", "TicketMessage", "TicketStatus", "WebhookDelivery", "WebhookEndpoint", "utcnow",

@@ -46,6 +46,8 @@ class BankMessage(db.Model):
     #: Toman deposited, the account/card tail and the time the SMS states.
     amount: Mapped[Optional[int]] = mapped_column(Money)
     tail: Mapped[Optional[str]] = mapped_column(sa.String(4))
+    #: "card" or "account": what the tail belongs to, when the SMS says (matching compares it with that number).
+    tail_kind: Mapped[Optional[str]] = mapped_column(sa.String(10))
     deposited_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     #: The invoice it approved or suggests.
     receipt_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("receipts.id", ondelete="SET NULL"))

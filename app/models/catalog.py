@@ -72,6 +72,7 @@ class Subscription(db.Model):
         one_of("source", [s.value for s in SubscriptionSource], "source"),
         sa.Index("ix_subscriptions_tenant_member", "tenant_id", "member_id"),
         sa.Index("ix_subscriptions_tenant_status_ends_at", "tenant_id", "status", "ends_at"),
+        sa.Index("ix_subscriptions_tenant_created", "tenant_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -90,6 +90,9 @@ class BotSession(db.Model):
     #: Metered requests used on daily_requests_day (tenant-local).
     daily_requests: Mapped[int] = mapped_column(default=0)
     daily_requests_day: Mapped[Optional[date]] = mapped_column(sa.Date)
+    #: When the member blocked this bot (Telegram answered 403, or my_chat_member said kicked); None while
+    #: the bot can write to them. Cleared when they write to the bot again. Broadcasts skip blocked sessions.
+    blocked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     #: Bumped by every API write of session_data/stats_data (0: never written); the API's If-Match compares it.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

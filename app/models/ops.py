@@ -59,6 +59,10 @@ class DailyStat(db.Model):
     active_members: Mapped[int] = mapped_column(default=0)
     approvals: Mapped[int] = mapped_column(default=0)
     rejections: Mapped[int] = mapped_column(default=0)
+    #: Members whose first paid purchase (balance or receipt) was on this day.
+    new_buyers: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Members who bought on this day and had bought before it.
+    returning_buyers: Mapped[int] = mapped_column(default=0, server_default="0")
     traffic_sold_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     traffic_consumed_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -44,6 +44,8 @@ class PaymentCard(db.Model):
     card_number: Mapped[str] = mapped_column(sa.String(16))
     holder_name: Mapped[str] = mapped_column(sa.String(120))
     bank_name: Mapped[str] = mapped_column(sa.String(80))
+    #: The account behind the card (digits, segments joined by '-'): deposit SMS often name the account, not the card.
+    account_number: Mapped[Optional[str]] = mapped_column(sa.String(34))
     is_active: Mapped[bool] = mapped_column(default=True)
     #: Share of invoices under the weighted strategy.
     weight: Mapped[int] = mapped_column(default=1)

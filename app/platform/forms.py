@@ -2,7 +2,7 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.forms_common import TomanField
@@ -22,3 +22,18 @@ class TopupForm(FlaskForm):
     amount = TomanField(_l("Amount (Toman)"))
     submit = SubmitField(_l("Top up"))
 
+
+
+class PlatformCardForm(FlaskForm):
+    card_number = StringField(_l("Card number"), validators=[DataRequired(), Length(max=40)],
+                              render_kw={"dir": "ltr", "inputmode": "numeric"})
+    holder_name = StringField(_l("Card holder"), validators=[DataRequired(), Length(max=120)])
+    bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=80)])
+    account_number = StringField(_l("Account number (optional)"), validators=[Optional(), Length(max=40)],
+                                 render_kw={"dir": "ltr"})
+    submit = SubmitField(_l("Add card"))
+
+
+class PlatformRejectForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (the tenant's owner reads it)"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Reject"))

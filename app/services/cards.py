@@ -21,7 +21,7 @@ from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.services.locking import lock_rows
 from app.services.parsing import clean_text, has_visible
 
-EDITABLE_FIELDS = ("card_number", "holder_name", "bank_name", "weight", "daily_cap", "is_active")
+EDITABLE_FIELDS = ("card_number", "holder_name", "bank_name", "account_number", "weight", "daily_cap", "is_active")
 MAX_WEIGHT = 1000
 MAX_ROTATION_MINUTES = 7 * 24 * 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -40,6 +40,21 @@ def normalize_card_number(text: str) -> str:
     if not luhn_valid(digits):
         raise ValidationFailed("This card number is mistyped: its check digit does not match.")
     return digits
+
+
+def normalize_account_number(text: str | None) -> str | None:
+    """An account number as its digit groups joined by '-' (201.8000.12345678.1 → 201-8000-12345678-1); None if empty.
+
+    Deposit SMS name the account by its last four digits, or by those of its serial group when the bank
+    writes it in groups with a check digit at the end (app/services/payments/bank_matching.py).
+    """
+    text = ascii_digits(str(text or "")).strip()
+    if not text:
+        return None
+    groups = re.findall(r"[0-9]+", text)
+    if re.search(r"[^0-9\s\-./]", text) or not 6 <= sum(map(len, groups)) <= 26:
+        raise ValidationFailed("An account number has 6 to 26 digits, e.g. 0123456789 or 201-8000-12345678-1.")
+    return "-".join(groups)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -65,10 +80,11 @@ def tenant_cards(tenant: Tenant) -> list[PaymentCard]:
 
 
 def create_card(tenant: Tenant, *, card_number, holder_name, bank_name, weight=1, daily_cap=None,
-                is_active=True, actor: str = "system") -> PaymentCard:
+                is_active=True, account_number=None, actor: str = "system") -> PaymentCard:
     """Add a card to the tenant's rotation."""
     fields = _checked(tenant, None, dict(card_number=card_number, holder_name=holder_name, bank_name=bank_name,
-                                         weight=weight, daily_cap=daily_cap, is_active=is_active))
+                                         weight=weight, daily_cap=daily_cap, is_active=is_active,
+                                         account_number=account_number))
     card = PaymentCard(tenant_id=tenant.id, **fields)
     db.session.add(card)
     db.session.flush()
@@ -105,6 +121,8 @@ def _checked(tenant: Tenant, card: PaymentCard | None, fields: dict) -> dict:
     for name, limit in (("holder_name", 120), ("bank_name", 80)):
         if name in out:
             out[name] = _text(out[name], name.replace("_", " "), limit)
+    if "account_number" in out:
+        out["account_number"] = normalize_account_number(out["account_number"])
     if "weight" in out and (type(out["weight"]) is not int or not 0 <= out["weight"] <= MAX_WEIGHT):
         raise ValidationFailed(f"The weight is a whole number from 0 to {MAX_WEIGHT}.")
     if out.get("daily_cap") is not None:

@@ -49,7 +49,11 @@ def connect_chat(tenant: Tenant, bot: Bot, chat_ref: str, *, by) -> PaidChat:
 def check_rights(paid: PaidChat) -> PaidChat:
     """Read the bot's rights in the chat (getChatMember) and store them."""
     bot = db.session.get(Bot, paid.bot_id)
-    member = _read(bot, lambda tb: tb.get_chat_member(paid.chat_id, bot.telegram_bot_id))
+    return store_rights(paid, _read(bot, lambda tb: tb.get_chat_member(paid.chat_id, bot.telegram_bot_id)))
+
+
+def store_rights(paid: PaidChat, member) -> PaidChat:
+    """Keep the bot's rights from its ChatMember (a getChatMember answer, or a my_chat_member update)."""
     paid.is_admin = member.status in ("administrator", "creator")
     for right, flag in NEEDED_RIGHTS.items():
         setattr(paid, flag, member.status == "creator" or bool(getattr(member, right, False)))

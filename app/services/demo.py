@@ -8,7 +8,17 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Receipt, ReceiptStatus, Tenant, utcnow
+from app.models import (
+    DailyStat,
+    LedgerEntry,
+    PaymentCard,
+    Receipt,
+    ReceiptStatus,
+    Subscription,
+    SubscriptionStatus,
+    Tenant,
+    utcnow,
+)
 from app.services import bots, cards, clock, members, plans, promocodes, receipts, settings, tenancy, wallet
 from app.services.panels import admin as panel_admin
 from app.services.receipts import Reviewer
@@ -30,6 +40,12 @@ PLANS = [("Bronze · 30 days", 30, 150_000, 50), ("Silver · 90 days", 90, 390_0
 CARDS = [("6037991234567893", "Sara Ahmadi", "Melli"), ("6104337890123456", "Reza Karimi", "Mellat"),
          ("5892101234567895", "Neda Rahimi", "Sepah")]
 FIRST_NAMES = ["Ali", "Maryam", "Hossein", "Zahra", "Mehdi", "Fatemeh", "Amir", "Leila", "Omid", "Shirin"]
+#: Members who joined before the last 30 days and keep buying (Member counts: 30 new + these).
+REGULARS = 40
+#: Days of DailyStat snapshots: the month chart's twelve months need the regulars' six.
+HISTORY_DAYS = 190
+#: Daily caps the demo cards end with (seeding runs with a high cap so every approval fits).
+CARD_CAPS = (3_000_000, 2_000_000, None)
 STATUS_CYCLE = [ReceiptStatus.APPROVED, ReceiptStatus.REJECTED, ReceiptStatus.PENDING_REVIEW,
                 ReceiptStatus.EXPIRED, ReceiptStatus.CANCELLED, ReceiptStatus.AWAITING_RECEIPT]
 
@@ -41,7 +57,7 @@ def seed() -> bool:
     owner = tenancy.find_account(DEMO_EMAIL) or tenancy.create_account(DEMO_EMAIL, DEMO_PASSWORD,
                                                                        display_name="Demo Owner")
     tenant = tenancy.create_tenant("Demo VPN", owner, slug=DEMO_SLUG, wallet_credit_limit=5_000_000)
-    wallet.topup_wallet(tenant, 20_000_000, key="demo:wallet", actor="system")
+    wallet.topup_wallet(tenant, 60_000_000, key="demo:wallet", actor="system")
     bot = bots.create_bot(tenant, DEMO_BOT_TOKEN, telegram_bot_id=7000001, username="sandbox7000001_bot",
                           first_name="Botfleet Demo")
     settings.update(bot, {"admin_chat_ids": [DEMO_ADMIN_TELEGRAM_ID], "support_contact": "@botfleet_support"},
@@ -57,6 +73,8 @@ def seed() -> bool:
     for number, holder, bank in CARDS:
         cards.create_card(tenant, card_number=number, holder_name=holder, bank_name=bank, daily_cap=50_000_000)
     _members_with_history(tenant, bot, sale_plans, random.Random(7))
+    _regular_buyers(tenant, bot, sale_plans, random.Random(11))
+    _cards_today(tenant)
     _snapshot_history(tenant)
     return True
 
@@ -83,8 +101,56 @@ def _members_with_history(tenant, bot, sale_plans, rng) -> None:
         if status in DECIDED:
             _dated(receipt, member.created_at + timedelta(hours=rng.randint(1, 20)))
         if status == ReceiptStatus.APPROVED and i % 2 == 0 and member.balance >= sale_plans[0].price:
-            plans.purchase_from_balance(member, sale_plans[0], key=f"demo:purchase:{member.id}",
-                                        actor=f"telegram:{member.telegram_id}")
+            _bought_at(tenant, member, sale_plans[0], f"demo:purchase:{member.id}", receipt.reviewed_at)
+
+
+def _regular_buyers(tenant, bot, sale_plans, rng) -> None:
+    """Members who joined one to six months ago and buy again every month or so: the week and month
+    charts have history, and returning buyers show next to new ones. A few buy today."""
+    now = utcnow()
+    for i in range(REGULARS):
+        joined = now - timedelta(days=rng.randint(35, 180))
+        member = members.create_member(
+            tenant, 200_101 + i, first_name=FIRST_NAMES[(i + 3) % 10], username=f"regular_{i + 1}",
+            language_code=("fa", "en", "ru")[i % 3], total_xp=rng.randint(100, 2500), created_at=joined)
+        moment = joined + timedelta(hours=rng.randint(2, 48))
+        while moment < now:
+            _dated_purchase(tenant, bot, member, rng.choice(sale_plans[:2] + sale_plans[:1]), moment)
+            moment += timedelta(days=rng.randint(20, 45), hours=rng.randint(0, 12))
+        if i % 13 == 0:
+            _dated_purchase(tenant, bot, member, sale_plans[0], now - timedelta(minutes=30 + i))
+
+
+def _dated_purchase(tenant, bot, member, plan, moment) -> None:
+    """A top-up receipt approved at `moment` and the plan bought from the balance right after."""
+    receipt = _receipt(tenant, bot, member, ReceiptStatus.APPROVED, plan.price)
+    _dated(receipt, moment - timedelta(minutes=40))
+    _bought_at(tenant, member, plan, f"demo:purchase:{member.id}:{moment:%Y%m%d%H%M}", moment)
+
+
+def _bought_at(tenant, member, plan, key, moment) -> None:
+    """The plan bought from the balance, dated `moment` (subscription and ledger entries)."""
+    subscription = plans.purchase_from_balance(member, plan, key=key, actor=f"telegram:{member.telegram_id}")
+    subscription.created_at = subscription.starts_at = moment
+    subscription.ends_at = moment + timedelta(days=plan.period_days)
+    if subscription.ends_at < utcnow():
+        subscription.status = SubscriptionStatus.EXPIRED.value
+    db.session.execute(sa.update(LedgerEntry).where(LedgerEntry.tenant_id == tenant.id, LedgerEntry.idempotency_key.like(f"{key}%"))
+                       .values(created_at=moment))
+    db.session.flush()
+
+
+def _cards_today(tenant) -> None:
+    """Caps a small shop would set, and each card's received total counted from today's approvals only
+    (the history above was approved while seeding)."""
+    start = clock.day_bounds(tenant.timezone, clock.tenant_today(tenant))[0]
+    for card, cap in zip(db.session.scalars(sa.select(PaymentCard).where(PaymentCard.tenant_id == tenant.id)
+                                            .order_by(PaymentCard.id)), CARD_CAPS):
+        card.daily_cap = cap
+        card.received_day = clock.tenant_today(tenant)
+        card.received_today = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Receipt.amount), 0)).where(
+            Receipt.card_id == card.id, Receipt.status == ReceiptStatus.APPROVED.value, Receipt.reviewed_at >= start))
+    db.session.flush()
 
 
 def _receipt(tenant, bot, member, status, amount) -> Receipt:
@@ -114,10 +180,28 @@ def _dated(receipt: Receipt, moment) -> None:
 
 
 def _snapshot_history(tenant) -> None:
-    """The daily figures of the last 30 days, as the nightly job would have written them."""
+    """The daily figures of the last HISTORY_DAYS days, as the nightly job would have written them.
+
+    Traffic is spread over the days its plans were bought (the seeding itself sold it all today), and the
+    tenant's running counters are set to the rows' sums, as the nightly job keeps them.
+    """
     from app.jobs.stats import snapshot_day
 
     now = clock.now()
     today = clock.tenant_today(tenant, now)
-    for back in range(1, 31):
+    for back in range(HISTORY_DAYS, 0, -1):
         snapshot_day(tenant, today - timedelta(days=back), now)
+    sold: dict = {}
+    for created_at, limit in db.session.execute(sa.select(Subscription.created_at, Subscription.traffic_limit_bytes)
+                                                .where(Subscription.tenant_id == tenant.id)):
+        day = min(clock.local_day(tenant.timezone, created_at), today - timedelta(days=1))
+        sold[day] = sold.get(day, 0) + (limit or 0)
+    for stat in db.session.scalars(sa.select(DailyStat).where(DailyStat.tenant_id == tenant.id)):
+        stat.traffic_sold_bytes = sold.get(stat.day, 0)
+        stat.traffic_consumed_bytes = stat.traffic_sold_bytes * (40 + stat.day.toordinal() % 37) // 100
+    db.session.flush()
+    totals = db.session.execute(sa.select(sa.func.sum(DailyStat.traffic_sold_bytes),
+                                          sa.func.sum(DailyStat.traffic_consumed_bytes))
+                                .where(DailyStat.tenant_id == tenant.id)).one()
+    tenant.traffic_sold_bytes, tenant.traffic_consumed_bytes = int(totals[0] or 0), int(totals[1] or 0)
+    db.session.flush()

@@ -12,16 +12,23 @@ rule allows. Three rules, each in Flask-Limiter's syntax (config.py):
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 EXTENSION = "botfleet.login_throttle"
+#: This process's own count, used while the shared storage (Redis) does not answer: slower to share, never open.
+FALLBACK = "botfleet.login_throttle.fallback"
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,10 +42,16 @@ class Refusal:
 def init_app(app: Flask) -> None:
     uri = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
     app.extensions[EXTENSION] = MovingWindowRateLimiter(storage_from_string(uri))
+    app.extensions[FALLBACK] = MovingWindowRateLimiter(MemoryStorage())
 
 
-def _strategy() -> MovingWindowRateLimiter:
-    return current_app.extensions[EXTENSION]
+def _counted(operation: Callable[[MovingWindowRateLimiter], T]) -> T:
+    """Run operation on the shared storage; if it is down, on this process's memory (never unthrottled)."""
+    try:
+        return operation(current_app.extensions[EXTENSION])
+    except Exception:  # a storage outage (e.g. redis ConnectionError) must not open or break sign-in
+        log.warning("sign-in throttle storage unavailable; counting in this process", exc_info=True)
+        return operation(current_app.extensions[FALLBACK])
 
 
 def _rules(email_key: str, address: str, spare_account: bool) -> list[tuple[str, str, list[RateLimitItem]]]:
@@ -52,8 +65,12 @@ def _rules(email_key: str, address: str, spare_account: bool) -> list[tuple[str,
 
 def attempt(email_key: str, address: str, usual_address: str | None) -> Refusal | None:
     """Count one sign-in attempt under every rule; the first rule that is exhausted refuses it."""
-    strategy = _strategy()
-    for rule, key, items in _rules(email_key, address, spare_account=address == usual_address):
+    rules = _rules(email_key, address, spare_account=address == usual_address)
+    return _counted(lambda strategy: _hit_all(strategy, rules))
+
+
+def _hit_all(strategy: MovingWindowRateLimiter, rules) -> Refusal | None:
+    for rule, key, items in rules:
         for item in items:
             if not strategy.hit(item, "botfleet-login", rule, key):
                 return Refusal(rule, _minutes_until_free(strategy, item, rule, key))
@@ -62,10 +79,8 @@ def attempt(email_key: str, address: str, usual_address: str | None) -> Refusal 
 
 def succeeded(email_key: str, address: str) -> None:
     """The owner got in from this address: forget its mistakes there (the other rules keep counting)."""
-    strategy = _strategy()
     rule, key, items = _rules(email_key, address, spare_account=True)[0]
-    for item in items:
-        strategy.clear(item, "botfleet-login", rule, key)
+    _counted(lambda strategy: [strategy.clear(item, "botfleet-login", rule, key) for item in items])
 
 
 def _minutes_until_free(strategy: MovingWindowRateLimiter, item: RateLimitItem, rule: str, key: str) -> int:

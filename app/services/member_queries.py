@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import LedgerAccount, LedgerEntry, Member, MemberBadge, Receipt, Subscription, Tenant
+from app.models import BotSession, LedgerAccount, LedgerEntry, Member, MemberBadge, Receipt, Subscription, Tenant
 from app.services import clock
 from app.services import leaderboard as leaderboard_service
 from app.services.parsing import clean_text
@@ -93,7 +93,15 @@ def badges_query(member_ids: list[int]) -> sa.Select:
 def member_page_queries(member: Member) -> dict[str, sa.Select]:
     """Every query the member page runs, by name."""
     return {"ledger": ledger_query(member), "receipts": receipts_query(member),
-            "subscriptions": subscriptions_query(member), "badges": badges_query([member.id])}
+            "subscriptions": subscriptions_query(member), "badges": badges_query([member.id]),
+            "blocked_sessions": blocked_sessions_query(member)}
+
+
+def blocked_sessions_query(member: Member) -> sa.Select:
+    """The member's sessions with bots they blocked (broadcasts skip them there), with their bots."""
+    return (sa.select(BotSession).options(sa.orm.joinedload(BotSession.bot))
+            .where(BotSession.tenant_id == member.tenant_id, BotSession.member_id == member.id,
+                   BotSession.blocked_at.is_not(None)).order_by(BotSession.bot_id))
 
 
 def member_page(member: Member) -> dict:

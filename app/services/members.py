@@ -5,7 +5,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import Member, Tenant
+from app.models import Bot, BotSession, Member, Tenant
+from app.models.types import utcnow
 from app.services import events
 from app.services.codes import referral_code
 from app.services.errors import ValidationFailed
@@ -90,3 +91,32 @@ def update_profile(member: Member, *, language_code: str | None = None, vip_leve
         member.vip_level = vip_level
     db.session.flush()
     return member
+
+
+def reachable():
+    """The condition on BotSession under which its bot can write to the member (they have not blocked it).
+
+    Broadcasts and anything else that writes to many members filter their sessions with it.
+    """
+    return BotSession.blocked_at.is_(None)
+
+
+def mark_blocked(bot: Bot, telegram_id: int) -> bool:
+    """The member blocked `bot` (Telegram's 403, or my_chat_member kicked): flag their session (flush only).
+
+    Keeps the first moment; True when a session changed.
+    """
+    return _set_blocked(bot, telegram_id, utcnow(), BotSession.blocked_at.is_(None))
+
+
+def mark_reachable(bot: Bot, telegram_id: int) -> bool:
+    """The member wrote to `bot` again, or unblocked it: clear the flag (flush only); True when it changed."""
+    return _set_blocked(bot, telegram_id, None, BotSession.blocked_at.is_not(None))
+
+
+def _set_blocked(bot: Bot, telegram_id: int, value, unless) -> bool:
+    member_ids = sa.select(Member.id).where(Member.tenant_id == bot.tenant_id, Member.telegram_id == telegram_id)
+    result = db.session.execute(
+        sa.update(BotSession).where(BotSession.bot_id == bot.id, BotSession.member_id.in_(member_ids), unless)
+        .values(blocked_at=value), execution_options={"synchronize_session": False})
+    return bool(result.rowcount)

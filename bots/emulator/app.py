@@ -34,6 +34,8 @@ URL_MAP = Map([
          methods=["POST"]),
     Rule("/sandbox/chats/<int(signed=True):chat_id>/leave", endpoint=control_chats.leave_chat,
          methods=["POST"]),
+    Rule("/sandbox/users/<int:user_id>/block", endpoint=control_chats.block_bot, methods=["POST"]),
+    Rule("/sandbox/users/<int:user_id>/unblock", endpoint=control_chats.unblock_bot, methods=["POST"]),
     Rule("/sandbox/invoices", endpoint=control_payments.invoices, methods=["GET"]),
     Rule("/sandbox/invoices/<slug>/pay", endpoint=control_payments.pay, methods=["POST"]),
     Rule("/sandbox/payments", endpoint=control_payments.payments, methods=["GET"]),

@@ -190,3 +190,44 @@ def _group_log(state, bot, chat_id):
     if log.chat["type"] == "private":
         raise ControlError(400, "not a group or channel")
     return log
+
+
+def block_bot(sandbox, request, user_id):
+    """POST /sandbox/users/<user_id>/block {"bot_id"}: the user blocks the bot, as in Telegram's app.
+
+    Sends to the user's private chat answer 403 "Forbidden: bot was blocked by the user" from now on, and
+    the bot gets a my_chat_member update (its status member → kicked, `from` the user).
+    """
+    return _set_blocked(sandbox, request, user_id, blocked=True)
+
+
+def unblock_bot(sandbox, request, user_id):
+    """POST /sandbox/users/<user_id>/unblock {"bot_id"}: the user restarts the bot (kicked → member)."""
+    return _set_blocked(sandbox, request, user_id, blocked=False)
+
+
+def _set_blocked(sandbox, request, user_id, *, blocked):
+    if user_id <= 0:
+        raise ControlError(400, "a user id is positive")
+    body = json_body(request)
+    with sandbox.state.lock:
+        state = sandbox.state
+        bot = state.find_bot(int_value(body.get("bot_id"), "bot_id"))
+        key = (bot.id, user_id)
+        if (key in state.blocked) == blocked:
+            return json_response({"ok": True, "changed": False})
+        chat = copy.deepcopy(state.chat(bot, user_id).chat)
+        (state.blocked.add if blocked else state.blocked.discard)(key)
+        user = {"id": user_id, "is_bot": False, "first_name": chat["first_name"]}
+        old, new = ("member", "kicked") if blocked else ("kicked", "member")
+        change = {"chat": chat, "from": user, "date": int(time.time()),
+                  "old_chat_member": _bot_status(bot, old), "new_chat_member": _bot_status(bot, new)}
+        update_id = state.offer(bot, {"my_chat_member": change})
+    return json_response({"ok": True, "changed": True, "update_id": update_id})
+
+
+def _bot_status(bot, status):
+    member = {"user": bot.user(), "status": status}
+    if status == "kicked":
+        member["until_date"] = 0
+    return member

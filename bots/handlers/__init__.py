@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bots.handlers import (
     admin,
+    chat_member,
     fallback,
     online_payments,
     paid_chats,
@@ -19,7 +20,7 @@ from bots.handlers import (
 )
 
 #: Order matters: the first handler whose filters match an update takes it; fallback goes last.
-MODULES = (paid_chats, stars, start, tickets, profile, plans, payments, online_payments, admin, service, services, promo, referrals,
+MODULES = (paid_chats, stars, start, chat_member, tickets, profile, plans, payments, online_payments, admin, service, services, promo, referrals,
            fallback)
 
 

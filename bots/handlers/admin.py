@@ -10,7 +10,7 @@ from app.services import receipts
 from app.services.errors import DomainError
 from bots import notify, receipt_outbound, receipt_views
 from bots.context import language_of
-from bots.handlers.common import arg, error_text, int_arg, on_callback
+from bots.handlers.common import arg, error_text, int_arg, on_callback, on_message, session_state
 from bots.i18n import t
 from bots.receipt_outbound import admin_chat_ids
 
@@ -44,7 +44,7 @@ def _receipt_for_admin(ctx, call) -> tuple[Receipt | None, str | None]:
     return receipt, None
 
 
-@on_callback
+@on_callback(admin_chats=True)
 def approve(ctx, call):
     receipt, refusal = _receipt_for_admin(ctx, call)
     if receipt is None:
@@ -52,7 +52,7 @@ def approve(ctx, call):
     return _decide(ctx, receipt, lambda by: receipts.approve(receipt, by), ctx.t("admin.approved"))
 
 
-@on_callback
+@on_callback(admin_chats=True)
 def ask_reason(ctx, call):
     """Offer the canned reasons; a text the admin sends next is taken as the reason."""
     receipt, refusal = _receipt_for_admin(ctx, call)
@@ -64,7 +64,7 @@ def ask_reason(ctx, call):
     return ctx.t("admin.choose_reason")
 
 
-@on_callback
+@on_callback(admin_chats=True)
 def canned_reason(ctx, call):
     receipt, refusal = _receipt_for_admin(ctx, call)
     if receipt is None:
@@ -78,7 +78,7 @@ def canned_reason(ctx, call):
     return _decide(ctx, receipt, lambda by: receipts.reject(receipt, by, reason), ctx.t("admin.rejected"))
 
 
-@on_callback
+@on_callback(admin_chats=True)
 def back_to_decision(ctx, call):
     receipt, refusal = _receipt_for_admin(ctx, call)
     if receipt is None:
@@ -106,6 +106,16 @@ def on_reason_text(ctx, message) -> None:
     ctx.send(answer)
 
 
+#: The reason typed in an admin group (in a private chat the fallback's state routing takes it).
+typed_reason_in_group = on_message(on_reason_text, admin_chats=True)
+
+
+def awaits_reason(tb, message) -> bool:
+    """A text in a group from someone the bot asked for a rejection reason (read before the context)."""
+    return (message.chat.type != "private" and message.from_user is not None
+            and session_state(tb, message.from_user.id) == REASON_STATE)
+
+
 def _decide(ctx, receipt: Receipt, decision, done: str) -> str:
     """Apply approve/reject as this Telegram admin, then update the admin copies and tell the member."""
     try:
@@ -122,6 +132,8 @@ def _decide(ctx, receipt: Receipt, decision, done: str) -> str:
 
 def register(bot) -> None:
     starts = lambda prefix: (lambda c: (c.data or "").startswith(prefix))  # noqa: E731
+    bot.register_message_handler(typed_reason_in_group, content_types=["text"], pass_bot=True,
+                                 func=lambda m: awaits_reason(bot, m))
     bot.register_callback_query_handler(approve, func=starts("ra:"), pass_bot=True)
     bot.register_callback_query_handler(ask_reason, func=starts("rr:"), pass_bot=True)
     bot.register_callback_query_handler(canned_reason, func=starts("rq:"), pass_bot=True)

@@ -1,18 +1,42 @@
 """Wrappers that turn `fn(ctx, update)` into pyTelegramBotAPI handlers `(message, bot)` / `(call, bot)`."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import BotSession, Member
 from app.services.bots import feature_enabled
 from app.services.errors import DomainError
 from bots import i18n, replies
 from bots.context import Context, load_context
 
+#: Telegram's service accounts: 777000 posts a linked channel's automatic forwards, 1087968824
+#: (GroupAnonymousBot) speaks for anonymous group admins, 136817688 (Channel_Bot) for channels.
+SERVICE_ACCOUNTS = frozenset({777000, 1087968824, 136817688})
 
-def on_message(fn):
-    """A message handler that loads the context and stops banned members with one short reply."""
+
+def is_person(user) -> bool:
+    """A human Telegram account: never a bot (from.is_bot) nor one of Telegram's service accounts."""
+    return user is not None and not user.is_bot and user.id not in SERVICE_ACCOUNTS
+
+
+def on_message(fn=None, *, admin_chats: bool = False):
+    """A message handler that loads the context and stops banned members with one short reply.
+
+    Members register and talk in private chats only: a message in a group, supergroup or channel, or one
+    sent by a bot, a service account or on behalf of a chat (`sender_chat`), is left alone (no member, no
+    reply). `admin_chats=True` handlers (whose filters already matched an admin action: a reply to a
+    ticket copy, a rejection reason) also run in groups.
+    """
+    if fn is None:
+        return lambda f: on_message(f, admin_chats=admin_chats)
+
     def handler(message, bot):
-        if message.from_user is None or message.chat.type == "channel":
+        if not is_person(message.from_user) or message.sender_chat is not None:
             return None
-        ctx = load_context(bot, message.from_user, message.chat.id)
+        if message.chat.type != "private" and not admin_chats:
+            return None
+        ctx = load_context(bot, message.from_user, message.chat.id, thread_id=topic_of(message))
         if ctx.member.is_banned:
             ctx.say("banned")
             return None
@@ -20,19 +44,46 @@ def on_message(fn):
     return _named(handler, fn)
 
 
+def topic_of(message) -> int | None:
+    """The forum topic a message is in (replies go there, not to General); None outside topics."""
+    return getattr(message, "message_thread_id", None) if getattr(message, "is_topic_message", None) else None
+
+
 class Alert(str):
     """A button answer the user must dismiss (show_alert), for refusals: a toast is easily missed."""
 
 
-def on_callback(fn):
+def on_callback(fn=None, *, admin_chats: bool = False):
     """A callback handler; whatever text `fn` returns becomes the answer to the button press
-    (an Alert is shown as a dialog, other text as a toast)."""
+    (an Alert is shown as a dialog, other text as a toast).
+
+    A button on an inline message (`inline_message_id`, no `message`) or on a group's message (unless
+    `admin_chats`) is answered without touching members; a bot or service account gets an empty answer.
+    """
+    if fn is None:
+        return lambda f: on_callback(f, admin_chats=admin_chats)
+
     def handler(call, bot):
-        chat_id = call.message.chat.id if call.message else call.from_user.id
-        ctx = load_context(bot, call.from_user, chat_id)
+        if not is_person(call.from_user):
+            answer_callback(bot, call, None)
+            return
+        if call.message is None:
+            answer_callback(bot, call, i18n.t(i18n.normalize_language(call.from_user.language_code),
+                                              "callback.open_bot"))
+            return
+        if call.message.chat.type != "private" and not admin_chats:
+            answer_callback(bot, call, None)
+            return
+        ctx = load_context(bot, call.from_user, call.message.chat.id, thread_id=topic_of(call.message))
         answer = ctx.t("banned") if ctx.member.is_banned else fn(ctx, call)
         answer_callback(bot, call, answer, alert=isinstance(answer, Alert))
     return _named(handler, fn)
+
+
+def session_state(tb, telegram_id: int) -> str | None:
+    """The conversation state of this Telegram user with this bot, read without loading (or creating) a member."""
+    return db.session.scalar(sa.select(BotSession.state).join(Member, Member.id == BotSession.member_id).where(
+        BotSession.bot_id == tb.botfleet_bot_id, Member.telegram_id == telegram_id))
 
 
 def answer_callback(bot, call, text: str | None, alert: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""What Telegram tells the bot about its paid chats: members joining or leaving, and join requests."""
+"""What Telegram tells the bot about its paid chats: members joining or leaving, join requests, its own rights."""
 from __future__ import annotations
 
 from app.services import channels, chat_access
@@ -23,6 +23,14 @@ def join_requested(request, bot) -> None:
     chat_access.join_requested(paid, request.from_user.id, f"{request.from_user.id}:{request.date}")
 
 
+def bot_rights_changed(update, bot) -> None:
+    """my_chat_member in a group or channel: the owner promoted, restricted or removed the bot there."""
+    paid = channels.chat_by_telegram_id(current_bot(bot), update.chat.id)
+    if paid is not None and update.new_chat_member is not None:
+        channels.store_rights(paid, update.new_chat_member)
+
+
 def register(bot) -> None:
+    bot.register_my_chat_member_handler(bot_rights_changed, func=lambda u: u.chat.type != "private", pass_bot=True)
     bot.register_chat_member_handler(chat_member_changed, pass_bot=True)
     bot.register_chat_join_request_handler(join_requested, pass_bot=True)

@@ -1,17 +1,14 @@
 """Support tickets in the bot: the member opens and follows tickets; an admin answers by replying to a copy."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from app.extensions import db
-from app.models import BotSession, Member, TicketStatus
+from app.models import TicketStatus
 from app.services import audit, images, settings, tickets
 from app.services.errors import DomainError
 from bots import formatting as fmt
 from bots import media
 from bots.context import current_bot
 from bots.handlers.admin import is_admin
-from bots.handlers.common import edit, error_text, feature_off, int_arg, on_callback, on_message
+from bots.handlers.common import edit, error_text, feature_off, int_arg, on_callback, on_message, session_state
 from bots.handlers.payments import is_image_document
 from bots.keyboards import button, home_row, keyboard
 
@@ -122,7 +119,7 @@ def _picture(ctx, message) -> tuple[str | None, str | None]:
     return (image.file_id if message.photo else None), path
 
 
-@on_message
+@on_message(admin_chats=True)
 def on_admin_reply(ctx, message):
     """A reply to a ticket's copy in an admin chat answers the ticket."""
     ticket = tickets.by_admin_copy(ctx.bot, message.chat.id, message.reply_to_message.message_id)
@@ -150,9 +147,7 @@ def awaits_ticket(tb, message) -> bool:
     """Whether this private message answers the bot's "write your ticket" question (read before the context)."""
     if message.chat.type != "private" or message.from_user is None or (message.text or "").startswith("/"):
         return False
-    state = db.session.scalar(sa.select(BotSession.state).join(Member, Member.id == BotSession.member_id).where(
-        BotSession.bot_id == tb.botfleet_bot_id, Member.telegram_id == message.from_user.id))
-    return state in STATES
+    return session_state(tb, message.from_user.id) in STATES
 
 
 def replies_to_copy(tb, message) -> bool:

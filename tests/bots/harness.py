@@ -17,6 +17,7 @@ from app.services.bots import bot_token
 from bots.dispatch import process_update
 from bots.factory import build_telebot
 from bots.middleware import UpdateEnvelope
+from bots.polling import _parse
 from tests.engine.conftest import Sandbox
 
 UPDATE_TYPES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
@@ -61,13 +62,16 @@ class Fleet(Sandbox):
         # pyTelegramBotAPI always long-polls; the harness asks getUpdates itself with timeout=0.
         response = self.http.get(f"{self.url}/bot{tb.token}/getUpdates", timeout=10, params={
             "offset": self.offsets[tg_id] + 1, "timeout": 0, "allowed_updates": json.dumps(UPDATE_TYPES)})
-        updates = [telebot.types.Update.de_json(u) for u in response.json()["result"]]
-        for update in updates:
-            self.offsets[tg_id] = max(self.offsets[tg_id], update.update_id)
+        raws = response.json()["result"]
+        for raw in raws:
+            self.offsets[tg_id] = max(self.offsets[tg_id], raw["update_id"])
+            update = _parse(raw, tg_id)  # the polling loop's own reader: an unreadable update is skipped
+            if update is None:
+                continue
             envelope = process_update(tb, update, UpdateEnvelope(update.update_id))
             if envelope.failed is not None:
                 self.errors.append(envelope.failed)
-        return bool(updates)
+        return bool(raws)
 
     def user(self, bot, **kw) -> TgUser:
         return TgUser(self, bot.telegram_bot_id, **kw)

@@ -1,5 +1,6 @@
-"""QUEUE_URL=redis://…: two `flask worker` processes deliver the outbox; one is SIGKILLed midway and every
-message still arrives exactly once. Needs Redis (127.0.0.1:6379, DB 1); in CI (CI=true) its absence fails."""
+"""QUEUE_URL=redis://… and amqp://…: two `flask worker` processes deliver the outbox; one is SIGKILLed midway and
+every message still arrives exactly once. Needs Redis (127.0.0.1:6379, DB 1) and RabbitMQ (127.0.0.1:5672,
+guest/guest); in CI (CI=true) the absence of either fails the run."""
 from __future__ import annotations
 
 import os
@@ -21,31 +22,75 @@ from tests.engine.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 CHATS = 120
 
 
-@pytest.fixture
-def redis_queue():
+def _unavailable(what: str, url: str, exc: Exception):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI needs {what} at {url}: {exc}")
+    pytest.skip(f"{what} unavailable at {url}: {exc}")
+
+
+def _redis_queue(namespace: str):
     import redis
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs Redis at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis unavailable at {REDIS_URL}: {exc}")
-    namespace = f"botfleet-test-{uuid.uuid4().hex[:8]}"
-    yield namespace
+        _unavailable("Redis", REDIS_URL, exc)
+    yield {"QUEUE_URL": REDIS_URL, "OUTBOX_QUEUE_NAMESPACE": namespace}
     client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter(f"{namespace}*"):
         client.delete(key)
 
 
-def start_worker(app, database_url, namespace):
+def _amqp_queue(namespace: str):
+    """A queue of its own on RabbitMQ (Dramatiq adds .DQ and .XQ beside it), deleted afterwards; Telegram's
+    limits are counted in Redis (an amqp:// queue needs REDIS_URL)."""
+    import pika
+    import redis
+
+    parameters = pika.URLParameters(AMQP_URL)
+    parameters.socket_timeout = parameters.blocked_connection_timeout = 3
+    try:
+        pika.BlockingConnection(parameters).close()
+    except pika.exceptions.AMQPError as exc:
+        _unavailable("RabbitMQ", AMQP_URL, exc)
+    yield {"QUEUE_URL": AMQP_URL, "OUTBOX_QUEUE_NAME": namespace, "OUTBOX_QUEUE_NAMESPACE": namespace,
+           "REDIS_URL": REDIS_URL}
+    connection = pika.BlockingConnection(parameters)
+    channel = connection.channel()
+    for name in (namespace, f"{namespace}.DQ", f"{namespace}.XQ"):
+        channel.queue_delete(queue=name)
+    connection.close()
+    for key in redis.Redis.from_url(REDIS_URL).scan_iter(f"{namespace}*"):
+        redis.Redis.from_url(REDIS_URL).delete(key)
+
+
+@pytest.fixture(params=["redis", "amqp"])
+def queue(request, app, monkeypatch):
+    """The broker's settings (QUEUE_URL, a unique queue name/namespace), applied to this app for the test."""
+    namespace = f"botfleet-test-{uuid.uuid4().hex[:8]}"
+    make = _redis_queue if request.param == "redis" else _amqp_queue
+    settings = make(namespace)
+    config = next(settings)
+    for name, value in config.items():
+        monkeypatch.setitem(app.config, name, value)
+    app.extensions.pop("outbox_broker", None)  # built from this test's QUEUE_URL
+    app.extensions.pop("telegram_limits", None)
+    yield config
+    broker = app.extensions.pop("outbox_broker", None)
+    if broker is not None:
+        broker.close()
+    app.extensions.pop("telegram_limits", None)
+    next(settings, None)
+
+
+def start_worker(app, database_url, queue):
     env = {**os.environ, "BOTFLEET_ENV": "production", "DATABASE_URL": database_url, "SECRET_KEY": "w",
            "TOKEN_ENCRYPTION_KEY": app.config["TOKEN_ENCRYPTION_KEY"], "RUNTIME_ENABLED": "0",
-           "TELEGRAM_API_URL": app.config["TELEGRAM_API_URL"], "QUEUE_URL": REDIS_URL,
-           "OUTBOX_QUEUE_NAMESPACE": namespace, "OUTBOX_LEASE_SECONDS": "3"}
+           "TELEGRAM_API_URL": app.config["TELEGRAM_API_URL"], "OUTBOX_LEASE_SECONDS": "3", **queue}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--threads", "3"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
@@ -57,18 +102,16 @@ def done_count(db) -> int:
 
 
 @pytest.mark.slow
-def test_two_workers_one_killed_midway_every_message_exactly_once(app, db, make, fleet, database_url,
-                                                                   redis_queue, monkeypatch):
+def test_two_workers_one_killed_midway_every_message_exactly_once(app, db, make, fleet, database_url, queue,
+                                                                   monkeypatch):
     from bots import outbound
 
     bot = make.bot(make.tenant())
     fleet.add(bot)
     db.session.commit()
-    monkeypatch.setitem(app.config, "QUEUE_URL", REDIS_URL)
-    monkeypatch.setitem(app.config, "OUTBOX_QUEUE_NAMESPACE", redis_queue)
     monkeypatch.setitem(app.config, "OUTBOX_LEASE_SECONDS", 3)
     previous = dispatch.install(app, BrokerDispatcher(app))
-    workers = [start_worker(app, database_url, redis_queue) for _ in range(2)]
+    workers = [start_worker(app, database_url, queue) for _ in range(2)]
     for n in range(CHATS):  # users who wrote to the bot once: Telegram refuses other chats ("chat not found")
         fleet.post("/sandbox/chats", {"chat_id": 7_000_000 + n, "bot_id": bot.telegram_bot_id})
     try:

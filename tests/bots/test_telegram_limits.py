@@ -161,6 +161,7 @@ def test_two_workers_together_never_send_more_than_30_a_second_for_a_bot(app, db
     monkeypatch.setitem(app.config, "QUEUE_URL", REDIS_URL)
     monkeypatch.setitem(app.config, "OUTBOX_QUEUE_NAMESPACE", redis_queue)
     monkeypatch.setitem(app.config, "OUTBOX_POLL_SECONDS", 0.2)
+    monkeypatch.delitem(app.extensions, "outbox_broker", raising=False)  # built from this test's namespace
     previous = dispatch.install(app, BrokerDispatcher(app))
     workers = [start_worker(app, database_url, redis_queue) for _ in range(2)]
     ids = chats(fleet, bot, count)
@@ -177,6 +178,7 @@ def test_two_workers_together_never_send_more_than_30_a_second_for_a_bot(app, db
         wait_until(all_done, 90, interval=0.2, message="every row delivered")
     finally:
         dispatch.install(app, previous)
+        app.extensions.pop("outbox_broker").close()
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
             worker.wait(20)

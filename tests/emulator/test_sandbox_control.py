@@ -166,3 +166,34 @@ def test_access_log_masks_the_token(make_bot, caplog):
 
     assert f"/bot{bot_id}:***/getMe" in caplog.text
     assert secret not in caplog.text
+
+
+def test_a_user_blocks_and_unblocks_the_bot(make_bot, control):
+    bot, bot_id = make_bot()
+    bot.get_me()
+    bot.send_message(5, "hi")  # the user's chat is known (they wrote to the bot)
+
+    first = control.post("/sandbox/users/5/block", {"bot_id": bot_id}).json()
+    again = control.post("/sandbox/users/5/block", {"bot_id": bot_id}).json()
+    with pytest.raises(ApiTelegramException) as error:
+        bot.send_message(5, "hi")
+    [update] = bot.get_updates(timeout=0)
+
+    assert first["changed"] and not again["changed"]
+    assert (error.value.error_code, error.value.description) == (403, "Forbidden: bot was blocked by the user")
+    change = update.my_chat_member
+    assert (change.chat.id, change.chat.type, change.from_user.id) == (5, "private", 5)
+    assert (change.old_chat_member.status, change.new_chat_member.status) == ("member", "kicked")
+    assert change.new_chat_member.user.id == bot_id
+
+    control.post("/sandbox/users/5/unblock", {"bot_id": bot_id})
+    [update] = bot.get_updates(offset=update.update_id + 1, timeout=0)
+    assert (update.my_chat_member.old_chat_member.status, update.my_chat_member.new_chat_member.status) == \
+        ("kicked", "member")
+    assert bot.send_message(5, "back").text == "back"
+
+
+def test_blocking_needs_a_known_bot_and_a_user(make_bot, control):
+    _, bot_id = make_bot()
+    assert control.post("/sandbox/users/5/block", {"bot_id": 999}).status_code == 404
+    assert control.post("/sandbox/users/5/block", {}).status_code == 400

@@ -1,9 +1,12 @@
 """Webhook mode: the sandbox POSTs to the app's /tg/<bot_id> on a real server thread."""
+import json
+
 import pytest
 import requests
 import sqlalchemy as sa
 
 from app.models import AuditLog, ProcessedUpdate
+from bots.manager import DEFAULT_ALLOWED_UPDATES
 from tests.engine.conftest import failing_statements, wait_until
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -41,7 +44,9 @@ def test_webhooks_are_registered_for_every_active_bot(live_app, start_manager, s
         params = call["params"]
         assert params["url"] == f"{live_app.config['PUBLIC_BASE_URL']}/tg/{bot.id}"
         assert params["secret_token"] == bot.webhook_secret
-        assert "max_connections" in params and "allowed_updates" in params
+        assert "max_connections" in params
+        allowed = params["allowed_updates"]
+        assert (json.loads(allowed) if isinstance(allowed, str) else allowed) == DEFAULT_ALLOWED_UPDATES
     wait_until(lambda: count(db, type(bots[0]), status="running") == 2, 5)
 
 

@@ -4,7 +4,7 @@ import os
 import threading
 
 import pytest
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.models import tenancy
@@ -105,6 +105,26 @@ def test_the_refusal_is_translated(app, make):
         session["lang"] = "fa"
     page = sign_in(client, account.email).get_data(as_text=True)
     assert "Too many sign-in attempts" not in page and "دقیقه" in page
+
+
+class DownStorage(MemoryStorage):
+    """A shared storage that does not answer (Redis down)."""
+
+    def acquire_entry(self, *args, **kwargs):
+        raise ConnectionError("storage down")
+
+    def clear(self, key):
+        raise ConnectionError("storage down")
+
+
+def test_with_the_shared_storage_down_sign_in_works_and_stays_throttled(app, make, monkeypatch):
+    monkeypatch.setitem(app.extensions, login_throttle.EXTENSION, MovingWindowRateLimiter(DownStorage()))
+    account, client = make.account(), app.test_client()
+    assert signed_in(sign_in(client, account.email))
+    client = app.test_client()
+    for _ in range(5):
+        assert sign_in(client, account.email, "wrong-password").status_code == 200
+    assert sign_in(client, account.email).status_code == 429
 
 
 def guess_in_parallel(app, email: str, n: int) -> list[int]:

@@ -41,8 +41,13 @@ def test_the_samples_parse_to_amount_tail_and_time(path):
     for fields, text in samples(path):
         deposit = bank_sms.parse(fields["sender"], text)
         assert deposit.bank == module.BANK, text
-        assert (deposit.amount, deposit.tail, deposit.at) == (int(fields["amount"]), fields["tail"],
-                                                              jalali(fields["at"])), text
+        assert (deposit.amount, deposit.tail, deposit.tail_kind, deposit.at) == (
+            int(fields["amount"]), fields["tail"], fields["kind"], jalali(fields["at"])), text
+
+
+def test_every_bank_has_a_sample_naming_an_account_number():
+    for path in BANK_FILES:
+        assert any(fields["kind"] == "account" for fields, _ in samples(path)), path.stem
 
 
 @pytest.mark.parametrize("fields, text", samples(DATA / "refused.txt"), ids=lambda v: v.get("reason", "")

@@ -1,4 +1,7 @@
-"""Postgres: 200 invoices with unique amounts on 3 cards, their 200 SMS posted concurrently plus 50 duplicates."""
+"""Postgres: 200 invoices with unique amounts on 3 cards, their 200 SMS posted concurrently plus 50 duplicates.
+
+Posted as the SMS-forwarder app does: POST /api/v1/bank-messages with a `bank` token, 25 clients at once.
+"""
 from __future__ import annotations
 
 import random
@@ -7,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import BankMessage, LedgerEntry, Receipt
-from app.services import receipts, settings
-from app.services.payments import bank_matching, unique_amounts
+from app.services import api_tokens, receipts, settings
+from app.services.payments import unique_amounts
 from tests.payments.bank_helpers import mellat_sms
 from tests.services.money_helpers import assert_books_balance
 from tests.services.test_money_concurrency import run_threads
@@ -34,20 +37,21 @@ def test_two_hundred_sms_at_once_approve_two_hundred_invoices_once(app, db, make
     texts = [mellat_sms(r.amount, r.card.card_number[-4:]) for r in invoices]
     posts = texts + random.Random(7).sample(texts, 50)
     random.Random(8).shuffle(posts)
-    tenant_id, duplicates = tenant.id, []
+    _, secret = api_tokens.create_token(tenant, "sms forwarder", ["bank"])
+    db.session.commit()
+    headers, answers = {"Authorization": f"Bearer {secret}"}, []
 
     def work(i):
-        from app.extensions import db as session_db
-        from app.models import Tenant
+        client = app.test_client()
         for text in posts[i::THREADS]:
-            result = bank_matching.ingest(session_db.session.get(Tenant, tenant_id), sender="Bank Mellat",
-                                          text=text, source="test")
-            duplicates.append(result.duplicate)
-            session_db.session.commit()
+            answer = client.post("/api/v1/bank-messages", json={"sender": "Bank Mellat", "text": text},
+                                 headers=headers)
+            answers.append((answer.status_code, answer.get_json().get("duplicate")))
 
     run_threads(app, THREADS, work)
     db.session.expire_all()
-    assert sum(duplicates) == 50
+    assert len(answers) == 250 and {status for status, _ in answers} == {201}, answers[:3]
+    assert sum(duplicate == "true" for _, duplicate in answers) == 50
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BankMessage)) == 200
     assert set(db.session.scalars(sa.select(BankMessage.status))) == {"approved"}
     assert set(db.session.scalars(sa.select(Receipt.status))) == {"approved"}

@@ -321,3 +321,34 @@ def test_the_cli_sends_reports_and_controls_a_broadcast(db, make, make_bot, sand
     assert (status["status"], status["sent"], status["remaining"]) == ("done", 1, 0)
     assert [_received(sandbox, bot, m) for m in people] == [[], ["Privet"]]
     assert str(broadcast_id) in runner.invoke(args=["broadcast", "list", "--tenant", tenant.slug]).output
+
+
+def test_a_member_who_blocked_the_bot_is_skipped_without_a_send(db, make, make_bot, sandbox, drain_outbox, bot_app):
+    """blocked_at on the session (a 403 earlier, or my_chat_member kicked): counted as blocked, nothing sent;
+    a member who blocked only one of the chosen bots gets it through the other."""
+    tenant = make.tenant()
+    bot, other = make_bot(tenant), make_bot(tenant)
+    gone = _member(db, make, tenant, [bot], sandbox)
+    half = _member(db, make, tenant, [bot, other], sandbox)
+    for session in db.session.scalars(sa.select(BotSession).where(BotSession.bot_id == bot.id)):
+        session.blocked_at = utcnow()
+    db.session.commit()
+
+    broadcast = _run(drain_outbox, db, _start(db, tenant, [bot, other]))
+
+    assert _received(sandbox, bot, gone) == [] and _received(sandbox, bot, half) == []
+    assert _received(sandbox, other, half) == ["Hello all"]
+    assert (broadcast.sent_count, broadcast.blocked_count) == (1, 1)
+    assert sandbox.calls(bot.telegram_bot_id, "sendMessage") == []
+
+
+def test_a_403_during_the_broadcast_flags_the_session(db, make, make_bot, sandbox, drain_outbox, bot_app):
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    member = _member(db, make, tenant, [bot], sandbox)
+    sandbox.post("/sandbox/faults", {"bot_id": bot.telegram_bot_id, "method": "sendMessage", "error_code": 403,
+                                     "description": "Forbidden: bot was blocked by the user", "count": 1})
+    broadcast = _run(drain_outbox, db, _start(db, tenant, [bot]))
+    assert broadcast.blocked_count == 1
+    session = db.session.scalars(sa.select(BotSession).where(BotSession.member_id == member.id)).one()
+    assert session.blocked_at is not None

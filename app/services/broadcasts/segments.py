@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import BotSession, Member, MemberBadge, Subscription, SubscriptionSource, SubscriptionStatus, Tenant
-from app.services import settings
+from app.services import members, settings
 from app.services.errors import DomainError
 
 KINDS = ("all", "active", "expired", "never_bought")
@@ -84,13 +84,12 @@ def language_expression(default: str):
 
 
 def not_blocked():
-    """Hook for the blocked-bot flag (the Telegram-limits work): the sessions a message can go through.
+    """The sessions a message can go through: not blocked by the member (app.services.members.reachable).
 
-    When BotSession records that the member blocked the bot (Telegram's 403, my_chat_member kicked),
-    return that condition here (e.g. `BotSession.blocked_at.is_(None)`): a recipient whose sessions on
-    the chosen bots are all blocked then gets a `blocked` delivery row (skipped and counted), not a send.
+    A recipient whose sessions on the chosen bots are all blocked gets a `blocked` delivery row (skipped and
+    counted), not a send.
     """
-    return sa.true()
+    return members.reachable()
 
 
 def conditions(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime) -> list:

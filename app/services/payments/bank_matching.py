@@ -2,8 +2,8 @@
 
 `ingest` stores the SMS once (the same sender and text again is the same row: a unique digest per tenant),
 parses it (app/services/payments/bank_sms) and looks for open invoices (awaiting a receipt or pending
-review) of the tenant with the same amount, on a card whose number ends with the SMS's tail, opened in the
-window before the deposit. Exactly one candidate and the tenant's `bank_sms_mode` is auto → the invoice is
+review) of the tenant with the same amount, on a card whose number — or whose account number, when the SMS
+names the account — ends with the SMS's tail, opened in the window before the deposit. Exactly one candidate and the tenant's `bank_sms_mode` is auto → the invoice is
 submitted (if the member sent nothing yet) and approved through `receipts.approve` by the reviewer
 "bank_sms" — one credit, audited, as any approval. Otherwise the message waits in the bank messages queue:
 suggested (one candidate, mode suggest, or a receipt flagged as reused) or unmatched (none or several).
@@ -108,8 +108,8 @@ def _settle(tenant: Tenant, message: BankMessage) -> None:
         message.status, message.reason = M.REFUSED.value, str(refused)[:200]
         db.session.flush()
         return
-    message.bank, message.amount, message.tail, message.deposited_at = (
-        deposit.bank, deposit.amount, deposit.tail, deposit.at)
+    message.bank, message.amount, message.tail, message.tail_kind, message.deposited_at = (
+        deposit.bank, deposit.amount, deposit.tail, deposit.tail_kind, deposit.at)
     candidates = _candidates(tenant, message)
     if len(candidates) != 1:
         message.status = M.UNMATCHED.value
@@ -149,8 +149,24 @@ def _candidates(tenant: Tenant, message: BankMessage) -> list[Receipt]:
         Receipt.amount == message.amount, Receipt.created_at >= moment - WINDOW_BEFORE,
         Receipt.created_at <= moment + WINDOW_AFTER).order_by(Receipt.id).limit(5))
     if message.tail:
-        query = query.where(PaymentCard.card_number.like(f"%{message.tail}"))
+        query = query.where(_tail_matches(message.tail, message.tail_kind))
     return list(db.session.scalars(query))
+
+
+def _tail_matches(tail: str, kind: str | None):
+    """The card the SMS names: by its number's tail, or by its account number's.
+
+    An account tail is the last four digits of the account (0123456789), or of its serial group when the
+    bank writes it in groups ending with a check digit (201-8000-12345678-1 → 5678). A card with no account
+    number on record is still found by its card number's tail, as before account numbers were kept.
+    """
+    on_card = PaymentCard.card_number.like(f"%{tail}")
+    on_account = sa.or_(PaymentCard.account_number.like(f"%{tail}"), PaymentCard.account_number.like(f"%{tail}-_"))
+    if kind == "card":
+        return on_card
+    if kind == "account":
+        return sa.or_(on_account, sa.and_(PaymentCard.account_number.is_(None), on_card))
+    return sa.or_(on_card, on_account)
 
 
 def _digest(sender: str, text: str) -> str:

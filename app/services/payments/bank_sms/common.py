@@ -32,6 +32,8 @@ class Deposit:
     tail: str | None
     #: When the bank says the deposit happened (UTC), if the SMS has a date and time.
     at: datetime | None
+    #: What the tail belongs to: "card", "account" (an account or deposit number), or None if the SMS does not say.
+    tail_kind: str | None = None
 
 
 class Refused(Exception):
@@ -66,12 +68,24 @@ def first_amount(text: str, *patterns: str) -> int:
     raise Refused("no deposit amount found")
 
 
-def tail_of(text: str, *patterns: str) -> str | None:
+CARD_WORDS = re.compile(r"کارت|card|\*", re.I)
+ACCOUNT_WORDS = re.compile(r"حساب|سپرده|acc|\d[.\-]\d", re.I)
+
+
+def tail_of(text: str, *patterns: str) -> tuple[str | None, str | None]:
+    """(the last four digits of the account or card credited, "card" / "account" / None)."""
     for pattern in patterns + (TAIL.pattern,):
         match = re.search(pattern, text, re.I)
         if match:
-            return match.group(1)[-4:]
-    return None
+            return match.group(1)[-4:], tail_kind(match.group(0))
+    return None, None
+
+
+def tail_kind(words: str) -> str | None:
+    """Whether the words that name the tail speak of a card (masked digits too) or an account."""
+    if CARD_WORDS.search(words):
+        return "card"
+    return "account" if ACCOUNT_WORDS.search(words) else None
 
 
 def jalali_moment(text: str, now: datetime | None = None) -> datetime | None:
@@ -96,8 +110,8 @@ def deposit(bank: str, text: str, *, amount_patterns: tuple[str, ...], tail_patt
     value = first_amount(text, *amount_patterns)
     if value < 10:
         raise Refused("amount too small")
-    return Deposit(bank=bank, amount=value // 10, rial=value, tail=tail_of(text, *tail_patterns),
-                   at=jalali_moment(text))
+    tail, kind = tail_of(text, *tail_patterns)
+    return Deposit(bank=bank, amount=value // 10, rial=value, tail=tail, at=jalali_moment(text), tail_kind=kind)
 
 
 __all__ = ["AMOUNT", "Deposit", "Refused", "deposit", "normalize", "timedelta"]

@@ -1,0 +1,140 @@
+"""The overview's sales charts: buckets by day/week/month, new vs returning buyers, conversions, top plans,
+card loads; rendered with tooltips but no inline script, legible in Persian."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.models import DailyStat, Subscription
+from app.services import clock, sales_charts
+
+# 10:00 on Sunday 1 March 2026 in Tehran (Jalali 1404/12/10).
+NOW = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
+TODAY = date(2026, 3, 1)
+
+
+@pytest.fixture
+def owner_client(client, make, auth):
+    owner = make.account()
+    tenant = make.tenant(owner=owner)
+    auth.use_language("en")
+    auth.login(owner.email)
+    return client, tenant
+
+
+@pytest.fixture
+def run_job(app, db):
+    from app.scheduler import run_now
+
+    def run(job_id, at):
+        with clock.frozen(at):
+            run_now(app, job_id)
+        db.session.expire_all()
+    return run
+
+
+def _bought(db, member, plan, at, source="balance"):
+    db.session.add(Subscription(tenant_id=member.tenant_id, member_id=member.id, plan_id=plan.id, status="expired",
+                                starts_at=at, ends_at=at + timedelta(days=30), source=source, created_at=at))
+    db.session.commit()
+
+
+def test_bucket_starts_follow_the_calendar():
+    assert sales_charts.bucket_start(TODAY, "week", "jalali") == date(2026, 2, 28)     # Saturday starts a Persian week
+    assert sales_charts.bucket_start(TODAY, "week", "gregorian") == date(2026, 2, 23)  # Monday
+    assert sales_charts.bucket_start(TODAY, "month", "gregorian") == date(2026, 3, 1)
+    assert sales_charts.bucket_start(TODAY, "month", "jalali") == date(2026, 2, 20)    # 1404/12/01
+    months = sales_charts.bucket_starts(TODAY, "month", "jalali")
+    assert len(months) == 12 and months[-1] == date(2026, 2, 20) and months[0] == date(2025, 3, 21)  # 1404/01/01
+
+
+def test_buyers_are_new_once_then_returning_and_free_plans_do_not_count(make, db):
+    tenant, other = make.tenant(timezone="Asia/Tehran"), make.tenant()
+    plan, alice, bob = make.plan(tenant), make.member(tenant), make.member(tenant)
+    _bought(db, alice, plan, NOW - timedelta(days=40))
+    _bought(db, alice, plan, NOW - timedelta(hours=1))                    # returning today
+    _bought(db, bob, plan, NOW - timedelta(hours=2))                      # new today
+    _bought(db, make.member(tenant), plan, NOW - timedelta(hours=2), source="grant")   # given, not bought
+    _bought(db, make.member(other), make.plan(other), NOW - timedelta(hours=1))        # another tenant
+    start, end = clock.day_bounds(tenant.timezone, TODAY)
+    assert db.session.execute(sales_charts.buyers_query(tenant.id, start, end)).one() == (1, 1)
+
+
+def test_periods_sum_snapshots_and_today_live(make, db):
+    tenant = make.tenant(timezone="Asia/Tehran")
+    for back, revenue in ((1, 100), (2, 200), (9, 900), (40, 4000)):
+        db.session.add(DailyStat(tenant_id=tenant.id, day=TODAY - timedelta(days=back), revenue=revenue,
+                                 new_members=back, new_buyers=1, returning_buyers=2))
+    db.session.commit()
+    plan, member = make.plan(tenant), make.member(tenant)
+    _bought(db, member, plan, NOW - timedelta(hours=1))
+    with clock.frozen(NOW):
+        days = sales_charts.periods(tenant, "day")
+        weeks = sales_charts.periods(tenant, "week", "jalali")
+        months = sales_charts.periods(tenant, "month", "gregorian")
+    assert len(days) == 30 and days[-1].start == TODAY and [d.revenue for d in days[-3:]] == [200, 100, 0]
+    assert days[-1].new_buyers == 1 and days[-1].new_members == 1           # today, live
+    assert len(weeks) == 12 and weeks[-1].start == date(2026, 2, 28)
+    assert [w.revenue for w in weeks[-3:]] == [900, 200, 100] and weeks[-2].returning_buyers == 2
+    assert months[-1].revenue == 0 and months[-2].revenue == 1200 and months[-3].revenue == 4000
+
+
+def test_top_plans_and_card_loads(make, db):
+    tenant = make.tenant(timezone="Asia/Tehran")
+    gold, silver, old = make.plan(tenant, name="Gold"), make.plan(tenant, name="Silver"), make.plan(tenant, name="Old")
+    for _ in range(3):
+        _bought(db, make.member(tenant), gold, NOW - timedelta(days=2))
+    _bought(db, make.member(tenant), silver, NOW - timedelta(days=1))
+    _bought(db, make.member(tenant), old, NOW - timedelta(days=45))
+    make.card(tenant, daily_cap=2_000_000, received_today=500_000, received_day=TODAY)
+    make.card(tenant, daily_cap=None, received_today=900_000, received_day=TODAY - timedelta(days=1))
+    with clock.frozen(NOW):
+        assert sales_charts.top_plans(tenant) == [("Gold", 3), ("Silver", 1)]
+        loads = sales_charts.card_loads(tenant)
+    assert [(c.received_today, c.daily_cap) for c in loads] == [(500_000, 2_000_000), (0, None)]
+
+
+def test_the_overview_draws_every_chart_with_tooltips_and_no_inline_script(owner_client, make, db):
+    client, tenant = owner_client
+    plan = make.plan(tenant, name="Gold")
+    _bought(db, make.member(tenant), plan, clock.now() - timedelta(minutes=5))
+    make.card(tenant, daily_cap=1_000_000)
+    for grain in ("day", "week", "month"):
+        page = client.get(f"/overview/?grain={grain}").get_data(as_text=True)
+        for chart in ("revenue", "buyers", "conversions", "top-plans", "cards", "traffic"):
+            assert re.search(rf'id="chart-{chart}">\s*<svg', page), (grain, chart)
+        scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page, re.S)
+        assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts), scripts
+        assert "tooltip-trigger" in page and 'src="/static/js/charts.js"' in page
+        assert "kozea.github.io" not in page and "cdn" not in page.lower().replace("cdn.jsdelivr", "")
+
+
+def test_persian_charts_use_persian_digits_unless_the_owner_turns_them_off(owner_client, make, db, auth):
+    from app.services import settings
+
+    client, tenant = owner_client
+    make.card(tenant, daily_cap=1_000_000)
+    auth.use_language("fa")
+    page = client.get("/overview/?grain=month").get_data(as_text=True)
+    chart = page.split('id="chart-cards"')[1]
+    assert "۱٬۰۰۰٬۰۰۰" in chart and "1,000,000" not in chart
+    revenue = page.split('id="chart-revenue"')[1].split('id="chart-buyers"')[0]
+    assert "درآمد ماهانه" in revenue and "Revenue" not in revenue
+    settings.update(tenant, {"persian_digits": False}, by="system")
+    db.session.commit()
+    chart = client.get("/overview/").get_data(as_text=True).split('id="chart-cards"')[1]
+    assert "1,000,000" in chart
+
+
+def test_snapshot_job_writes_buyers(make, db, run_job):
+    tenant = make.tenant(timezone="Asia/Tehran")
+    plan, alice = make.plan(tenant), make.member(tenant)
+    _bought(db, alice, plan, NOW - timedelta(days=3))
+    _bought(db, alice, plan, NOW - timedelta(hours=1))
+    _bought(db, make.member(tenant), plan, NOW - timedelta(hours=1))
+    run_job("daily_stats", at=NOW)
+    stat = db.session.scalars(sa.select(DailyStat).where(DailyStat.tenant_id == tenant.id, DailyStat.day == TODAY)).one()
+    assert (stat.new_buyers, stat.returning_buyers) == (1, 1)
