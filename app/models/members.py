@@ -105,7 +105,7 @@ class BotSession(db.Model):
 class MemberXpCount(db.Model):
     """How many members of a tenant hold each XP total: the all-time rank is a sum of these, not a count of members.
 
-    Written only by database triggers on `members` (see migration 0038), in the transaction of the change, so
+    Written only by database triggers on `members` (see migration 0042), in the transaction of the change, so
     every writer of total_xp (XP awards, imports, merges, deletes, raw SQL) keeps it exact. Triggers only
     append delta rows (+n / -n, `fresh`), so concurrent XP awards never wait on each other here;
     app.services.xp_counts.compact folds them into one row per key. Three levels:

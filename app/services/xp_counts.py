@@ -1,6 +1,6 @@
 """Members per XP total (table member_xp_counts): an exact all-time rank without counting the members ahead.
 
-The table is written by triggers on `members` (migration 0038), in the same transaction as every change of
+The table is written by triggers on `members` (migration 0042), in the same transaction as every change of
 total_xp, whoever makes it (xp.add_xp/award_locked, imports, merges, deletes). The triggers only append delta
 rows, so XP awards never lock each other here; `compact` (a scheduled job, and cheap to call any time) folds
 them into one row per key. Reads are exact whether or not compaction has run.

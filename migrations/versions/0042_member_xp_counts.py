@@ -1,14 +1,14 @@
 """member_xp_counts: members per XP total (three levels), kept by triggers on members, for an exact rank in O(1)-ish
 
-Revision ID: 0038_member_xp_counts
-Revises: 0037_paid_chats
+Revision ID: 0042_member_xp_counts
+Revises: 0041_chart_figures
 """
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0038_member_xp_counts'
-down_revision = '0037_paid_chats'
+revision = '0042_member_xp_counts'
+down_revision = '0041_chart_figures'
 branch_labels = None
 depends_on = None
 
