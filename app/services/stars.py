@@ -128,7 +128,10 @@ def sell_for_stars(member: Member, plan: Plan, bot: Bot, *, charge_id: str, star
     locked = lock_row(Member, member.id, tenant_id=member.tenant_id)
     tenant = db.session.get(Tenant, member.tenant_id)
     key = f"stars:{charge_id}"[:100]
-    wallet.charge_sale(tenant, plan, key=f"{key}:wholesale", actor=f"telegram:{locked.telegram_id}")
+    try:
+        wallet.charge_sale(tenant, plan, key=f"{key}:wholesale", actor=f"telegram:{locked.telegram_id}")
+    except wallet.WalletInsufficient:  # paid, but the tenant cannot sell now: the Stars go back at once
+        return _refund_unsold(locked, plan, bot, charge_id=charge_id, stars=stars, recurring=recurring)
     days = SUBSCRIPTION_DAYS if recurring else None
     subscription = grant_or_extend(locked, plan, source=SubscriptionSource.STARS.value, days=days)
     subscription.stars_recurring = recurring
@@ -140,6 +143,20 @@ def sell_for_stars(member: Member, plan: Plan, bot: Bot, *, charge_id: str, star
     db.session.flush()
     audit.record(tenant.id, f"telegram:{locked.telegram_id}", "stars.renewal" if renewal else "stars.sale",
                  f"star_payment:{star_payment.id}", stars=stars, plan_id=plan.id, subscription_id=subscription.id)
+    return star_payment
+
+
+def _refund_unsold(member: Member, plan: Plan, bot: Bot, *, charge_id: str, stars: int,
+                   recurring: bool) -> StarPayment:
+    """A payment that could not become a sale (the tenant wallet is empty): recorded and refunded."""
+    star_payment = StarPayment(tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id, plan_id=plan.id,
+                               telegram_payment_charge_id=charge_id, amount=stars, is_recurring=recurring,
+                               status=StarPaymentStatus.REFUNDING.value, refunded_at=clock.now(), refunded_by="system")
+    db.session.add(star_payment)
+    db.session.flush()
+    outbox.enqueue(REFUND_KIND, {"star_payment_id": star_payment.id, "user_id": member.telegram_id},
+                   tenant_id=member.tenant_id, key=f"stars-refund:{star_payment.id}")
+    audit.record(member.tenant_id, "system", "stars.refund", f"star_payment:{star_payment.id}", stars=stars)
     return star_payment
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.extensions import db
-from app.models import Subscription
+from app.models import StarPaymentStatus, Subscription
 from app.services import stars
 from app.services.errors import DomainError
 from bots import formatting as fmt
@@ -48,6 +48,9 @@ def successful_payment(message, bot) -> None:
         "total_amount": payment.total_amount, "telegram_payment_charge_id": payment.telegram_payment_charge_id,
         "is_recurring": getattr(payment, "is_recurring", None),
         "is_first_recurring": getattr(payment, "is_first_recurring", None)})
+    if star_payment.status != StarPaymentStatus.PAID.value:
+        ctx.say("stars.unavailable")  # not sold: the refund is on its way
+        return
     subscription = db.session.get(Subscription, star_payment.subscription_id) if star_payment.subscription_id else None
     end = fmt.date(ctx.lang, subscription.ends_at, ctx.tenant.timezone) if subscription else "-"
     ctx.say("stars.renewed" if star_payment.is_renewal else "stars.paid", plan=star_payment.plan.name, end=end,

@@ -104,3 +104,17 @@ def test_the_stars_price_is_checked(db, make):
     with pytest.raises(ValidationFailed):
         plans.create_plan(tenant, name="X", period_days=30, price=1000, stars_price=0)
     assert plans.create_plan(tenant, name="Y", period_days=30, price=1000, stars_price=25).stars_price == 25
+
+
+def test_a_payment_the_tenant_cannot_sell_is_refunded(db, make, vip):
+    tenant, bot, chat, plan = vip
+    wallet.set_wholesale_prices(0, 10)
+    db.session.get(Tenant, tenant.id).wallet_balance = 0  # a fresh, empty wallet (the seed ledger aside)
+    tenant.wallet_credit_limit = 0
+    member = make.member(tenant)
+    payment = stars.record_payment(bot, member.telegram_id, paid(member, plan, "ch-empty"))
+    assert payment.status == StarPaymentStatus.REFUNDING.value and payment.subscription_id is None
+    assert [m.payload for m in outbox_rows(db, stars.REFUND_KIND)] == [
+        {"star_payment_id": payment.id, "user_id": member.telegram_id}]
+    assert chat_access.grant_of(member, chat) is None
+    assert stars.record_payment(bot, member.telegram_id, paid(member, plan, "ch-empty")).id == payment.id
