@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from bots.emulator import SandboxServer
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -20,7 +21,9 @@ def test_many_bots_long_poll_concurrently_and_each_gets_its_own_updates(make_bot
     pollers = [threading.Thread(target=poll, args=pair) for pair in bots]
     for poller in pollers:
         poller.start()
-    time.sleep(0.3)  # every poll is now waiting; none may block the control API
+    # every poll is now waiting (the sandbox logged it); none may block the control API
+    wait_until(lambda: all(control.calls(bot_id, "getUpdates") for _, bot_id in bots),
+               message="every bot's getUpdates to be waiting")
 
     started = time.monotonic()
     for _, bot_id in bots:
@@ -40,7 +43,8 @@ def test_stop_releases_waiting_long_polls_promptly():
     waiting = threading.Thread(target=lambda: answers.append(
         requests.get(url, params={"timeout": 30}, timeout=40).json()))
     waiting.start()
-    time.sleep(0.2)
+    wait_until(lambda: requests.get(f"{server.url}/sandbox/calls", timeout=5).json()["calls"],
+               message="the getUpdates to be waiting")
 
     started = time.monotonic()
     server.stop()

@@ -8,6 +8,8 @@ import pytest
 import requests
 from telebot import types
 
+from tests.waiting import wait_for, wait_until
+
 pytestmark = pytest.mark.timeout(30)
 
 
@@ -42,9 +44,7 @@ def test_polling_thread_answers_users_until_stopped(make_bot, control):
     poller.start()
     try:
         control.user_says(bot_id, 902, "hello")
-        deadline = time.monotonic() + 10
-        while len(control.messages(bot_id, 902)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: len(control.messages(bot_id, 902)) >= 2, timeout=10)
     finally:
         bot.stop_polling()
         poller.join(10)
@@ -95,9 +95,9 @@ def test_a_new_get_updates_ends_the_waiting_one_and_is_served(sandbox, new_token
         requests.get(url, params={"timeout": 30}, timeout=40)))
     started = time.monotonic()
     waiting.start()
-    while not any(call["method"] == "getUpdates" for call in
-                  requests.get(f"{sandbox.url}/sandbox/calls", timeout=5).json()["calls"]):
-        time.sleep(0.01)
+    wait_until(lambda: any(call["method"] == "getUpdates" for call in
+                           requests.get(f"{sandbox.url}/sandbox/calls", timeout=5).json()["calls"]),
+               message="the first getUpdates to be waiting")
 
     newer = requests.get(url, params={"timeout": 0}, timeout=5)
     other_bot = requests.get(f"{sandbox.url}/bot{new_token()}/getUpdates", timeout=5)

@@ -6,16 +6,9 @@ import pytest
 import requests
 
 from bots.emulator import RetryPolicy, SandboxServer
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def eventually(read, expected, timeout=5):
-    """Poll read() until it returns expected (the sandbox finishes a delivery after the POST)."""
-    deadline = time.monotonic() + timeout
-    while (value := read()) != expected and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return value
 
 
 def test_get_updates_conflicts_while_a_webhook_is_set(make_bot, sandbox):
@@ -41,11 +34,11 @@ def test_failing_webhook_is_retried_until_delivered_once(make_bot, control, webh
     sent = control.user_says(bot_id, 950, "hello hook")
 
     assert receiver.wait_for(lambda r: r.delivered, timeout=10)
-    time.sleep(0.3)  # a duplicate delivery would arrive in this window
+    # once the sandbox holds no pending update, no further (duplicate) delivery can come
+    assert eventually(lambda: bot.get_webhook_info().pending_update_count, 0) == 0
     assert [update["update_id"] for update in receiver.attempts] == [sent["update_id"]] * 3
     [(update, secret)] = receiver.delivered
     assert (update["message"]["text"], secret) == ("hello hook", "s3cret-Token_1")
-    assert eventually(lambda: bot.get_webhook_info().pending_update_count, 0) == 0
     assert [b["webhook_url"] for b in control.get("/sandbox/bots").json()["bots"]] == [receiver.url]
 
 
@@ -72,7 +65,8 @@ def test_drop_pending_updates_discards_the_queue(make_bot, control, webhook_rece
     control.user_says(bot_id, 952, "fresh")
 
     assert receiver.wait_for(lambda r: r.delivered, timeout=10)
-    time.sleep(0.2)
+    # updates are delivered in order, so a kept "stale" would have come first; and nothing is left pending
+    assert eventually(lambda: bot.get_webhook_info().pending_update_count, 0) == 0
     assert [update["message"]["text"] for update, _ in receiver.delivered] == ["fresh"]
 
 

@@ -17,10 +17,8 @@ import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from bots.emulator import SandboxServer
 from bots.i18n import t
 from tests import pg
-from tests.engine.conftest import Sandbox
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,12 +96,8 @@ def database():
 
 
 @pytest.fixture
-def sandbox():
-    server = SandboxServer(host="127.0.0.1", port=0).start()
-    client = Sandbox(server.url)
-    yield client
-    client.http.close()
-    server.stop()
+def sandbox(start_sandbox):
+    return start_sandbox()
 
 
 def test_three_workers_one_leader_and_a_takeover_after_kill_9(database, sandbox, tmp_path):
@@ -134,7 +128,7 @@ def _check_one_leader_then_takeover(engine, server, log_path, tenant_id, bots):
     port = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log_path.read_text()).group(1)
     workers = {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log_path.read_text())}
     assert len(workers) == 3 and first["pid"] in workers
-    time.sleep(3)                                    # every worker has had several tries at the lock
+    time.sleep(3)                                    # deliberate: every worker has had several tries at the lock
     assert _advisory_locks(engine) == 1
     assert log_path.read_text().count("this process is the leader") == 1
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["leader"]["pid"] == first["pid"]
@@ -171,7 +165,7 @@ class Bots:
 
     def assert_one_poller_each(self, since):
         """Polls keep coming and never overlap: no getUpdates since `since` was answered 409."""
-        time.sleep(3)                                 # more than a long-poll round (2 s) of every worker
+        time.sleep(3)                                 # deliberate: more than a long-poll round (2 s) of every worker
         for bot_id in self.bot_ids:
             polls = [c for c in self.sandbox.calls(bot_id, "getUpdates") if c["at"] >= since]
             assert polls, f"bot {bot_id}: nobody polls"
@@ -185,5 +179,5 @@ def _assert_reset_once(engine, tenant_id):
             return conn.scalar(sa.text("SELECT count(*) FROM audit_logs WHERE tenant_id = :t "
                                        "AND action = 'jobs.daily_reset'"), {"t": tenant_id})
     assert wait_for(lambda: resets() >= 1, timeout=10)
-    time.sleep(2)                                     # a second leader's tick would have written by now
+    time.sleep(2)                                     # deliberate: a second leader's tick would have written by now
     assert resets() == 1

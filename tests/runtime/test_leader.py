@@ -49,7 +49,7 @@ def runtimes(app, db):
 def test_exactly_one_of_three_leads_and_runs_the_components(runtimes, db):
     trio = runtimes(3)
     assert wait_for(lambda: any(rt.is_leader for rt in trio), timeout=10)
-    time.sleep(1)
+    time.sleep(1)                 # deliberate: the others get several ticks (0.2 s) at the lock, and must fail
     leaders = [rt for rt in trio if rt.is_leader]
     assert len(leaders) == 1
     assert leaders[0].components[0].events == ["start"]
@@ -152,7 +152,7 @@ def test_a_leader_cut_off_from_the_database_keeps_running_for_the_grace_only(app
     assert runtime.is_leader and lock.held and events == ["start"]   # the lock taken back, nothing restarted
     lock.cut_off = True
     runtime.step()
-    time.sleep(0.6)
+    time.sleep(0.6)               # deliberate: the outage outlasts the grace (0.5 s)
     runtime.step()
     assert not runtime.is_leader and events == ["start", "stop"]
     runtime.stop()

@@ -17,10 +17,9 @@ import sqlalchemy as sa
 from telebot import apihelper
 from werkzeug.serving import make_server
 
-from bots.emulator import RetryPolicy, SandboxServer
+from bots.emulator import RetryPolicy
 from bots.i18n import t
 from tests import pg_cluster
-from tests.engine.conftest import Sandbox
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -51,15 +50,12 @@ def cluster():
 
 
 @pytest.fixture
-def sandbox():
-    server = SandboxServer(host="127.0.0.1", port=0, retry_policy=TELEGRAM_LIKE_WEBHOOKS).start()
+def sandbox(start_sandbox):
     saved_api = apihelper.API_URL, apihelper.FILE_URL, apihelper.CUSTOM_REQUEST_SENDER
-    client = Sandbox(server.url)
+    client = start_sandbox(retry_policy=TELEGRAM_LIKE_WEBHOOKS)
     for token in (POLLING_TOKEN, WEBHOOK_TOKEN):
         client.post("/sandbox/bots", {"token": token})
     yield client
-    client.http.close()
-    server.stop()
     apihelper.API_URL, apihelper.FILE_URL, apihelper.CUSTOM_REQUEST_SENDER = saved_api
 
 
@@ -123,7 +119,7 @@ class Traffic:
                 except sa.exc.SQLAlchemyError:
                     db.session.rollback()
                     self.writes.append((time.monotonic(), False))
-                    time.sleep(0.1)
+                    time.sleep(0.1)               # deliberate: a redelivery pause, as Telegram's
                 finally:
                     db.session.remove()
 
@@ -132,7 +128,7 @@ class Traffic:
             started = time.monotonic()
             status = requests.get(f"{self.base_url}/healthz", timeout=10).status_code
             self.probes.append((started, status, time.monotonic() - started))
-            time.sleep(0.2)
+            time.sleep(0.2)                       # deliberate: the probe's pace
 
     def first_success_after(self, moment):
         writes = [t for t, ok in self.writes if ok and t > moment]
@@ -167,8 +163,9 @@ class Bots:
         assert answer.json()["ok"], answer.text
 
     def during_outage(self):
-        """A member writes to each bot while the database is down."""
-        time.sleep(2)
+        """A member writes to each bot while the database is down (once the app has noticed it)."""
+        assert wait_for(lambda: requests.get(f"{self.base_url}/healthz", timeout=10).status_code != 200,
+                        timeout=10), "/healthz never noticed the outage"
         assert self.polling_answers("error.unavailable"), self.texts(self.polling, POLLING_USER)
         self.webhook_update_id = self.sandbox.say(self.webhook, WEBHOOK_USER, "/start promo_GIFT")["update_id"]
         assert wait_for(lambda: len(self.webhook_answers()) >= 3, timeout=10)   # refused, and offered again
@@ -225,13 +222,13 @@ def test_an_outage_gives_quick_errors_and_a_recovery_within_5_seconds(cluster, o
 
 
 def _outage(cluster, during):
-    time.sleep(2)
+    time.sleep(2)                                         # deliberate: a stretch of normal traffic first
     cluster.stop()
     down_at = time.monotonic()
     try:
         during()
     finally:
-        time.sleep(max(0.0, down_at + OUTAGE_SECONDS - time.monotonic()))
+        time.sleep(max(0.0, down_at + OUTAGE_SECONDS - time.monotonic()))   # deliberate: the outage's length
         cluster.start()
     return down_at, time.monotonic()
 
@@ -242,7 +239,9 @@ def _assert_webhook_update_processed_once(app, bots):
 
     welcome = t("en", "start.welcome_new", name="Tester")
     assert wait_for(lambda: welcome in bots.texts(bots.webhook, WEBHOOK_USER), timeout=15)
-    time.sleep(1)                                         # room for a second (wrong) processing
+    # the sandbox has nothing left to redeliver: a second (wrong) processing would have been seen now
+    assert wait_for(lambda: bots.sandbox.raw("getWebhookInfo", WEBHOOK_TOKEN).json()["result"]
+                    ["pending_update_count"] == 0, timeout=15)
     assert bots.texts(bots.webhook, WEBHOOK_USER).count(welcome) == 1
     with app.app_context():
         member = db.session.scalar(sa.select(Member).where(Member.telegram_id == WEBHOOK_USER))
