@@ -19,7 +19,7 @@ from app.unit_of_work import unit_of_work
 from app.worker import dispatch
 from app.worker.broker import BrokerDispatcher, sweep
 from tests.bots import test_distributed_outbox as distributed
-from tests.engine.conftest import wait_until
+from tests.waiting import wait_until
 
 MEMBERS_PER_BOT = 120
 WORKER_THREADS = 3

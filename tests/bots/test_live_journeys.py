@@ -10,7 +10,7 @@ from app.services import settings
 from bots.i18n import t
 from tests.bots.conftest import REAL_HANDLERS
 from tests.bots.harness import buttons
-from tests.engine.conftest import wait_until
+from tests.waiting import wait_until
 
 ADMIN = 880_000_001
 MEMBER = 880_000_002

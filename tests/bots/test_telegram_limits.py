@@ -21,7 +21,7 @@ from app.worker import dispatch
 from app.worker.broker import BrokerDispatcher, sweep
 from bots import outbound
 from tests.bots.conftest import PNG
-from tests.engine.conftest import wait_until
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")

@@ -3,7 +3,8 @@ import sqlalchemy as sa
 
 from app.models import AuditLog, Bot, OutboxMessage
 from bots.middleware import FALLBACK_TEXTS, error_text
-from tests.engine.conftest import failing_statements, wait_until
+from tests.engine.conftest import failing_statements
+from tests.waiting import wait_until
 
 
 def tg_id(bot):

@@ -5,8 +5,9 @@ import threading
 
 import pytest
 
-from tests.engine.conftest import closed_port_url, wait_until
+from tests.engine.conftest import closed_port_url
 from tests.helpers import csrf_token
+from tests.waiting import wait_until
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAC0lEQVR4nGNgwAIAABUAAapll8QAAAAASUVORK5CYII=")

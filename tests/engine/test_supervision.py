@@ -5,7 +5,7 @@ from app.models import Bot
 from app.services import bots as bot_service
 from app.services import crypto
 from bots.polling import CONFLICT_MESSAGE, REVOKED_MESSAGE
-from tests.engine.conftest import wait_until
+from tests.waiting import wait_until
 
 
 def bot_row(db, bot_id):

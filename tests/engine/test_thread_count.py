@@ -6,7 +6,8 @@ import threading
 import pytest
 
 from bots.manager import BotManager
-from tests.engine.conftest import Sandbox, engine_pointed_at, wait_until
+from tests.engine.conftest import Sandbox, engine_pointed_at
+from tests.waiting import wait_until
 
 BOTS = 50
 WORKERS = 8

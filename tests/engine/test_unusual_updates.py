@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from bots.middleware import error_text
-from tests.engine.conftest import wait_until
+from tests.waiting import wait_until
 
 PNG = base64.b64encode(base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAC0lEQVR4nGNgwAIAABUAAapll8QAAAAASUVORK5CYII=")).decode()

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from app.models import AuditLog, ProcessedUpdate
 from bots.manager import DEFAULT_ALLOWED_UPDATES
-from tests.engine.conftest import failing_statements, wait_until
+from tests.engine.conftest import failing_statements
+from tests.waiting import wait_until
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
