@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories, pg
+from tests.helpers import csrf_token
 
 # Local webhook receivers are http:// on ephemeral ports; the sandbox refuses them by default
 # (Telegram wants HTTPS on 443/80/88/8443). Tests of that default pass allow_http_webhooks=False.
@@ -161,3 +162,15 @@ def make(db):
 @pytest.fixture
 def auth(client):
     return factories.AuthActions(client)
+
+
+@pytest.fixture
+def owner_client(client, make, auth):
+    """(client, tenant, owner): the tenant's owner signed in, in English, with the page's CSRF token as
+    client.token."""
+    owner = make.account()
+    tenant = make.tenant(owner=owner)
+    auth.use_language("en")
+    auth.login(owner.email)
+    client.token = csrf_token(client.get("/account/password"))
+    return client, tenant, owner
