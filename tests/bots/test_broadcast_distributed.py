@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import uuid
 from collections import Counter
 
 import pytest
@@ -19,6 +18,7 @@ from app.unit_of_work import unit_of_work
 from app.worker import dispatch
 from app.worker.broker import BrokerDispatcher, sweep
 from tests.bots import test_distributed_outbox as distributed
+from tests.distributed import redis_namespace, stop_workers
 from tests.engine.conftest import wait_until
 
 MEMBERS_PER_BOT = 120
@@ -28,21 +28,9 @@ WORKER_THREADS = 3
 @pytest.fixture
 def redis_queue(monkeypatch):
     """A unique namespace on Redis DB 11 (the suite's DB 1 belongs to the other distributed tests)."""
-    import redis
-
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs Redis at {url}: {exc}")
-        pytest.skip(f"Redis unavailable at {url}: {exc}")
     monkeypatch.setattr(distributed, "REDIS_URL", url)  # start_worker reads it
-    namespace = f"botfleet-test-{uuid.uuid4().hex[:8]}"
-    yield namespace
-    client = redis.Redis.from_url(url)
-    for key in client.scan_iter(f"{namespace}*"):
-        client.delete(key)
+    yield from redis_namespace(url)
 
 
 def _members(db, make, fleet, tenant, bot, count):
@@ -102,10 +90,7 @@ def test_a_broadcast_survives_a_killed_worker_once_each_within_telegrams_rate(ap
                    message="the broadcast done")
     finally:
         dispatch.install(app, previous)
-        for worker in workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                worker.wait(20)
+        stop_workers(workers)
 
     received = Counter()
     for bot in bots:
