@@ -46,3 +46,13 @@ def stop_workers(workers) -> None:
         if worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
             worker.wait(20)
+
+
+def most_in_window(moments: list[float], seconds: float = 1.0) -> int:
+    """The largest number of `moments` inside any window of `seconds`."""
+    moments, most, start = sorted(moments), 0, 0
+    for end, moment in enumerate(moments):
+        while moment - moments[start] >= seconds:
+            start += 1
+        most = max(most, end - start + 1)
+    return most

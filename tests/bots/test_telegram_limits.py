@@ -19,7 +19,7 @@ from app.worker import dispatch
 from app.worker.broker import BrokerDispatcher, sweep
 from bots import outbound
 from tests.bots.conftest import PNG
-from tests.distributed import redis_namespace, stop_workers
+from tests.distributed import most_in_window, redis_namespace, stop_workers
 from tests.engine.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,16 +121,6 @@ def start_worker(app, database_url, namespace):
 #: move a send into the next second as the sandbox sees it. The count over the sandbox's timestamps is
 #: therefore taken over windows this much shorter than a second (measured worst case: 0.87 s for 30 sends).
 TRANSIT_ALLOWANCE = 0.2
-
-
-def most_in_window(moments: list[float], seconds: float = 1.0) -> int:
-    """The largest number of `moments` inside any window of `seconds`."""
-    moments, most, start = sorted(moments), 0, 0
-    for end, moment in enumerate(moments):
-        while moment - moments[start] >= seconds:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 def test_most_in_window_counts_a_moving_window():
