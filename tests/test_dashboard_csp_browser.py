@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from tests.dashboard_world import build_world
-from tests.engine.conftest import bot_app, sandbox_server  # noqa: F401  (live_server's fixtures)
 from tests.factories import PASSWORD
 from tests.test_dashboard_access import ACCESS, NEEDS_QUERY, PLATFORM, PUBLIC
 from tests.test_dashboard_browser import browser, live_server  # noqa: F401
