@@ -81,8 +81,10 @@ def receipt_png(width=240, height=160) -> bytes:
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    """A full-page screenshot in test-artifacts/<backend>/ (the two legs of `make test` run side by side)."""
+    folder = ARTIFACTS / os.environ.get("TEST_DB", "sqlite")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def log_in(page, base, owner):
