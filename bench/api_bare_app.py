@@ -13,6 +13,8 @@ engine = sa.create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
 MEMBER = sa.text("SELECT id, telegram_id, balance, total_xp, level FROM members "
                  "WHERE tenant_id = :tenant AND telegram_id = :telegram_id")
 app = Flask(__name__)
+# Both apps run under the project's gunicorn.conf.py, whose worker hook starts Botfleet's runtime unless this says no.
+app.config["RUNTIME_ENABLED"] = False
 
 
 @app.get("/members/<int:tenant>/<int:telegram_id>")

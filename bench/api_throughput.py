@@ -127,8 +127,10 @@ def main() -> None:
             from app.extensions import db
             db.session.remove()
             db.engine.dispose()
-        servers = [serve("wsgi:app", API_PORT, url), serve("bench.api_bare_app:app", BARE_PORT, url)]
+        servers = []
         try:
+            servers.append(serve("wsgi:app", API_PORT, url))
+            servers.append(serve("bench.api_bare_app:app", BARE_PORT, url))
             for result in measure(world, args.requests):
                 common.report(result)
         finally:

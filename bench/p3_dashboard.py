@@ -88,12 +88,20 @@ def run_rank_and_stats(world) -> list[common.Result]:
 
     from app.extensions import db
     from app.jobs import stats
-    from app.models import Tenant
+    from app.models import Member, Tenant
     from app.services import leaderboard
 
     def rank_ms(tenant_id):
         member = low_xp_member(tenant_id)
         return common.median_ms(lambda: leaderboard.rank_of(member))
+
+    def naive_rank_ms(tenant_id):
+        """The count of every member ahead that rank_of was before member_xp_counts, for the note."""
+        member = low_xp_member(tenant_id)
+        ahead = sa.tuple_(Member.total_xp, Member.id) > sa.tuple_(sa.literal(member.total_xp), sa.literal(member.id))
+        inner = sa.select(Member.id).where(Member.tenant_id == tenant_id, ahead).order_by(Member.total_xp, Member.id)
+        query = sa.select(sa.func.count()).select_from(inner.limit(leaderboard.MAX_RANK_COUNT).subquery())
+        return common.median_ms(lambda: db.session.scalar(query))
 
     def stats_ms(tenant_id):
         tenant = db.session.get(Tenant, tenant_id)
@@ -102,7 +110,8 @@ def run_rank_and_stats(world) -> list[common.Result]:
     baseline = f"{world.small_members:,} members"
     return [
         common.report(common.Result("P3.rank", "profile rank of a low-XP member", rank_ms(world.big_tenant_id), "ms",
-                                    rank_ms(world.small_tenant_id), baseline, RANK_GOAL, world.big_members)),
+                                    rank_ms(world.small_tenant_id), baseline, RANK_GOAL, world.big_members,
+                                    note=f"the former count of members ahead: {naive_rank_ms(world.big_tenant_id):,.0f} ms")),
         common.report(common.Result("P3.daily_stats", "daily stats snapshot (every 10 min)",
                                     stats_ms(world.big_tenant_id), "ms", stats_ms(world.small_tenant_id), baseline,
                                     PAGE_GOAL, world.big_members)),
@@ -114,10 +123,12 @@ def run(app, world) -> list[common.Result]:
 
 
 def main() -> None:
-    args = common.parser(__doc__.splitlines()[0]).parse_args()
+    p = common.parser(__doc__.splitlines()[0])
+    p.add_argument("--rank-only", action="store_true", help="only P3.rank and P3.daily_stats")
+    args = p.parse_args()
     with common.seeded_app(args) as (app, world):
         print(common.TABLE_HEADER)
-        run(app, world)
+        run_rank_and_stats(world) if args.rank_only else run(app, world)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ runs again after its lease and that one message goes twice. Edits are idempotent
 """
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import requests
@@ -32,6 +33,8 @@ CALLS = "telegram.calls"
 METHODS = frozenset({"send_message", "send_photo", "edit_message_text", "edit_message_caption",
                      "edit_message_reply_markup", "answer_callback_query", "delete_message", "copy_message",
                      "answer_pre_checkout_query"})
+#: The key under which bytes (an uploaded photo) are stored in a queued call, base64-encoded.
+BYTES = "__bytes_base64__"
 #: The methods that send a message, so count against Telegram's limits (edits and answers do not).
 SENDS = frozenset({"send_message", "send_photo", "copy_message"})
 
@@ -47,7 +50,16 @@ def bot_call(method: str, **params) -> dict:
     markup = params.get("reply_markup")
     if markup is not None and hasattr(markup, "to_json"):
         params["reply_markup"] = markup.to_json()
+    for name, value in params.items():  # an uploaded photo's bytes, kept as base64 (JSON holds no bytes)
+        if isinstance(value, bytes):
+            params[name] = {BYTES: base64.b64encode(value).decode()}
     return {"method": method, "params": params}
+
+
+def _arguments(params: dict) -> dict:
+    """A queued call's parameters as TeleBot takes them (base64 back to bytes)."""
+    return {name: base64.b64decode(value[BYTES]) if isinstance(value, dict) and BYTES in value else value
+            for name, value in params.items()}
 
 
 def enqueue_calls(bot_id: int, tenant_id: int | None, calls: list[dict], *, key: str,
@@ -100,7 +112,7 @@ def perform(telebot, call: dict, *, per_chat: bool = True):
     if call["method"] in SENDS:
         pace(telebot, call["params"].get("chat_id"), per_chat=per_chat)
     try:
-        return getattr(telebot, call["method"])(**call["params"])
+        return getattr(telebot, call["method"])(**_arguments(call["params"]))
     except ApiTelegramException as exc:
         if exc.error_code == 400 and "message is not modified" in exc.description:
             return None  # the edit is already there

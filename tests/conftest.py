@@ -17,7 +17,7 @@ from tests import factories, pg
 # (Telegram wants HTTPS on 443/80/88/8443). Tests of that default pass allow_http_webhooks=False.
 os.environ.setdefault("SANDBOX_ALLOW_HTTP_WEBHOOKS", "1")
 
-pytest_plugins = ["tests.outbox_fixtures"]
+pytest_plugins = ["tests.outbox_fixtures", "tests.plugins.sandbox"]
 # Vendored third-party suites (tests/data/third_party) run on purpose from tests/conformance.
 collect_ignore = ["data"]
 

@@ -19,9 +19,6 @@ from werkzeug.serving import make_server
 from app.models import Member, Receipt
 from tests.bots.conftest import REAL_HANDLERS
 
-# The engine's fixtures: a sandbox, the app pointed at it, BotManagers stopped after the test.
-from tests.engine.conftest import bot_app, sandbox_server, start_manager  # noqa: F401
-
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

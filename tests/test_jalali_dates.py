@@ -45,3 +45,22 @@ def test_a_persian_page_shows_the_filter_day_in_jalali(client, make, auth):
         session["lang"] = "fa"
         form = FilterForm(data={"day_from": date(2024, 3, 20)})
         assert form.day_from._value() == "1403/01/01"
+
+
+def test_the_audit_log_filters_by_jalali_days_and_says_what_is_wrong(client, make, auth, db):
+    from datetime import UTC, datetime
+
+    from app.models import AuditLog
+
+    owner = make.account()
+    tenant = make.tenant(owner=owner, timezone="Asia/Tehran")
+    for action, moment in (("old.thing", datetime(2024, 3, 18, 12, tzinfo=UTC)),
+                           ("new.thing", datetime(2024, 3, 20, 12, tzinfo=UTC))):
+        db.session.add(AuditLog(tenant_id=tenant.id, actor="system", action=action, created_at=moment))
+    db.session.commit()
+    auth.use_language("en")
+    auth.login(owner.email)
+    page = client.get("/audit/?day_from=۱۴۰۳/۰۱/۰۱&day_to=1403/01/01").get_data(as_text=True)
+    assert "new.thing" in page and "old.thing" not in page
+    page = client.get("/audit/?day_from=1403/13/01").get_data(as_text=True)
+    assert "Enter a date like 1403/01/15." in page and "old.thing" in page   # a bad day filters nothing

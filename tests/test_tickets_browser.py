@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from app.models import Ticket, TicketMessage
 from tests.bots.conftest import REAL_HANDLERS
-from tests.engine.conftest import bot_app, sandbox_server, start_manager  # noqa: F401
 from tests.test_dashboard_browser import (  # noqa: F401  (fixtures)
     BOT_REPLY_MS,
     BUYER,

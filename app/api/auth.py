@@ -7,7 +7,6 @@ from flask import g
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from app.api.limits import presented_token
-from app.extensions import db
 from app.models import ApiToken, Tenant
 from app.services import api_tokens
 
@@ -17,12 +16,11 @@ SCOPE_ATTR = "api_scope"
 
 def authenticate() -> None:
     """before_request of the API blueprint: 401 unless a live token is presented."""
-    token = api_tokens.authenticate(presented_token())
-    if token is None:
+    found = api_tokens.authenticate(presented_token())
+    if found is None:
         raise Unauthorized("Send a valid API token: Authorization: Bearer <token> (or X-API-Token).")
-    api_tokens.touch(token)
-    g.api_token = token
-    g.tenant = db.session.get(Tenant, token.tenant_id)
+    g.api_token, g.tenant = found
+    api_tokens.touch(g.api_token)
 
 
 def requires(scope: str):

@@ -100,3 +100,32 @@ class BotSession(db.Model):
 
     member: Mapped[Member] = relationship()
     bot = relationship("Bot")
+
+
+class MemberXpCount(db.Model):
+    """How many members of a tenant hold each XP total: the all-time rank is a sum of these, not a count of members.
+
+    Written only by database triggers on `members` (see migration 0042), in the transaction of the change, so
+    every writer of total_xp (XP awards, imports, merges, deletes, raw SQL) keeps it exact. Triggers only
+    append delta rows (+n / -n, `fresh`), so concurrent XP awards never wait on each other here;
+    app.services.xp_counts.compact folds them into one row per key. Three levels:
+    - level 2: total_xp holds total_xp >> 8 (a coarse bucket), id_block 0;
+    - level 1: the exact total_xp, id_block 0;
+    - level 0: the exact total_xp and id_block = member id >> 10 (the tie order among equal XP).
+    """
+
+    __tablename__ = "member_xp_counts"
+    __table_args__ = (
+        sa.Index("ix_member_xp_counts_key", "tenant_id", "level", "total_xp", "id_block",
+                 postgresql_include=["members"]),
+        sa.Index("ix_member_xp_counts_fresh", "tenant_id", postgresql_where=sa.text("fresh"),
+                 sqlite_where=sa.text("fresh")),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column(sa.SmallInteger)
+    total_xp: Mapped[int] = mapped_column(sa.BigInteger)
+    id_block: Mapped[int] = mapped_column(sa.Integer)
+    members: Mapped[int] = mapped_column(sa.BigInteger)
+    fresh: Mapped[bool] = mapped_column(default=True)

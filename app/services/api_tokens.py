@@ -40,15 +40,17 @@ def create_token(tenant: Tenant, name: str, scopes=None, *, by=None) -> tuple[Ap
     return token, plaintext
 
 
-def authenticate(plaintext: str | None) -> ApiToken | None:
-    """The live token this plaintext belongs to, or None (unknown, revoked, or its tenant suspended)."""
+def authenticate(plaintext: str | None) -> tuple[ApiToken, Tenant] | None:
+    """The live token this plaintext belongs to and its tenant (one statement), or None (unknown, revoked,
+    or its tenant suspended)."""
     if not plaintext:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == crypto.sha256_hex(plaintext.strip()),
-                                                        ApiToken.revoked_at.is_(None)))
-    if token is None or not db.session.get(Tenant, token.tenant_id).is_active:
+    row = db.session.execute(
+        sa.select(ApiToken, Tenant).join(Tenant, Tenant.id == ApiToken.tenant_id)
+        .where(ApiToken.token_hash == crypto.sha256_hex(plaintext.strip()), ApiToken.revoked_at.is_(None))).first()
+    if row is None or not row.Tenant.is_active:
         return None
-    return token
+    return row.ApiToken, row.Tenant
 
 
 def touch(token: ApiToken) -> None:

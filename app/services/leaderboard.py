@@ -2,7 +2,9 @@
 
 Order: XP descending, then id descending, so ties are stable. Both queries walk the indexes
 (tenant_id, total_xp, id) and (tenant_id, xp_today_day, xp_today, id): the top N is a backward index scan
-that stops after N rows, and a rank is 1 + the number of index entries ahead of the member.
+that stops after N rows. The all-time rank is a sum over member_xp_counts (app/services/xp_counts.py: a few
+hundred rows and at most 1,024 index entries, whatever the tenant's size); today's rank is 1 + the number
+of index entries ahead of the member (today's scorers only).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Member, Tenant
-from app.services import clock
+from app.services import clock, xp_counts
 from app.services.errors import ValidationFailed
 
 PERIODS = ("all", "today")
@@ -75,9 +77,11 @@ def rank_query(member: Member, period: str, day: date | None = None) -> sa.Selec
     XP today is behind every scorer and, among the rest, behind those with a greater id.
     """
     column, xp = xp_column(period), xp_in(member, period, day)
+    if period == "all":
+        return xp_counts.ahead_query(member.tenant_id, xp, member.id)
     tenant = Member.tenant_id == member.tenant_id
     in_period = [Member.xp_today_day == (day or _today(member.tenant_id))] if period == "today" else []
-    if xp > 0 or period == "all":
+    if xp > 0:
         ahead = sa.tuple_(column, Member.id) > sa.tuple_(sa.literal(xp), sa.literal(member.id))
         return sa.select(_count(sa.select(Member.id).where(tenant, *in_period, ahead).order_by(column, Member.id)))
     scorers = [*in_period, column > 0]

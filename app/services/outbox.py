@@ -93,9 +93,10 @@ def enqueue_many(kind: str, rows: list[tuple[str, dict]], *, tenant_id: int | No
     values = [{"kind": kind, "payload": payload, "tenant_id": tenant_id, "key": key, "not_before": now,
                "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now} for key, payload in rows]
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(OutboxMessage.__table__).values(values)
-                 .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.__table__.c.id))
-    new_ids = list(db.session.execute(statement).scalars())
+    statement = (dialect.insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
+                 .returning(OutboxMessage.__table__.c.id))
+    # Parameters as a list: SQLAlchemy's "insertmanyvalues" batches them with one cached compilation.
+    new_ids = list(db.session.execute(statement, values).scalars())
     db.session.info.setdefault(ENQUEUED, []).extend(new_ids)
     return new_ids
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
+
+from app.extensions import db
 from app.models import BotSession, Member, Subscription, Tenant
 from app.services import clock, settings
 from app.services.errors import DomainError
-from app.services.locking import lock_row
 
 
 class QuotaExhausted(DomainError):
@@ -43,14 +45,22 @@ def usage(session: BotSession, member: Member, tenant: Tenant, subscription: Sub
 
 def consume_request(session: BotSession, member: Member, tenant: Tenant,
                     subscription: Subscription | None, count: int = 1) -> Usage:
-    """Use `count` requests of today's quota; QuotaExhausted (nothing written) past the limit."""
-    locked = lock_row(BotSession, session.id, tenant_id=tenant.id)
-    current = usage(locked, member, tenant, subscription)
-    if current.used + count > current.limit:
-        raise QuotaExhausted(f"All {current.limit} requests of today are used; more after midnight."
-                             if current.used >= current.limit else
-                             f"Only {current.limit - current.used} of today's {current.limit} requests are left.",
-                             limit=current.limit, used=current.used, resets_at=current.resets_at)
-    locked.daily_requests = current.used + count
-    locked.daily_requests_day = clock.tenant_today(tenant)
-    return Usage(current.used + count, current.limit, current.resets_at)
+    """Use `count` requests of today's quota; QuotaExhausted (nothing written) past the limit.
+
+    One conditional UPDATE … RETURNING: the row's lock is held only by that statement, and concurrent
+    spenders are serialized by it (Postgres re-checks the condition on the row it waited for).
+    """
+    today, limit = clock.tenant_today(tenant), daily_limit(member, tenant, subscription)
+    used_today = sa.case((BotSession.daily_requests_day == today, BotSession.daily_requests), else_=0)
+    spent = db.session.execute(
+        sa.update(BotSession).where(BotSession.id == session.id, BotSession.tenant_id == tenant.id,
+                                    used_today + count <= limit)
+        .values(daily_requests=used_today + count, daily_requests_day=today).returning(BotSession.daily_requests),
+        execution_options={"synchronize_session": False}).scalar_one_or_none()
+    if spent is None:
+        used = db.session.scalar(sa.select(used_today).where(BotSession.id == session.id))
+        raise QuotaExhausted(f"All {limit} requests of today are used; more after midnight." if used >= limit else
+                             f"Only {limit - used} of today's {limit} requests are left.",
+                             limit=limit, used=used, resets_at=next_reset(tenant))
+    db.session.expire(session, ["daily_requests", "daily_requests_day"])
+    return Usage(spent, limit, next_reset(tenant))

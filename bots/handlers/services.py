@@ -4,6 +4,7 @@ from __future__ import annotations
 from telebot.apihelper import ApiTelegramException
 
 from app.services.panels import services as vpn
+from bots import replies
 from bots.handlers.common import int_arg, on_callback, on_message
 from bots.keyboards import button, home_row, keyboard
 from bots.service_views import qr_png, service_text
@@ -56,7 +57,8 @@ def service_qr(ctx, call):
     if service is None or not service.ready:
         return ctx.t("services.not_ready")
     caption = service_text(ctx.lang, service, ctx.tenant.timezone, max_config_links=1)[:1024]
-    ctx.telebot.send_photo(ctx.chat_id, qr_png(service.link), caption=caption, parse_mode="HTML")
+    replies.call(ctx.telebot, "send_photo", chat_id=ctx.chat_id, photo=qr_png(service.link), caption=caption,
+                 parse_mode="HTML")  # after the update commits, like every reply
     return None
 
 

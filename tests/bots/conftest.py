@@ -11,16 +11,6 @@ from app.services import settings
 from bots import i18n
 from tests.bots.harness import Fleet
 
-# The engine's fixtures: a sandbox, the app pointed at it, managers and a served app.
-from tests.engine.conftest import (  # noqa: F401
-    bot_app,
-    live_app,
-    make_bot,
-    sandbox,
-    sandbox_server,
-    start_manager,
-)
-
 REAL_HANDLERS = "bots.handlers:register_all"
 ADMIN_ID = 777_000_001
 CARD = "6037991234567893"

@@ -143,9 +143,6 @@ SEND_SITES = {
     "bots/service_card.py": "outbox handler of the service card",
     "bots/notify.py": "send_to_member(): a sandbox and test helper, called outside any transaction",
     "bots/middleware.py": "the error reply of an update, after its rollback",
-    # KNOWN, not a notice: the QR photo a member asks for by a button is sent inside the update's transaction
-    # (its bytes cannot ride the replies buffer's outbox fallback as JSON). To move behind the commit.
-    "bots/handlers/services.py": "the QR photo of a service, on request (see above)",
 }
 SENDS = {"send_message", "send_photo", "send_document", "copy_message", "forward_message", "send_media_group"}
 

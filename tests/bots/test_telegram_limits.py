@@ -20,6 +20,7 @@ from app.unit_of_work import unit_of_work
 from app.worker import dispatch
 from app.worker.broker import BrokerDispatcher, sweep
 from bots import outbound
+from tests.bots.conftest import PNG
 from tests.engine.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,3 +186,22 @@ def test_two_workers_together_never_send_more_than_30_a_second_for_a_bot(app, db
     moments = [c["at"] for c in sends(fleet, bot)]
     assert len(moments) == count
     assert most_in_window(moments, 1.0 - TRANSIT_ALLOWANCE) <= 30
+
+
+def test_a_queued_upload_keeps_its_bytes_through_json(db, make, fleet, drain_outbox):
+    """A reply with an uploaded photo (the service QR) that meets a 429 waits in the outbox with its bytes."""
+    import json
+
+    bot = make.bot(make.tenant())
+    fleet.add(bot)
+    [chat_id] = chats(fleet, bot, 1)
+    call = json.loads(json.dumps(outbound.bot_call("send_photo", chat_id=chat_id, photo=PNG, caption="QR")))
+    outbound.enqueue_calls(bot.id, bot.tenant_id, [call], key="qr")
+    db.session.commit()
+
+    [row] = drain_outbox()
+
+    assert row.status == "done"
+    [message] = [m for m in fleet.get(f"/sandbox/chats/{chat_id}/messages", bot_id=bot.telegram_bot_id)["messages"]
+                 if m["from_bot"]]
+    assert message["photo"] and message["caption"] == "QR"

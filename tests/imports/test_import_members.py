@@ -76,6 +76,23 @@ def test_users_table_import_cleans_merges_and_is_idempotent(runner, db, make, us
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry)) == 2
 
 
+def test_a_new_member_whose_opening_key_is_taken_keeps_no_balance(runner, db, make, users_table_url):
+    """New members are inserted holding their opening balance; an entry not written takes it back."""
+    from app.services import ledger
+
+    tenant = make.tenant(slug="shop")
+    other = make.member(tenant, telegram_id=9001)
+    ledger.credit_member(other, 7, key="import:users-table:5001:opening", kind="adjustment", actor="system")
+    db.session.commit()
+    result = runner.invoke(args=["import", "members", "--from", "users-table", "--source", users_table_url,
+                                 "--tenant", "shop"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Member.balance).where(Member.telegram_id == 5001)) == 0
+    assert db.session.scalar(sa.select(Member.balance).where(Member.telegram_id == 5002)) == 99
+    books_balance(db)
+
+
 def test_dry_run_writes_nothing(runner, db, make, users_table_url):
     make.tenant(slug="shop")
     result = runner.invoke(args=["import", "members", "--from", "users-table", "--source", users_table_url,

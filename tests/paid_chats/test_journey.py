@@ -13,7 +13,6 @@ from app.services import channels, chat_access, wallet
 from app.services.errors import ValidationFailed
 from bots.i18n import t
 from tests.bots.conftest import compiled_catalogs, conversation_app, fleet  # noqa: F401
-from tests.engine.conftest import bot_app, sandbox_server  # noqa: F401
 from tests.helpers import csrf_token
 from tests.jobs.conftest import run_job  # noqa: F401
 

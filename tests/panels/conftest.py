@@ -9,7 +9,6 @@ from bots.emulator import SandboxServer
 
 # The conversation fixtures (a sandbox, real TeleBots, a shop) for the journey through the bot.
 from tests.bots.conftest import compiled_catalogs, conversation_app, fleet, shop  # noqa: F401
-from tests.engine.conftest import bot_app, sandbox_server  # noqa: F401
 
 #: The emulators' credentials (bots/emulator/panels) and what each kind's plan needs.
 CREDENTIALS = {"marzban": {"username": "admin", "password": "admin"},

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from app.services.payments import online
-from tests.engine.conftest import sandbox_server  # noqa: F401
 from tests.payments.gateway import MERCHANT, PLATFORM_MERCHANT, Gateway
 
 

@@ -23,7 +23,6 @@ from app.services import broadcasts
 from app.services.broadcasts import Draft, pump
 from app.services.broadcasts.segments import Segment
 from app.services.errors import DomainError, NotFound
-from tests.engine.conftest import bot_app, make_bot, sandbox, sandbox_server  # noqa: F401
 
 
 @pytest.fixture

@@ -87,8 +87,8 @@ def fan_out(broadcast: Broadcast, batch: int) -> int:
     bots = segments.chosen_bots([row.id for row in rows], broadcast.bot_ids)
     default = segments.default_language(tenant)
     values = [_delivery(broadcast, row, bots.get(row.id), default) for row in rows]
-    written = db.session.execute(sa.insert(BroadcastDelivery).values(values)
-                                 .returning(BroadcastDelivery.id, BroadcastDelivery.status)).all()
+    written = db.session.execute(sa.insert(BroadcastDelivery.__table__)
+                                 .returning(BroadcastDelivery.id, BroadcastDelivery.status), values).all()
     _queue(broadcast, [(delivery_id, 1) for delivery_id, status in written if status == DeliveryStatus.QUEUED.value])
     broadcast.cursor_member_id = rows[-1].id
     return len(rows)

@@ -16,7 +16,7 @@ from app.services.imports.rows import MemberRow, RowRefused
 from app.services.imports.writer import ImportReport, MemberWriter
 
 SOURCES = ("users-table", "users-json", "bedolaga")
-BATCH_SIZE = 2_000
+BATCH_SIZE = 10_000
 
 Checkpoint = Callable[[int], None]
 

@@ -18,7 +18,7 @@ from app.services.imports import rows
 from app.services.imports.rows import MemberRow, RowRefused
 
 #: Rows fetched from a source database at a time (a server-side cursor on Postgres).
-FETCH_SIZE = 5_000
+FETCH_SIZE = 10_000
 #: Bedolaga stores money in hundredths of its currency unit; one unit is imported as one Toman.
 BEDOLAGA_UNIT = 100
 
@@ -32,8 +32,9 @@ def table_rows(engine: sa.Engine, table: str) -> Iterator[dict[str, Any]]:
     source = sa.Table(table, sa.MetaData(), autoload_with=engine)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=FETCH_SIZE).execute(sa.select(source))
-        for row in result.mappings():
-            yield {key.lower(): value for key, value in row.items()}
+        keys = [key.lower() for key in result.keys()]
+        for row in result:
+            yield dict(zip(keys, row))
 
 
 def count_rows(engine: sa.Engine, table: str) -> int:

@@ -1,14 +1,20 @@
 """Writing cleaned member rows in set-based batches, so that a second run changes nothing.
 
-Per batch: one SELECT finds who exists, one multi-row INSERT adds the new members (ON CONFLICT DO
-NOTHING), one executemany merges the existing ones (fills empty fields, keeps the higher VIP level and
-XP), and opening balances go through the ledger: one INSERT of entries keyed `import:<source>:<telegram
-id>:opening` (ON CONFLICT DO NOTHING RETURNING), then the balances of exactly the entries written are
-raised, under the member rows' locks taken in id order. So a re-run finds every key taken and credits
-nothing, and balance == sum(ledger) holds after every batch.
+Per batch: one SELECT finds who exists, one INSERT adds the new members (ON CONFLICT DO NOTHING), one
+UPDATE merges the existing ones (fills empty fields, keeps the higher VIP level and XP), and opening
+balances go through the ledger: one INSERT of entries keyed `import:<source>:<telegram id>:opening`
+(ON CONFLICT DO NOTHING RETURNING), then the balances of exactly the entries written are raised, under the
+member rows' locks taken in id order. So a re-run finds every key taken and credits nothing, and
+balance == sum(ledger) holds after every batch.
+
+On Postgres each of those statements carries the whole batch as one array per column
+(`INSERT ... SELECT * FROM unnest(...)`, `UPDATE ... FROM unnest(...)`): one round trip and one small
+statement to plan, whatever the batch size (about 10x faster than multi-row VALUES at 1M rows, see
+docs/imports.md). SQLite takes the portable multi-row forms.
 """
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,7 +27,7 @@ from app.models import Bot, BotSession, LedgerEntry, Member, MemberBadge, Tenant
 from app.models.types import utcnow
 from app.services import badges as badge_service
 from app.services import levels
-from app.services.codes import referral_code
+from app.services.codes import ALPHABET
 from app.services.imports.rows import MemberRow, RowRefused
 
 PROBLEMS_KEPT = 20
@@ -58,10 +64,55 @@ class ImportReport:
                 "problems": self.problems, **dict(self.extra)}
 
 
+def on_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def insert_for(table):
     """The dialect's INSERT (both have ON CONFLICT DO NOTHING and RETURNING)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return (postgresql if on_postgres() else sqlite).insert(table)
+
+
+def insert_rows(table: sa.Table, rows: list[dict], returning: tuple = ()) -> list:
+    """INSERT ... ON CONFLICT DO NOTHING [RETURNING] of `rows` (dicts with the same keys), in one statement.
+
+    Postgres: one array per column, `SELECT * FROM unnest(...)`; elsewhere a multi-row INSERT.
+    """
+    if not rows:
+        return []
+    if not on_postgres():
+        statement = insert_for(table).on_conflict_do_nothing()
+        if returning:
+            return db.session.execute(statement.returning(*(table.c[n] for n in returning)), rows).all()
+        db.session.execute(statement, rows)
+        return []
+    names = list(rows[0])
+    sql = (f"INSERT INTO {table.name} ({', '.join(_quoted(n) for n in names)}) "
+           f"SELECT * FROM unnest({_array_params(table, names)}) ON CONFLICT DO NOTHING")
+    if returning:
+        sql += " RETURNING " + ", ".join(_quoted(n) for n in returning)
+    result = db.session.execute(sa.text(sql), {f"a_{n}": [r[n] for r in rows] for n in names})
+    return result.all() if returning else []
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
+
+
+def _array_params(table: sa.Table, names: list[str]) -> str:
+    """`CAST(:a_x AS <type of x>[]), ...`: each bound list becomes a typed Postgres array."""
+    dialect = postgresql.dialect()
+    return ", ".join(f"CAST(:a_{n} AS {table.c[n].type.compile(dialect)}[])" for n in names)
+
+
+def referral_codes(count: int, length: int = 8) -> list[str]:
+    """`count` random codes of codes.ALPHABET in one draw (codes.referral_code draws one character at a time)."""
+    limit = 256 - 256 % len(ALPHABET)  # bytes at or above it are dropped so every character is equally likely
+    chars: list[str] = []
+    while len(chars) < count * length:
+        chars += [ALPHABET[b % len(ALPHABET)] for b in secrets.token_bytes(count * length * 2) if b < limit]
+    text = "".join(chars)
+    return [text[i * length:(i + 1) * length] for i in range(count)]
 
 
 class MemberWriter:
@@ -76,6 +127,7 @@ class MemberWriter:
         self._bot_ids = set(self._bots.values())
         self._badges = _badge_codes(tenant)
         self._levels = levels.thresholds(tenant)
+        self._now = utcnow()
 
     def write(self, batch: Iterable[MemberRow | RowRefused]) -> dict[int, int]:
         """Store one batch; returns telegram id -> member id for the rows kept."""
@@ -84,8 +136,11 @@ class MemberWriter:
             return {}
         ids = self._existing([r.telegram_id for r in rows])
         self._merge([r for r in rows if r.telegram_id in ids], ids)
-        ids.update(self._insert([r for r in rows if r.telegram_id not in ids]))
-        self._open_balances(rows, ids)
+        inserted, found = self._insert([r for r in rows if r.telegram_id not in ids])
+        ids.update(found)
+        self._open_balances([r for r in rows if r.telegram_id in ids], ids)
+        self._open_new_balances([r for r in rows if r.telegram_id in inserted], inserted)
+        ids.update(inserted)
         self._sessions(rows, ids)
         self._award(rows, ids)
         self.referrals += [(r.telegram_id, r.referrer_telegram_id) for r in rows if r.referrer_telegram_id]
@@ -111,36 +166,45 @@ class MemberWriter:
         return dict(db.session.execute(sa.select(Member.telegram_id, Member.id).where(
             Member.tenant_id == self.tenant.id, Member.telegram_id.in_(telegram_ids))).all())
 
-    def _insert(self, rows: list[MemberRow]) -> dict[int, int]:
-        """New members; a referral code that happens to be taken is drawn again."""
+    def _insert(self, rows: list[MemberRow]) -> tuple[dict[int, int], dict[int, int]]:
+        """New members, written with their opening balance (see _open_new_balances); a referral code that
+        happens to be taken is drawn again. Returns (inserted here, found inserted meanwhile by another)."""
         created: dict[int, int] = {}
+        found: dict[int, int] = {}
         for _ in range(5):
             if not rows:
                 break
-            statement = insert_for(Member.__table__).on_conflict_do_nothing().returning(
-                Member.__table__.c.telegram_id, Member.__table__.c.id)
-            got = dict(db.session.execute(statement, [self._new_values(r) for r in rows]).all())
+            codes = referral_codes(len(rows))
+            got = dict(insert_rows(Member.__table__, [self._new_values(r, c) for r, c in zip(rows, codes)],
+                                   returning=("telegram_id", "id")))
             created.update(got)
             rows = [r for r in rows if r.telegram_id not in got]
             if rows:
-                created.update(self._existing([r.telegram_id for r in rows]))
-                rows = [r for r in rows if r.telegram_id not in created]
-        self.report.imported += len(created)
-        return created
+                found.update(self._existing([r.telegram_id for r in rows]))
+                rows = [r for r in rows if r.telegram_id not in found]
+        self.report.imported += len(created) + len(found)
+        return created, found
 
-    def _new_values(self, row: MemberRow) -> dict:
-        now = utcnow()
+    def _new_values(self, row: MemberRow, code: str) -> dict:
+        now = self._now
         return {"tenant_id": self.tenant.id, "telegram_id": row.telegram_id, "username": row.username,
                 "first_name": row.first_name, "last_name": row.last_name, "language_code": row.language_code,
-                "balance": 0, "vip_level": row.vip_level, "is_newcomer": row.is_newcomer, "is_banned": False,
+                "balance": row.balance, "vip_level": row.vip_level, "is_newcomer": row.is_newcomer, "is_banned": False,
                 "total_xp": row.total_xp, "xp_today": 0, "level": self._level(row.total_xp),
-                "referral_code": referral_code(), "streak_days": 0, "created_at": row.created_at or now}
+                "referral_code": code, "streak_days": 0, "created_at": row.created_at or now}
 
     def _level(self, total_xp: int) -> int:
         return levels.level_in(self._levels, total_xp)
 
     def _merge(self, rows: list[MemberRow], ids: dict[int, int]) -> None:
         if not rows:
+            return
+        params = [{"mid": ids[r.telegram_id], "u": r.username, "f": r.first_name, "l": r.last_name,
+                   "lang": r.language_code, "vip": r.vip_level, "xp": r.total_xp,
+                   "lvl": self._level(r.total_xp)} for r in rows]
+        self.report.updated += len(rows)
+        if on_postgres():
+            db.session.execute(sa.text(_PG_MERGE), {k: [p[k] for p in params] for k in params[0]})
             return
         m = Member.__table__.c
         statement = sa.update(Member.__table__).where(m.id == sa.bindparam("mid")).values(
@@ -152,15 +216,32 @@ class MemberWriter:
             level=sa.case((m.total_xp < sa.bindparam("xp"), sa.bindparam("lvl")), else_=m.level),
             total_xp=sa.case((m.total_xp < sa.bindparam("xp"), sa.bindparam("xp")), else_=m.total_xp),
         )
-        db.session.execute(statement, [
-            {"mid": ids[r.telegram_id], "u": r.username, "f": r.first_name, "l": r.last_name,
-             "lang": r.language_code, "vip": r.vip_level, "xp": r.total_xp,
-             "lvl": self._level(r.total_xp)} for r in rows])
-        self.report.updated += len(rows)
+        db.session.execute(statement, params)
 
     def _open_balances(self, rows: list[MemberRow], ids: dict[int, int]) -> None:
         amounts = {ids[r.telegram_id]: (r.balance, self.key(r.telegram_id, "opening")) for r in rows if r.balance}
         credit_members(self.tenant, amounts, kind=OPENING_KIND, report=self.report, note=f"import {self.source}")
+
+    def _open_new_balances(self, rows: list[MemberRow], ids: dict[int, int]) -> None:
+        """Opening entries of members inserted by this batch, which already hold that balance.
+
+        Nobody else can see these rows yet, so there is nothing to lock and no balance to raise: the entry's
+        balance_after is the amount. An entry whose key is taken (never expected for a new member) is not
+        written, and that member's balance is brought back down, so balance == sum(ledger) still holds.
+        """
+        amounts = {ids[r.telegram_id]: r.balance for r in rows if r.balance}
+        if not amounts:
+            return
+        by_id = {ids[r.telegram_id]: r.telegram_id for r in rows if r.balance}
+        entries = [{"tenant_id": self.tenant.id, "member_id": mid, "account": "member_balance", "amount": amount,
+                    "balance_after": amount, "kind": OPENING_KIND, "idempotency_key": self.key(by_id[mid], "opening"),
+                    "note": f"import {self.source}", "actor": "import", "created_at": self._now}
+                   for mid, amount in amounts.items()]
+        written = dict(insert_rows(LedgerEntry.__table__, entries, returning=("member_id", "amount")))
+        if len(written) < len(amounts):
+            _raise_balances({mid: -amount for mid, amount in amounts.items() if mid not in written})
+        self.report.credited += len(written)
+        self.report.credited_toman += sum(written.values())
 
     def key(self, telegram_id: int, what: str) -> str:
         return f"import:{self.source}:{telegram_id}:{what}"
@@ -231,9 +312,7 @@ def credit_members(tenant: Tenant, amounts: dict[int, tuple[int, str]], *, kind:
     entries = [{"tenant_id": tenant.id, "member_id": mid, "account": "member_balance", "amount": amount,
                 "balance_after": balances[mid] + amount, "kind": kind, "idempotency_key": key, "note": note,
                 "actor": "import", "created_at": now} for mid, (amount, key) in amounts.items() if mid in balances]
-    statement = insert_for(LedgerEntry.__table__).on_conflict_do_nothing().returning(
-        LedgerEntry.__table__.c.member_id, LedgerEntry.__table__.c.amount)
-    written = db.session.execute(statement, entries).all()
+    written = insert_rows(LedgerEntry.__table__, entries, returning=("member_id", "amount"))
     if written:
         _raise_balances(dict(written))
     report.credited += len(written)
@@ -241,10 +320,32 @@ def credit_members(tenant: Tenant, amounts: dict[int, tuple[int, str]], *, kind:
 
 
 def _raise_balances(amounts: dict[int, int]) -> None:
-    """One UPDATE for the whole batch (a CASE on the id): executemany would be one round trip per member."""
+    """One UPDATE for the whole batch: Postgres joins two arrays; SQLite takes a CASE on the id (fine for the
+    small files SQLite sees; on Postgres a CASE of n branches costs n² and was most of the import's time)."""
+    if on_postgres():
+        db.session.execute(sa.text(
+            "UPDATE members SET balance = members.balance + v.amount "
+            "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS bigint[])) AS v(id, amount) "
+            "WHERE members.id = v.id"), {"ids": list(amounts), "amounts": list(amounts.values())})
+        return
     m = Member.__table__.c
     delta = sa.case({mid: sa.literal(amount, sa.BigInteger) for mid, amount in amounts.items()}, value=m.id)
     db.session.execute(sa.update(Member.__table__).where(m.id.in_(list(amounts))).values(balance=m.balance + delta))
+
+
+#: The merge of existing members on Postgres, the whole batch as arrays (see MemberWriter._merge).
+_PG_MERGE = """
+UPDATE members SET
+  username = COALESCE(members.username, v.u), first_name = COALESCE(members.first_name, v.f),
+  last_name = COALESCE(members.last_name, v.l), language_code = COALESCE(members.language_code, v.lang),
+  vip_level = GREATEST(members.vip_level, v.vip),
+  level = CASE WHEN members.total_xp < v.xp THEN v.lvl ELSE members.level END,
+  total_xp = GREATEST(members.total_xp, v.xp)
+FROM unnest(CAST(:mid AS integer[]), CAST(:u AS varchar[]), CAST(:f AS varchar[]), CAST(:l AS varchar[]),
+            CAST(:lang AS varchar[]), CAST(:vip AS integer[]), CAST(:xp AS bigint[]), CAST(:lvl AS integer[]))
+  AS v(mid, u, f, l, lang, vip, xp, lvl)
+WHERE members.id = v.mid
+"""
 
 
 def _session_values(tenant_id: int, member_id: int, bot_id: int, data: dict) -> dict:
