@@ -19,7 +19,7 @@ from app.worker import dispatch
 from app.worker.broker import BrokerDispatcher, sweep
 from bots import outbound
 from tests.bots.conftest import PNG
-from tests.distributed import most_in_window, redis_namespace, stop_workers
+from tests.distributed import TRANSIT_ALLOWANCE, most_in_window, redis_namespace, stop_workers
 from tests.engine.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,13 +114,6 @@ def start_worker(app, database_url, namespace):
            "OUTBOX_QUEUE_NAMESPACE": namespace, "OUTBOX_LEASE_SECONDS": "5"}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--threads", "4"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-
-#: A send is counted when a worker is about to make it and timestamped by the sandbox when it arrives; on
-#: this loaded 2-core machine a thread can be descheduled between the two for well over 100 ms, which can
-#: move a send into the next second as the sandbox sees it. The count over the sandbox's timestamps is
-#: therefore taken over windows this much shorter than a second (measured worst case: 0.87 s for 30 sends).
-TRANSIT_ALLOWANCE = 0.2
 
 
 def test_most_in_window_counts_a_moving_window():
