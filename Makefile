@@ -12,7 +12,11 @@ run: db translations
 	@$(FLASK) seed-demo
 	@SANDBOX_ALLOW_HTTP_WEBHOOKS=1 $(FLASK) serve --host 127.0.0.1 --port 5000
 
-test: install lint translations browser test-sqlite test-postgres
+# The two legs run side by side (they share no database, port, Redis key or file); each leg's output is
+# printed whole when it ends, and the run fails if either leg does.
+test: install lint translations browser
+	@echo "Running the SQLite and Postgres legs side by side; each prints its report when it finishes."
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 # ruff (pyproject.toml): pyflakes, pycodestyle, bugbear, pyupgrade and import sorting; `ruff check --fix .` mends most.
 lint: install

@@ -54,6 +54,8 @@ class Config:
     #: How many reverse proxies (nginx) stand in front of the app and append X-Forwarded-For / -Proto /
     #: -Host; their headers are trusted for exactly that many hops (werkzeug ProxyFix). 0: none (direct).
     TRUSTED_PROXY_HOPS = int(_env("TRUSTED_PROXY_HOPS", "0"))
+    #: werkzeug's method for new password hashes (not read from the environment: production keeps scrypt).
+    PASSWORD_HASH_METHOD = "scrypt"
     #: Sign-in throttle (app/services/login_throttle.py; Flask-Limiter syntax, counted across processes when
     #: REDIS_URL is set). Attempts at one account from one address, backing off; a success clears them:
     LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS = _env("LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS", "5 per minute; 10 per hour; 20 per day")
@@ -171,6 +173,10 @@ class TestConfig(Config):
     TELEGRAM_LIMIT_PER_BOT = "100000/second"
     TELEGRAM_LIMIT_PER_CHAT = "100000/second"
     TELEGRAM_LIMIT_PER_GROUP = "100000/minute"
+    #: scrypt costs ~0.1 s of CPU and 32 MB per hash (seconds on a loaded machine), paid by every account the
+    #: tests make and every sign-in; a cheap method checks the same code paths (tests/test_config.py keeps
+    #: the other configurations on scrypt).
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 class ProductionConfig(Config):

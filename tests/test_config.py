@@ -3,7 +3,7 @@ import types
 import pytest
 from cryptography.fernet import Fernet
 
-from config import DevelopmentConfig, ProductionConfig
+from config import DevelopmentConfig, ProductionConfig, TestConfig
 
 
 def fake_app(tmp_path, **config):
@@ -27,3 +27,21 @@ def test_development_generates_secrets_once_and_keeps_them(tmp_path):
     assert first.config["SECRET_KEY"] and first.config == second.config
     Fernet(first.config["TOKEN_ENCRYPTION_KEY"])
     assert (tmp_path / "secrets.env").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("config", [DevelopmentConfig, ProductionConfig])
+def test_real_password_hashes_are_scrypt_only_the_tests_use_a_cheap_one(config):
+    from flask import Flask
+
+    from app.models import Account
+
+    plain = Flask(__name__)
+    plain.config.from_object(config)
+    with plain.app_context():
+        account = Account(email="a@example.com")
+        account.set_password("a long secret")
+    assert account.password_hash.startswith("scrypt:") and account.check_password("a long secret")
+    outside = Account(email="b@example.com")
+    outside.set_password("a long secret")
+    assert outside.password_hash.startswith("scrypt:")
+    assert TestConfig.PASSWORD_HASH_METHOD != "scrypt"

@@ -77,9 +77,16 @@ def receipt_png(width=240, height=160) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
+def artifacts(*parts: str) -> Path:
+    """test-artifacts/<backend>/<parts>, made: the two legs of `make test` run side by side."""
+    folder = ARTIFACTS.joinpath(os.environ.get("TEST_DB", "sqlite"), *parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    """A full-page screenshot in test-artifacts/<backend>/."""
+    page.screenshot(path=str(artifacts() / f"{name}.png"), full_page=True)
 
 
 def log_in(page, base, owner):

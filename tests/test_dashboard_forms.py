@@ -20,16 +20,6 @@ def field_error(page: str, field: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-@pytest.fixture
-def owner_client(client, make, auth):
-    owner = make.account()
-    tenant = make.tenant(owner=owner)
-    auth.use_language("en")
-    auth.login(owner.email)
-    client.token = csrf_token(client.get("/account/password"))
-    return client, tenant, owner
-
-
 def post(client, url, **data):
     return client.post(url, data={"csrf_token": client.token, **data})
 

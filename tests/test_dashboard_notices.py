@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from app.models import TenantNotice
 from app.services import wallet
-from tests.test_dashboard_forms import owner_client, post  # noqa: F401  (fixture)
+from tests.test_dashboard_forms import post
 
 
 def refuse_a_sale(db, make, tenant):

@@ -2,7 +2,7 @@
 
 The pages come from the route list (tests/test_dashboard_persian.PAGES: every GET page an owner or a platform
 admin opens), over a tenant with rows in every status. Each page's full screenshot lands in
-test-artifacts/pages/<language>/; the test fails on a 5xx answer, a JavaScript error or a console error (a
+test-artifacts/<backend>/pages/<language>/; the test fails on a 5xx answer, a JavaScript error or a console error (a
 script or style the CSP refuses, a missing file) on any of them.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from bots.emulator import SandboxServer
 from tests.dashboard_world import build_world
 from tests.factories import PASSWORD, Factories
-from tests.test_dashboard_browser import ARTIFACTS, browser  # noqa: F401  (the browser fixture)
+from tests.test_dashboard_browser import artifacts, browser  # noqa: F401  (the browser fixture)
 from tests.test_dashboard_persian import PAGES, seed_every_status
 
 LANGUAGES = ("fa", "en")
@@ -59,8 +59,7 @@ def visit_every_page(page, base: str, world, language: str) -> list[str]:
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    folder = ARTIFACTS / "pages" / language
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = artifacts("pages", language)
     for endpoint, rule, _method, arguments in PAGES:
         page.goto("about:blank")                     # the last page's polling stops before this one is judged
         errors.clear()
@@ -89,5 +88,5 @@ def test_every_page_in_persian_and_english(browser, served_world):  # noqa: F811
         assert page.get_attribute("html", "lang") == language
         problems += visit_every_page(page, base, world, language)
         page.close()
-    assert len(list((ARTIFACTS / "pages" / "fa").glob("*.png"))) >= len(PAGES)
+    assert len(list(artifacts("pages", "fa").glob("*.png"))) >= len(PAGES)
     assert not problems, "\n".join(problems)

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from app.models import Member, Receipt, utcnow
 from app.services.receipt_queries import PAGE_SIZE
-from tests.test_dashboard_forms import owner_client  # noqa: F401  (the signed-in owner's client)
 
 COUNT = 2 * PAGE_SIZE + 5
 

@@ -5,35 +5,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from app.models import DailyStat, Subscription
 from app.services import clock, sales_charts
+from tests.jobs.conftest import run_job  # noqa: F401
 
 # 10:00 on Sunday 1 March 2026 in Tehran (Jalali 1404/12/10).
 NOW = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 1)
-
-
-@pytest.fixture
-def owner_client(client, make, auth):
-    owner = make.account()
-    tenant = make.tenant(owner=owner)
-    auth.use_language("en")
-    auth.login(owner.email)
-    return client, tenant
-
-
-@pytest.fixture
-def run_job(app, db):
-    from app.scheduler import run_now
-
-    def run(job_id, at):
-        with clock.frozen(at):
-            run_now(app, job_id)
-        db.session.expire_all()
-    return run
 
 
 def _bought(db, member, plan, at, source="balance"):
@@ -98,7 +78,7 @@ def test_top_plans_and_card_loads(make, db):
 
 
 def test_the_overview_draws_every_chart_with_tooltips_and_no_inline_script(owner_client, make, db):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     plan = make.plan(tenant, name="Gold")
     _bought(db, make.member(tenant), plan, clock.now() - timedelta(minutes=5))
     make.card(tenant, daily_cap=1_000_000)
@@ -115,7 +95,7 @@ def test_the_overview_draws_every_chart_with_tooltips_and_no_inline_script(owner
 def test_persian_charts_use_persian_digits_unless_the_owner_turns_them_off(owner_client, make, db, auth):
     from app.services import settings
 
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     make.card(tenant, daily_cap=1_000_000)
     auth.use_language("fa")
     page = client.get("/overview/?grain=month").get_data(as_text=True)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -68,13 +69,20 @@ class Account(UserMixin, db.Model):
         self.session_version = (self.session_version or 1) + 1
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<Account {self.id} {self.email}>"
+
+
+def password_hash_method() -> str:
+    """werkzeug's method for new password hashes: the app's PASSWORD_HASH_METHOD (scrypt; only the test
+    suite's configuration picks a cheap one), scrypt outside an app. Checking reads the method off each hash."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return method or "scrypt"
 
 
 class Tenant(db.Model):

@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import Account, utcnow
+from app.models.tenancy import password_hash_method
 from app.services import login_throttle
 from app.services.errors import DomainError, ValidationFailed
 from app.services.tenancy import MIN_PASSWORD_LENGTH, find_account
@@ -24,7 +25,7 @@ def authenticate(email: str, password: str) -> Account | None:
 
 def _check(account: Account | None, password: str) -> Account | None:
     if account is None:
-        check_password_hash(_dummy_hash(), password)  # as slow as a known email: no enumeration by timing
+        check_password_hash(_dummy_hash(password_hash_method()), password)  # as slow as a known email: no enumeration by timing
         return None
     if not account.is_enabled or not account.check_password(password):
         return None
@@ -33,9 +34,9 @@ def _check(account: Account | None, password: str) -> Account | None:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """A hash made the way real ones are (same method and cost), of a password nobody has."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def sign_in(email: str, password: str, address: str) -> Account | None:

@@ -18,6 +18,7 @@ from app.models import OutboxMessage
 from app.unit_of_work import unit_of_work
 from app.worker import dispatch
 from app.worker.broker import BrokerDispatcher, sweep
+from tests.distributed import delete_keys, require_redis, stop_workers, unavailable
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,37 +27,23 @@ AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 CHATS = 120
 
 
-def _unavailable(what: str, url: str, exc: Exception):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI needs {what} at {url}: {exc}")
-    pytest.skip(f"{what} unavailable at {url}: {exc}")
-
-
 def _redis_queue(namespace: str):
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        _unavailable("Redis", REDIS_URL, exc)
+    require_redis(REDIS_URL)
     yield {"QUEUE_URL": REDIS_URL, "OUTBOX_QUEUE_NAMESPACE": namespace}
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{namespace}*"):
-        client.delete(key)
+    delete_keys(REDIS_URL, namespace)
 
 
 def _amqp_queue(namespace: str):
     """A queue of its own on RabbitMQ (Dramatiq adds .DQ and .XQ beside it), deleted afterwards; Telegram's
     limits are counted in Redis (an amqp:// queue needs REDIS_URL)."""
     import pika
-    import redis
 
     parameters = pika.URLParameters(AMQP_URL)
     parameters.socket_timeout = parameters.blocked_connection_timeout = 3
     try:
         pika.BlockingConnection(parameters).close()
     except pika.exceptions.AMQPError as exc:
-        _unavailable("RabbitMQ", AMQP_URL, exc)
+        unavailable("RabbitMQ", AMQP_URL, exc)
     yield {"QUEUE_URL": AMQP_URL, "OUTBOX_QUEUE_NAME": namespace, "OUTBOX_QUEUE_NAMESPACE": namespace,
            "REDIS_URL": REDIS_URL}
     connection = pika.BlockingConnection(parameters)
@@ -64,8 +51,7 @@ def _amqp_queue(namespace: str):
     for name in (namespace, f"{namespace}.DQ", f"{namespace}.XQ"):
         channel.queue_delete(queue=name)
     connection.close()
-    for key in redis.Redis.from_url(REDIS_URL).scan_iter(f"{namespace}*"):
-        redis.Redis.from_url(REDIS_URL).delete(key)
+    delete_keys(REDIS_URL, namespace)
 
 
 @pytest.fixture(params=["redis", "amqp"])
@@ -128,10 +114,7 @@ def test_two_workers_one_killed_midway_every_message_exactly_once(app, db, make,
         wait_until(all_done, 90, interval=0.5, message="every row delivered")
     finally:
         dispatch.install(app, previous)
-        for worker in workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                worker.wait(20)
+        stop_workers(workers)
     texts = Counter()
     for n in range(CHATS):
         messages = fleet.get(f"/sandbox/chats/{7_000_000 + n}/messages", bot_id=bot.telegram_bot_id)["messages"]

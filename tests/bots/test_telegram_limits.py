@@ -4,10 +4,8 @@ waits its retry_after, and two `flask worker` processes together never send more
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from app.worker import dispatch
 from app.worker.broker import BrokerDispatcher, sweep
 from bots import outbound
 from tests.bots.conftest import PNG
+from tests.distributed import TRANSIT_ALLOWANCE, most_in_window, redis_namespace, stop_workers
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,19 +104,7 @@ def test_a_429_reschedules_after_retry_after_without_counting_a_failure(db, make
 
 @pytest.fixture
 def redis_queue():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs Redis at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis unavailable at {REDIS_URL}: {exc}")
-    namespace = f"botfleet-test-{uuid.uuid4().hex[:8]}"
-    yield namespace
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{namespace}*"):
-        client.delete(key)
+    yield from redis_namespace(REDIS_URL)
 
 
 def start_worker(app, database_url, namespace):
@@ -127,23 +114,6 @@ def start_worker(app, database_url, namespace):
            "OUTBOX_QUEUE_NAMESPACE": namespace, "OUTBOX_LEASE_SECONDS": "5"}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--threads", "4"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-
-#: A send is counted when a worker is about to make it and timestamped by the sandbox when it arrives; on
-#: this loaded 2-core machine a thread can be descheduled between the two for well over 100 ms, which can
-#: move a send into the next second as the sandbox sees it. The count over the sandbox's timestamps is
-#: therefore taken over windows this much shorter than a second (measured worst case: 0.87 s for 30 sends).
-TRANSIT_ALLOWANCE = 0.2
-
-
-def most_in_window(moments: list[float], seconds: float = 1.0) -> int:
-    """The largest number of `moments` inside any window of `seconds`."""
-    moments, most, start = sorted(moments), 0, 0
-    for end, moment in enumerate(moments):
-        while moment - moments[start] >= seconds:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 def test_most_in_window_counts_a_moving_window():
@@ -180,9 +150,7 @@ def test_two_workers_together_never_send_more_than_30_a_second_for_a_bot(app, db
     finally:
         dispatch.install(app, previous)
         app.extensions.pop("outbox_broker").close()
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(20)
+        stop_workers(workers)
     moments = [c["at"] for c in sends(fleet, bot)]
     assert len(moments) == count
     assert most_in_window(moments, 1.0 - TRANSIT_ALLOWANCE) <= 30

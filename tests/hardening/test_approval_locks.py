@@ -14,7 +14,6 @@ from app.services import receipts, referrals
 from app.services.errors import TryAgain
 from app.services.receipts import Reviewer
 from tests.services.money_helpers import assert_books_balance
-from tests.test_dashboard_forms import owner_client  # noqa: F401  (the signed-in owner's client)
 
 BONUS = 5_000
 

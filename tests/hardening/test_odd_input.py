@@ -9,7 +9,7 @@ from app.models import LedgerEntry, Member, Plan
 from app.services import parsing
 from app.services.amounts import parse_amount
 from app.services.errors import InvalidAmount, ValidationFailed
-from tests.test_dashboard_forms import owner_client, post  # noqa: F401  (the signed-in owner's client)
+from tests.test_dashboard_forms import post
 
 HUGE = "9" * 5000
 ODD_NUMBERS = ["²", "12³", "①", "٣²", HUGE, "1e6", "0x10", "--5", "5-", "", " ", "\x00", "1\x002"]

@@ -3,23 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from app.models import ChatGrant, OutboxMessage, PaidChat, Plan, utcnow
 from app.services import chat_access, subscriptions
-from tests.helpers import csrf_token
 from tests.jobs.conftest import run_job  # noqa: F401
-
-
-@pytest.fixture
-def owner_client(client, make, auth):
-    owner = make.account()
-    tenant = make.tenant(owner=owner)
-    auth.use_language("en")
-    auth.login(owner.email)
-    client.token = csrf_token(client.get("/account/password"))
-    return client, tenant
 
 
 def post(client, url, **data):
@@ -27,7 +15,7 @@ def post(client, url, **data):
 
 
 def test_a_plan_with_a_stars_price_and_a_chat(db, make, owner_client):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     bot = make.bot(tenant)
     chat = PaidChat(tenant_id=tenant.id, bot_id=bot.id, chat_id=-1005, title="Signals", type="supergroup",
                     is_admin=True, can_invite=False, can_restrict=True, rights_checked_at=utcnow())
@@ -52,7 +40,7 @@ def test_a_plan_with_a_stars_price_and_a_chat(db, make, owner_client):
 
 
 def test_another_tenants_chat_is_refused_on_the_plan_form(db, make, owner_client):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     other = make.tenant()
     chat = PaidChat(tenant_id=other.id, bot_id=make.bot(other).id, chat_id=-1006, title="Theirs", type="channel")
     db.session.add(chat)
@@ -62,7 +50,7 @@ def test_another_tenants_chat_is_refused_on_the_plan_form(db, make, owner_client
 
 
 def test_a_chat_plan_is_reminded_before_its_end_and_the_member_page_lists_the_chat(db, make, owner_client, run_job):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     bot = make.bot(tenant)
     chat = PaidChat(tenant_id=tenant.id, bot_id=bot.id, chat_id=-1007, title="Course", type="channel",
                     is_admin=True, can_invite=True, can_restrict=True)

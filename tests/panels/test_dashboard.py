@@ -1,22 +1,10 @@
 """The panels pages: add, test the connection (its exact failure shown), edit, map a plan, drift, service actions."""
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from app.models import OutboxMessage, Panel, PlanPanel
 from app.services.panels import credentials_of
-from tests.helpers import csrf_token
-
-
-@pytest.fixture
-def owner_client(client, make, auth):
-    owner = make.account()
-    tenant = make.tenant(owner=owner)
-    auth.use_language("en")
-    auth.login(owner.email)
-    client.token = csrf_token(client.get("/account/password"))
-    return client, tenant
 
 
 def post(client, url, **data):
@@ -24,7 +12,7 @@ def post(client, url, **data):
 
 
 def test_add_test_edit_and_map_a_plan(db, make, owner_client, panel_sandbox):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     page = post(client, "/panels/new", name="Main", kind="marzban", base_url=panel_sandbox.base("marzban"),
                 username="admin", password="admin", on_cancel="disable", is_active="y")
     assert b"Panel Main added" in page.data and b"admin" in page.data
@@ -49,7 +37,7 @@ def test_add_test_edit_and_map_a_plan(db, make, owner_client, panel_sandbox):
 
 
 def test_bad_address_is_refused_on_the_form(db, owner_client):
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     page = post(client, "/panels/new", name="Main", kind="xui", base_url="panel.example.com", username="a",
                 password="b", on_cancel="disable")
     assert b"must be an http(s) URL" in page.data
@@ -58,7 +46,7 @@ def test_bad_address_is_refused_on_the_form(db, owner_client):
 
 def test_member_page_shows_the_service_and_queues_reset_and_reprovision(db, make, owner_client, panel_sandbox):
     from tests.dashboard_world import vpn_service
-    client, tenant = owner_client
+    client, tenant, _ = owner_client
     member, plan = make.member(tenant), make.plan(tenant)
     panel, panel_user = vpn_service(db, tenant, member, plan)
     db.session.commit()

@@ -6,11 +6,11 @@ in CI (CI=true).
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 
 from app.worker.ratelimit import TelegramLimits, storage_uri
+from tests.distributed import redis_namespace
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 TELEGRAM = {"per_bot": "30/second", "per_chat": "1/second", "per_group": "20/minute"}
@@ -22,19 +22,7 @@ def in_memory(**figures) -> TelegramLimits:
 
 @pytest.fixture
 def redis_prefix():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs Redis at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis unavailable at {REDIS_URL}: {exc}")
-    prefix = f"botfleet-test-limits-{uuid.uuid4().hex[:8]}"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
+    yield from redis_namespace(REDIS_URL, "botfleet-test-limits-")
 
 
 def test_a_bot_sends_30_messages_in_a_second_and_the_31st_waits():
