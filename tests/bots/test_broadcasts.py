@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -23,8 +24,9 @@ def _owner_client(app, make):
 
 
 def _drain_until_ended(drain_outbox, db, broadcast_id, rounds=100):
+    """Play the worker until the broadcast ends; each drain lets an idle pump round's one-second wait pass."""
     for _ in range(rounds):
-        drain_outbox()
+        drain_outbox(ahead=timedelta(seconds=1.5))
         db.session.expire_all()
         if db.session.get(Broadcast, broadcast_id).status in ("done", "cancelled"):
             return
