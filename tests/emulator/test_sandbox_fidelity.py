@@ -50,7 +50,9 @@ def test_a_shortened_retention_drops_an_undeliverable_update(make_bot, control, 
     bot.set_webhook(receiver.url)
     control.user_says(bot_id, 961, "doomed")
     assert receiver.wait_for(lambda r: len(r.attempts) >= 1, timeout=10)
-    [waiting] = control.get("/sandbox/webhook-deliveries", bot_id=bot_id).json()["deliveries"]
+    # The receiver records the attempt before the sandbox has read its answer.
+    [waiting] = wait_for(lambda: [d for d in control.get(
+        "/sandbox/webhook-deliveries", bot_id=bot_id).json()["deliveries"] if d["last_status"]], 5)
     assert waiting["delivered"] is False and waiting["last_status"] == 500
     assert waiting["next_attempt_at"] > time.time() - 1
 
