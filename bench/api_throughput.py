@@ -2,7 +2,8 @@
 route doing one indexed SELECT on the same database (issue 11's goals: ≥ 0.5× and ≥ 0.3×).
 
 A throwaway Postgres database gets the migrations, a tenant of `--members` members (set-based insert), a bot
-and an API token. Both apps run under gunicorn with the same workers × threads on ports 5201/5202; a pool of
+and an API token. Both apps run under gunicorn with the same workers × threads on ports 5901/5902 (`--ports`
+or BENCH_API_PORTS="API,BARE" to run beside another bench); a pool of
 client threads with keep-alive sends a fixed number of requests to random members (so quota consumes do not
 queue on one row) and the rate is requests / wall time, the median of 3 runs after a warm-up. The three
 measures take turns run by run, so a machine that gets busier or quieter meanwhile moves all of them alike.
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
-API_PORT, BARE_PORT = 5901, 5902
+DEFAULT_PORTS = os.environ.get("BENCH_API_PORTS", "5901,5902")
 GOALS = {"get_member": common.Goal(min_ratio=0.5), "quota_consume": common.Goal(min_ratio=0.3)}
 
 
@@ -98,8 +99,8 @@ def interleaved_medians(sends: dict, total: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in runs.items()}
 
 
-def measure(world: dict, total: int) -> list[common.Result]:
-    api, bare = f"http://127.0.0.1:{API_PORT}/api/v1", f"http://127.0.0.1:{BARE_PORT}"
+def measure(world: dict, total: int, ports: tuple[int, int]) -> list[common.Result]:
+    api, bare = f"http://127.0.0.1:{ports[0]}/api/v1", f"http://127.0.0.1:{ports[1]}"
     headers = {"Authorization": f"Bearer {world['token']}"}
     telegram_id = lambda rnd: 20_000_000 + rnd.randrange(world["members"])  # noqa: E731
     rates = interleaved_medians({
@@ -119,7 +120,9 @@ def measure(world: dict, total: int) -> list[common.Result]:
 def main() -> None:
     parser = common.parser(__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per timed run")
+    parser.add_argument("--ports", default=DEFAULT_PORTS, help="API,BARE: the two gunicorn ports (default %(default)s)")
     args = parser.parse_args()
+    ports = tuple(int(port) for port in args.ports.split(","))
     with common.throwaway_database("bench_api") as url:
         app = common.make_app(url)
         with app.app_context():
@@ -129,9 +132,9 @@ def main() -> None:
             db.engine.dispose()
         servers = []
         try:
-            servers.append(serve("wsgi:app", API_PORT, url))
-            servers.append(serve("bench.api_bare_app:app", BARE_PORT, url))
-            for result in measure(world, args.requests):
+            servers.append(serve("wsgi:app", ports[0], url))
+            servers.append(serve("bench.api_bare_app:app", ports[1], url))
+            for result in measure(world, args.requests, ports):
                 common.report(result)
         finally:
             for server in servers:

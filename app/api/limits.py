@@ -1,10 +1,13 @@
-"""Per-token rate limits (Flask-Limiter): Redis storage when REDIS_URL is set, else this process's memory."""
+"""Per-token rate limits (Flask-Limiter): Redis storage when REDIS_URL is set, else this process's memory
+(app/rate_limit_storage.py: limits' memory storage without a timer thread per request)."""
 from __future__ import annotations
 
 import hashlib
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+
+from app import rate_limit_storage
 
 
 def token_key() -> str:
@@ -32,7 +35,7 @@ limiter = Limiter(key_func=token_key, default_limits=[], headers_enabled=True, k
 
 def init_app(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or rate_limit_storage.URI)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
 

@@ -24,6 +24,8 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from app import rate_limit_storage
+
 EXTENSION = "botfleet.login_throttle"
 #: This process's own count, used while the shared storage (Redis) does not answer: slower to share, never open.
 FALLBACK = "botfleet.login_throttle.fallback"
@@ -40,7 +42,7 @@ class Refusal:
 
 
 def init_app(app: Flask) -> None:
-    uri = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or rate_limit_storage.URI
     app.extensions[EXTENSION] = MovingWindowRateLimiter(storage_from_string(uri))
     app.extensions[FALLBACK] = MovingWindowRateLimiter(MemoryStorage())
 
