@@ -101,8 +101,8 @@ def entitlement(telegram_id: int, query_data):
 @bp.doc(tags=[TAG], summary="Spend today's requests in a bot; 429 quota_exhausted with the reset time")
 def consume(telegram_id: int, json_data, headers):
     member = member_or_404(telegram_id)
-    session = sessions.session_of(member, bot_or_404(json_data["bot_id"]))
-    use = quota.consume_request(session, member, tenant(), active_subscription(member), json_data["count"])
+    use = quota.consume_in_bot(member, bot_or_404(json_data["bot_id"]), tenant(), active_subscription(member),
+                               json_data["count"])
     return _quota(use.used, use.limit, use.resets_at)
 
 

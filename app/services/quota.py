@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import BotSession, Member, Subscription, Tenant
+from app.models import Bot, BotSession, Member, Subscription, Tenant
+from app.models.types import utcnow
 from app.services import clock, settings
-from app.services.errors import DomainError
+from app.services.errors import DomainError, NotFound
 
 
 class QuotaExhausted(DomainError):
@@ -45,22 +47,40 @@ def usage(session: BotSession, member: Member, tenant: Tenant, subscription: Sub
 
 def consume_request(session: BotSession, member: Member, tenant: Tenant,
                     subscription: Subscription | None, count: int = 1) -> Usage:
-    """Use `count` requests of today's quota; QuotaExhausted (nothing written) past the limit.
+    """Use `count` requests of today's quota in this bot session; QuotaExhausted (nothing written) past the limit."""
+    use = _spend(member, session.bot_id, tenant, daily_limit(member, tenant, subscription), count)
+    db.session.expire(session, ["daily_requests", "daily_requests_day", "updated_at"])
+    return use
 
-    One conditional UPDATE … RETURNING: the row's lock is held only by that statement, and concurrent
-    spenders are serialized by it (Postgres re-checks the condition on the row it waited for).
-    """
-    today, limit = clock.tenant_today(tenant), daily_limit(member, tenant, subscription)
+
+def consume_in_bot(member: Member, bot: Bot, tenant: Tenant, subscription: Subscription | None,
+                   count: int = 1) -> Usage:
+    """consume_request for the member's session in `bot`, which is created on first use (the API's caller
+    need not have talked to the bot)."""
+    if bot.tenant_id != member.tenant_id:
+        raise NotFound("No such bot.")
+    return _spend(member, bot.id, tenant, daily_limit(member, tenant, subscription), count)
+
+
+def _spend(member: Member, bot_id: int, tenant: Tenant, limit: int, count: int) -> Usage:
+    """One INSERT … ON CONFLICT (member_id, bot_id) DO UPDATE … WHERE within the limit … RETURNING: it makes
+    the session on first use, and the row's lock is held only by that statement; concurrent spenders are
+    serialized by it (Postgres re-checks the condition on the row it waited for)."""
+    today = clock.tenant_today(tenant)
     used_today = sa.case((BotSession.daily_requests_day == today, BotSession.daily_requests), else_=0)
-    spent = db.session.execute(
-        sa.update(BotSession).where(BotSession.id == session.id, BotSession.tenant_id == tenant.id,
-                                    used_today + count <= limit)
-        .values(daily_requests=used_today + count, daily_requests_day=today).returning(BotSession.daily_requests),
-        execution_options={"synchronize_session": False}).scalar_one_or_none()
+    insert = (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert(BotSession)
+    spent = None if count > limit else db.session.execute(
+        insert.values(tenant_id=tenant.id, member_id=member.id, bot_id=bot_id, session_data={}, stats_data={},
+                      daily_requests=count, daily_requests_day=today, version=0)
+        .on_conflict_do_update(index_elements=["member_id", "bot_id"],
+                               set_={"daily_requests": used_today + count, "daily_requests_day": today,
+                                     "updated_at": utcnow()},
+                               where=(BotSession.tenant_id == tenant.id) & (used_today + count <= limit))
+        .returning(BotSession.daily_requests)).scalar_one_or_none()
     if spent is None:
-        used = db.session.scalar(sa.select(used_today).where(BotSession.id == session.id))
+        used = db.session.scalar(sa.select(used_today).where(BotSession.member_id == member.id,
+                                                             BotSession.bot_id == bot_id)) or 0
         raise QuotaExhausted(f"All {limit} requests of today are used; more after midnight." if used >= limit else
                              f"Only {limit - used} of today's {limit} requests are left.",
                              limit=limit, used=used, resets_at=next_reset(tenant))
-    db.session.expire(session, ["daily_requests", "daily_requests_day"])
     return Usage(spent, limit, next_reset(tenant))

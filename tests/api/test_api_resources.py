@@ -1,9 +1,11 @@
 """Each resource group through HTTP: what it returns and what it changes in the database."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
-from app.models import AuditLog, LedgerEntry, Member, ReceiptStatus, Subscription, SubscriptionStatus
+from app.models import AuditLog, BotSession, LedgerEntry, Member, ReceiptStatus, Subscription, SubscriptionStatus
 from app.services import receipts, wallet
 from tests.api.conftest import new_key
 
@@ -90,6 +92,23 @@ def test_entitlement_quota_and_usage(api, db, make, tenant):
     assert full["became_limited"] is True and full["subscription"]["status"] == SubscriptionStatus.LIMITED.value
     db.session.expire_all()
     assert db.session.get(type(tenant), tenant.id).traffic_consumed_bytes == GB
+
+
+def test_quota_consume_makes_the_session_on_first_use_and_writes_nothing_past_the_limit(api, db, make, tenant):
+    make.member(tenant, telegram_id=61)
+    bot = make.bot(tenant)
+    consume = lambda count: api.post("/api/v1/members/61/quota/consume", json={"bot_id": bot.id, "count": count})
+    over = consume(26).get_json()  # the free quota is 25
+    assert (over["status"], over["code"], over["used"], over["limit"]) == (429, "quota_exhausted", 0, 25)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BotSession)) == 0
+    assert consume(20).get_json()["remaining"] == 5
+    refused = consume(6).get_json()
+    assert (refused["status"], refused["used"]) == (429, 20) and "Only 5 of today's 25" in refused["detail"]
+    session = db.session.scalar(sa.select(BotSession))
+    assert (session.member.telegram_id, session.bot_id, session.daily_requests) == (61, bot.id, 20)
+    session.daily_requests_day -= timedelta(days=1)  # yesterday's count does not hold today's back
+    db.session.commit()
+    assert consume(25).get_json() | {"resets_at": 0} == {"used": 25, "limit": 25, "remaining": 0, "resets_at": 0}
 
 
 def test_a_retried_usage_report_or_quota_spend_with_its_key_counts_once(api, db, make, tenant):
