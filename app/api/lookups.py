@@ -17,8 +17,12 @@ def member_or_404(telegram_id: int) -> Member:
     return member
 
 
+#: Built once (building a statement costs more than running one whose SQL is cached).
+_BOT = sa.select(Bot).where(Bot.id == sa.bindparam("bot_id"), Bot.tenant_id == sa.bindparam("tenant_id"))
+
+
 def bot_or_404(bot_id: int | None) -> Bot:
-    bot = db.session.scalar(sa.select(Bot).where(Bot.id == bot_id, Bot.tenant_id == tenant().id)) \
+    bot = db.session.scalar(_BOT, {"bot_id": bot_id, "tenant_id": tenant().id}) \
         if bot_id is not None and bot_id < 2**31 else None
     if bot is None:
         raise NotFound(f"No bot {bot_id}.")

@@ -40,14 +40,18 @@ def create_token(tenant: Tenant, name: str, scopes=None, *, by=None) -> tuple[Ap
     return token, plaintext
 
 
+#: Built once, like the other per-request lookups (app/api/lookups.py): building a statement costs more than
+#: running one whose SQL is cached.
+_LIVE_TOKEN = (sa.select(ApiToken, Tenant).join(Tenant, Tenant.id == ApiToken.tenant_id)
+               .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None)))
+
+
 def authenticate(plaintext: str | None) -> tuple[ApiToken, Tenant] | None:
     """The live token this plaintext belongs to and its tenant (one statement), or None (unknown, revoked,
     or its tenant suspended)."""
     if not plaintext:
         return None
-    row = db.session.execute(
-        sa.select(ApiToken, Tenant).join(Tenant, Tenant.id == ApiToken.tenant_id)
-        .where(ApiToken.token_hash == crypto.sha256_hex(plaintext.strip()), ApiToken.revoked_at.is_(None))).first()
+    row = db.session.execute(_LIVE_TOKEN, {"token_hash": crypto.sha256_hex(plaintext.strip())}).first()
     if row is None or not row.Tenant.is_active:
         return None
     return row.ApiToken, row.Tenant

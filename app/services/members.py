@@ -15,10 +15,13 @@ from app.services.locking import remember_locked
 _CODE_ATTEMPTS = 5
 
 
+#: Built once: every API request about a member runs it.
+_MEMBER = sa.select(Member).where(Member.tenant_id == sa.bindparam("tenant_id"),
+                                  Member.telegram_id == sa.bindparam("telegram_id"))
+
+
 def find_member(tenant: Tenant, telegram_id: int) -> Member | None:
-    return db.session.scalar(
-        sa.select(Member).where(Member.tenant_id == tenant.id, Member.telegram_id == telegram_id)
-    )
+    return db.session.scalar(_MEMBER, {"tenant_id": tenant.id, "telegram_id": telegram_id})
 
 
 def create_member(tenant: Tenant, telegram_id: int, **fields) -> Member:

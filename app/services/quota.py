@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Subscription, Tenant
-from app.models.types import utcnow
+from app.models.types import UTCDateTime, utcnow
 from app.services import clock, settings
 from app.services.errors import DomainError, NotFound
 
@@ -62,22 +61,31 @@ def consume_in_bot(member: Member, bot: Bot, tenant: Tenant, subscription: Subsc
     return _spend(member, bot.id, tenant, daily_limit(member, tenant, subscription), count)
 
 
+#: Spend today's requests and make the session on first use, in one statement for Postgres and SQLite alike.
+#: Written as text because SQLAlchemy does not cache the compiled SQL of an ON CONFLICT statement: built with
+#: insert().on_conflict_do_update() it was compiled again on every request (~1 ms, a third of a consume).
+_SPEND = sa.text("""
+    INSERT INTO bot_sessions AS s (tenant_id, member_id, bot_id, session_data, stats_data, daily_requests,
+                                   daily_requests_day, version, created_at, updated_at)
+    VALUES (:tenant_id, :member_id, :bot_id, '{}', '{}', :count, :today, 0, :now, :now)
+    ON CONFLICT (member_id, bot_id) DO UPDATE
+    SET daily_requests = CASE WHEN s.daily_requests_day = :today THEN s.daily_requests ELSE 0 END + :count,
+        daily_requests_day = :today, updated_at = :now
+    WHERE s.tenant_id = :tenant_id
+      AND CASE WHEN s.daily_requests_day = :today THEN s.daily_requests ELSE 0 END + :count <= :limit
+    RETURNING daily_requests
+""").bindparams(sa.bindparam("today", type_=sa.Date), sa.bindparam("now", type_=UTCDateTime()))
+
+
 def _spend(member: Member, bot_id: int, tenant: Tenant, limit: int, count: int) -> Usage:
-    """One INSERT … ON CONFLICT (member_id, bot_id) DO UPDATE … WHERE within the limit … RETURNING: it makes
-    the session on first use, and the row's lock is held only by that statement; concurrent spenders are
-    serialized by it (Postgres re-checks the condition on the row it waited for)."""
+    """The row's lock is held only by the one statement (_SPEND); concurrent spenders are serialized by it
+    (Postgres re-checks the condition on the row it waited for). Past the limit nothing is written."""
     today = clock.tenant_today(tenant)
-    used_today = sa.case((BotSession.daily_requests_day == today, BotSession.daily_requests), else_=0)
-    insert = (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert(BotSession)
-    spent = None if count > limit else db.session.execute(
-        insert.values(tenant_id=tenant.id, member_id=member.id, bot_id=bot_id, session_data={}, stats_data={},
-                      daily_requests=count, daily_requests_day=today, version=0)
-        .on_conflict_do_update(index_elements=["member_id", "bot_id"],
-                               set_={"daily_requests": used_today + count, "daily_requests_day": today,
-                                     "updated_at": utcnow()},
-                               where=(BotSession.tenant_id == tenant.id) & (used_today + count <= limit))
-        .returning(BotSession.daily_requests)).scalar_one_or_none()
+    spent = None if count > limit else db.session.execute(_SPEND, {
+        "tenant_id": tenant.id, "member_id": member.id, "bot_id": bot_id, "count": count, "today": today,
+        "now": utcnow(), "limit": limit}).scalar_one_or_none()
     if spent is None:
+        used_today = sa.case((BotSession.daily_requests_day == today, BotSession.daily_requests), else_=0)
         used = db.session.scalar(sa.select(used_today).where(BotSession.member_id == member.id,
                                                              BotSession.bot_id == bot_id)) or 0
         raise QuotaExhausted(f"All {limit} requests of today are used; more after midnight." if used >= limit else
