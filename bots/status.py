@@ -4,9 +4,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask
 
+from app import redaction
 from app.extensions import db
 from app.models import Bot, BotStatus, Tenant, utcnow
-from bots import redaction
 
 log = redaction.get_logger(__name__)
 

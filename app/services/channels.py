@@ -13,12 +13,12 @@ import telebot
 from flask import current_app
 from telebot import apihelper
 
+from app import telegram_api
 from app.extensions import db
 from app.models import Bot, ChatGrant, ChatPresence, GrantState, PaidChat, Plan, Tenant
 from app.services import audit, chat_access, clock
 from app.services.bots import bot_token
 from app.services.errors import NotFound, ValidationFailed
-from bots import telegram_api
 
 #: The bot's rights a paid chat needs, and the flag each sets on PaidChat.
 NEEDED_RIGHTS = {"can_invite_users": "can_invite", "can_restrict_members": "can_restrict"}
