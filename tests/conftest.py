@@ -57,6 +57,9 @@ DATABASE_FREE = ("tests/emulator/", "tests/conformance/",
                  # The Sandbox chat page's alert dialog: browser timing, nothing backend-specific; it runs
                  # in the SQLite leg (once in a loaded Postgres run its dialog wait timed out, not yet explained).
                  "tests/test_dashboard_browser.py::test_a_refused_purchase_shows_the_bots_alert")
+#: A test none of whose fixtures (direct or indirect) is one of these opens no database of the run: parsers,
+#: catalogs, static checks of the code. The Postgres leg leaves it out too, unless it is marked postgres.
+DATABASE_FIXTURES = {"app", "database_url", "backend"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -75,7 +78,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _leave_out_database_free(config, items) -> None:
-    free = [item for item in items if item.nodeid.startswith(DATABASE_FREE) and "postgres" not in item.keywords]
+    free = [item for item in items if "postgres" not in item.keywords and (
+        item.nodeid.startswith(DATABASE_FREE) or not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))]
     if free:
         config.hook.pytest_deselected(items=free)
         left_out = set(free)
