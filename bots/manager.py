@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from flask import Flask
 from telebot import apihelper
 
+from app import redaction, telegram_api
 from app.extensions import db
 from app.models import Bot, BotStatus
-from bots import redaction, telegram_api
 from bots.dispatch import SerialPerKeyPool
 from bots.factory import build_telebot
 from bots.polling import REVOKED_MESSAGE, Health, PollingLoop, PollSettings

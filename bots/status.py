@@ -7,9 +7,9 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask import Flask
 
+from app import redaction
 from app.extensions import db
 from app.models import Bot, BotStatus, Tenant, utcnow
-from bots import redaction
 
 log = redaction.get_logger(__name__)
 
