@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     elif uri.startswith("postgresql"):
         # During an outage a request fails within seconds instead of hanging on connect.
         options.setdefault("connect_args", {"connect_timeout": 5})
+        options.setdefault("pool_size", app.config.get("DB_POOL_SIZE", 16))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     if uri.startswith("sqlite"):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextvars
 import uuid
 
+from app import redaction
 from app.services import outbox
 from app.unit_of_work import unit_of_work
-from bots import outbound, redaction
+from bots import outbound
 
 log = redaction.get_logger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import abort, current_app, request
 from telebot import types
 
+from app import redaction, telegram_api
 from app.extensions import csrf, db
 from app.services.crypto import same_secret
 from app.webhooks import bp
-from bots import redaction, telegram_api
 from bots.context import load_bot
 from bots.dispatch import process_update
 from bots.factory import TeleBotCache

@@ -17,7 +17,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_encoding_from_headers
 from telebot import apihelper
 
-from bots import redaction
+from app import redaction
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _local = threading.local()
@@ -70,7 +70,7 @@ def send_request(method: str, url: str, params=None, files=None, timeout=None, p
 
 def _failure(exc: Exception, url: str) -> requests.RequestException:
     """The exception requests raises for `exc`, worded as requests words it (with the URL's path, token and all:
-    the log filter of bots/redaction masks it, as it always had to)."""
+    the log filter of app/redaction masks it, as it always had to)."""
     cause = urllib3.exceptions.MaxRetryError(None, urlsplit(url).path, exc)
     if isinstance(exc, urllib3.exceptions.NewConnectionError):  # first: it is also a ConnectTimeoutError
         return requests.ConnectionError(cause)
