@@ -105,3 +105,22 @@ def test_the_first_delivery_got_500(live_app, sandbox, make, make_bot, db):
     assert post_update(live_app, bot, start_update(90)).status_code == 200
     assert post_update(live_app, bot, start_update(90)).status_code == 200
     assert count(db, AuditLog, action="test.start") == 1
+
+
+def test_an_update_runs_in_the_requests_own_transaction(live_app, make, make_bot, db):
+    """One pool checkout per webhook request, and the bot row read once (the handlers reuse the route's read)."""
+    bot = make_bot(make.tenant())
+    assert post_update(live_app, bot, start_update(80)).status_code == 200
+    statements, checkouts = [], []
+    record = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    checkout = lambda *args: checkouts.append(1)  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    sa.event.listen(db.engine.pool, "checkout", checkout)
+    try:
+        assert post_update(live_app, bot, start_update(81)).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+        sa.event.remove(db.engine.pool, "checkout", checkout)
+    assert len(checkouts) == 1
+    assert len([s for s in statements if "FROM bots" in s]) == 1, "\n".join(statements)
+    assert count(db, ProcessedUpdate, bot_id=bot.id, update_id=81) == 1
