@@ -119,9 +119,10 @@ class Config:
     #: "module:function" that registers every handler module on a TeleBot.
     BOT_HANDLERS = "bots.handlers:register_all"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    #: Postgres connections one process keeps open, and how many more it may open for a moment (app/database.py).
-    DB_POOL_SIZE = int(_env("DB_POOL_SIZE", "10"))
-    DB_MAX_OVERFLOW = int(_env("DB_MAX_OVERFLOW", "5"))
+    #: Postgres connections a process keeps open for reuse: at least its threads that use the database at
+    #: once (BOT_WORKERS + OUTBOX_WORKERS + the supervisor and scheduler, or gunicorn's threads). Beyond it,
+    #: up to 10 more are opened and closed again on return, so a smaller pool reconnects all the time.
+    DB_POOL_SIZE = int(_env("DB_POOL_SIZE", "16"))
     SESSION_COOKIE_HTTPONLY = True
     #: Strict-Transport-Security on HTTPS requests (app/security_headers.py); production turns it on.
     STRICT_TRANSPORT_SECURITY = False

@@ -7,6 +7,9 @@ Figures go through `digits` (Persian digits on Persian pages when the owner keep
 """
 from __future__ import annotations
 
+import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 import pygal
@@ -20,6 +23,40 @@ STYLE = Style(background="transparent", plot_background="transparent",
               value_font_size=13)
 #: A full-width chart; WIDE=False draws for a half-width card (fewer pixels, so the same text is larger).
 HEIGHT, WIDTH, HALF_WIDTH = 380, 1000, 620
+#: Rendered charts kept per process (each 10–40 KB of SVG): the overview draws six, ~25 ms each in pygal.
+REMEMBERED = 256
+#: Every character a value's text can hold: `digits` maps characters one by one (app.i18n.local_digits),
+#: so what it makes of these says all there is to know about it.
+_DIGITS_PROBE = "0123456789,.-"
+_rendered: OrderedDict[tuple, Markup] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+def remembered(draw):
+    """Keep what `draw` rendered: a chart is a pure function of its title, labels, figures, digits and
+    options, so a page shown again with the same figures reuses the SVG and new figures draw a new one."""
+    @functools.wraps(draw)
+    def cached(title: str, labels: list[str], series: dict[str, list], digits: Callable[[str], str] = str,
+               **options) -> Markup:
+        key = (draw.__name__, title, tuple(labels), tuple((name, tuple(values)) for name, values in series.items()),
+               digits(_DIGITS_PROBE), tuple(sorted(options.items())))
+        with _rendered_lock:
+            if key in _rendered:
+                _rendered.move_to_end(key)
+                return _rendered[key]
+        svg = draw(title, labels, series, digits, **options)
+        with _rendered_lock:
+            _rendered[key] = svg
+            while len(_rendered) > REMEMBERED:
+                _rendered.popitem(last=False)
+        return svg
+    return cached
+
+
+def forget_rendered() -> None:
+    """Drop every remembered chart (the bench measures a first showing with it)."""
+    with _rendered_lock:
+        _rendered.clear()
 
 
 def _config(title: str, digits: Callable[[str], str], **extra) -> pygal.Config:
@@ -33,16 +70,19 @@ def _config(title: str, digits: Callable[[str], str], **extra) -> pygal.Config:
                         **extra)
 
 
+@remembered
 def bar_chart(title: str, labels: list[str], series: dict[str, list], digits: Callable[[str], str] = str,
               stacked: bool = False, half: bool = False) -> Markup:
     kind = pygal.StackedBar if stacked else pygal.Bar
     return _render(kind(_config(title, digits, width=HALF_WIDTH if half else WIDTH)), labels, series)
 
 
+@remembered
 def line_chart(title: str, labels: list[str], series: dict[str, list], digits: Callable[[str], str] = str) -> Markup:
     return _render(pygal.Line(_config(title, digits, fill=False, dots_size=4)), labels, series)
 
 
+@remembered
 def ranking_chart(title: str, labels: list[str], series: dict[str, list], digits: Callable[[str], str] = str) -> Markup:
     """Horizontal bars (top plans, cards against their caps): long names stay readable."""
     chart = pygal.HorizontalBar(_config(title, digits, width=HALF_WIDTH,

@@ -27,11 +27,7 @@ def init_app(app: Flask) -> None:
     elif uri.startswith("postgresql"):
         # During an outage a request fails within seconds instead of hanging on connect.
         options.setdefault("connect_args", {"connect_timeout": 5})
-        # Kept open: enough for the request threads and the outbox's delivery threads of one process. A
-        # connection beyond the kept ones is opened and closed around each use (a new Postgres backend
-        # each time: with the outbox pool's 8 threads and 5 kept, a broadcast spent much of its CPU so).
-        options.setdefault("pool_size", app.config.get("DB_POOL_SIZE", 10))
-        options.setdefault("max_overflow", app.config.get("DB_MAX_OVERFLOW", 5))
+        options.setdefault("pool_size", app.config.get("DB_POOL_SIZE", 16))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     if uri.startswith("sqlite"):

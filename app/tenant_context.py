@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.models import Membership, Role
+from app.services.lookup import owned_row
 
 SESSION_KEY = "tenant_id"
 
@@ -54,8 +55,8 @@ def roles_required(*roles: Role):
 def get_owned_or_404(model, object_id: int):
     """A row of the current tenant, or 404 (another tenant's id looks exactly like a missing one)."""
     tenant = current_tenant()
-    obj = db.session.get(model, object_id) if tenant else None
-    if obj is None or obj.tenant_id != tenant.id:
+    obj = owned_row(model, tenant, object_id) if tenant else None
+    if obj is None:
         abort(404)
     return obj
 

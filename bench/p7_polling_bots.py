@@ -6,11 +6,13 @@ migrations on a throwaway database. The baseline is the same process before the 
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import requests
@@ -21,6 +23,8 @@ WORKERS = 8
 #: Threads besides one per bot and the worker pool: the supervisor and what the libraries keep.
 FIXED = 5
 ANSWER_WITHIN = 30.0
+#: Users saying /start at the same time (in the users' process).
+USER_THREADS = 8
 SERVE_SANDBOX = ("import sys, logging; logging.disable(logging.INFO); from bots.emulator import SandboxServer; "
                  "s = SandboxServer(port=0).start(); print(s.url, flush=True); sys.stdin.read(); s.stop()")
 
@@ -69,13 +73,57 @@ def wait_for(condition, timeout: float, poll: float = 0.2) -> float:
     return time.monotonic() - start
 
 
-def answered(http, sandbox_url: str, bot_ids: list[int], chat_of) -> int:
-    count = 0
-    for bot_id in bot_ids:
-        messages = http.get(f"{sandbox_url}/sandbox/chats/{chat_of(bot_id)}/messages", params={"bot_id": bot_id},
-                            timeout=10).json()["messages"]
-        count += any(m["from_bot"] for m in messages)
-    return count
+#: The users: another process says /start to every bot and reads the sandbox's call log for the answers, so
+#: neither the 1,000 POSTs nor the checks take the measured process's CPU (or its GIL) from the bots.
+USERS = """
+import json, sys
+from bench.p7_polling_bots import say_start_and_wait
+print(json.dumps(say_start_and_wait(sys.argv[1], json.loads(sys.stdin.read()))), flush=True)
+"""
+
+
+def chat_of(bot_id: int) -> int:
+    return 10_000 + bot_id % 100_000
+
+
+def say_start_and_wait(sandbox_url: str, bot_ids: list[int]) -> dict:
+    """/start to every bot at once; seconds from the first /start until the last bot's first answer."""
+    local = threading.local()
+
+    def say_start(bot_id: int) -> None:
+        local.http = getattr(local, "http", None) or requests.Session()
+        local.http.post(f"{sandbox_url}/sandbox/updates", json={
+            "bot_id": bot_id, "from": {"id": chat_of(bot_id), "first_name": "Bench"}, "text": "/start"},
+            timeout=10).raise_for_status()
+    start = time.time()
+    with ThreadPoolExecutor(USER_THREADS) as users:
+        list(users.map(say_start, bot_ids))
+    posted = time.time() - start
+    http = requests.Session()
+    answers: dict[int, float] = {}
+    deadline = time.monotonic() + 4 * ANSWER_WITHIN
+    while len(answers) < len(bot_ids) and time.monotonic() < deadline:
+        time.sleep(3)  # the call log carries each call's time, so checking seldom loses no precision
+        answers = first_answers(http.get(f"{sandbox_url}/sandbox/calls", timeout=60).json()["calls"], start)
+    return {"posted_s": posted, "answered": len(answers),
+            "answer_s": max(answers.values()) - start if answers else None}
+
+
+def first_answers(calls: list[dict], since: float) -> dict[int, float]:
+    """{bot id: time of its first successful send to the bench user's chat after `since`}."""
+    first: dict[int, float] = {}
+    for call in calls:
+        bot_id = call["bot_id"]
+        if (call["method"].startswith("send") and call["error_code"] is None and call["at"] >= since
+                and str(call["params"].get("chat_id")) == str(chat_of(bot_id)) and bot_id not in first):
+            first[bot_id] = call["at"]
+    return first
+
+
+def users_elsewhere(sandbox_url: str, bot_ids: list[int]) -> dict:
+    done = subprocess.run([sys.executable, "-c", USERS, sandbox_url], input=json.dumps(bot_ids), text=True,
+                          capture_output=True, timeout=10 * ANSWER_WITHIN + 300, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def measure(app, sandbox_url: str, bot_ids: list[int]) -> dict:
@@ -85,23 +133,12 @@ def measure(app, sandbox_url: str, bot_ids: list[int]) -> dict:
     manager = BotManager(app).start()
     try:
         startup = wait_for(lambda: len(manager.running_bot_ids()) == len(bot_ids), 300, poll=1)
-        http, chat_of = requests.Session(), (lambda bot_id: 10_000 + bot_id % 100_000)
-        sent = time.monotonic()
-        for bot_id in bot_ids:
-            http.post(f"{sandbox_url}/sandbox/updates", json={
-                "bot_id": bot_id, "from": {"id": chat_of(bot_id), "first_name": "Bench"}, "text": "/start"},
-                timeout=10).raise_for_status()
-        try:
-            wait_for(lambda: answered(http, sandbox_url, bot_ids, chat_of) == len(bot_ids), 4 * ANSWER_WITHIN, poll=2)
-        except TimeoutError:
-            pass
-        elapsed = time.monotonic() - sent  # an upper bound: the last check itself takes a moment
-        done = answered(http, sandbox_url, bot_ids, chat_of)
+        users = users_elsewhere(sandbox_url, bot_ids)
         after = {"threads": proc_status("Threads"), "rss_mb": proc_status("VmRSS") / 1024,
                  "peak_rss_mb": proc_status("VmHWM") / 1024, "py_threads": threading.active_count()}
     finally:
         manager.stop(join_seconds=15)
-    return {"before": before, "after": after, "startup_s": startup, "answered": done, "answer_s": elapsed}
+    return {"before": before, "after": after, "startup_s": startup, **users}
 
 
 def run(n: int) -> list[common.Result]:
@@ -119,7 +156,8 @@ def run(n: int) -> list[common.Result]:
             from app.extensions import db
             db.engine.dispose()
     added = figures["after"]["threads"] - figures["before"]["threads"]
-    note = f"all running after {figures['startup_s']:.0f} s"
+    note = (f"all running after {figures['startup_s']:.0f} s; the {n} /start were posted (from another process) "
+            f"within {figures['posted_s']:.1f} s")
     return [
         common.report(common.Result(
             "P7.threads", f"OS threads added by {n} polling bots", added, "threads", figures["before"]["threads"],
@@ -130,7 +168,8 @@ def run(n: int) -> list[common.Result]:
             "before the bots", common.Goal(max_value=600), n,
             note=f"peak {figures['after']['peak_rss_mb']:.0f} MB")),
         common.report(common.Result(
-            "P7.answered", f"seconds until all {n} bots answered a /start", figures["answer_s"], "s", None,
+            "P7.answered", f"seconds until all {n} bots answered a /start", figures["answer_s"] or 4 * ANSWER_WITHIN,
+            "s", None,
             "", common.Goal(max_value=ANSWER_WITHIN), n, note=f"{figures['answered']} of {n} answered; {note}")),
     ]
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from telebot import types, util
 
-from bots import redaction
+from app import redaction
 from bots.middleware import UpdateEnvelope, reset_envelope, set_envelope
 
 log = redaction.get_logger(__name__)

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from flask import Flask
 from telebot import apihelper
 
+from app import redaction, telegram_api
 from app.extensions import db
 from app.models import Bot, BotStatus
-from bots import redaction, telegram_api
 from bots.dispatch import SerialPerKeyPool
 from bots.factory import build_telebot
 from bots.polling import REVOKED_MESSAGE, Health, PollingLoop, PollSettings
-from bots.status import active_bot_versions, write_status
+from bots.status import StatusReport, active_bot_versions, write_status, write_statuses
 
 log = redaction.get_logger(__name__)
 
@@ -125,8 +125,7 @@ class BotManager:
                     self._runners[bot_id] = self._launch(bot_id, version, previous=runner)
                 else:
                     self._repair(runner)
-            for runner in self._runners.values():
-                self._report(runner)
+            self._report(list(self._runners.values()))
 
     def running_bot_ids(self) -> set[int]:
         """Bots whose runner is healthy right now."""
@@ -200,18 +199,24 @@ class BotManager:
         runner.own_health = Health("failing", redaction.redact(message)[:300] + "; retrying")
         runner.retry_at = time.monotonic() + min(2 ** runner.restarts, 60)
 
-    def _report(self, runner: BotRunner) -> None:
+    def _report(self, runners: list[BotRunner]) -> None:
+        """Record every changed health, and the heartbeat of the running bots due one, in one transaction."""
+        due = [(runner, runner.health) for runner in runners if self._report_due(runner)]
+        reports = [StatusReport(runner.bot_id, runner.version, STATUS_OF[health.state], health.message,
+                                seen=STATUS_OF[health.state] == BotStatus.RUNNING) for runner, health in due]
+        if reports and write_statuses(self.app, reports):
+            now = time.monotonic()
+            for runner, health in due:
+                runner.reported, runner.reported_at = health, now
+
+    @staticmethod
+    def _report_due(runner: BotRunner) -> bool:
         health = runner.health
         status = STATUS_OF.get(health.state)
         if status is None:
-            return
+            return False
         beat_due = status == BotStatus.RUNNING and time.monotonic() - runner.reported_at > HEARTBEAT_SECONDS
-        if health == runner.reported and not beat_due:
-            return
-        if write_status(self.app, runner.bot_id, runner.version, status, health.message,
-                        seen=status == BotStatus.RUNNING):
-            runner.reported, runner.reported_at = health, time.monotonic()
-
+        return health != runner.reported or beat_due
 
 def _quietly(call) -> None:
     try:

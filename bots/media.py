@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from telebot.apihelper import ApiTelegramException
 
+from app import redaction
 from app.services import images
-from bots import redaction
 
 log = redaction.get_logger(__name__)
 

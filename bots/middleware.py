@@ -10,10 +10,11 @@ from flask import Flask
 from telebot import types, util
 from telebot.handler_backends import BaseMiddleware, CancelUpdate
 
+from app import redaction
 from app.extensions import db
 from app.models import Member, ProcessedUpdate
 from app.worker.dispatch import dispatch_committed
-from bots import redaction, replies
+from bots import replies
 from bots.i18n import t
 
 log = redaction.get_logger(__name__)

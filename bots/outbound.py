@@ -17,6 +17,7 @@ from flask import current_app
 from telebot import TeleBot, apihelper
 from telebot.apihelper import ApiTelegramException
 
+from app import redaction, telegram_api
 from app.extensions import db
 from app.models import Bot, OutboxMessage
 from app.models.types import utcnow
@@ -24,7 +25,6 @@ from app.services import members, outbox
 from app.services.bots import bot_token
 from app.worker.delivery import remember
 from app.worker.ratelimit import limits_for
-from bots import redaction, telegram_api
 
 log = redaction.get_logger(__name__)
 

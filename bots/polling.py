@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import requests
 from telebot import apihelper, types
 
-from bots import redaction
+from app import redaction
 from bots.dispatch import SerialPerKeyPool, ordering_key, process_update
 from bots.middleware import UpdateEnvelope
 

@@ -7,11 +7,12 @@ Both render at delivery, so a copy posted after a decision already shows the dec
 """
 from __future__ import annotations
 
+from app import redaction
 from app.extensions import db
 from app.models import OutboxMessage, Receipt, ReceiptStatus
 from app.services import images, outbox, settings
 from app.services.locking import lock_row
-from bots import outbound, receipt_views, redaction
+from bots import outbound, receipt_views
 
 log = redaction.get_logger(__name__)
 

@@ -23,11 +23,12 @@ from collections.abc import Hashable
 
 from flask import Flask
 
+from app import redaction
 from app.extensions import db
 from app.services import outbox
 from app.unit_of_work import unit_of_work
 from app.worker import delivery
-from bots import outbound, redaction
+from bots import outbound
 
 log = redaction.get_logger(__name__)
 

@@ -118,3 +118,23 @@ def test_snapshot_job_writes_buyers(make, db, run_job):
     run_job("daily_stats", at=NOW)
     stat = db.session.scalars(sa.select(DailyStat).where(DailyStat.tenant_id == tenant.id, DailyStat.day == TODAY)).one()
     assert (stat.new_buyers, stat.returning_buyers) == (1, 1)
+
+
+def test_a_chart_is_drawn_once_per_figures_digits_and_options(monkeypatch):
+    """The overview draws six charts (pygal, ~25 ms each): the same inputs reuse the SVG, any change draws anew."""
+    from app import charts
+    from app.i18n import _PERSIAN_DIGITS
+
+    drawn = []
+    real_render = charts._render
+    monkeypatch.setattr(charts, "_render", lambda *args, **kw: drawn.append(1) or real_render(*args, **kw))
+    charts.forget_rendered()
+    persian = lambda text: str(text).translate(_PERSIAN_DIGITS)  # noqa: E731 - local_digits on a Persian page
+    first = charts.bar_chart("Revenue", ["a", "b"], {"Revenue": [1, 2]})
+    assert charts.bar_chart("Revenue", ["a", "b"], {"Revenue": [1, 2]}) == first and len(drawn) == 1
+    others = [charts.bar_chart("Revenue", ["a", "b"], {"Revenue": [1, 3]}),
+              charts.bar_chart("Revenue", ["a", "b"], {"Revenue": [1, 2]}, persian),
+              charts.bar_chart("Revenue", ["a", "b"], {"Revenue": [1, 2]}, half=True),
+              charts.line_chart("Revenue", ["a", "b"], {"Revenue": [1, 2]})]
+    assert len(drawn) == 5 and "۲" in others[1] and "۲" not in first
+    assert len({first, *others}) == 5

@@ -1,13 +1,13 @@
 """The calling tenant's rows by the ids sibling services know; anything else (another tenant's too) is 404."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from werkzeug.exceptions import NotFound
 
 from app.api.auth import tenant
 from app.extensions import db
 from app.models import Bot, Member, Subscription
 from app.services import members
+from app.services.lookup import owned_row
 
 
 def member_or_404(telegram_id: int) -> Member:
@@ -18,8 +18,7 @@ def member_or_404(telegram_id: int) -> Member:
 
 
 def bot_or_404(bot_id: int | None) -> Bot:
-    bot = db.session.scalar(sa.select(Bot).where(Bot.id == bot_id, Bot.tenant_id == tenant().id)) \
-        if bot_id is not None and bot_id < 2**31 else None
+    bot = owned_row(Bot, tenant(), bot_id) if bot_id is not None and bot_id < 2**31 else None
     if bot is None:
         raise NotFound(f"No bot {bot_id}.")
     return bot

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from app.extensions import db
 from app.models import Bot, Tenant
 from app.services import imports
+from app.services.lookup import owned_row
 
 import_group = AppGroup("import", help="Move data in from other bots.")
 
@@ -56,7 +57,7 @@ def _run(source, tenant, location, table, bot, dry_run, checkpoint):
 def _bot(tenant: Tenant, bot_id: int | None) -> Bot | None:
     if bot_id is None:
         return None
-    bot = db.session.scalar(sa.select(Bot).where(Bot.id == bot_id, Bot.tenant_id == tenant.id))
+    bot = owned_row(Bot, tenant, bot_id)
     if bot is None:
         raise click.ClickException(f"Tenant {tenant.slug} has no bot {bot_id}.")
     return bot

@@ -42,8 +42,9 @@ def _draw(draw, title: str, labels: list[str], series: dict, **options):
     return draw(rtl(title), labels, {rtl(name): values for name, values in series.items()}, local_digits, **options)
 
 
-def sales(tenant, grain: str) -> dict:
-    buckets = sales_charts.periods(tenant, grain, calendar())
+def sales(tenant, grain: str, today=None) -> dict:
+    """`today`: the overview's live figures of today (sales_charts.periods counts them otherwise)."""
+    buckets = sales_charts.periods(tenant, grain, calendar(), live=today)
     labels = [bucket_label(b.start, grain) for b in buckets]
     started = sum(b.new_members for b in buckets)
     bought = sum(b.new_buyers for b in buckets)

@@ -16,7 +16,7 @@ def index():
     summary = overview.summary(tenant)
     grain = request.args.get("grain", "day")
     grain = grain if grain in sales_charts.GRAINS else "day"
-    charts = {**chart_views.sales(tenant, grain), **chart_views.rankings(tenant),
+    charts = {**chart_views.sales(tenant, grain, summary["today"]), **chart_views.rankings(tenant),
               "traffic": chart_views.traffic(summary["days"])}
     return render_template("overview/index.html", s=summary, charts=charts, grain=grain,
                            grains=chart_views.grain_titles(), notices=notices.unread(tenant),

@@ -8,9 +8,9 @@ import requests
 from flask import current_app
 from telebot import apihelper
 
+from app import telegram_api
 from app.models import Bot
 from app.services import bots as bot_service
-from bots import telegram_api
 
 TIMEOUT = 5
 #: Telegram waits 10 seconds for answerPreCheckoutQuery; the request waits a little longer.

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import ApiToken, Tenant
 from app.services import audit, clock, crypto
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed
+from app.services.lookup import get_owned
 
 #: What a token may do; every API operation needs one of these.
 SCOPES = ("read", "members:write", "money", "bots:admin", "receipts", "webhooks", "bank")
@@ -68,9 +69,7 @@ def tokens_of(tenant: Tenant) -> list[ApiToken]:
 
 
 def revoke(tenant: Tenant, token_id: int, *, by=None) -> ApiToken:
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.tenant_id == tenant.id))
-    if token is None:
-        raise NotFound("No such token.")
+    token = get_owned(ApiToken, tenant, token_id, "No such token.")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         audit.record(tenant.id, audit.actor_of(by), "api_token.revoke", f"api_token:{token.id}")

@@ -6,11 +6,11 @@ import telebot
 from flask import current_app
 from telebot import apihelper
 
+from app import telegram_api
 from app.extensions import db
 from app.models import Account, Bot, Tenant
 from app.services import audit, bots, crypto
 from app.services.errors import ValidationFailed
-from bots import telegram_api
 
 
 def connect_bot(tenant: Tenant, token: str, by: Account) -> Bot:

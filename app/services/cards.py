@@ -17,8 +17,9 @@ from app.extensions import db
 from app.models import OPEN_RECEIPT_STATUSES, CardRotation, PaymentCard, Receipt, Tenant
 from app.services import audit, clock
 from app.services.amounts import ascii_digits, check_amount
-from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.services.errors import DomainError, ValidationFailed
 from app.services.locking import lock_rows
+from app.services.lookup import get_owned
 from app.services.parsing import clean_text, has_visible
 
 EDITABLE_FIELDS = ("card_number", "holder_name", "bank_name", "account_number", "weight", "daily_cap", "is_active")
@@ -67,11 +68,7 @@ def luhn_valid(digits: str) -> bool:
 
 def get_card(tenant: Tenant, card_id: int) -> PaymentCard:
     """The tenant's card, or NotFound (also for another tenant's card)."""
-    card = db.session.scalar(sa.select(PaymentCard).where(PaymentCard.id == card_id,
-                                                          PaymentCard.tenant_id == tenant.id))
-    if card is None:
-        raise NotFound("No such card.")
-    return card
+    return get_owned(PaymentCard, tenant, card_id, "No such card.")
 
 
 def tenant_cards(tenant: Tenant) -> list[PaymentCard]:

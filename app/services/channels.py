@@ -13,12 +13,13 @@ import telebot
 from flask import current_app
 from telebot import apihelper
 
+from app import telegram_api
 from app.extensions import db
 from app.models import Bot, ChatGrant, ChatPresence, GrantState, PaidChat, Plan, Tenant
 from app.services import audit, chat_access, clock
 from app.services.bots import bot_token
 from app.services.errors import NotFound, ValidationFailed
-from bots import telegram_api
+from app.services.lookup import get_owned
 
 #: The bot's rights a paid chat needs, and the flag each sets on PaidChat.
 NEEDED_RIGHTS = {"can_invite_users": "can_invite", "can_restrict_members": "can_restrict"}
@@ -83,10 +84,7 @@ def chats_of(tenant: Tenant) -> list[PaidChat]:
 
 def get_chat(tenant: Tenant, paid_chat_id: int) -> PaidChat:
     """The tenant's paid chat, or NotFound (also for another tenant's)."""
-    paid = db.session.scalar(sa.select(PaidChat).where(PaidChat.id == paid_chat_id, PaidChat.tenant_id == tenant.id))
-    if paid is None:
-        raise NotFound("No such chat.")
-    return paid
+    return get_owned(PaidChat, tenant, paid_chat_id, "No such chat.")
 
 
 def chat_by_telegram_id(bot: Bot, chat_id: int) -> PaidChat | None:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Tenant, TenantNotice
 from app.services import clock
-from app.services.errors import NotFound
+from app.services.lookup import get_owned
 
 
 def unread(tenant: Tenant, limit: int = 20) -> list[TenantNotice]:
@@ -16,9 +16,7 @@ def unread(tenant: Tenant, limit: int = 20) -> list[TenantNotice]:
 
 
 def dismiss(tenant: Tenant, notice_id: int) -> TenantNotice:
-    notice = db.session.get(TenantNotice, notice_id)
-    if notice is None or notice.tenant_id != tenant.id:
-        raise NotFound("No such notice.")
+    notice = get_owned(TenantNotice, tenant, notice_id, "No such notice.")
     notice.read_at = notice.read_at or clock.now()
     db.session.flush()
     return notice

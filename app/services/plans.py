@@ -9,6 +9,7 @@ from app.services import ledger, promocodes, rewards, wallet
 from app.services.amounts import check_amount
 from app.services.errors import IdempotencyConflict, InsufficientFunds, NotAllowed, NotFound, ValidationFailed
 from app.services.locking import lock_row
+from app.services.lookup import get_owned
 from app.services.parsing import clean_text, has_visible
 from app.services.stars import check_stars_price
 from app.services.subscriptions import MAX_GRANT_DAYS, grant_or_extend
@@ -71,10 +72,7 @@ def active_plans(tenant: Tenant) -> list[Plan]:
 
 def get_plan(tenant: Tenant, plan_id: int) -> Plan:
     """The tenant's plan, or NotFound (also for another tenant's plan)."""
-    plan = db.session.scalar(sa.select(Plan).where(Plan.id == plan_id, Plan.tenant_id == tenant.id))
-    if plan is None:
-        raise NotFound("No such plan.")
-    return plan
+    return get_owned(Plan, tenant, plan_id, "No such plan.")
 
 
 def check_on_sale(member: Member, plan: Plan) -> Plan:

@@ -32,6 +32,7 @@ from app.services.amounts import check_amount
 from app.services.codes import random_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from app.services.locking import lock_row
+from app.services.lookup import get_owned
 from app.services.parsing import clean_text, has_visible
 from app.services.receipts import MAX_REASON, InvalidTransition
 
@@ -116,11 +117,7 @@ def cancel(receipt: PlatformReceipt, tenant: Tenant, by: Account) -> PlatformRec
 
 def get_for_tenant(tenant: Tenant, receipt_id: int) -> PlatformReceipt:
     """The tenant's receipt, or NotFound (also for another tenant's)."""
-    receipt = db.session.scalar(sa.select(PlatformReceipt).where(PlatformReceipt.id == receipt_id,
-                                                                 PlatformReceipt.tenant_id == tenant.id))
-    if receipt is None:
-        raise NotFound("No such receipt.")
-    return receipt
+    return get_owned(PlatformReceipt, tenant, receipt_id, "No such receipt.")
 
 
 def get(receipt_id: int) -> PlatformReceipt:

@@ -37,6 +37,7 @@ from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from app.services.locking import lock_member_and_referrer, lock_row
+from app.services.lookup import get_owned
 from app.services.parsing import clean_text, has_visible
 from app.services.plans import check_on_sale, sell_plan
 
@@ -107,10 +108,7 @@ def open_receipt_of(member: Member) -> Receipt | None:
 
 def get_receipt(tenant: Tenant, receipt_id: int) -> Receipt:
     """The tenant's receipt, or NotFound (also for another tenant's receipt)."""
-    receipt = db.session.scalar(sa.select(Receipt).where(Receipt.id == receipt_id, Receipt.tenant_id == tenant.id))
-    if receipt is None:
-        raise NotFound("No such receipt.")
-    return receipt
+    return get_owned(Receipt, tenant, receipt_id, "No such receipt.")
 
 
 def find_by_tracking_code(tenant: Tenant, code: str) -> Receipt | None:

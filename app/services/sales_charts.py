@@ -72,15 +72,19 @@ def bucket_starts(today: date, grain: str, calendar: str = "gregorian") -> list[
     return starts[::-1]
 
 
-def periods(tenant: Tenant, grain: str = "day", calendar: str = "gregorian") -> list[Bucket]:
-    """Revenue, new members and buyers per bucket, oldest first (today's bucket counts today live)."""
+def periods(tenant: Tenant, grain: str = "day", calendar: str = "gregorian",
+            live: overview.DayFigures | None = None) -> list[Bucket]:
+    """Revenue, new members and buyers per bucket, oldest first (today's bucket counts today live).
+
+    `live`: today's figures when the caller has them already (the overview page), so they are not counted twice.
+    """
     today = clock.tenant_today(tenant)
     buckets = [Bucket(start) for start in bucket_starts(today, grain, calendar)]
     index = {b.start: b for b in buckets}
     for row in db.session.execute(snapshots_query(tenant, buckets[0].start, today)):
         index[bucket_start(row.day, grain, calendar)].add(row.revenue, row.new_members, row.new_buyers,
                                                           row.returning_buyers)
-    live = overview.today_figures(tenant)
+    live = live if live is not None and live.day == today else overview.today_figures(tenant)
     buyers = today_buyers(tenant)
     buckets[-1].add(live.revenue, live.new_members, *buyers)
     return buckets

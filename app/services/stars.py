@@ -29,6 +29,7 @@ from app.models import (
 from app.services import audit, clock, ledger, outbox, wallet
 from app.services.errors import NotAllowed, NotFound, ValidationFailed
 from app.services.locking import lock_row
+from app.services.lookup import get_owned
 from app.services.subscriptions import cancel, grant_or_extend
 
 INVOICE_KIND = "stars.invoice"
@@ -200,11 +201,7 @@ def payments_of(member: Member) -> list[StarPayment]:
 
 
 def get_payment(tenant: Tenant, star_payment_id: int) -> StarPayment:
-    found = db.session.scalar(sa.select(StarPayment).where(StarPayment.id == star_payment_id,
-                                                           StarPayment.tenant_id == tenant.id))
-    if found is None:
-        raise NotFound("No such payment.")
-    return found
+    return get_owned(StarPayment, tenant, star_payment_id, "No such payment.")
 
 
 def stars_earned(tenant: Tenant) -> dict:

@@ -18,6 +18,7 @@ from app.models import Account, Bot, Member, Tenant, Ticket, TicketCopy, TicketM
 from app.models.types import utcnow
 from app.services import audit, outbox, webhooks
 from app.services.errors import DomainError, NotFound
+from app.services.lookup import get_owned
 
 ADMIN_COPY = "ticket.admin_copy"
 TO_MEMBER = "ticket.to_member"
@@ -102,10 +103,7 @@ def close_quiet_tickets(tenant: Tenant, now: datetime, days: int) -> list[Ticket
 
 
 def get(tenant: Tenant, ticket_id: int) -> Ticket:
-    ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None or ticket.tenant_id != tenant.id:
-        raise NotFound("No such ticket.")
-    return ticket
+    return get_owned(Ticket, tenant, ticket_id, "No such ticket.")
 
 
 def of_member(member: Member, limit: int = 10) -> list[Ticket]:

@@ -17,7 +17,8 @@ from flask import current_app
 from app.extensions import db
 from app.models import Tenant, WebhookDelivery, WebhookEndpoint
 from app.services import audit, clock, crypto, outbox
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed
+from app.services.lookup import get_owned
 
 EVENTS = ("member.created", "subscription.activated", "subscription.extended", "subscription.changed",
           "subscription.expired", "subscription.limited", "subscription.cancelled", "receipt.submitted", "receipt.approved", "receipt.rejected",
@@ -55,11 +56,7 @@ def endpoints_of(tenant: Tenant) -> list[WebhookEndpoint]:
 
 
 def get_endpoint(tenant: Tenant, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = db.session.scalar(sa.select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id,
-                                                                  WebhookEndpoint.tenant_id == tenant.id))
-    if endpoint is None:
-        raise NotFound("No such webhook endpoint.")
-    return endpoint
+    return get_owned(WebhookEndpoint, tenant, endpoint_id, "No such webhook endpoint.")
 
 
 def delete_endpoint(endpoint: WebhookEndpoint, *, by=None) -> None:
@@ -80,11 +77,7 @@ def deliveries_query(tenant: Tenant, endpoint: WebhookEndpoint) -> sa.Select:
 
 
 def get_delivery(tenant: Tenant, delivery_id: int) -> WebhookDelivery:
-    delivery = db.session.scalar(sa.select(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
-                                                                  WebhookDelivery.tenant_id == tenant.id))
-    if delivery is None:
-        raise NotFound("No such delivery.")
-    return delivery
+    return get_owned(WebhookDelivery, tenant, delivery_id, "No such delivery.")
 
 
 def emit(tenant_id: int, event_type: str, data: dict) -> list[WebhookDelivery]:

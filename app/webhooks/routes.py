@@ -7,11 +7,11 @@ from __future__ import annotations
 from flask import abort, current_app, request
 from telebot import types
 
+from app import redaction, telegram_api
 from app.extensions import csrf, db
 from app.models import Bot
 from app.services.crypto import same_secret
 from app.webhooks import bp
-from bots import redaction, telegram_api
 from bots.dispatch import process_update
 from bots.factory import TeleBotCache
 from bots.middleware import UpdateEnvelope, is_db_unavailable

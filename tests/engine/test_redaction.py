@@ -4,7 +4,7 @@ import logging
 import pytest
 from telebot import apihelper, types
 
-from bots import redaction
+from app import redaction
 from bots.dispatch import process_update
 from bots.factory import build_telebot
 from bots.middleware import UpdateEnvelope

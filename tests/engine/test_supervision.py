@@ -1,10 +1,13 @@
 """Live start/stop from the database, revoked tokens, 409 conflicts and crashed loops."""
 import pytest
+import sqlalchemy as sa
 
-from app.models import Bot
+from app.models import Bot, BotStatus
 from app.services import bots as bot_service
 from app.services import crypto
 from bots.polling import CONFLICT_MESSAGE, REVOKED_MESSAGE
+from bots.status import StatusReport, write_statuses
+from tests.hardening.test_approval_locks import StatementLog
 from tests.waiting import wait_until
 
 
@@ -102,3 +105,26 @@ def test_a_dead_polling_loop_is_restarted(start_manager, sandbox, make, make_bot
     sandbox.say(bot.telegram_bot_id, 10, "/start")
     sandbox.wait_for_reply(bot.telegram_bot_id, 10)
     wait_until(lambda: bot_row(db, bot.id).status == "running", 5)
+
+
+
+def test_the_supervisor_records_many_bots_in_one_statement_per_status_and_spares_a_changed_one(app, db, make):
+    """A thousand bots beat every 15 s: one UPDATE per (status, error) group in one commit, not one per bot."""
+    tenant = make.tenant()
+    bots = [make.bot(tenant) for _ in range(6)]
+    db.session.commit()
+    versions = {b.id: b.config_version for b in bots}
+    running, failing, changed = bots[:4], bots[4], bots[5]
+    before = changed.status
+    changed.config_version += 1  # edited in the dashboard after the supervisor read it
+    db.session.commit()
+    reports = [StatusReport(b.id, versions[b.id], BotStatus.RUNNING, seen=True) for b in (*running, changed)]
+    reports.append(StatusReport(failing.id, versions[failing.id], BotStatus.ERROR, REVOKED_MESSAGE))
+    with StatementLog(db.engine) as log:
+        assert write_statuses(app, reports)
+    assert len([s for s in log.statements if s.startswith("UPDATE bots")]) == 2, log.statements
+    rows = {b.id: b for b in db.session.scalars(sa.select(Bot).where(Bot.tenant_id == tenant.id)
+                                                 .execution_options(populate_existing=True))}
+    assert all(rows[b.id].status == "running" and rows[b.id].last_seen_at is not None for b in running)
+    assert (rows[failing.id].status, rows[failing.id].last_error) == ("error", REVOKED_MESSAGE)
+    assert (rows[changed.id].status, rows[changed.id].last_seen_at) == (before, None)

@@ -26,7 +26,7 @@ from telebot import apihelper
 from werkzeug import Request, Response
 from werkzeug.serving import make_server
 
-from bots import telegram_api
+from app import telegram_api
 from bots.emulator import SandboxServer
 from bots.manager import BotManager
 from tests.waiting import wait_until

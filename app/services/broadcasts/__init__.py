@@ -24,6 +24,7 @@ from app.services.broadcasts import segments
 from app.services.broadcasts.segments import LANGUAGES, Segment
 from app.services.errors import DomainError, NotFound
 from app.services.locking import lock_row
+from app.services.lookup import get_owned
 
 PUMP = "broadcast.pump"
 #: Telegram's limits: a message's text, a photo's caption.
@@ -102,10 +103,7 @@ def _check_button(text: str | None, url: str | None) -> tuple[str | None, str | 
 
 def get(tenant: Tenant, broadcast_id: int) -> Broadcast:
     """A broadcast of `tenant`; NotFound for another tenant's id as for a missing one."""
-    broadcast = db.session.get(Broadcast, broadcast_id)
-    if broadcast is None or broadcast.tenant_id != tenant.id:
-        raise NotFound(_l("There is no such broadcast."))
-    return broadcast
+    return get_owned(Broadcast, tenant, broadcast_id, _l("There is no such broadcast."))
 
 
 def list_broadcasts(tenant: Tenant, limit: int = 50) -> list[Broadcast]:

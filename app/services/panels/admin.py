@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import OnCancel, Panel, PanelKind, PanelUser, Plan, PlanPanel, Tenant
 from app.services import audit, clock, crypto
 from app.services.errors import NotFound, ValidationFailed
+from app.services.lookup import get_owned
 from app.services.panels import adapter_for, credentials_of
 from app.services.panels.base import PanelError
 
@@ -23,10 +24,7 @@ def panels_of(tenant: Tenant) -> list[Panel]:
 
 def get_panel(tenant: Tenant, panel_id: int) -> Panel:
     """The tenant's panel, or NotFound (also for another tenant's panel)."""
-    panel = db.session.scalar(sa.select(Panel).where(Panel.id == panel_id, Panel.tenant_id == tenant.id))
-    if panel is None:
-        raise NotFound("No such panel.")
-    return panel
+    return get_owned(Panel, tenant, panel_id, "No such panel.")
 
 
 def create_panel(tenant: Tenant, *, name: str, kind: str, base_url: str, username: str = "", password: str = "",
@@ -128,11 +126,7 @@ def check_options(kind: str, options: dict) -> dict:
 
 
 def panel_user_of(tenant: Tenant, panel_user_id: int) -> PanelUser:
-    row = db.session.scalar(sa.select(PanelUser).where(PanelUser.id == panel_user_id,
-                                                       PanelUser.tenant_id == tenant.id))
-    if row is None:
-        raise NotFound("No such service.")
-    return row
+    return get_owned(PanelUser, tenant, panel_user_id, "No such service.")
 
 
 def _apply(panel: Panel, *, name: str, base_url: str, subscription_base_url: str, on_cancel: str) -> None:

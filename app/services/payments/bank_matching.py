@@ -28,7 +28,8 @@ from app.models import (
     Tenant,
 )
 from app.services import clock, receipts, settings
-from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.services.errors import DomainError, ValidationFailed
+from app.services.lookup import get_owned
 from app.services.payments import bank_sms, fingerprints
 from app.services.payments.bank_sms.common import normalize
 
@@ -82,11 +83,7 @@ def approve_suggestion(tenant: Tenant, message_id: int, by: receipts.Reviewer) -
 
 
 def get_message(tenant: Tenant, message_id: int) -> BankMessage:
-    message = db.session.scalar(sa.select(BankMessage).where(BankMessage.id == message_id,
-                                                             BankMessage.tenant_id == tenant.id))
-    if message is None:
-        raise NotFound("No such message.")
-    return message
+    return get_owned(BankMessage, tenant, message_id, "No such message.")
 
 
 def queue(tenant: Tenant, limit: int = 200) -> list[BankMessage]:

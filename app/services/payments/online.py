@@ -18,6 +18,7 @@ from app.services.amounts import check_amount
 from app.services.bots import feature_enabled
 from app.services.codes import random_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from app.services.lookup import get_owned
 from app.services.payments import zarinpal
 from app.services.plans import check_on_sale
 
@@ -110,11 +111,7 @@ def find_by_authority(authority: str) -> OnlinePayment | None:
 
 
 def get_payment(tenant: Tenant, payment_id: int) -> OnlinePayment:
-    payment = db.session.scalar(sa.select(OnlinePayment).where(OnlinePayment.id == payment_id,
-                                                               OnlinePayment.tenant_id == tenant.id))
-    if payment is None:
-        raise NotFound("No such payment.")
-    return payment
+    return get_owned(OnlinePayment, tenant, payment_id, "No such payment.")
 
 
 def _purpose_and_amount(member: Member, amount, plan) -> tuple[str, int]:

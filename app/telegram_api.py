@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 from telebot import apihelper
 
-from bots import redaction
+from app import redaction
 
 
 def api_url(app: Flask) -> str:
