@@ -1,39 +1,48 @@
-"""Outbox handler `broadcast.send`: one broadcast message to one member, at most once.
+"""Outbox handler `broadcast.send`: one broadcast message to one member, once.
 
-The delivery row is marked `sending` and committed before Telegram is called (app.services.broadcasts.
-sending explains why that makes it at most once), then `sent` / `blocked` (403) / `failed` is recorded.
-Telegram's 429 and errors that prove the message was not taken (a refused connection, a 5xx answer)
-put it back to `queued` and the outbox row retries; an error after which Telegram may have accepted it
-(a read timeout, a dropped connection) is recorded as failed, not sent again.
+Under the delivery's row lock: Telegram's limits are counted (over them: the delivery stays queued, nothing
+is written, and the outbox row comes back in a send slot of the bot reserved for it, so the hundreds of
+held sends of a broadcast line up instead of all retrying every second); then all of the request but its last
+byte goes to Telegram, the delivery is marked `sending` and committed, and the last byte follows
+(bots/committed_send.py says why that makes `sending` mean "Telegram has it"). Then `sent` / `blocked`
+(403) / `failed` is recorded. Telegram's 429, a 5xx answer and a request that never completed prove the
+message was not taken: the delivery is queued again and the outbox row retries. A whole request with no
+answer (a read timeout, a dropped connection) may have been taken: `failed`, not sent again.
 """
 from __future__ import annotations
 
-import json
-
-import requests
 import sqlalchemy as sa
+from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
 from app.models import Bot, Broadcast, BroadcastDelivery, OutboxMessage
 from app.services import outbox
+from app.services.bots import bot_token
 from app.services.broadcasts import sending
 from app.services.broadcasts.pump import SEND
 from app.worker.delivery import MAX_ATTEMPTS
-from bots import outbound
+from app.worker.ratelimit import limits_for
+from bots import committed_send, outbound
 
 
 @outbox.handler(SEND)
 def deliver(message: OutboxMessage) -> None:
     taken = sending.begin(message.payload["delivery_id"])
-    db.session.commit()
     if taken is None:
+        db.session.commit()  # what begin recorded (held, cancelled, unconfirmed), if anything
         return
     delivery, broadcast = taken
     bot = db.session.get(Bot, delivery.bot_id) if delivery.bot_id else None
     if bot is None or not bot.is_active:
         return _record(sending.failed, delivery, "the bot is gone or inactive")
+    telebot = outbound.telebot_for(bot)
     try:
-        answer = outbound.perform(outbound.telebot_for(bot), _call(broadcast, delivery, bot))
+        outbound.pace(telebot, delivery.chat_id)
+    except outbox.Retry as held:  # still queued: nothing to record; back in a slot of its own
+        db.session.rollback()
+        raise outbox.Retry(max(held.after_seconds, limits_for().reserve_slot(bot.id)), held.reason) from None
+    try:
+        answer = _send(telebot, bot, broadcast, delivery)
     except outbox.Retry as retry:
         _record(sending.again, delivery, retry.reason)
         raise
@@ -48,7 +57,24 @@ def deliver(message: OutboxMessage) -> None:
     _sent(broadcast, delivery, bot, answer)
 
 
+def _send(telebot, bot: Bot, broadcast: Broadcast, delivery: BroadcastDelivery):
+    """The call, committed as `sending` just before its last byte; Telegram's errors as outbound.perform raises them."""
+    outbound.configure()
+    method, params, files = _call(broadcast, delivery, bot)
+
+    def commit_sending() -> None:
+        sending.mark(delivery)
+        db.session.commit()
+    try:
+        return committed_send.call(bot_token(bot), method, params, files, before_last_byte=commit_sending)
+    except ApiTelegramException as exc:
+        outbound.note_blocked(telebot, delivery.chat_id, exc)
+        raise outbound.telegram_failure(exc) from None
+
+
 def _record(change, delivery: BroadcastDelivery, reason: str) -> None:
+    db.session.rollback()  # a failure may have left the transaction broken; the row is read again
+    delivery = db.session.get(BroadcastDelivery, delivery.id)
     change(delivery, reason)
     db.session.commit()
 
@@ -61,24 +87,23 @@ def _sent(broadcast: Broadcast, delivery: BroadcastDelivery, bot: Bot, answer) -
     db.session.commit()
 
 
-def _call(broadcast: Broadcast, delivery: BroadcastDelivery, bot: Bot) -> dict:
-    """The Bot API call: the text in the member's language, the photo (a file_id once uploaded), the button."""
+def _call(broadcast: Broadcast, delivery: BroadcastDelivery, bot: Bot) -> tuple[str, dict, dict | None]:
+    """The Bot API call (method, form fields, files): the text in the member's language, the photo (a file_id
+    once uploaded, else its bytes), the button."""
     params = {"chat_id": delivery.chat_id}
     if broadcast.button_text and broadcast.button_url:
-        params["reply_markup"] = json.dumps(
-            {"inline_keyboard": [[{"text": broadcast.button_text, "url": broadcast.button_url}]]})
+        params["reply_markup"] = {"inline_keyboard": [[{"text": broadcast.button_text, "url": broadcast.button_url}]]}
     text = broadcast.text_for(delivery.language)
-    photo = (broadcast.photo_file_ids or {}).get(str(bot.id)) or db.session.scalar(
-        sa.select(Broadcast.photo).where(Broadcast.id == broadcast.id))
+    file_id = (broadcast.photo_file_ids or {}).get(str(bot.id))
+    photo = None if file_id else db.session.scalar(sa.select(Broadcast.photo).where(Broadcast.id == broadcast.id))
+    if file_id:
+        return "sendPhoto", {**params, "photo": file_id, "caption": text}, None
     if photo:
-        return {"method": "send_photo", "params": {**params, "photo": photo, "caption": text}}
-    return {"method": "send_message", "params": {**params, "text": text}}
+        return "sendPhoto", {**params, "caption": text}, {"photo": ("photo", photo)}
+    return "sendMessage", {**params, "text": text}, None
 
 
 def _not_taken(exc: Exception) -> bool:
     """True when the failure proves Telegram did not accept the message (so sending again is safe)."""
-    if isinstance(exc, outbound.Unreachable):
-        cause = exc.__context__
-        return isinstance(cause, requests.ConnectTimeout) or (
-            isinstance(cause, requests.ConnectionError) and "NewConnectionError" in repr(cause))
-    return isinstance(exc, RuntimeError) and str(exc).startswith("Telegram error 5")
+    return isinstance(exc, committed_send.NotSent) or (
+        isinstance(exc, RuntimeError) and str(exc).startswith("Telegram error 5"))

@@ -31,6 +31,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "postgres: needs Postgres (row locks, real concurrency)")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "own_postgres: brings its own Postgres database (whatever --db says), so "
+                                       "only the SQLite leg runs it")
     config.botfleet_pg_problem = None
     os.environ["TEST_DB"] = config.getoption("--db")  # the chosen backend, for helpers without the config
     if config.getoption("--db") == "postgres":
@@ -75,7 +77,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _leave_out_database_free(config, items) -> None:
-    free = [item for item in items if item.nodeid.startswith(DATABASE_FREE) and "postgres" not in item.keywords]
+    free = [item for item in items if (item.nodeid.startswith(DATABASE_FREE) or "own_postgres" in item.keywords)
+            and "postgres" not in item.keywords]
     if free:
         config.hook.pytest_deselected(items=free)
         left_out = set(free)

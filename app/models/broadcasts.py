@@ -25,7 +25,8 @@ class BroadcastStatus(str, enum.Enum):
 class DeliveryStatus(str, enum.Enum):
     #: An outbox row (broadcast.send) will deliver it.
     QUEUED = "queued"
-    #: A worker is sending it now. Found so by a later run (the worker died): failed, never sent again.
+    #: Telegram has the whole request (bots/committed_send.py). Found so by a later run (the worker died before
+    #: the answer): sent, "unconfirmed", never sent again.
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"

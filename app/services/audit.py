@@ -16,8 +16,11 @@ def actor_of(account=None, telegram_id: int | None = None) -> str:
     return "system"
 
 
-def record(tenant_id: int | None, actor: str, action: str, target: str | None = None, **data) -> AuditLog:
+def record(tenant_id: int | None, actor: str, action: str, target: str | None = None, *, flush: bool = True,
+           **data) -> AuditLog:
+    """Add an audit row; `flush=False` leaves it to the caller's next flush (it then has no id yet)."""
     entry = AuditLog(tenant_id=tenant_id, actor=actor, action=action, target=target, data=data)
     db.session.add(entry)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return entry

@@ -23,18 +23,26 @@ def subscription_changed(event: str, subscription: Subscription) -> None:
 
 def receipt_changed(event: str, receipt: Receipt) -> None:
     """receipt.submitted / approved / rejected."""
+    webhooks.emit(receipt.tenant_id, *receipt_event(event, receipt))
+
+
+def receipt_event(event: str, receipt: Receipt) -> tuple[str, dict]:
     member = db.session.get(Member, receipt.member_id)
-    webhooks.emit(receipt.tenant_id, event, {
+    return event, {
         "receipt_id": receipt.id, "telegram_id": member.telegram_id, "tracking_code": receipt.tracking_code,
         "purpose": receipt.purpose, "plan_id": receipt.plan_id, "amount": receipt.amount, "status": receipt.status,
-        "reject_reason": receipt.reject_reason})
+        "reject_reason": receipt.reject_reason}
 
 
 def balance_changed(entry: LedgerEntry) -> None:
+    webhooks.emit(entry.tenant_id, *balance_event(entry))
+
+
+def balance_event(entry: LedgerEntry) -> tuple[str, dict]:
     member = db.session.get(Member, entry.member_id)
-    webhooks.emit(entry.tenant_id, "balance.changed", {
+    return "balance.changed", {
         "telegram_id": member.telegram_id, "amount": entry.amount, "balance": entry.balance_after,
-        "kind": entry.kind, "ledger_entry_id": entry.id})
+        "kind": entry.kind, "ledger_entry_id": entry.id}
 
 
 def _member(member: Member) -> dict:

@@ -32,7 +32,7 @@ from app.models import (
     SubscriptionSource,
     Tenant,
 )
-from app.services import audit, cards, clock, events, ledger, promocodes, rewards, settings, wallet
+from app.services import audit, cards, clock, events, ledger, promocodes, rewards, settings, wallet, webhooks
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -156,7 +156,8 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
         locked, member, credited, purchased=bool(purchase and "subscription_id" in purchase), referrer=referrer)
     cards.record_decision(locked.card_id, tenant, approved_amount=credited)
     audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}", amount=credited,
-                 requested_amount=locked.amount, different_amount=credited != locked.amount, purchase=purchase)
+                 requested_amount=locked.amount, different_amount=credited != locked.amount, purchase=purchase,
+                 flush=False)  # flushed with the receipt's new status: the member row is written once either way
     locked.amount = credited
     _decide(locked, by, S.APPROVED)
     _announce(locked, credit)
@@ -281,12 +282,12 @@ def _sell_receipt_plan(receipt: Receipt, member: Member, by: Reviewer) -> dict:
 
 
 def _announce(receipt: Receipt, credit) -> None:
-    """The events of an approval, once its rows have flushed (the ledger entries have ids)."""
+    """The events of an approval, once its rows have flushed (the ledger entries have ids): one read of the
+    tenant's webhook endpoints for all of them."""
     bonus = receipt.rewards.referral
-    for entry in (credit, bonus.entry if bonus else None):
-        if entry is not None:
-            events.balance_changed(entry)
-    events.receipt_changed("receipt.approved", receipt)
+    entries = [entry for entry in (credit, bonus.entry if bonus else None) if entry is not None]
+    webhooks.emit_all(receipt.tenant_id, [*map(events.balance_event, entries),
+                                          events.receipt_event("receipt.approved", receipt)])
 
 
 def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:

@@ -82,20 +82,34 @@ def get_delivery(tenant: Tenant, delivery_id: int) -> WebhookDelivery:
 
 def emit(tenant_id: int, event_type: str, data: dict) -> list[WebhookDelivery]:
     """Queue the event for every active endpoint of the tenant that wants it (in the caller's transaction)."""
-    if event_type not in EVENTS:
-        raise ValueError(f"unknown event type {event_type!r}")
-    endpoints = [e for e in db.session.scalars(sa.select(WebhookEndpoint).where(
-        WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.is_active.is_(True)))
-        if not e.events or event_type in e.events]
+    return emit_all(tenant_id, [(event_type, data)])
+
+
+def emit_all(tenant_id: int, events: list[tuple[str, dict]]) -> list[WebhookDelivery]:
+    """emit() of several events of one operation, in order, reading the tenant's endpoints once."""
+    unknown = [event_type for event_type, _data in events if event_type not in EVENTS]
+    if unknown:
+        raise ValueError(f"unknown event type {unknown[0]!r}")
+    endpoints = list(db.session.scalars(sa.select(WebhookEndpoint).where(
+        WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.is_active.is_(True))))
     if not endpoints:
         return []
-    event_id = f"evt_{uuid.uuid4().hex}"
     tenant_slug = db.session.scalar(sa.select(Tenant.slug).where(Tenant.id == tenant_id))
+    return [delivery for event_type, data in events
+            for delivery in _queue_event(tenant_id, tenant_slug, endpoints, event_type, data)]
+
+
+def _queue_event(tenant_id: int, tenant_slug: str, endpoints: list[WebhookEndpoint], event_type: str,
+                 data: dict) -> list[WebhookDelivery]:
+    wanted = [e for e in endpoints if not e.events or event_type in e.events]
+    if not wanted:
+        return []
+    event_id = f"evt_{uuid.uuid4().hex}"
     body = json.dumps({"id": event_id, "type": event_type, "created_at": clock.now().isoformat(),
                        "tenant": tenant_slug, "data": data}, separators=(",", ":"), default=str)
     return [_queue(WebhookDelivery(tenant_id=tenant_id, endpoint_id=e.id, event_id=event_id,
                                    event_type=event_type, body=body, status="pending", attempts=0))
-            for e in endpoints]
+            for e in wanted]
 
 
 def resend(delivery: WebhookDelivery) -> WebhookDelivery:

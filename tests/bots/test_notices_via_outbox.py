@@ -139,6 +139,7 @@ def test_a_notice_is_an_outbox_row_sent_after_the_commit_and_never_on_rollback(w
 #: update that was rolled back. Anything else sends from inside a change.
 SEND_SITES = {
     "bots/outbound.py": "perform(): the one call site of outbox and reply calls (by getattr)",
+    "bots/committed_send.py": "the broadcast send's call (raw HTTP: its last byte goes after the 'sending' commit)",
     "bots/ticket_outbound.py": "outbox handler of ticket copies and answers",
     "bots/service_card.py": "outbox handler of the service card",
     "bots/notify.py": "send_to_member(): a sandbox and test helper, called outside any transaction",

@@ -1,9 +1,11 @@
 """The states of one recipient's delivery, for the send handler (bots/broadcast_outbound.py).
 
-At most once: `begin` marks the delivery `sending` and the handler commits that before it calls
-Telegram. A later run that finds it still `sending` knows a worker died between that commit and
-recording Telegram's answer; it cannot know whether Telegram accepted the message, so it records
-`failed` ("interrupted") and never sends again. Each function flushes; the handler commits.
+Once each: `begin` takes a queued delivery (under its row lock) and the handler, after Telegram's limits
+allow the send, writes all of the request but its last byte, then `mark`s the delivery `sending` and
+commits, then writes the last byte (bots/committed_send.py). A later run that finds a delivery still
+`sending` knows a worker died after Telegram had the whole request (its answer was never recorded): it is
+recorded `sent`, without a message id ("unconfirmed"), and never sent again. Each function flushes; the
+handler commits.
 """
 from __future__ import annotations
 
@@ -13,23 +15,32 @@ from app.models.broadcasts import FINAL_DELIVERY_STATES
 from app.services import clock
 from app.services.locking import lock_row
 
-INTERRUPTED = "interrupted: a worker stopped while sending; not sent again, so nobody gets it twice"
+UNCONFIRMED = "unconfirmed: the worker stopped after Telegram had the whole request, before its answer"
 
 
 def begin(delivery_id: int) -> tuple[BroadcastDelivery, Broadcast] | None:
-    """Take a queued delivery for sending; None when there is nothing to send (and why is recorded)."""
+    """Lock a queued delivery that is to be sent now; None when there is nothing to send (and why is recorded)."""
     delivery = lock_row(BroadcastDelivery, delivery_id)
     if delivery is None or delivery.status in FINAL_DELIVERY_STATES or delivery.status == DeliveryStatus.HELD.value:
         return None
     if delivery.status == DeliveryStatus.SENDING.value:
-        return _end(delivery, DeliveryStatus.FAILED, INTERRUPTED)
+        return _unconfirmed(delivery)
     broadcast = db.session.get(Broadcast, delivery.broadcast_id)
     if broadcast.status == BroadcastStatus.CANCELLED.value:
         return _end(delivery, DeliveryStatus.CANCELLED)
     if broadcast.status != BroadcastStatus.SENDING.value:
         return _end(delivery, DeliveryStatus.HELD)
-    delivery.status = DeliveryStatus.SENDING.value
     return delivery, broadcast
+
+
+def mark(delivery: BroadcastDelivery) -> None:
+    """Telegram has all of the request but its last byte: from the commit of this on, it counts as sent."""
+    delivery.status = DeliveryStatus.SENDING.value
+
+
+def _unconfirmed(delivery: BroadcastDelivery) -> None:
+    delivery.status, delivery.sent_at, delivery.error = DeliveryStatus.SENT.value, clock.now(), UNCONFIRMED
+    return None
 
 
 def _end(delivery: BroadcastDelivery, status: DeliveryStatus, error: str | None = None) -> None:

@@ -7,11 +7,11 @@ batch (the CLI commits there on a real run); a dry run rolls everything back at 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
 from typing import Any
 
 from app.models import Bot, Tenant
 from app.services.imports import bedolaga, sources
+from app.services.imports.ahead import batches_ahead
 from app.services.imports.rows import MemberRow, RowRefused
 from app.services.imports.writer import ImportReport, MemberWriter
 
@@ -80,8 +80,7 @@ def _run(tenant, source, rows, bot, dry_run, checkpoint, *, members: dict | None
          link: bool = True) -> ImportReport:
     report = ImportReport(source=source, dry_run=dry_run)
     writer = MemberWriter(tenant, source, report, bot)
-    rows = iter(rows)
-    while batch := list(islice(rows, BATCH_SIZE)):
+    for batch in batches_ahead(rows, BATCH_SIZE):
         written = writer.write(batch)
         if members is not None:
             members.update(written)

@@ -20,7 +20,8 @@ from app.models import Member, Plan, Promocode, Subscription, Tenant
 from app.models.types import utcnow
 from app.services import ledger
 from app.services.imports import sources
-from app.services.imports.writer import ImportReport, insert_for
+from app.services.imports.bulk import insert_for
+from app.services.imports.writer import ImportReport
 
 PLAN_NAME = "Imported (Bedolaga)"
 GIB = 1024**3

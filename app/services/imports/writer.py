@@ -7,27 +7,26 @@ balances go through the ledger: one INSERT of entries keyed `import:<source>:<te
 member rows' locks taken in id order. So a re-run finds every key taken and credits nothing, and
 balance == sum(ledger) holds after every batch.
 
-On Postgres each of those statements carries the whole batch as one array per column
-(`INSERT ... SELECT * FROM unnest(...)`, `UPDATE ... FROM unnest(...)`): one round trip and one small
-statement to plan, whatever the batch size (about 10x faster than multi-row VALUES at 1M rows, see
-docs/imports.md). SQLite takes the portable multi-row forms.
+On Postgres each of those statements carries the whole batch as one array literal per column
+(`INSERT ... SELECT ... FROM unnest(...)`, `UPDATE ... FROM unnest(...)`, see bulk.py): one round trip and
+one small statement to plan, whatever the batch size (see docs/imports.md). SQLite takes the portable
+multi-row forms.
 """
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
 from app.models import Bot, BotSession, LedgerEntry, Member, MemberBadge, Tenant
 from app.models.types import utcnow
 from app.services import badges as badge_service
 from app.services import levels
-from app.services.codes import ALPHABET
+from app.services.imports.bulk import insert_columns, insert_for, insert_rows, on_postgres, pg_array, referral_codes
 from app.services.imports.rows import MemberRow, RowRefused
 
 PROBLEMS_KEPT = 20
@@ -64,57 +63,6 @@ class ImportReport:
                 "problems": self.problems, **dict(self.extra)}
 
 
-def on_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def insert_for(table):
-    """The dialect's INSERT (both have ON CONFLICT DO NOTHING and RETURNING)."""
-    return (postgresql if on_postgres() else sqlite).insert(table)
-
-
-def insert_rows(table: sa.Table, rows: list[dict], returning: tuple = ()) -> list:
-    """INSERT ... ON CONFLICT DO NOTHING [RETURNING] of `rows` (dicts with the same keys), in one statement.
-
-    Postgres: one array per column, `SELECT * FROM unnest(...)`; elsewhere a multi-row INSERT.
-    """
-    if not rows:
-        return []
-    if not on_postgres():
-        statement = insert_for(table).on_conflict_do_nothing()
-        if returning:
-            return db.session.execute(statement.returning(*(table.c[n] for n in returning)), rows).all()
-        db.session.execute(statement, rows)
-        return []
-    names = list(rows[0])
-    sql = (f"INSERT INTO {table.name} ({', '.join(_quoted(n) for n in names)}) "
-           f"SELECT * FROM unnest({_array_params(table, names)}) ON CONFLICT DO NOTHING")
-    if returning:
-        sql += " RETURNING " + ", ".join(_quoted(n) for n in returning)
-    result = db.session.execute(sa.text(sql), {f"a_{n}": [r[n] for r in rows] for n in names})
-    return result.all() if returning else []
-
-
-def _quoted(name: str) -> str:
-    return f'"{name}"'
-
-
-def _array_params(table: sa.Table, names: list[str]) -> str:
-    """`CAST(:a_x AS <type of x>[]), ...`: each bound list becomes a typed Postgres array."""
-    dialect = postgresql.dialect()
-    return ", ".join(f"CAST(:a_{n} AS {table.c[n].type.compile(dialect)}[])" for n in names)
-
-
-def referral_codes(count: int, length: int = 8) -> list[str]:
-    """`count` random codes of codes.ALPHABET in one draw (codes.referral_code draws one character at a time)."""
-    limit = 256 - 256 % len(ALPHABET)  # bytes at or above it are dropped so every character is equally likely
-    chars: list[str] = []
-    while len(chars) < count * length:
-        chars += [ALPHABET[b % len(ALPHABET)] for b in secrets.token_bytes(count * length * 2) if b < limit]
-    text = "".join(chars)
-    return [text[i * length:(i + 1) * length] for i in range(count)]
-
-
 class MemberWriter:
     """Writes batches of MemberRow for one tenant; remembers what a later step (referrals) needs."""
 
@@ -128,6 +76,9 @@ class MemberWriter:
         self._badges = _badge_codes(tenant)
         self._levels = levels.thresholds(tenant)
         self._now = utcnow()
+        self.tenant_id = tenant.id
+        #: The columns every new member starts with.
+        self._new_shared = {"tenant_id": tenant.id, "is_banned": False, "xp_today": 0, "streak_days": 0}
 
     def write(self, batch: Iterable[MemberRow | RowRefused]) -> dict[int, int]:
         """Store one batch; returns telegram id -> member id for the rows kept."""
@@ -163,8 +114,13 @@ class MemberWriter:
         return kept
 
     def _existing(self, telegram_ids: list[int]) -> dict[int, int]:
+        if on_postgres():  # one array literal, not an IN list of 10,000 bound parameters
+            ids = sa.cast(sa.literal(pg_array(telegram_ids), sa.Text), postgresql.ARRAY(sa.BigInteger))
+            matches = Member.telegram_id == sa.any_(ids)
+        else:
+            matches = Member.telegram_id.in_(telegram_ids)
         return dict(db.session.execute(sa.select(Member.telegram_id, Member.id).where(
-            Member.tenant_id == self.tenant.id, Member.telegram_id.in_(telegram_ids))).all())
+            Member.tenant_id == self.tenant.id, matches)).all())
 
     def _insert(self, rows: list[MemberRow]) -> tuple[dict[int, int], dict[int, int]]:
         """New members, written with their opening balance (see _open_new_balances); a referral code that
@@ -174,9 +130,8 @@ class MemberWriter:
         for _ in range(5):
             if not rows:
                 break
-            codes = referral_codes(len(rows))
-            got = dict(insert_rows(Member.__table__, [self._new_values(r, c) for r, c in zip(rows, codes)],
-                                   returning=("telegram_id", "id")))
+            got = dict(insert_columns(Member.__table__, self._new_columns(rows), shared=self._new_shared,
+                                      returning=("telegram_id", "id")))
             created.update(got)
             rows = [r for r in rows if r.telegram_id not in got]
             if rows:
@@ -185,13 +140,15 @@ class MemberWriter:
         self.report.imported += len(created) + len(found)
         return created, found
 
-    def _new_values(self, row: MemberRow, code: str) -> dict:
-        now = self._now
-        return {"tenant_id": self.tenant.id, "telegram_id": row.telegram_id, "username": row.username,
-                "first_name": row.first_name, "last_name": row.last_name, "language_code": row.language_code,
-                "balance": row.balance, "vip_level": row.vip_level, "is_newcomer": row.is_newcomer, "is_banned": False,
-                "total_xp": row.total_xp, "xp_today": 0, "level": self._level(row.total_xp),
-                "referral_code": code, "streak_days": 0, "created_at": row.created_at or now}
+    def _new_columns(self, rows: list[MemberRow]) -> dict[str, list]:
+        levels_of = {xp: self._level(xp) for xp in {r.total_xp for r in rows}}
+        return {"telegram_id": [r.telegram_id for r in rows], "username": [r.username for r in rows],
+                "first_name": [r.first_name for r in rows], "last_name": [r.last_name for r in rows],
+                "language_code": [r.language_code for r in rows], "balance": [r.balance for r in rows],
+                "vip_level": [r.vip_level for r in rows], "is_newcomer": [r.is_newcomer for r in rows],
+                "total_xp": [r.total_xp for r in rows], "level": [levels_of[r.total_xp] for r in rows],
+                "referral_code": referral_codes(len(rows)),
+                "created_at": [r.created_at or self._now for r in rows]}
 
     def _level(self, total_xp: int) -> int:
         return levels.level_in(self._levels, total_xp)
@@ -204,7 +161,7 @@ class MemberWriter:
                    "lvl": self._level(r.total_xp)} for r in rows]
         self.report.updated += len(rows)
         if on_postgres():
-            db.session.execute(sa.text(_PG_MERGE), {k: [p[k] for p in params] for k in params[0]})
+            db.session.execute(sa.text(_PG_MERGE), {k: pg_array(p[k] for p in params) for k in params[0]})
             return
         m = Member.__table__.c
         statement = sa.update(Member.__table__).where(m.id == sa.bindparam("mid")).values(
@@ -232,12 +189,13 @@ class MemberWriter:
         amounts = {ids[r.telegram_id]: r.balance for r in rows if r.balance}
         if not amounts:
             return
-        by_id = {ids[r.telegram_id]: r.telegram_id for r in rows if r.balance}
-        entries = [{"tenant_id": self.tenant.id, "member_id": mid, "account": "member_balance", "amount": amount,
-                    "balance_after": amount, "kind": OPENING_KIND, "idempotency_key": self.key(by_id[mid], "opening"),
-                    "note": f"import {self.source}", "actor": "import", "created_at": self._now}
-                   for mid, amount in amounts.items()]
-        written = dict(insert_rows(LedgerEntry.__table__, entries, returning=("member_id", "amount")))
+        keys = [self.key(r.telegram_id, "opening") for r in rows if r.balance]
+        shared = {"tenant_id": self.tenant_id, "account": "member_balance", "kind": OPENING_KIND,
+                  "note": f"import {self.source}", "actor": "import", "created_at": self._now}
+        columns = {"member_id": list(amounts), "amount": list(amounts.values()),
+                   "balance_after": list(amounts.values()), "idempotency_key": keys}
+        written = dict(insert_columns(LedgerEntry.__table__, columns, shared=shared,
+                                      returning=("member_id", "amount")))
         if len(written) < len(amounts):
             _raise_balances({mid: -amount for mid, amount in amounts.items() if mid not in written})
         self.report.credited += len(written)
@@ -326,7 +284,7 @@ def _raise_balances(amounts: dict[int, int]) -> None:
         db.session.execute(sa.text(
             "UPDATE members SET balance = members.balance + v.amount "
             "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS bigint[])) AS v(id, amount) "
-            "WHERE members.id = v.id"), {"ids": list(amounts), "amounts": list(amounts.values())})
+            "WHERE members.id = v.id"), {"ids": pg_array(amounts), "amounts": pg_array(amounts.values())})
         return
     m = Member.__table__.c
     delta = sa.case({mid: sa.literal(amount, sa.BigInteger) for mid, amount in amounts.items()}, value=m.id)
