@@ -67,6 +67,7 @@ def test_a_rate_limited_reply_waits_in_the_outbox_and_no_request_waits_for_it(co
     sandbox.post("/sandbox/updates", {"bot_id": bot.telegram_bot_id, "from": {"id": 501, "first_name": "Tester"},
                                       "text": "hi"})
     assert post_update(live_app, bot, start_update(1)).status_code == 200  # uses the budget
+    requests.get(f"{base}/login", timeout=30)  # the first render compiles the page: not what is timed below
 
     started = time.monotonic()
     response = post_update(live_app, bot, start_update(2))
