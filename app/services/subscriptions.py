@@ -100,11 +100,15 @@ def _panel_of(plan_id: int) -> int | None:
 
 def active_subscription(member: Member, now: datetime | None = None) -> Subscription | None:
     """The member's active subscription that ends last, if any."""
-    return db.session.scalar(
-        sa.select(Subscription).where(
-            Subscription.tenant_id == member.tenant_id, Subscription.member_id == member.id,
-            Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.ends_at > (now or clock.now()))
-        .order_by(Subscription.ends_at.desc(), Subscription.id.desc()).limit(1))
+    return db.session.scalar(_ACTIVE_SUBSCRIPTION, {"tenant_id": member.tenant_id, "member_id": member.id,
+                                                    "now": now or clock.now()})
+
+
+#: Built once: every profile view asks (building the SELECT would cost more than running it).
+_ACTIVE_SUBSCRIPTION = sa.select(Subscription).where(
+    Subscription.tenant_id == sa.bindparam("tenant_id"), Subscription.member_id == sa.bindparam("member_id"),
+    Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.ends_at > sa.bindparam("now")
+).order_by(Subscription.ends_at.desc(), Subscription.id.desc()).limit(1)
 
 
 def subscriptions_of(member: Member) -> list[Subscription]:
