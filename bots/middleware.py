@@ -36,6 +36,9 @@ class UpdateEnvelope:
     dedupe: bool = False
     #: Polling tells the member the service is unavailable; a webhook answers 500 and Telegram retries instead.
     reply_when_unavailable: bool = True
+    #: Webhook mode: the replies become an outbox row of the update's transaction, sent by this process's
+    #: reply threads after the commit, so the request does not wait for Telegram (bots/replies.py).
+    replies_in_background: bool = False
     #: The update runs in the caller's app context and transaction (a webhook request, which already read
     #: the bot) instead of a context of its own; the caller's session is then committed or rolled back here.
     in_caller_context: bool = False
@@ -111,15 +114,28 @@ class UpdateTransactionMiddleware(BaseMiddleware):
             return
         try:
             calls = replies.close_buffer(data.pop(_REPLIES_KEY))
+            envelope = current_envelope()
+            update_id = envelope.update_id if envelope else None
+            kept = None
+            if exception is None and calls and envelope is not None and envelope.replies_in_background:
+                kept, exception = self._keep(calls, update_id)
             if exception is None:
                 exception = self._commit()
-            if exception is None:
-                envelope = current_envelope()
-                replies.send_after_commit(self.telebot, calls, envelope.update_id if envelope else None)
-            else:
+            if exception is not None:
                 self._fail(update_part, exception)
+            elif kept is not None:
+                replies.send_soon(self.app, self.telebot, kept, calls)
+            else:
+                replies.send_after_commit(self.telebot, calls, update_id)
         finally:
             _pop(data)
+
+    def _keep(self, calls: list[dict], update_id: int | None) -> tuple[int | None, BaseException | None]:
+        """The replies as an outbox row of this transaction: (its id, None), or (None, the failure)."""
+        try:
+            return replies.keep(self.telebot, calls, update_id), None
+        except Exception as exc:  # noqa: BLE001 - a failed write is a failed update
+            return None, exc
 
     def _commit(self) -> BaseException | None:
         try:

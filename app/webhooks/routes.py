@@ -1,4 +1,7 @@
-"""Updates Telegram POSTs to us: check the secret, drop repeats, process in this request, 200 or 500."""
+"""Updates Telegram POSTs to us: check the secret, drop repeats, process in this request, 200 or 500.
+
+The replies are not made in the request (it would wait for Telegram's round trip per call): they are an
+outbox row of the update's transaction, sent by the process's reply threads (bots/replies.py)."""
 from __future__ import annotations
 
 from flask import abort, current_app, request
@@ -42,7 +45,8 @@ def telegram_update(bot_id: int):
     if update is None:
         return "ignored", 200
     envelope = process_update(_telebots().get(bot), update, UpdateEnvelope(
-        update.update_id, dedupe=True, reply_when_unavailable=False, in_caller_context=True, bot_and_tenant=loaded))
+        update.update_id, dedupe=True, reply_when_unavailable=False, in_caller_context=True, bot_and_tenant=loaded,
+        replies_in_background=True))
     if envelope.db_unavailable:
         return _unavailable()
     return "ok", 200
