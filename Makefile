@@ -84,11 +84,15 @@ bench: install translations
 	$(PY) -m bench.run_all --members 10000
 	$(PY) -m bench.p7_polling_bots --bots $(BENCH_BOTS)
 	$(PY) -m bench.p7_polling_bots --mode webhook --bots 1000
+	$(PY) -m bench.p1_bot_updates
+	$(PY) -m bench.p2_webhook
 
 bench-full: install translations
 	$(PY) -m bench.run_all --members 1000000
 	$(PY) -m bench.p7_polling_bots --bots 1000
 	$(PY) -m bench.p7_polling_bots --mode webhook --bots 10000
+	$(PY) -m bench.p1_bot_updates
+	$(PY) -m bench.p2_webhook --requests 5000
 
 db: install
 	@$(FLASK) db upgrade

@@ -95,6 +95,9 @@ class Config:
     BOT_POLL_TIMEOUT = int(_env("BOT_POLL_TIMEOUT", "10"))
     BOT_SYNC_INTERVAL = float(_env("BOT_SYNC_INTERVAL", "2"))
     BOT_WEBHOOK_MAX_CONNECTIONS = int(_env("BOT_WEBHOOK_MAX_CONNECTIONS", "40"))
+    #: Threads per web process that send the replies to webhook updates after their commit (bots/replies.py);
+    #: each holds a database connection while it waits for Telegram.
+    WEBHOOK_REPLY_THREADS = int(_env("WEBHOOK_REPLY_THREADS", "8"))
     #: The outbox's task queue (docs/outbox.md): unset → an in-process worker pool inside the runtime;
     #: redis://… or amqp://… → `flask worker` processes deliver, on any number of hosts.
     QUEUE_URL = _env("QUEUE_URL")

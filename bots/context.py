@@ -15,11 +15,20 @@ from app.services.parsing import clean_optional_name
 from app.services.sessions import session_of
 from app.services.xp import Visit, record_visit
 from bots import i18n
+from bots.middleware import current_envelope
 
 #: last_activity_at is written when it is older than this, not on every update (daily stats count days).
 ACTIVITY_RESOLUTION = timedelta(minutes=5)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+
+#: The statements every update runs, built once with bound parameters: building a SELECT costs more CPU than
+#: the database takes to answer these (SQLAlchemy then also reuses its cache key instead of computing it).
+BOT_AND_TENANT = sa.select(Bot, Tenant).join(Tenant, Tenant.id == Bot.tenant_id).where(Bot.id == sa.bindparam("bot_id"))
+MEMBER_AND_SESSION = (
+    sa.select(Member, BotSession)
+    .outerjoin(BotSession, sa.and_(BotSession.member_id == Member.id, BotSession.bot_id == sa.bindparam("bot_id")))
+    .where(Member.tenant_id == sa.bindparam("tenant_id"), Member.telegram_id == sa.bindparam("telegram_id")))
 
 
 @dataclass
@@ -80,12 +89,21 @@ def current_bot(telebot: TeleBot) -> Bot:
 
 
 def bot_and_tenant(telebot: TeleBot) -> tuple[Bot, Tenant]:
-    """The bot row and its tenant, in one statement."""
-    row = db.session.execute(sa.select(Bot, Tenant).join(Tenant, Tenant.id == Bot.tenant_id)
-                             .where(Bot.id == telebot.botfleet_bot_id)).first()
-    if row is None:
+    """The bot row and its tenant, in one statement (none when the webhook request already read them)."""
+    envelope = current_envelope()
+    if envelope is not None and envelope.bot_and_tenant is not None \
+            and envelope.bot_and_tenant[0].id == telebot.botfleet_bot_id:
+        return envelope.bot_and_tenant
+    loaded = load_bot(telebot.botfleet_bot_id)
+    if loaded is None:
         raise LookupError(f"bot {telebot.botfleet_bot_id} is gone")
-    return row[0], row[1]
+    return loaded
+
+
+def load_bot(bot_id: int) -> tuple[Bot, Tenant] | None:
+    """The bot row with its tenant, in one statement; None when there is no such bot."""
+    row = db.session.execute(BOT_AND_TENANT, {"bot_id": bot_id}).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = None) -> Context:
@@ -109,10 +127,8 @@ def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = N
 
 
 def _member_and_session(tenant: Tenant, bot: Bot, telegram_id: int) -> tuple[Member | None, BotSession | None]:
-    row = db.session.execute(
-        sa.select(Member, BotSession)
-        .outerjoin(BotSession, sa.and_(BotSession.member_id == Member.id, BotSession.bot_id == bot.id))
-        .where(Member.tenant_id == tenant.id, Member.telegram_id == telegram_id)).first()
+    row = db.session.execute(MEMBER_AND_SESSION, {"tenant_id": tenant.id, "bot_id": bot.id,
+                                                  "telegram_id": telegram_id}).first()
     return (row[0], row[1]) if row is not None else (None, None)
 
 

@@ -12,7 +12,7 @@ from telebot.handler_backends import BaseMiddleware, CancelUpdate
 
 from app import redaction
 from app.extensions import db
-from app.models import Member, ProcessedUpdate
+from app.models import Member, ProcessedUpdate, utcnow
 from app.worker.dispatch import dispatch_committed
 from bots import replies
 from bots.i18n import t
@@ -36,6 +36,14 @@ class UpdateEnvelope:
     dedupe: bool = False
     #: Polling tells the member the service is unavailable; a webhook answers 500 and Telegram retries instead.
     reply_when_unavailable: bool = True
+    #: Webhook mode: the replies become an outbox row of the update's transaction, sent by this process's
+    #: reply threads after the commit, so the request does not wait for Telegram (bots/replies.py).
+    replies_in_background: bool = False
+    #: The update runs in the caller's app context and transaction (a webhook request, which already read
+    #: the bot) instead of a context of its own; the caller's session is then committed or rolled back here.
+    in_caller_context: bool = False
+    #: The bot row with its tenant, when the caller read them in that transaction (see bots.context).
+    bot_and_tenant: tuple | None = None
     committed: bool = False
     duplicate: bool = False
     failed: BaseException | None = None
@@ -82,11 +90,13 @@ class UpdateTransactionMiddleware(BaseMiddleware):
         self.telebot = telebot
 
     def pre_process(self, update_part, data):
-        context = self.app.app_context()
-        context.push()
+        envelope = current_envelope()
+        context = None
+        if envelope is None or not envelope.in_caller_context:
+            context = self.app.app_context()
+            context.push()
         data[_APP_CONTEXT_KEY] = context
         data[_REPLIES_KEY] = replies.open_buffer()
-        envelope = current_envelope()
         if envelope is None or not envelope.dedupe:
             return None
         try:
@@ -104,15 +114,28 @@ class UpdateTransactionMiddleware(BaseMiddleware):
             return
         try:
             calls = replies.close_buffer(data.pop(_REPLIES_KEY))
+            envelope = current_envelope()
+            update_id = envelope.update_id if envelope else None
+            kept = None
+            if exception is None and calls and envelope is not None and envelope.replies_in_background:
+                kept, exception = self._keep(calls, update_id)
             if exception is None:
                 exception = self._commit()
-            if exception is None:
-                envelope = current_envelope()
-                replies.send_after_commit(self.telebot, calls, envelope.update_id if envelope else None)
-            else:
+            if exception is not None:
                 self._fail(update_part, exception)
+            elif kept is not None:
+                replies.send_soon(self.app, self.telebot, kept, calls)
+            else:
+                replies.send_after_commit(self.telebot, calls, update_id)
         finally:
             _pop(data)
+
+    def _keep(self, calls: list[dict], update_id: int | None) -> tuple[int | None, BaseException | None]:
+        """The replies as an outbox row of this transaction: (its id, None), or (None, the failure)."""
+        try:
+            return replies.keep(self.telebot, calls, update_id), None
+        except Exception as exc:  # noqa: BLE001 - a failed write is a failed update
+            return None, exc
 
     def _commit(self) -> BaseException | None:
         try:
@@ -156,11 +179,15 @@ class UpdateTransactionMiddleware(BaseMiddleware):
             return None
 
 
+#: Built once (a webhook update inserts one): a Core INSERT skips building a statement and the ORM's flush.
+_PROCESSED = sa.insert(ProcessedUpdate.__table__).values(
+    bot_id=sa.bindparam("bot_id"), update_id=sa.bindparam("update_id"), processed_at=sa.bindparam("processed_at"))
+
+
 def _record_processed(bot_id: int, update_id: int) -> bool:
     """Insert the (bot, update_id) marker; False when it is already there (a redelivery)."""
-    db.session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id))
     try:
-        db.session.flush()
+        db.session.execute(_PROCESSED, {"bot_id": bot_id, "update_id": update_id, "processed_at": utcnow()})
     except sa.exc.IntegrityError:
         db.session.rollback()
         return False
@@ -177,7 +204,9 @@ def _rollback_quietly() -> None:
 def _pop(data) -> None:
     if _REPLIES_KEY in data:
         replies.close_buffer(data.pop(_REPLIES_KEY))
-    data.pop(_APP_CONTEXT_KEY).pop()
+    context = data.pop(_APP_CONTEXT_KEY)
+    if context is not None:
+        context.pop()
 
 
 def error_text(lang: str | None, key: str) -> str:

@@ -63,11 +63,15 @@ def _arguments(params: dict) -> dict:
 
 
 def enqueue_calls(bot_id: int, tenant_id: int | None, calls: list[dict], *, key: str,
-                  after_seconds: float = 0) -> OutboxMessage:
-    """Queue Bot API calls (from `bot_call`) of one bot, made in order after the commit."""
+                  after_seconds: float = 0, reply: bool = False) -> OutboxMessage:
+    """Queue Bot API calls (from `bot_call`) of one bot, made in order after the commit.
+
+    :param reply: the replies to the user's own update: only the bot's limit applies, not the chat's
+        (as for a reply made inline, see `perform`).
+    """
     not_before = utcnow() + timedelta(seconds=after_seconds) if after_seconds else None
-    return outbox.enqueue(CALLS, {"bot_id": bot_id, "calls": calls}, tenant_id=tenant_id, key=key,
-                          not_before=not_before)
+    payload = {"bot_id": bot_id, "calls": calls, **({"reply": True} if reply else {})}
+    return outbox.enqueue(CALLS, payload, tenant_id=tenant_id, key=key, not_before=not_before)
 
 
 def send_later(bot: Bot, chat_id: int, text: str, markup=None, *, key: str) -> OutboxMessage:
@@ -83,10 +87,12 @@ def deliver_calls(message: OutboxMessage) -> None:
     if bot is None or not bot.is_active:
         raise outbox.Permanent("the bot is gone or inactive")
     telebot = telebot_for(bot)
-    calls = message.payload["calls"]
-    for index in range((message.result or {}).get("done", 0), len(calls)):
+    calls, per_chat = message.payload["calls"], not message.payload.get("reply")
+    first = (message.result or {}).get("done", 0)
+    db.session.commit()  # ends the read: no database connection is held while Telegram answers
+    for index in range(first, len(calls)):
         try:
-            sent = perform(telebot, calls[index])
+            sent = perform(telebot, calls[index], per_chat=per_chat)
         except outbox.Permanent as refused:
             if refused.reason.startswith("403"):
                 raise

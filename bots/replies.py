@@ -2,23 +2,39 @@
 
 A handler's `ctx.send`, button answers and edits of the pressed message are queued here while the
 update's transaction runs (row locks may be held); the middleware sends them in order once the commit
-succeeded, and drops them when it rolled back. A 429 or an unreachable Telegram does not hold the
-thread: the calls not yet made become one `telegram.calls` outbox row (due after retry_after) and the
-update ends. Outside an update (no buffer open) a call is made at once.
+succeeded, and drops them when it rolled back. Outside an update (no buffer open) a call is made at once.
+
+How they leave depends on who waits for the update:
+- polling: the bot's worker thread makes them after the commit (`send_after_commit`); a 429 or an
+  unreachable Telegram does not hold the thread: the calls not yet made become one `telegram.calls`
+  outbox row (due after retry_after) and the update ends.
+- webhook: the request must not wait for Telegram's round trip (with 100 ms of latency per call it
+  would bound the updates a request thread can take). The calls become one `telegram.calls` outbox row
+  written in the update's own transaction (`keep`), so a rolled-back update sends nothing and a
+  committed one is delivered even if this process dies; after the commit this process's reply threads
+  deliver it at once (`send_soon`), one chat's replies in order, and the request answers meanwhile.
 """
 from __future__ import annotations
 
 import contextvars
+import threading
 import uuid
+from collections.abc import Hashable
+
+from flask import Flask
 
 from app import redaction
+from app.extensions import db
 from app.services import outbox
 from app.unit_of_work import unit_of_work
+from app.worker import delivery
 from bots import outbound
 
 log = redaction.get_logger(__name__)
 
 _buffer: contextvars.ContextVar[list | None] = contextvars.ContextVar("botfleet_replies", default=None)
+_SENDER_KEY = "botfleet_reply_sender"
+_sender_lock = threading.Lock()
 
 
 def open_buffer() -> contextvars.Token:
@@ -60,8 +76,70 @@ def send_after_commit(telebot, calls: list[dict], update_id: int | None) -> None
 
 
 def _to_outbox(telebot, calls: list[dict], update_id: int | None, after_seconds: float) -> None:
-    key = f"replies:{telebot.botfleet_bot_id}:{update_id if update_id is not None else uuid.uuid4().hex}"
     with unit_of_work():
-        outbound.enqueue_calls(telebot.botfleet_bot_id, telebot.botfleet_tenant_id, calls, key=key,
-                               after_seconds=after_seconds)
+        outbound.enqueue_calls(telebot.botfleet_bot_id, telebot.botfleet_tenant_id, calls,
+                               key=_key(telebot, update_id), after_seconds=after_seconds, reply=True)
     log.info("bot %s: Telegram busy; %s replies moved to the outbox", telebot.botfleet_bot_id, len(calls))
+
+
+def _key(telebot, update_id: int | None) -> str:
+    return f"replies:{telebot.botfleet_bot_id}:{update_id if update_id is not None else uuid.uuid4().hex}"
+
+
+def keep(telebot, calls: list[dict], update_id: int | None) -> int:
+    """Write the update's replies as one outbox row in its transaction (flush only); the row's id.
+
+    The row is not handed to the process's outbox dispatcher: `send_soon` delivers it after the commit,
+    and a worker's poll finds it due if this process stops first.
+    """
+    row = outbound.enqueue_calls(telebot.botfleet_bot_id, telebot.botfleet_tenant_id, calls,
+                                 key=_key(telebot, update_id), reply=True)
+    enqueued = db.session.info.get(outbox.ENQUEUED) or []
+    if row.id in enqueued:
+        enqueued.remove(row.id)
+    return row.id
+
+
+def send_soon(app: Flask, telebot, row_id: int, calls: list[dict]) -> None:
+    """After the update's commit: deliver its replies row from this process's reply threads."""
+    chat_id = next((call["params"].get("chat_id") for call in calls if call["params"].get("chat_id")), None)
+    sender_of(app).submit((telebot.botfleet_bot_id, chat_id), row_id)
+
+
+class ReplySender:
+    """Threads (WEBHOOK_REPLY_THREADS) that deliver webhook replies rows by id, one chat's in order.
+
+    A row is claimed like any outbox row (so a worker that found it due first wins, and nothing is sent
+    twice) and delivered by its handler: a 429 or a network error reschedules it as usual.
+    """
+
+    def __init__(self, app: Flask, workers: int):
+        from bots.dispatch import SerialPerKeyPool  # bots.dispatch imports the middleware, which imports us
+
+        self.app = app
+        self.pool = SerialPerKeyPool(workers, name="botfleet-replies")
+
+    def submit(self, key: Hashable, row_id: int) -> None:
+        self.pool.submit(key, lambda: self._deliver(row_id))
+
+    def idle(self) -> bool:
+        """True when no reply is waiting or being sent (tests wait for it)."""
+        return self.pool.pending() == 0
+
+    def _deliver(self, row_id: int) -> None:
+        with self.app.app_context():
+            try:
+                if delivery.claim(1, ids=[row_id]):
+                    delivery.deliver(row_id)
+            except Exception:  # noqa: BLE001 - the row is durable: a worker's poll delivers it after its lease
+                db.session.rollback()
+                log.exception("webhook replies row %s: delivery failed", row_id)
+
+
+def sender_of(app: Flask) -> ReplySender:
+    """This process's reply threads, started at the first webhook reply."""
+    with _sender_lock:
+        sender = app.extensions.get(_SENDER_KEY)
+        if sender is None:
+            sender = app.extensions[_SENDER_KEY] = ReplySender(app, app.config.get("WEBHOOK_REPLY_THREADS", 8))
+        return sender

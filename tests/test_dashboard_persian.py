@@ -6,6 +6,7 @@ ledger kinds and audit actions; their visible text must show labels, never `pend
 """
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -65,11 +66,13 @@ CODES = {code for group, labels in LABELS.items() if group not in ("audit_key",)
          if re.fullmatch(r"[a-z][a-z_.]*[_.][a-z_.]+|[a-z]{4,}", code)}
 
 
-def english_msgids() -> list[str]:
+@functools.cache
+def english_msgids() -> tuple[str, ...]:
+    """The catalog's translated English sentences (read once: every page's test checks against them)."""
     with (ROOT_DIR / "app/translations/fa/LC_MESSAGES/messages.po").open("rb") as po:
         catalog = read_po(po, locale="fa")
-    return [m.id for m in catalog if isinstance(m.id, str) and len(m.id) > 12 and " " in m.id and m.string != m.id
-            and "%" not in m.id]
+    return tuple(m.id for m in catalog if isinstance(m.id, str) and len(m.id) > 12 and " " in m.id
+                 and m.string != m.id and "%" not in m.id)
 
 
 

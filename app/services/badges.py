@@ -77,12 +77,18 @@ def award(member: Member, code: str, *, bot=None, **metadata) -> MemberBadge | N
     return db.session.get(MemberBadge, new_id) if new_id is not None else None
 
 
+#: Built once: every profile view asks (building the SELECT would cost more than running it).
+_BADGES_OF = sa.select(MemberBadge).where(
+    MemberBadge.tenant_id == sa.bindparam("tenant_id"), MemberBadge.member_id == sa.bindparam("member_id")
+).order_by(MemberBadge.awarded_at, MemberBadge.id)
+
+
 def badges_of(member: Member) -> list[EarnedBadge]:
     """The member's badges, oldest first; badges of disabled definitions keep their title."""
-    rows = db.session.scalars(
-        sa.select(MemberBadge).where(MemberBadge.tenant_id == member.tenant_id, MemberBadge.member_id == member.id)
-        .order_by(MemberBadge.awarded_at, MemberBadge.id)).all()
-    custom = {d.code: _spec(d) for d in custom_definitions(member.tenant)}
+    rows = db.session.scalars(_BADGES_OF, {"tenant_id": member.tenant_id, "member_id": member.id}).all()
+    # The tenant's own definitions are read only when the member holds one of them (most hold built-ins only).
+    custom = ({d.code: _spec(d) for d in custom_definitions(member.tenant)}
+              if any(row.badge_code not in CATALOGUE for row in rows) else {})
     unknown = BadgeSpec("", "", "", "🏅")
     return [_earned(row, CATALOGUE.get(row.badge_code) or custom.get(row.badge_code, unknown)) for row in rows]
 

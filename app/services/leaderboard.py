@@ -103,4 +103,6 @@ def top(tenant: Tenant, *, period: str = "all", limit: int = 10) -> list[Standin
 
 def rank_of(member: Member, *, period: str = "all") -> int:
     """1 + the members ahead: more XP, or as much XP and a greater id."""
+    if period == "all":  # rank_query's statement, run without building it again
+        return 1 + xp_counts.ahead_count(member.tenant_id, member.total_xp, member.id)
     return 1 + db.session.scalar(rank_query(member, period))

@@ -98,17 +98,17 @@ def _panel_of(plan_id: int) -> int | None:
     return mapping.panel_id if mapping else None
 
 
-#: Built once: the API's entitlement and quota calls run it on every request.
-_ACTIVE = (sa.select(Subscription)
-           .where(Subscription.tenant_id == sa.bindparam("tenant_id"), Subscription.member_id == sa.bindparam("member_id"),
-                  Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.ends_at > sa.bindparam("now"))
-           .order_by(Subscription.ends_at.desc(), Subscription.id.desc()).limit(1))
-
-
 def active_subscription(member: Member, now: datetime | None = None) -> Subscription | None:
     """The member's active subscription that ends last, if any."""
-    return db.session.scalar(_ACTIVE, {"tenant_id": member.tenant_id, "member_id": member.id,
-                                       "now": now or clock.now()})
+    return db.session.scalar(_ACTIVE_SUBSCRIPTION, {"tenant_id": member.tenant_id, "member_id": member.id,
+                                                    "now": now or clock.now()})
+
+
+#: Built once: every profile view asks (building the SELECT would cost more than running it).
+_ACTIVE_SUBSCRIPTION = sa.select(Subscription).where(
+    Subscription.tenant_id == sa.bindparam("tenant_id"), Subscription.member_id == sa.bindparam("member_id"),
+    Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.ends_at > sa.bindparam("now")
+).order_by(Subscription.ends_at.desc(), Subscription.id.desc()).limit(1)
 
 
 def subscriptions_of(member: Member) -> list[Subscription]:

@@ -26,23 +26,41 @@ BLOCK_SHIFT = 10
 LOCK_CLASS = 0x58C0
 
 
-def ahead_query(tenant_id: int, xp: int, member_id: int) -> sa.Select:
-    """How many members of the tenant rank ahead of (xp, member_id): more XP, or as much and a greater id."""
+def _members_where(*where) -> sa.ScalarSelect:
     c = MemberXpCount
+    return sa.select(sa.func.coalesce(sa.func.sum(c.members), 0)).where(
+        c.tenant_id == sa.bindparam("tenant_id"), *where).scalar_subquery()
+
+
+#: How many members of a tenant rank ahead of (xp, member id): more XP, or as much and a greater id. Built once
+#: with bound parameters (see `ahead_params`): building this SELECT takes more CPU than Postgres takes to run it,
+#: and a member's profile asks for it every time.
+AHEAD = sa.select(
+    _members_where(MemberXpCount.level == 2, MemberXpCount.total_xp > sa.bindparam("coarse"))
+    + _members_where(MemberXpCount.level == 1, MemberXpCount.total_xp > sa.bindparam("xp"),
+                     MemberXpCount.total_xp < sa.bindparam("coarse_end"))
+    + _members_where(MemberXpCount.level == 0, MemberXpCount.total_xp == sa.bindparam("xp"),
+                     MemberXpCount.id_block > sa.bindparam("block"))
+    + sa.select(sa.func.count()).select_from(Member).where(
+        Member.tenant_id == sa.bindparam("tenant_id"), Member.total_xp == sa.bindparam("xp"),
+        Member.id > sa.bindparam("member_id"), Member.id < sa.bindparam("block_end")).scalar_subquery())
+
+
+def ahead_params(tenant_id: int, xp: int, member_id: int) -> dict[str, int]:
+    """AHEAD's parameters for (xp, member_id): its coarse bucket and id block, and where they end."""
     coarse, block = xp >> COARSE_SHIFT, member_id >> BLOCK_SHIFT
+    return {"tenant_id": tenant_id, "xp": xp, "member_id": member_id, "coarse": coarse,
+            "coarse_end": (coarse + 1) << COARSE_SHIFT, "block": block, "block_end": (block + 1) << BLOCK_SHIFT}
 
-    def total(*where):
-        return sa.select(sa.func.coalesce(sa.func.sum(c.members), 0)).where(c.tenant_id == tenant_id, *where) \
-            .scalar_subquery()
 
-    ties_in_block = sa.select(sa.func.count()).select_from(Member).where(
-        Member.tenant_id == tenant_id, Member.total_xp == xp, Member.id > member_id,
-        Member.id < (block + 1) << BLOCK_SHIFT).scalar_subquery()
-    return sa.select(
-        total(c.level == 2, c.total_xp > coarse)
-        + total(c.level == 1, c.total_xp > xp, c.total_xp < (coarse + 1) << COARSE_SHIFT)
-        + total(c.level == 0, c.total_xp == xp, c.id_block > block)
-        + ties_in_block)
+def ahead_count(tenant_id: int, xp: int, member_id: int) -> int:
+    """How many members of the tenant rank ahead of (xp, member_id)."""
+    return db.session.scalar(AHEAD, ahead_params(tenant_id, xp, member_id))
+
+
+def ahead_query(tenant_id: int, xp: int, member_id: int) -> sa.Select:
+    """AHEAD with its values bound, as one statement (to EXPLAIN or print); `ahead_count` runs it."""
+    return AHEAD.params(**ahead_params(tenant_id, xp, member_id))
 
 
 PG_COMPACT = """

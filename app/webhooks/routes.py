@@ -1,4 +1,7 @@
-"""Updates Telegram POSTs to us: check the secret, drop repeats, process in this request, 200 or 500."""
+"""Updates Telegram POSTs to us: check the secret, drop repeats, process in this request, 200 or 500.
+
+The replies are not made in the request (it would wait for Telegram's round trip per call): they are an
+outbox row of the update's transaction, sent by the process's reply threads (bots/replies.py)."""
 from __future__ import annotations
 
 from flask import abort, current_app, request
@@ -6,9 +9,9 @@ from telebot import types
 
 from app import redaction, telegram_api
 from app.extensions import csrf, db
-from app.models import Bot
 from app.services.crypto import same_secret
 from app.webhooks import bp
+from bots.context import load_bot
 from bots.dispatch import process_update
 from bots.factory import TeleBotCache
 from bots.middleware import UpdateEnvelope, is_db_unavailable
@@ -22,24 +25,28 @@ _CACHE_KEY = "botfleet_telebots"
 @bp.post("/tg/<int:bot_id>")
 @csrf.exempt
 def telegram_update(bot_id: int):
-    """One update from Telegram; 500 (Telegram delivers again) when the database is down."""
+    """One update from Telegram; 500 (Telegram delivers again) when the database is down.
+
+    The update runs in this request's transaction, which begins with reading the bot and its tenant
+    (the handlers reuse them): one connection and one transaction per webhook request.
+    """
     try:
-        bot = db.session.get(Bot, bot_id)
+        loaded = load_bot(bot_id)
     except Exception as exc:  # noqa: BLE001 - decide 500 vs a bug below
         if is_db_unavailable(exc):
             return _unavailable()
         raise
-    if bot is None or not bot.is_active:
+    if loaded is None or not loaded[0].is_active:
         abort(404)
+    bot = loaded[0]
     if not same_secret(request.headers.get(SECRET_HEADER), bot.webhook_secret):
         abort(403)
     update = _parse_update()
     if update is None:
         return "ignored", 200
-    tb = _telebots().get(bot)
-    db.session.rollback()  # end this request's read; the update runs in its own transaction
-    envelope = process_update(tb, update, UpdateEnvelope(update.update_id, dedupe=True,
-                                                         reply_when_unavailable=False))
+    envelope = process_update(_telebots().get(bot), update, UpdateEnvelope(
+        update.update_id, dedupe=True, reply_when_unavailable=False, in_caller_context=True, bot_and_tenant=loaded,
+        replies_in_background=True))
     if envelope.db_unavailable:
         return _unavailable()
     return "ok", 200

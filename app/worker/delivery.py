@@ -55,6 +55,13 @@ def claim(limit: int, ids: list[int] | None = None, until: datetime | None = Non
     return claimed
 
 
+def next_due() -> datetime | None:
+    """When the earliest live row falls due: a pending row's not_before, a claimed row's lease end (None: no row)."""
+    due = db.session.scalar(sa.select(sa.func.min(OutboxMessage.not_before)).where(OutboxMessage.status.in_(_LIVE)))
+    db.session.rollback()
+    return due
+
+
 def lease_seconds() -> float:
     """How long a claimed (or broker-handed) row is left alone before it counts as lost (OUTBOX_LEASE_SECONDS)."""
     return float(current_app.config.get("OUTBOX_LEASE_SECONDS", LEASE_SECONDS))

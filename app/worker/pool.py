@@ -1,7 +1,7 @@
 """The in-process worker pool: threads that deliver outbox rows as they are committed or fall due.
 
-One claimer thread claims due rows (woken by `kick` after a commit, or every POLL seconds for rows
-written by other processes and for retries) and hands each to a thread of a small executor.
+One claimer thread claims due rows (woken by `kick` after a commit, when the earliest rescheduled row falls
+due, or every POLL seconds for rows written by other processes) and hands each to a thread of a small executor.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask
 
 from app.extensions import db
+from app.models.types import utcnow
 from app.worker import delivery, dispatch, load_handlers
 
 log = logging.getLogger(__name__)
@@ -50,14 +51,26 @@ class Pool:
             self._executor.shutdown(wait=True, cancel_futures=False)
 
     def _run(self) -> None:
+        wait = self.poll_seconds
         while not self._stop.is_set():
-            self._wake.wait(self.poll_seconds)
+            self._wake.wait(wait)
             self._wake.clear()
             try:
                 while not self._stop.is_set() and self._claim_and_submit():
                     pass
+                wait = self._until_next_due()
             except Exception:  # noqa: BLE001 - e.g. the database is down; the next round tries again
                 log.warning("outbox pool: claim failed", exc_info=True)
+                wait = self.poll_seconds
+
+    def _until_next_due(self) -> float:
+        """Seconds to wait for the next round: until the earliest row falls due (a rescheduled send comes back
+        when its slot frees, not up to a poll later), at most a poll (rows other processes commit)."""
+        with self.app.app_context():
+            due = delivery.next_due()
+        if due is None:
+            return self.poll_seconds
+        return min(max((due - utcnow()).total_seconds(), 0.005), self.poll_seconds)
 
     def _claim_and_submit(self) -> bool:
         """Claim as many rows as there are free threads; True when something was claimed."""

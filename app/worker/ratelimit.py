@@ -21,9 +21,12 @@ from flask import Flask, current_app
 from limits import RateLimitItem, parse, storage, strategies
 
 _KEY = "telegram_limits"
-#: Spread of the retry time (seconds) beyond the moment a slot frees, so waiting messages do not all
-#: come back in the same instant.
+#: Held sends come back spread over the time the limit's slots free (a moving window of 30 a second
+#: frees its slots over the next second, in the order they were taken), at most this far ahead, so they
+#: neither all come back in one instant nor come back long after their slot freed.
 JITTER_SECONDS = 1.0
+#: Spread when only one slot frees (one message a second to a chat) or it frees later than the spread.
+SLOT_JITTER_SECONDS = 0.1
 #: Reserved slots (`reserve_slot`) come this much faster than the per-bot limit, so a slot a late worker
 #: misses does not leave the bot idle; the moving window still admits no more than the limit.
 SLOT_OVERBOOK = 1.2
@@ -97,8 +100,11 @@ class TelegramLimits:
         return [self.per_chat, self.per_group] if is_group else [self.per_chat]
 
     def _wait(self, item: RateLimitItem, key: tuple[str, ...]) -> float:
-        reset_at = self.limiter.get_window_stats(item, *key).reset_time
-        return max(reset_at - time.time(), 0.01) + random.uniform(0, JITTER_SECONDS)
+        """Seconds until a slot may be free: from when the oldest send leaves the window, spread over the
+        time the later ones do (at most JITTER_SECONDS ahead)."""
+        first_free = max(self.limiter.get_window_stats(item, *key).reset_time - time.time(), 0.01)
+        last_free = first_free if item.amount == 1 else max(first_free, min(item.get_expiry(), JITTER_SECONDS))
+        return random.uniform(first_free, last_free) + random.uniform(0, SLOT_JITTER_SECONDS)
 
 
 def storage_uri(app: Flask) -> str:

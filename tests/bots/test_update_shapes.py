@@ -16,9 +16,11 @@ import sqlalchemy as sa
 
 from app.models import Member, Ticket
 from app.services import settings
+from bots import replies
 from bots.i18n import t
 from tests.bots.conftest import ADMIN_ID
 from tests.engine.test_unusual_updates import unusual_bodies
+from tests.waiting import wait_until
 
 SUPERGROUP = {"id": -100_555_0001, "type": "supergroup", "title": "Fans"}
 GROUP = {"id": -555_0002, "type": "group", "title": "Old group"}
@@ -109,6 +111,8 @@ class Deliver:
         response = self.client.post(f"/tg/{self.bot.id}", json={"update_id": next(self.update_ids), **raw},
                                     headers={"X-Telegram-Bot-Api-Secret-Token": self.bot.webhook_secret})
         self.statuses.append(response.status_code)
+        # the replies leave from the process's reply threads after the request (bots/replies.py)
+        wait_until(lambda: replies.sender_of(self.client.application).idle(), 10, message="webhook replies sent")
 
 
 @pytest.fixture(params=["sandbox", "webhook"])

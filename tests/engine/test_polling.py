@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from app.models import AuditLog, Bot, OutboxMessage
 from bots.middleware import FALLBACK_TEXTS, error_text
 from tests.engine.conftest import failing_statements
-from tests.waiting import wait_until
+from tests.waiting import eventually, wait_until
 
 
 def tg_id(bot):
@@ -88,6 +88,8 @@ def test_a_429_moves_the_reply_to_the_outbox_and_it_arrives_after_retry_after(st
     sends = sandbox.calls(tg_id(bot), "sendMessage")
     assert [c["error_code"] for c in sends] == [429, None]
     assert sends[1]["at"] - sends[0]["at"] >= 0.95
+    # The worker records "done" right after the sandbox accepted the send, so a moment after the reply shows.
+    eventually(lambda: [r.status for r in fresh(db, OutboxMessage)], ["done"])
     [row] = fresh(db, OutboxMessage)
     assert (row.kind, row.status, row.result["done"]) == ("telegram.calls", "done", 1)
     assert len(fresh(db, AuditLog, action="test.start")) == 1

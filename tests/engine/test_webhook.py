@@ -1,11 +1,13 @@
 """Webhook mode: the sandbox POSTs to the app's /tg/<bot_id> on a real server thread."""
 import json
+import time
 
 import pytest
 import requests
 import sqlalchemy as sa
 
-from app.models import AuditLog, ProcessedUpdate
+from app.models import AuditLog, OutboxMessage, ProcessedUpdate
+from bots import replies
 from bots.manager import DEFAULT_ALLOWED_UPDATES
 from tests.engine.conftest import failing_statements
 from tests.waiting import wait_until
@@ -68,7 +70,31 @@ def test_a_repeated_update_id_is_processed_once(live_app, sandbox, make, make_bo
         assert post_update(live_app, bot, start_update(77)).status_code == 200
     assert count(db, AuditLog, action="test.start") == 1
     assert count(db, ProcessedUpdate, bot_id=bot.id, update_id=77) == 1
+    wait_until(lambda: replies.sender_of(live_app).idle(), 10, message="the reply threads are done")
     assert sandbox.bot_texts(bot.telegram_bot_id, 501) == [f"hello from {bot.id}"]
+
+
+def test_the_reply_is_an_outbox_row_of_the_update_and_the_request_does_not_wait_for_it(live_app, sandbox, make,
+                                                                                      make_bot, db):
+    """With 1.5 s of Telegram latency the webhook request still answers at once: the update committed its
+    reply as a telegram.calls row, which the process's reply threads then deliver, once."""
+    bot = make_bot(make.tenant())
+    sandbox.post("/sandbox/latency", {"ms": 1500, "bot_id": bot.telegram_bot_id})
+    try:
+        started = time.monotonic()
+        assert post_update(live_app, bot, start_update(5)).status_code == 200
+        answered_after = time.monotonic() - started
+        sent = sandbox.wait_for_reply(bot.telegram_bot_id, 501)
+        replied_after = time.monotonic() - started
+    finally:
+        sandbox.post("/sandbox/latency", {"ms": 0})
+    assert sent == [f"hello from {bot.id}"]
+    assert answered_after < replied_after - 1, (answered_after, replied_after)  # answered before the reply left
+    wait_until(lambda: replies.sender_of(live_app).idle(), 10, message="the reply threads recorded the send")
+    db.session.expire_all()
+    [row] = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert (row.kind, row.key, row.status) == ("telegram.calls", f"replies:{bot.id}:5", "done")
+    assert row.payload["reply"] is True and row.result["message_id"]
 
 
 def test_the_sandbox_delivers_to_the_webhook_and_the_bot_answers(live_app, start_manager, sandbox, make,
@@ -105,3 +131,22 @@ def test_the_first_delivery_got_500(live_app, sandbox, make, make_bot, db):
     assert post_update(live_app, bot, start_update(90)).status_code == 200
     assert post_update(live_app, bot, start_update(90)).status_code == 200
     assert count(db, AuditLog, action="test.start") == 1
+
+
+def test_an_update_runs_in_the_requests_own_transaction(live_app, make, make_bot, db):
+    """One pool checkout per webhook request, and the bot row read once (the handlers reuse the route's read)."""
+    bot = make_bot(make.tenant())
+    assert post_update(live_app, bot, start_update(80)).status_code == 200
+    statements, checkouts = [], []
+    record = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    checkout = lambda *args: checkouts.append(1)  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    sa.event.listen(db.engine.pool, "checkout", checkout)
+    try:
+        assert post_update(live_app, bot, start_update(81)).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+        sa.event.remove(db.engine.pool, "checkout", checkout)
+    assert len(checkouts) == 1
+    assert len([s for s in statements if "FROM bots" in s]) == 1, "\n".join(statements)
+    assert count(db, ProcessedUpdate, bot_id=bot.id, update_id=81) == 1

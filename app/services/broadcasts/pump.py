@@ -7,8 +7,8 @@ One pump row per broadcast and generation. Each round, under the broadcast's row
    in member id order) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
    all in one transaction: a crash repeats the round or none of it, never half;
 4. once every recipient has its row and none is left queued, sending or held, the broadcast is done.
-The round ends by raising `outbox.Retry`, so the same row runs again (at once after work, else in a
-second). A pause, a cancel or a newer generation (a resume) ends this pump.
+The round ends by raising `outbox.Retry`, so the same row runs again (at once after work, in a second while
+too many are in flight, else in IDLE_SECONDS). A pause, a cancel or a newer generation (a resume) ends this pump.
 """
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 SEND = "broadcast.send"
 #: Recipients written per round, and the most queued + sending at a time (config overrides).
 BATCH, WINDOW = 500, 2000
+#: Once every recipient is written, how often the pump looks whether the last ones are handled (the broadcast
+#: is `done` at most this late; a round is a few indexed statements).
+IDLE_SECONDS = 0.25
 _IN_FLIGHT = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value, DeliveryStatus.HELD.value)
 
 
@@ -62,7 +65,7 @@ def step(broadcast_id: int, generation: int) -> float | None:
         db.session.commit()
         return None
     db.session.commit()
-    return 0.0 if requeued or added else 1.0
+    return 0.0 if requeued or added else IDLE_SECONDS
 
 
 def _limits() -> tuple[int, int]:

@@ -47,7 +47,11 @@ class Service:
 
 def sells_vpn(tenant) -> bool:
     """Whether the tenant has a VPN panel (the bot then offers "My services")."""
-    return db.session.scalar(sa.select(Panel.id).where(Panel.tenant_id == tenant.id).limit(1)) is not None
+    return db.session.scalar(_ANY_PANEL, {"tenant_id": tenant.id}) is not None
+
+
+#: Built once: the main menu asks on every /start (building the SELECT would cost more than running it).
+_ANY_PANEL = sa.select(Panel.id).where(Panel.tenant_id == sa.bindparam("tenant_id")).limit(1)
 
 
 def services_of(member: Member) -> list[Service]:

@@ -1,0 +1,196 @@
+"""P2: Telegram webhook requests/s under gunicorn (2 workers, gthread × 4), against a bare Flask JSON route on the
+same gunicorn, in the same run (issue 13's goal: ≥ 0.25×).
+
+Botfleet: `wsgi:app` in its production configuration (secrets from the environment; Telegram's send limits
+raised so no reply is held back, as the other bots benches do), on a throwaway Postgres database with the real
+migrations, 20 bots and the sandbox (in its own process) as Telegram. Each request is what Telegram POSTs to
+/tg/<bot_id>: a member's /start or /profile with the bot's secret header; Botfleet answers it in the request
+(dedupe, the handler, the commit, the reply to the sandbox), exactly as in production. Every member has
+/started once before the clock runs (a warm-up round), so these are returning members, as most are.
+
+The baseline is bench/p2_bare_app.py: the same requests to a Flask route that parses the JSON and answers JSON.
+Client threads keep their connections alive (http.client, lighter than requests, so the client takes less of
+the machine from the servers); the rate is requests / wall time, the median of 3 rounds after a warm-up, the
+two apps taking turns round by round so a machine that gets busier or quieter moves both alike. Gunicorn's
+access log is off for both (production logs requests at nginx).
+"""
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from cryptography.fernet import Fernet
+
+from bench import common
+from bench.p7_polling_bots import create_bots, sandbox_elsewhere
+
+ROOT = Path(__file__).resolve().parent.parent
+BOTS, USERS = 20, 50
+FIRST_USER = 600_000
+GOAL = common.Goal(min_ratio=0.25)
+PORTS = {"botfleet": int(os.environ.get("BENCH_P2_PORT", 5421)),
+         "bare": int(os.environ.get("BENCH_P2_BARE_PORT", 5422))}
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_update_ids = itertools.count(1)
+
+
+def seed(sandbox_url: str) -> list[tuple[int, str]]:
+    """Migrations, a tenant with BOTS bots registered in the sandbox, USERS chats open; (bot id, secret) each."""
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+    from app.models import Bot
+
+    upgrade()
+    telegram_ids = create_bots(BOTS, sandbox_url)
+    http = requests.Session()
+    for user in range(USERS):  # the sandbox lets every bot write to a chat it knows (as Telegram does)
+        http.post(f"{sandbox_url}/sandbox/chats", json={"chat_id": FIRST_USER + user}, timeout=10).raise_for_status()
+    bots = db.session.query(Bot).filter(Bot.telegram_bot_id.in_(telegram_ids)).order_by(Bot.id).all()
+    return [(bot.id, bot.webhook_secret) for bot in bots]
+
+
+def production_env(database_url: str, sandbox_url: str, key: str) -> dict:
+    return {"BOTFLEET_ENV": "production", "DATABASE_URL": database_url, "TELEGRAM_API_URL": sandbox_url,
+            "SECRET_KEY": "bench-secret-key", "TOKEN_ENCRYPTION_KEY": key, "RUNTIME_ENABLED": "0",
+            "TELEGRAM_LIMIT_PER_BOT": "100000/second", "TELEGRAM_LIMIT_PER_CHAT": "100000/second"}
+
+
+def serve(target: str, port: int, env: dict) -> subprocess.Popen:
+    """`target` under gunicorn with the project's gunicorn.conf.py, 2 workers × 4 threads (gthread)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", os.environ.get("BENCH_WORKERS", "2"), "--threads", "4",
+         "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
+        cwd=ROOT, env={**os.environ, "GUNICORN_ACCESS_LOG": "", **env})
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+            return process
+        except (requests.ConnectionError, requests.Timeout):
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn {target} did not answer on {port}")
+
+
+def update(user: int, text: str) -> dict:
+    """A private message from `user`, shaped as Telegram sends it."""
+    update_id = next(_update_ids)
+    person = {"id": user, "is_bot": False, "first_name": f"User{user - FIRST_USER}", "language_code": "en"}
+    return {"update_id": update_id, "message": {
+        "message_id": update_id, "date": int(time.time()), "text": text, "from": person,
+        "chat": {"id": user, "type": "private", "first_name": person["first_name"]},
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}]}}
+
+
+class Client:
+    """One keep-alive connection posting updates to one server."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def post(self, bot: tuple[int, str], payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", SECRET_HEADER: bot[1]}
+        try:
+            self.conn.request("POST", f"/tg/{bot[0]}", body, headers)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):  # the server closed an idle keep-alive connection
+            self.conn.close()
+            self.conn.request("POST", f"/tg/{bot[0]}", body, headers)
+            response = self.conn.getresponse()
+        answer = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{response.status} from port {self.port}: {answer[:200]!r}")
+
+
+def rate(port: int, bots: list[tuple[int, str]], total: int, clients: int = 8, warm: bool = False) -> float:
+    """Updates/s for `total` updates from `clients` threads: every (bot, user) /start once when `warm`,
+    else /start or /profile of a random returning member."""
+    jobs = ([(bot, FIRST_USER + user, "/start") for user in range(USERS) for bot in bots] if warm else None)
+    per_client = (len(jobs) if warm else total) // clients
+
+    def work(index: int) -> None:
+        client, rnd = Client(port), random.Random(index)
+        for n in range(per_client):
+            if warm:
+                bot, user, text = jobs[index * per_client + n]
+            else:
+                bot, user = rnd.choice(bots), FIRST_USER + rnd.randrange(USERS)
+                text = rnd.choice(("/start", "/profile"))
+            client.post(bot, update(user, text))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return per_client * clients / (time.perf_counter() - start)
+
+
+def interleaved_medians(bots, total: int) -> dict[str, float]:
+    """The median rate of each server over 3 rounds, every round running each once, after a warm-up round."""
+    runs: dict[str, list[float]] = {name: [] for name in PORTS}
+    for port in PORTS.values():
+        rate(port, bots, 0, warm=True)
+    for _ in range(3):
+        for name, port in PORTS.items():
+            runs[name].append(rate(port, bots, total))
+    return {name: statistics.median(values) for name, values in runs.items()}
+
+
+def replies_seen(sandbox_url: str) -> int:
+    calls = requests.get(f"{sandbox_url}/sandbox/calls", timeout=60).json()["calls"]
+    return sum(1 for c in calls if c["method"].lower() == "sendmessage" and not c.get("error_code"))
+
+
+def run(total: int) -> list[common.Result]:
+    key = Fernet.generate_key().decode()
+    with sandbox_elsewhere() as sandbox_url, common.throwaway_database("bench_p2") as url:
+        app = common.make_app(url, TOKEN_ENCRYPTION_KEY=key, TELEGRAM_API_URL=sandbox_url)
+        with app.app_context():
+            bots = seed(sandbox_url)
+            from app.extensions import db
+            db.session.remove()
+            db.engine.dispose()
+        servers = []
+        try:
+            servers.append(serve("wsgi:app", PORTS["botfleet"], production_env(url, sandbox_url, key)))
+            servers.append(serve("bench.p2_bare_app:app", PORTS["bare"], {"RUNTIME_ENABLED": "0"}))
+            rates = interleaved_medians(bots, total)
+            posted = len(bots) * USERS + 3 * (total // 8 * 8)
+            replied = replies_seen(sandbox_url)
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
+    return [common.report(common.Result(
+        "P2.webhook", f"webhook updates/s under gunicorn 2×4 gthread, {BOTS} bots (/start, /profile)",
+        rates["botfleet"], "req/s", rates["bare"], "bare Flask JSON route, same gunicorn", GOAL, 0,
+        note=f"{replied:,} of {posted:,} updates answered in the sandbox"))]
+
+
+def main() -> None:
+    parser = common.parser(__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="updates per timed run")
+    args = parser.parse_args()
+    print(common.TABLE_HEADER)
+    run(args.requests)
+
+
+if __name__ == "__main__":
+    main()
