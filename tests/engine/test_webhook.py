@@ -1,5 +1,6 @@
 """Webhook mode: the sandbox POSTs to the app's /tg/<bot_id> on a real server thread."""
 import json
+import threading
 import time
 
 import pytest
@@ -134,12 +135,13 @@ def test_the_first_delivery_got_500(live_app, sandbox, make, make_bot, db):
 
 
 def test_an_update_runs_in_the_requests_own_transaction(live_app, make, make_bot, db):
-    """One pool checkout per webhook request, and the bot row read once (the handlers reuse the route's read)."""
+    """One pool checkout in the request's thread, and the bot row read once (the handlers reuse the route's read);
+    the reply threads' own delivery is not the request's."""
     bot = make_bot(make.tenant())
     assert post_update(live_app, bot, start_update(80)).status_code == 200
     statements, checkouts = [], []
-    record = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
-    checkout = lambda *args: checkouts.append(1)  # noqa: E731
+    record = lambda conn, cursor, statement, *rest: statements.append((threading.get_ident(), statement))  # noqa: E731
+    checkout = lambda *args: checkouts.append(threading.get_ident())  # noqa: E731
     sa.event.listen(db.engine, "before_cursor_execute", record)
     sa.event.listen(db.engine.pool, "checkout", checkout)
     try:
@@ -147,6 +149,8 @@ def test_an_update_runs_in_the_requests_own_transaction(live_app, make, make_bot
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
         sa.event.remove(db.engine.pool, "checkout", checkout)
-    assert len(checkouts) == 1
-    assert len([s for s in statements if "FROM bots" in s]) == 1, "\n".join(statements)
+    [request_thread] = {thread for thread, sql in statements if "INSERT INTO processed_updates" in sql}
+    assert checkouts.count(request_thread) == 1
+    in_request = [sql for thread, sql in statements if thread == request_thread]
+    assert len([sql for sql in in_request if "FROM bots" in sql]) == 1, "\n".join(in_request)
     assert count(db, ProcessedUpdate, bot_id=bot.id, update_id=81) == 1
