@@ -14,17 +14,14 @@ import os
 import random
 import statistics
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import requests
 import sqlalchemy as sa
 
 from bench import common
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORTS = os.environ.get("BENCH_API_PORTS", "5901,5902")
 GOALS = {"get_member": common.Goal(min_ratio=0.5), "quota_consume": common.Goal(min_ratio=0.3)}
 
@@ -49,23 +46,8 @@ def seed(members: int) -> dict:
 
 
 def serve(target: str, port: int, database_url: str) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=database_url, BOTFLEET_ENV="testing", RUNTIME_ENABLED="0",
-               API_RATE_LIMIT="1000000 per minute")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", os.environ.get("BENCH_WORKERS", "2"), "--threads", "4",
-         "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=ROOT, env=env)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
-            return process
-        except (requests.ConnectionError, requests.Timeout):
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"gunicorn {target} did not answer on {port}")
+    return common.serve_gunicorn(target, port, {"DATABASE_URL": database_url, "BOTFLEET_ENV": "testing",
+                                                "RUNTIME_ENABLED": "0", "API_RATE_LIMIT": "1000000 per minute"})
 
 
 def rate(send, total: int, clients: int = 8) -> float:

@@ -11,13 +11,17 @@ import contextlib
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 QUICK_MEMBERS = 10_000
 FULL_MEMBERS = 1_000_000
+ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -172,3 +176,25 @@ def seeded_app(args, **overrides) -> Iterator[tuple[object, object]]:
             db.session.remove()
             db.engine.dispose()
 
+
+
+def serve_gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
+    """`target` under gunicorn with the project's gunicorn.conf.py, BENCH_WORKERS (2) workers × 4 threads
+    (gthread), once it answers /healthz; `env` is added to this process's environment."""
+    import requests
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", os.environ.get("BENCH_WORKERS", "2"), "--threads", "4",
+         "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
+        cwd=ROOT, env={**os.environ, **env})
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+            return process
+        except (requests.ConnectionError, requests.Timeout):
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn {target} did not answer on {port}")

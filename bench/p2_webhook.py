@@ -22,11 +22,8 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import requests
 from cryptography.fernet import Fernet
@@ -34,7 +31,6 @@ from cryptography.fernet import Fernet
 from bench import common
 from bench.p7_polling_bots import create_bots, sandbox_elsewhere
 
-ROOT = Path(__file__).resolve().parent.parent
 BOTS, USERS = 20, 50
 FIRST_USER = 600_000
 GOAL = common.Goal(min_ratio=0.25)
@@ -66,23 +62,6 @@ def production_env(database_url: str, sandbox_url: str, key: str) -> dict:
             "TELEGRAM_LIMIT_PER_BOT": "100000/second", "TELEGRAM_LIMIT_PER_CHAT": "100000/second"}
 
 
-def serve(target: str, port: int, env: dict) -> subprocess.Popen:
-    """`target` under gunicorn with the project's gunicorn.conf.py, 2 workers × 4 threads (gthread)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", os.environ.get("BENCH_WORKERS", "2"), "--threads", "4",
-         "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=ROOT, env={**os.environ, "GUNICORN_ACCESS_LOG": "", **env})
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
-            return process
-        except (requests.ConnectionError, requests.Timeout):
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"gunicorn {target} did not answer on {port}")
 
 
 def update(user: int, text: str) -> dict:
@@ -169,8 +148,9 @@ def run(total: int) -> list[common.Result]:
             db.engine.dispose()
         servers = []
         try:
-            servers.append(serve("wsgi:app", PORTS["botfleet"], production_env(url, sandbox_url, key)))
-            servers.append(serve("bench.p2_bare_app:app", PORTS["bare"], {"RUNTIME_ENABLED": "0"}))
+            servers.append(common.serve_gunicorn("wsgi:app", PORTS["botfleet"], {"GUNICORN_ACCESS_LOG": "", **production_env(url, sandbox_url, key)}))
+            servers.append(common.serve_gunicorn("bench.p2_bare_app:app", PORTS["bare"],
+                                                 {"GUNICORN_ACCESS_LOG": "", "RUNTIME_ENABLED": "0"}))
             rates = interleaved_medians(bots, total)
             posted = len(bots) * USERS + 3 * (total // 8 * 8)
             replied = replies_seen(sandbox_url)
