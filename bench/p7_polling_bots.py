@@ -25,8 +25,10 @@ FIXED = 5
 ANSWER_WITHIN = 30.0
 #: Users saying /start at the same time (in the users' process).
 USER_THREADS = 8
+#: The sandbox in its own process; it accepts the webhook mode's http://127.0.0.1 URLs (Telegram wants HTTPS).
 SERVE_SANDBOX = ("import sys, logging; logging.disable(logging.INFO); from bots.emulator import SandboxServer; "
-                 "s = SandboxServer(port=0).start(); print(s.url, flush=True); sys.stdin.read(); s.stop()")
+                 "s = SandboxServer(port=0, allow_http_webhooks=True).start(); print(s.url, flush=True); "
+                 "sys.stdin.read(); s.stop()")
 
 
 @contextmanager
