@@ -14,8 +14,6 @@ import os
 import random
 import statistics
 import subprocess
-import threading
-import time
 
 import requests
 import sqlalchemy as sa
@@ -61,13 +59,7 @@ def rate(send, total: int, clients: int = 8) -> float:
             if response.status_code >= 400:
                 raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return per_client * clients / (time.perf_counter() - start)
+    return common.threaded_rate(work, clients, per_client)
 
 
 def interleaved_medians(sends: dict, total: int) -> dict[str, float]:

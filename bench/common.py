@@ -13,6 +13,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -198,3 +199,14 @@ def serve_gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"gunicorn {target} did not answer on {port}")
+
+
+def threaded_rate(work: Callable[[int], object], clients: int, per_client: int) -> float:
+    """Calls/s of `clients` threads each running work(index), which makes `per_client` calls."""
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return per_client * clients / (time.perf_counter() - start)

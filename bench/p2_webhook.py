@@ -22,7 +22,6 @@ import json
 import os
 import random
 import statistics
-import threading
 import time
 
 import requests
@@ -112,13 +111,7 @@ def rate(port: int, bots: list[tuple[int, str]], total: int, clients: int = 8, w
                 text = rnd.choice(("/start", "/profile"))
             client.post(bot, update(user, text))
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return per_client * clients / (time.perf_counter() - start)
+    return common.threaded_rate(work, clients, per_client)
 
 
 def interleaved_medians(bots, total: int) -> dict[str, float]:
