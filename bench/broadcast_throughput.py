@@ -37,6 +37,8 @@ SERVE_POOL = ("import sys, json; from bench.broadcast_throughput import serve_po
 
 
 def app_config(sandbox_url: str, workers: int, **more) -> dict:
+    if os.environ.get("BENCH_TOKENS_AT_ONCE"):
+        more.setdefault("TELEGRAM_TOKENS_AT_ONCE", int(os.environ["BENCH_TOKENS_AT_ONCE"]))
     return {"TELEGRAM_API_URL": sandbox_url, "OUTBOX_WORKERS": workers, "OUTBOX_POLL_SECONDS": 0.2,
             "TELEGRAM_LIMIT_PER_BOT": "30/second", "TELEGRAM_LIMIT_PER_CHAT": "1/second",
             "TELEGRAM_LIMIT_PER_GROUP": "20/minute", **more}
@@ -189,7 +191,8 @@ def run(per_bot: int, many: int = 10, workers: int = 8, processes: int = 1) -> l
         config = app_config(sandbox_url, workers)
         app = common.make_app(url, **config)
         shared = app_config(sandbox_url, workers, TELEGRAM_LIMITS_STORAGE_URL=REDIS_URL,
-                            OUTBOX_QUEUE_NAMESPACE=f"bench-b1-{uuid.uuid4().hex[:8]}")
+                            OUTBOX_QUEUE_NAMESPACE=f"bench-b1-{uuid.uuid4().hex[:8]}",
+                            TOKEN_ENCRYPTION_KEY=app.config["TOKEN_ENCRYPTION_KEY"])  # the test key is per process
         with app.app_context():
             upgrade()
             one = broadcast_rate(app, sandbox_url, 1, per_bot, offset=0, pools=Pools(app, url, config, 1))

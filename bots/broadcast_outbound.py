@@ -16,6 +16,7 @@ import time
 from types import SimpleNamespace
 
 import sqlalchemy as sa
+from flask import current_app
 from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
@@ -30,9 +31,10 @@ from bots import committed_send, outbound
 #: Held-back sends come back on this grid (seconds), so the sends of a bot whose slots fall close together are
 #: claimed, limited and recorded as one batch instead of one wake-up each.
 TICK_SECONDS = 0.1
-#: Sends of one bot counted against its limit in one hit. Few: the sandbox (and Telegram) count a send when it
-#: arrives, so the sends of one hit should follow it closely, or a window sees the end of one hit and the next.
-TOKENS_AT_ONCE = 5
+#: Sends of one bot counted against its limit in one hit (TELEGRAM_TOKENS_AT_ONCE overrides). Few: Telegram (and
+#: the sandbox) count a send when it arrives, and the tokens of one hit all free at the same instant a second
+#: later, while the hit's later sends arrived later: a send taken then can meet them in Telegram's window (a 429).
+TOKENS_AT_ONCE = 1
 
 
 @outbox.handler(SEND)
@@ -106,10 +108,11 @@ def _send_group(conn, bot_id: int | None, deliveries: list, broadcasts: dict[int
     token = crypto.decrypt(bot.token_encrypted)
     outbound.configure()
     limits = limits_for()
+    at_once = max(1, int(current_app.config.get("TELEGRAM_TOKENS_AT_ONCE", TOKENS_AT_ONCE)))
     photos: dict[str, str] = {}
     held: list = []
-    for start in range(0, len(deliveries), TOKENS_AT_ONCE):
-        group = deliveries[start:start + TOKENS_AT_ONCE]
+    for start in range(0, len(deliveries), at_once):
+        group = deliveries[start:start + at_once]
         if held:  # the bot's budget ran out: the rest of the batch waits for slots too
             held += [(delivery, 0.0) for delivery in group]
             continue
