@@ -32,7 +32,19 @@ from app.models import (
     SubscriptionSource,
     Tenant,
 )
-from app.services import audit, cards, clock, events, ledger, promocodes, rewards, settings, wallet, webhooks
+from app.services import (
+    audit,
+    cards,
+    clock,
+    events,
+    ledger,
+    promocodes,
+    rewards,
+    rowwrites,
+    settings,
+    wallet,
+    webhooks,
+)
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
 from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -155,11 +167,12 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
     locked.rewards = rewards.after_receipt_approved(  # growth: XP, purchase badges, referral bonus
         locked, member, credited, purchased=bool(purchase and "subscription_id" in purchase), referrer=referrer)
     cards.record_decision(locked.card_id, tenant, approved_amount=credited)
-    audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}", amount=credited,
-                 requested_amount=locked.amount, different_amount=credited != locked.amount, purchase=purchase,
-                 flush=False)  # flushed with the receipt's new status: the member row is written once either way
+    audit_row = audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}",
+                             amount=credited, requested_amount=locked.amount, different_amount=credited != locked.amount,
+                             purchase=purchase, flush=False)  # written with the receipt's new status
     locked.amount = credited
-    _decide(locked, by, S.APPROVED)
+    _mark_decided(locked, by, S.APPROVED)
+    _write_approval(locked, member, credit, audit_row)
     _announce(locked, credit)
     return locked
 
@@ -291,9 +304,24 @@ def _announce(receipt: Receipt, credit) -> None:
 
 
 def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
+    _mark_decided(receipt, by, status)
+    db.session.flush()
+
+
+def _mark_decided(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
     receipt.status = status.value
     receipt.reviewed_at = clock.now()
     receipt.reviewed_by_account_id = by.account.id if by.account else None
     receipt.reviewed_by_telegram_id = by.telegram_id
+
+
+def _write_approval(receipt: Receipt, member: Member, credit, audit_row) -> None:
+    """The approval's own rows, one Core statement each (rowwrites: the unit of work costs more Python than
+    the rest of the approval): the ledger entry, the audit row, the member (once: balance and XP together),
+    the receipt. Whatever else the approval changed (a plan sale, the referrer, badges) flushes after them."""
+    rowwrites.insert_now(credit)
+    rowwrites.insert_now(audit_row)
+    rowwrites.update_now(member)
+    rowwrites.update_now(receipt)
     db.session.flush()
 
