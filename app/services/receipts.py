@@ -266,6 +266,11 @@ def _lock_in(receipt: Receipt, *allowed: ReceiptStatus) -> Receipt:
     return locked
 
 
+_ROLE = sa.select(Membership.__table__.c.role).where(  # Core, built once: this runs in every approval
+    Membership.__table__.c.account_id == sa.bindparam("role_account_id"),
+    Membership.__table__.c.tenant_id == sa.bindparam("role_tenant_id"))
+
+
 def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
     """A dashboard account must be the tenant's owner or approver (or a platform admin)."""
     if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None
@@ -275,8 +280,8 @@ def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
         raise NotFound("No such receipt.")
     if by.account is None or by.account.is_platform_admin:
         return
-    role = db.session.scalar(sa.select(Membership.role).where(Membership.account_id == by.account.id,
-                                                              Membership.tenant_id == tenant_id))
+    role = db.session.connection().execute(_ROLE, {"role_account_id": by.account.id,
+                                                   "role_tenant_id": tenant_id}).scalar()
     if role not in (Role.OWNER.value, Role.APPROVER.value):
         raise NotAllowed("Only the owner or an approver may decide receipts.")
 

@@ -45,7 +45,7 @@ def insert_now(obj) -> None:
                                   or column.primary_key):
                 continue
             values[column.key] = value
-    row = session.execute(statement, values).one()
+    row = session.connection().execute(statement, values).one()
     for (key, _column), value in zip(columns, row):
         sa.orm.attributes.set_committed_value(obj, key, value)
     make_transient_to_detached(obj)
@@ -77,7 +77,7 @@ def update_now(obj) -> None:
         _updates[(mapper, changed)] = statement
     values = {f"v_{key}": state.dict[key] for key in changed}
     values["_id"] = obj.id
-    db.session.execute(statement, values)
+    db.session.connection().execute(statement, values)
     state._commit_all(state.dict, db.session().identity_map)  # as the flush leaves it: no pending change
 
 
