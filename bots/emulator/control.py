@@ -188,8 +188,7 @@ def set_webhook_retention(sandbox, request):
         raise ControlError(400, '"seconds" must be a non-negative number or null')
     with sandbox.state.lock:
         sandbox.state.webhook_retention = seconds
-        for bot in sandbox.state.bots.values():
-            bot.changed.notify_all()
+        sandbox.webhooks.wake_all()  # an update waiting for its retry may be too old now
     return json_response({"ok": True})
 
 
