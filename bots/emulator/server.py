@@ -4,6 +4,7 @@ import logging
 import re
 import socket
 import threading
+import time
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wsgi import LimitedStream
@@ -108,6 +109,20 @@ class TokenMaskingRequestHandler(WSGIRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
         self.wfile.flush()
+
+    #: (second, its HTTP date): formatting the Date header once a second, not per response.
+    _date = (0, "")
+
+    def date_time_string(self, timestamp=None):
+        """The Date header's value, cached for the current second."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        now = int(time.time())
+        second, text = TokenMaskingRequestHandler._date
+        if second != now:
+            text = super().date_time_string(now)
+            TokenMaskingRequestHandler._date = (now, text)
+        return text
 
     def log_request(self, code="-", size="-"):
         """Skip formatting an access log line nobody will see (per Bot API call, it adds up)."""
