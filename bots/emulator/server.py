@@ -51,6 +51,7 @@ class TokenMaskingRequestHandler(WSGIRequestHandler):
     def setup(self):
         """Remember the connection, so the server can close idle keep-alive connections on stop."""
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connections = getattr(self.server, "open_connections", None)
         if connections is not None:
             connections.add(self.connection)
@@ -105,10 +106,12 @@ class TokenMaskingRequestHandler(WSGIRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # Headers and body in one send: two small writes on a kept-alive connection meet Nagle's
+        # algorithm and the client's delayed ACK, ~40 ms per answer.
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(data)
-        self.wfile.flush()
+            self._headers_buffer.append(data)
+        self.flush_headers()
 
     #: (second, its HTTP date): formatting the Date header once a second, not per response.
     _date = (0, "")
