@@ -20,6 +20,8 @@ import time
 from flask import Flask, current_app
 from limits import RateLimitItem, parse, storage, strategies
 
+from app import rate_limit_storage
+
 _KEY = "telegram_limits"
 #: Held sends come back spread over the time the limit's slots free (a moving window of 30 a second
 #: frees its slots over the next second, in the order they were taken), at most this far ahead, so they
@@ -118,7 +120,7 @@ def storage_uri(app: Flask) -> str:
     if queue_url:
         raise RuntimeError("QUEUE_URL is amqp://…: set REDIS_URL (or TELEGRAM_LIMITS_STORAGE_URL) so every worker "
                            "shares Telegram's rate limits")
-    return "memory://"
+    return rate_limit_storage.URI  # limits' memory storage without its thread per hit (app/rate_limit_storage.py)
 
 
 def limits_for(app: Flask | None = None) -> TelegramLimits:

@@ -75,7 +75,7 @@ def test_the_chat_limit_is_shared_in_redis_too(redis_prefix):
 
 
 @pytest.mark.parametrize(("config", "expected"), [
-    ({}, "memory://"),
+    ({}, "swept-memory://"),
     ({"QUEUE_URL": "redis://q:6379/3"}, "redis://q:6379/3"),
     ({"QUEUE_URL": "redis://q:6379/3", "REDIS_URL": "redis://r:6379/4"}, "redis://r:6379/4"),
     ({"QUEUE_URL": "amqp://guest:guest@h:5672", "REDIS_URL": "redis://r:6379/4"}, "redis://r:6379/4"),
