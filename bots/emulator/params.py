@@ -82,7 +82,15 @@ def _loggable_value(value, token):
         return value
     if isinstance(value, Upload):
         return value.describe()
-    return json.loads(json.dumps(value, default=str).replace(token, "<token>"))
+    if isinstance(value, dict):  # a copy as JSON would make it (keys as text), without the round trip
+        return {_json_key(key): _loggable_value(item, token) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_loggable_value(item, token) for item in value]
+    return _loggable_value(str(value), token)
+
+
+def _json_key(key):
+    return json.dumps(key) if isinstance(key, bool) or key is None else str(key)
 
 
 @dataclass
