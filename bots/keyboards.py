@@ -34,6 +34,7 @@ def main_menu(ctx) -> InlineKeyboardMarkup:
     from app.services.bots import feature_enabled
     from app.services.panels.services import sells_vpn
 
+    vpn = ctx.sells_vpn if ctx.sells_vpn is not None else sells_vpn(ctx.tenant)
     def item(key, data, feature=None):
         if feature and not feature_enabled(ctx.bot, feature):
             return None
@@ -46,7 +47,7 @@ def main_menu(ctx) -> InlineKeyboardMarkup:
     return keyboard(
         [item("menu.plans", "m:plans"), topup],
         [item("menu.profile", "m:profile"), item("menu.subscriptions", "m:subs")],
-        [item("menu.services", "m:svc") if sells_vpn(ctx.tenant) else None],
+        [item("menu.services", "m:svc") if vpn else None],
         [item("menu.use_service", "m:use", "daily_quota"), item("menu.leaderboard", "m:top", "leaderboard")],
         [item("menu.promo", "m:promo", "promocodes"), item("menu.referral", "m:ref", "referrals")],
         [item("menu.language", "m:lang"), item("menu.support", "m:support")],

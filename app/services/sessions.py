@@ -30,14 +30,18 @@ def session_of(member: Member, bot: Bot) -> BotSession:
     """This bot's session of the member, created on first contact (two creators at once make one row)."""
     if bot.tenant_id != member.tenant_id:
         raise NotFound("No such bot.")
-    session = find_session(member, bot)
-    if session is not None:
-        return session
+    return find_session(member, bot) or insert_session(member, bot)
+
+
+def insert_session(member: Member, bot: Bot) -> BotSession:
+    """A new session of the member with this bot, for a caller who just saw none: one INSERT ... RETURNING;
+    when another transaction created it meanwhile (the INSERT does nothing), that one, read."""
     insert = (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert
-    db.session.execute(insert(BotSession).values(
+    created = db.session.scalars(insert(BotSession).values(
         tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id, session_data={}, stats_data={},
-        daily_requests=0, version=0).on_conflict_do_nothing(index_elements=["member_id", "bot_id"]))
-    return find_session(member, bot)
+        daily_requests=0, version=0).on_conflict_do_nothing(index_elements=["member_id", "bot_id"])
+        .returning(BotSession)).first()
+    return created if created is not None else find_session(member, bot)
 
 
 def put_session(session: BotSession, *, session_data: dict[str, Any] | None = None,
