@@ -1,109 +1,85 @@
-"""Charts rendered on the server as inline SVG (pygal), so pages need no JavaScript build or CDN.
+"""Charts: the page carries each chart's figures, and static/js/charts.js draws them as SVG in the browser.
 
-pygal's own tooltip script (pygal.js) is not published on npm and pygal writes an inline config script
-into every chart; a CSP without inline scripts blocks both. So the inline script is cut out here and
-static/js/charts.js shows the tooltips from the `<desc>` nodes pygal writes for each value.
-Figures go through `digits` (Persian digits on Persian pages when the owner keeps them on).
+A chart is a `<figure class="chart-figure">` holding its figures twice: as JSON in a `data-chart` attribute
+(the dashboard runs no inline script: the CSP allows only this site's files) for the drawing, and as a
+table with the same numbers, its caption the chart's title. The table is what a page without JavaScript
+shows and what a screen reader reads; once charts.js has drawn the SVG (role="img", labelled by the
+title) it hides the table visually, keeping it for assistive technology.
+
+Nothing is drawn on the server (it cost ~25 ms per chart in pygal), so every showing costs the same few
+microseconds per figure. Figures go through `digits` (Persian digits on Persian pages when the owner keeps
+them on): each value's text is formatted here, and the axis figures charts.js writes are mapped with
+`digits` of "0123456789,.-" character by character, as app.i18n.local_digits maps them.
 """
 from __future__ import annotations
 
-import functools
-import threading
-from collections import OrderedDict
+import json
 from collections.abc import Callable
 
-import pygal
-from markupsafe import Markup
-from pygal.style import Style
+from markupsafe import Markup, escape
 
-STYLE = Style(background="transparent", plot_background="transparent",
-              colors=("#0d6efd", "#fd7e14", "#20c997", "#6f42c1", "#dc3545"),
-              font_family="Vazirmatn, Tahoma, system-ui, sans-serif", label_font_size=13,
-              major_label_font_size=13, legend_font_size=14, title_font_size=16, tooltip_font_size=14,
-              value_font_size=13)
-#: A full-width chart; WIDE=False draws for a half-width card (fewer pixels, so the same text is larger).
+#: A full-width chart's drawing size; half=True draws for a half-width card (fewer pixels, so the same
+#: text is larger). The SVG scales to its card's width.
 HEIGHT, WIDTH, HALF_WIDTH = 380, 1000, 620
-#: Rendered charts kept per process (each 10–40 KB of SVG): the overview draws six, ~25 ms each in pygal.
-REMEMBERED = 256
-#: Every character a value's text can hold: `digits` maps characters one by one (app.i18n.local_digits),
-#: so what it makes of these says all there is to know about it.
-_DIGITS_PROBE = "0123456789,.-"
-_rendered: OrderedDict[tuple, Markup] = OrderedDict()
-_rendered_lock = threading.Lock()
+#: Every character a figure's text can hold: what `digits` makes of them tells charts.js how to write its
+#: axis figures.
+DIGITS_PROBE = "0123456789,.-"
+#: At most this many x labels on a category axis (30 days get one every few bars; 12 weeks every one).
+MAX_X_LABELS = 12
 
 
-def remembered(draw):
-    """Keep what `draw` rendered: a chart is a pure function of its title, labels, figures, digits and
-    options, so a page shown again with the same figures reuses the SVG and new figures draw a new one."""
-    @functools.wraps(draw)
-    def cached(title: str, labels: list[str], series: dict[str, list], digits: Callable[[str], str] = str,
-               **options) -> Markup:
-        key = (draw.__name__, title, tuple(labels), tuple((name, tuple(values)) for name, values in series.items()),
-               digits(_DIGITS_PROBE), tuple(sorted(options.items())))
-        with _rendered_lock:
-            if key in _rendered:
-                _rendered.move_to_end(key)
-                return _rendered[key]
-        svg = draw(title, labels, series, digits, **options)
-        with _rendered_lock:
-            _rendered[key] = svg
-            while len(_rendered) > REMEMBERED:
-                _rendered.popitem(last=False)
-        return svg
-    return cached
+def plain(value) -> int | float:
+    """A figure as JSON can hold it: Postgres sums come as Decimal, a missing figure as None (0)."""
+    if isinstance(value, int):
+        return value
+    number = float(value or 0)
+    return int(number) if number.is_integer() else number
 
 
-def forget_rendered() -> None:
-    """Drop every remembered chart (the bench measures a first showing with it)."""
-    with _rendered_lock:
-        _rendered.clear()
+def value_text(value, digits: Callable[[str], str] = str) -> str:
+    return digits(f"{value:,.0f}" if value == int(value) else f"{value:,.2f}")
 
 
-def _config(title: str, digits: Callable[[str], str], **extra) -> pygal.Config:
-    extra.setdefault("height", HEIGHT)
-    extra.setdefault("width", WIDTH)
-    return pygal.Config(js=[], disable_xml_declaration=True, style=STYLE, title=title, margin_bottom=28,
-                        show_legend=True, legend_at_bottom=True, legend_at_bottom_columns=3, truncate_legend=-1,
-                        x_label_rotation=0, show_minor_x_labels=False, truncate_label=-1, margin=16,
-                        legend_box_size=14,
-                        value_formatter=lambda v: digits(f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"),
-                        **extra)
-
-
-@remembered
 def bar_chart(title: str, labels: list[str], series: dict[str, list], digits: Callable[[str], str] = str,
               stacked: bool = False, half: bool = False) -> Markup:
-    kind = pygal.StackedBar if stacked else pygal.Bar
-    return _render(kind(_config(title, digits, width=HALF_WIDTH if half else WIDTH)), labels, series)
+    return _figure("stacked" if stacked else "bar", title, labels, series, digits,
+                   width=HALF_WIDTH if half else WIDTH, height=HEIGHT)
 
 
-@remembered
 def line_chart(title: str, labels: list[str], series: dict[str, list], digits: Callable[[str], str] = str) -> Markup:
-    return _render(pygal.Line(_config(title, digits, fill=False, dots_size=4)), labels, series)
+    return _figure("line", title, labels, series, digits, width=WIDTH, height=HEIGHT)
 
 
-@remembered
 def ranking_chart(title: str, labels: list[str], series: dict[str, list], digits: Callable[[str], str] = str) -> Markup:
-    """Horizontal bars (top plans, cards against their caps): long names stay readable."""
-    chart = pygal.HorizontalBar(_config(title, digits, width=HALF_WIDTH,
-                                        height=max(240, 110 + 40 * len(labels) * len(series))))
-    return _render(chart, labels, series, every_label=True)
+    """Horizontal bars (top plans, cards against their caps): long names stay readable, every one labelled."""
+    return _figure("ranking", title, labels, series, digits, width=HALF_WIDTH,
+                   height=max(240, 110 + 40 * len(labels) * len(series)))
 
 
-def _render(chart, labels: list[str], series: dict, every_label: bool = False) -> Markup:
-    chart.add_xml_filter(_without_scripts)
-    chart.x_labels = labels
-    # A label every few bars when there are many (30 days); every one for 12 weeks or months.
-    chart.x_labels_major = labels if every_label or len(labels) <= 12 else labels[::max(1, len(labels) // 6)]
-    for name, values in series.items():
-        chart.add(name, values)
-    return Markup(chart.render(is_unicode=True))
+def spec(kind: str, title: str, labels: list[str], series: dict[str, list], digits: Callable[[str], str] = str,
+         *, width: int = WIDTH, height: int = HEIGHT) -> dict:
+    """What charts.js needs to draw one chart: plain JSON. `digits` is asked once, about DIGITS_PROBE (on a
+    Persian page it reads the owner's setting), and its answer maps every figure's text."""
+    every = kind == "ranking" or len(labels) <= MAX_X_LABELS
+    mapped = digits(DIGITS_PROBE)
+    table = str.maketrans(DIGITS_PROBE, mapped) if len(mapped) == len(DIGITS_PROBE) else None
+    local = (lambda text: text.translate(table)) if table is not None else digits
+    return {
+        "kind": kind, "title": title, "width": width, "height": height, "labels": list(labels),
+        "label_every": 1 if every else max(1, len(labels) // 6), "digits": mapped,
+        "series": [{"name": name, "values": [plain(v) for v in values],
+                    "texts": [value_text(plain(v), local) for v in values]} for name, values in series.items()],
+    }
 
 
-def _without_scripts(root):
-    """Drop the inline <script> pygal always writes (its tooltip config, unused with js=[]): the CSP refuses it."""
-    for parent in root.iter():
-        for child in list(parent):
-            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
-                parent.remove(child)
-    return root
+def _figure(kind: str, title: str, labels: list[str], series: dict[str, list], digits, **size) -> Markup:
+    data = spec(kind, title, labels, series, digits, **size)
+    head = "".join(f'<th scope="col">{escape(s["name"])}</th>' for s in data["series"])
+    rows = "".join(
+        f'<tr><th scope="row">{escape(label)}</th>'
+        + "".join(f"<td>{escape(s['texts'][i])}</td>" for s in data["series"]) + "</tr>"
+        for i, label in enumerate(data["labels"]))
+    return Markup(
+        f'<figure class="chart-figure mb-0" data-chart="{escape(json.dumps(data, ensure_ascii=False))}">'
+        f'<table class="table table-sm chart-data mb-0"><caption class="caption-top">{escape(title)}</caption>'
+        f'<thead><tr><td></td>{head}</tr></thead><tbody>{rows}</tbody></table></figure>')

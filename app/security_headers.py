@@ -3,8 +3,8 @@
 when STRICT_TRANSPORT_SECURITY is on (production).
 
 The dashboard runs no inline script: its JavaScript is in static/js/ and reads its data from data-*
-attributes. Styles may be inline: pygal's server-rendered SVG charts carry a <style> element per chart
-(with the chart's random id in its selectors, so no hash can allow it) and a few templates a style attribute.
+attributes (the charts' figures too: static/js/charts.js draws them). Styles may be inline: a few templates
+carry a style attribute.
 """
 from __future__ import annotations
 

@@ -18,20 +18,31 @@ def lock_row(model, row_id: int, *, tenant_id: int | None = None):
     held = _held_in_this_transaction(model, row_id, tenant_id)
     if held is not None:
         return held
-    conditions = [model.id == row_id]
-    if tenant_id is not None:
-        conditions.append(model.tenant_id == tenant_id)
+    sqlite_update, select = _lock_statements(model, tenant_id is not None)
+    params = {"lock_id": row_id, "lock_tenant_id": tenant_id}
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            sa.update(model).where(*conditions).values(id=model.id),
-            execution_options={"synchronize_session": False},
-        )
-    stmt = (sa.select(model).where(*conditions).with_for_update(key_share=True)
-            .execution_options(populate_existing=True))
-    row = db.session.scalars(stmt).one_or_none()
+        db.session.execute(sqlite_update, params, execution_options={"synchronize_session": False})
+    row = db.session.scalars(select, params).one_or_none()
     if row is not None:
         remember_locked(row)
     return row
+
+
+_statements: dict = {}
+
+
+def _lock_statements(model, by_tenant: bool) -> tuple:
+    """(SQLite's lock-taking UPDATE, the locking SELECT) of one row by id (and tenant): built once per model."""
+    cached = _statements.get((model, by_tenant))
+    if cached is None:
+        conditions = [model.id == sa.bindparam("lock_id")]
+        if by_tenant:
+            conditions.append(model.tenant_id == sa.bindparam("lock_tenant_id"))
+        cached = _statements[(model, by_tenant)] = (
+            sa.update(model).where(*conditions).values(id=model.id),
+            sa.select(model).where(*conditions).with_for_update(key_share=True)
+            .execution_options(populate_existing=True))
+    return cached
 
 
 def remember_locked(row) -> None:
@@ -80,13 +91,15 @@ def lock_member_and_referrer(tenant_id: int, member_id: int) -> tuple:
     the locked row names another referrer (set_referrer ran in between), TryAgain asks for a rerun
     rather than lock out of order.
     """
-    from app.models import Member
     from app.services.errors import NotFound, TryAgain
 
-    owed = (sa.select(Member.referred_by_id).where(Member.id == member_id, Member.tenant_id == tenant_id,
-                                                   Member.referral_rewarded_at.is_(None)).scalar_subquery())
-    rows = {m.id: m for m in lock_rows(Member, Member.tenant_id == tenant_id,
-                                       sa.or_(Member.id == member_id, Member.id == owed))}
+    sqlite_update, select = _member_and_referrer_statements()
+    params = {"lock_member_id": member_id, "lock_tenant_id": tenant_id}
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(sqlite_update, params, execution_options={"synchronize_session": False})
+    rows = {m.id: m for m in db.session.scalars(select, params)}
+    for row in rows.values():
+        remember_locked(row)
     member = rows.get(member_id)
     if member is None:
         raise NotFound("This member no longer exists.")
@@ -95,3 +108,20 @@ def lock_member_and_referrer(tenant_id: int, member_id: int) -> tuple:
     if member.referred_by_id not in rows:
         raise TryAgain("The member changed while this was being decided; please try again.")
     return member, rows[member.referred_by_id]
+
+
+def _member_and_referrer_statements() -> tuple:
+    """lock_rows' statements for lock_member_and_referrer, built once (bound: lock_member_id, lock_tenant_id; not a column name, which the UPDATE would take)."""
+    from app.models import Member
+
+    cached = _statements.get("member_and_referrer")
+    if cached is None:
+        member_id, tenant_id = sa.bindparam("lock_member_id"), sa.bindparam("lock_tenant_id")
+        owed = (sa.select(Member.referred_by_id).where(Member.id == member_id, Member.tenant_id == tenant_id,
+                                                       Member.referral_rewarded_at.is_(None)).scalar_subquery())
+        conditions = (Member.tenant_id == tenant_id, sa.or_(Member.id == member_id, Member.id == owed))
+        cached = _statements["member_and_referrer"] = (
+            sa.update(Member).where(*conditions).values(id=Member.id),
+            sa.select(Member).where(*conditions).order_by(Member.id).with_for_update(key_share=True)
+            .execution_options(populate_existing=True))
+    return cached

@@ -90,8 +90,8 @@ def emit_all(tenant_id: int, events: list[tuple[str, dict]]) -> list[WebhookDeli
     unknown = [event_type for event_type, _data in events if event_type not in EVENTS]
     if unknown:
         raise ValueError(f"unknown event type {unknown[0]!r}")
-    endpoints = list(db.session.scalars(sa.select(WebhookEndpoint).where(
-        WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.is_active.is_(True))))
+    # (id, events) of each active endpoint: a Core statement built once (this runs in every approval)
+    endpoints = db.session.connection().execute(_ACTIVE_ENDPOINTS, {"endpoint_tenant_id": tenant_id}).all()
     if not endpoints:
         return []
     tenant_slug = db.session.scalar(sa.select(Tenant.slug).where(Tenant.id == tenant_id))
@@ -99,7 +99,12 @@ def emit_all(tenant_id: int, events: list[tuple[str, dict]]) -> list[WebhookDeli
             for delivery in _queue_event(tenant_id, tenant_slug, endpoints, event_type, data)]
 
 
-def _queue_event(tenant_id: int, tenant_slug: str, endpoints: list[WebhookEndpoint], event_type: str,
+_ENDPOINTS = WebhookEndpoint.__table__.c
+_ACTIVE_ENDPOINTS = sa.select(_ENDPOINTS.id, _ENDPOINTS.events).where(
+    _ENDPOINTS.tenant_id == sa.bindparam("endpoint_tenant_id"), _ENDPOINTS.is_active.is_(True))
+
+
+def _queue_event(tenant_id: int, tenant_slug: str, endpoints: list, event_type: str,
                  data: dict) -> list[WebhookDelivery]:
     wanted = [e for e in endpoints if not e.events or event_type in e.events]
     if not wanted:

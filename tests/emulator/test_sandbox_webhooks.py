@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from bots.emulator import RetryPolicy, SandboxServer
-from tests.waiting import eventually
+from tests.waiting import eventually, wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -99,3 +99,38 @@ def test_update_is_dropped_after_the_last_attempt(fast_retry_sandbox, webhook_re
     assert [update["message"]["text"] for update in receiver.attempts] == ["lost"] * 5 + ["next"]
     assert info()["last_error_message"] == (
         "Wrong response from the webhook: 500 INTERNAL SERVER ERROR")
+
+
+def test_a_method_in_the_webhook_answer_is_executed_logged_and_shown(make_bot, control, webhook_receiver):
+    bot, bot_id = make_bot()
+    receiver = webhook_receiver()
+    receiver.reply = {"method": "sendMessage", "chat_id": 954, "text": "answered in the response",
+                      "reply_markup": {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}}
+    bot.set_webhook(receiver.url)
+
+    control.user_says(bot_id, 954, "hi")
+
+    assert receiver.wait_for(lambda r: r.delivered, timeout=10)
+    sends = wait_until(lambda: control.calls(bot_id, "sendMessage"), message="the executed sendMessage")
+    assert (sends[0]["params"]["text"], str(sends[0]["params"]["chat_id"])) == ("answered in the response", "954")
+    assert sends[0]["error_code"] is None
+    messages = control.messages(bot_id, 954)
+    assert [(m["from_bot"], m["text"]) for m in messages] == [(False, "hi"), (True, "answered in the response")]
+    assert messages[-1]["reply_markup"] == {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
+
+
+def test_a_refused_method_in_the_webhook_answer_is_logged_with_its_error(make_bot, control, webhook_receiver):
+    bot, bot_id = make_bot()
+    receiver = webhook_receiver()
+    receiver.reply = {"method": "sendMessage", "chat_id": 955, "text": ""}  # Telegram refuses empty text
+    bot.set_webhook(receiver.url)
+
+    control.user_says(bot_id, 955, "first")
+    control.user_says(bot_id, 955, "second")
+
+    # the refusal neither stops delivery nor retries the update: both arrive once
+    assert receiver.wait_for(lambda r: len(r.delivered) == 2, timeout=10)
+    sends = wait_until(lambda: control.calls(bot_id, "sendMessage"), message="the executed sendMessage")
+    assert sends[0]["error_code"] == 400
+    assert [update["message"]["text"] for update in receiver.attempts] == ["first", "second"]
+    assert [m["text"] for m in control.messages(bot_id, 955)] == ["first", "second"]
