@@ -5,7 +5,7 @@ from apiflask import APIFlask
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, database, errors, i18n, input_guard, labels, layout, security_headers
+from app import api, database, errors, i18n, input_guard, labels, layout, security_headers, webhooks
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
 from app.services import login_throttle
 from app.worker import dispatch
@@ -44,6 +44,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     input_guard.init_app(app)
     login_throttle.init_app(app)
     security_headers.init_app(app)
+    webhooks.init_app(app)
     from app import cli
     cli.init_app(app)
     return app

@@ -4,9 +4,12 @@ same gunicorn, in the same run (issue 13's goal: ≥ 0.25×).
 Botfleet: `wsgi:app` in its production configuration (secrets from the environment; Telegram's send limits
 raised so no reply is held back, as the other bots benches do), on a throwaway Postgres database with the real
 migrations, 20 bots and the sandbox (in its own process) as Telegram. Each request is what Telegram POSTs to
-/tg/<bot_id>: a member's /start or /profile with the bot's secret header; Botfleet answers it in the request
-(dedupe, the handler, the commit, the reply to the sandbox), exactly as in production. Every member has
-/started once before the clock runs (a warm-up round), so these are returning members, as most are.
+/tg/<bot_id>: a member's /start or /profile with the bot's secret header; Botfleet handles it in the request
+(dedupe, the handler, the commit) and its reply goes as in production: an update's one reply is the Bot API
+method in the response's body, which Telegram makes; the client stands for Telegram there too and hands it to
+the sandbox's Bot API on a keep-alive connection of its own (several replies would be an outbox row sent by the
+app's reply threads). Every member has /started once before the clock runs (a warm-up round), so these are
+returning members, as most are.
 
 The baseline is bench/p2_bare_app.py: the same requests to a Flask route that parses the JSON and answers JSON.
 Client threads keep their connections alive (http.client, lighter than requests, so the client takes less of
@@ -23,6 +26,7 @@ import os
 import random
 import statistics
 import time
+from urllib.parse import urlsplit
 
 import requests
 from cryptography.fernet import Fernet
@@ -39,12 +43,13 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _update_ids = itertools.count(1)
 
 
-def seed(sandbox_url: str) -> list[tuple[int, str]]:
-    """Migrations, a tenant with BOTS bots registered in the sandbox, USERS chats open; (bot id, secret) each."""
+def seed(sandbox_url: str) -> list[tuple[int, str, str]]:
+    """Migrations, a tenant with BOTS bots registered in the sandbox, USERS chats open; (bot id, secret, token) each."""
     from flask_migrate import upgrade
 
     from app.extensions import db
     from app.models import Bot
+    from app.services.bots import bot_token
 
     upgrade()
     telegram_ids = create_bots(BOTS, sandbox_url)
@@ -52,7 +57,7 @@ def seed(sandbox_url: str) -> list[tuple[int, str]]:
     for user in range(USERS):  # the sandbox lets every bot write to a chat it knows (as Telegram does)
         http.post(f"{sandbox_url}/sandbox/chats", json={"chat_id": FIRST_USER + user}, timeout=10).raise_for_status()
     bots = db.session.query(Bot).filter(Bot.telegram_bot_id.in_(telegram_ids)).order_by(Bot.id).all()
-    return [(bot.id, bot.webhook_secret) for bot in bots]
+    return [(bot.id, bot.webhook_secret, bot_token(bot)) for bot in bots]
 
 
 def production_env(database_url: str, sandbox_url: str, key: str) -> dict:
@@ -74,35 +79,50 @@ def update(user: int, text: str) -> dict:
 
 
 class Client:
-    """One keep-alive connection posting updates to one server."""
+    """One keep-alive connection posting updates to one server, and one to the sandbox (Telegram making the
+    Bot API method a webhook answered with)."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, sandbox_url: str | None = None):
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        sandbox = urlsplit(sandbox_url) if sandbox_url else None
+        self.telegram = http.client.HTTPConnection(sandbox.hostname, sandbox.port, timeout=60) if sandbox else None
 
-    def post(self, bot: tuple[int, str], payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", SECRET_HEADER: bot[1]}
-        try:
-            self.conn.request("POST", f"/tg/{bot[0]}", body, headers)
-            response = self.conn.getresponse()
-        except (http.client.HTTPException, OSError):  # the server closed an idle keep-alive connection
-            self.conn.close()
-            self.conn.request("POST", f"/tg/{bot[0]}", body, headers)
-            response = self.conn.getresponse()
-        answer = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{response.status} from port {self.port}: {answer[:200]!r}")
+    def post(self, bot: tuple[int, str, str], payload: dict) -> None:
+        status, answer = _post(self.conn, f"/tg/{bot[0]}", json.dumps(payload).encode(),
+                               {"Content-Type": "application/json", SECRET_HEADER: bot[1]})
+        if status != 200:
+            raise RuntimeError(f"{status} from port {self.port}: {answer[:200]!r}")
+        if answer.startswith(b'{"method"') and self.telegram is not None:  # (the bare route's JSON is not parsed)
+            method = json.loads(answer)
+            name = method.pop("method")
+            status, made = _post(self.telegram, f"/bot{bot[2]}/{name}", json.dumps(method).encode(),
+                                 {"Content-Type": "application/json"})
+            if status != 200:
+                raise RuntimeError(f"the webhook's answer {name} failed in the sandbox: {made[:200]!r}")
 
 
-def rate(port: int, bots: list[tuple[int, str]], total: int, clients: int = 8, warm: bool = False) -> float:
+def _post(conn: http.client.HTTPConnection, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+    """(status, body) of a POST on a keep-alive connection, reconnecting once."""
+    try:
+        conn.request("POST", path, body, headers)
+        response = conn.getresponse()
+    except (http.client.HTTPException, OSError):  # the server closed an idle keep-alive connection
+        conn.close()
+        conn.request("POST", path, body, headers)
+        response = conn.getresponse()
+    return response.status, response.read()
+
+
+def rate(port: int, bots: list[tuple[int, str, str]], total: int, clients: int = 8, warm: bool = False,
+         sandbox_url: str | None = None) -> float:
     """Updates/s for `total` updates from `clients` threads: every (bot, user) /start once when `warm`,
     else /start or /profile of a random returning member."""
     jobs = ([(bot, FIRST_USER + user, "/start") for user in range(USERS) for bot in bots] if warm else None)
     per_client = (len(jobs) if warm else total) // clients
 
     def work(index: int) -> None:
-        client, rnd = Client(port), random.Random(index)
+        client, rnd = Client(port, sandbox_url), random.Random(index)
         for n in range(per_client):
             if warm:
                 bot, user, text = jobs[index * per_client + n]
@@ -114,14 +134,15 @@ def rate(port: int, bots: list[tuple[int, str]], total: int, clients: int = 8, w
     return common.threaded_rate(work, clients, per_client)
 
 
-def interleaved_medians(bots, total: int) -> dict[str, float]:
-    """The median rate of each server over 3 rounds, every round running each once, after a warm-up round."""
+def interleaved_medians(bots, total: int, sandbox_url: str) -> dict[str, float]:
+    """The median rate of each server over 3 rounds, every round running each once, after a warm-up round.
+    Botfleet's webhook answers are made in the sandbox (the bare route answers no Bot API method)."""
     runs: dict[str, list[float]] = {name: [] for name in PORTS}
     for port in PORTS.values():
-        rate(port, bots, 0, warm=True)
+        rate(port, bots, 0, warm=True, sandbox_url=sandbox_url)
     for _ in range(3):
         for name, port in PORTS.items():
-            runs[name].append(rate(port, bots, total))
+            runs[name].append(rate(port, bots, total, sandbox_url=sandbox_url))
     return {name: statistics.median(values) for name, values in runs.items()}
 
 
@@ -144,7 +165,7 @@ def run(total: int) -> list[common.Result]:
             servers.append(common.serve_gunicorn("wsgi:app", PORTS["botfleet"], {"GUNICORN_ACCESS_LOG": "", **production_env(url, sandbox_url, key)}))
             servers.append(common.serve_gunicorn("bench.p2_bare_app:app", PORTS["bare"],
                                                  {"GUNICORN_ACCESS_LOG": "", "RUNTIME_ENABLED": "0"}))
-            rates = interleaved_medians(bots, total)
+            rates = interleaved_medians(bots, total, sandbox_url)
             posted = len(bots) * USERS + 3 * (total // 8 * 8)
             replied = replies_seen(sandbox_url)
         finally:

@@ -168,7 +168,7 @@ def results(runs: dict[str, list[dict]], args) -> list[common.Result]:
                           "updates/s", base, "no latency", GOAL, updates, shape),
             common.Result("W1.webhook_latency.replied", f"updates/s until the last reply, {LATENCY_MS} ms latency",
                           e2e, "updates/s", base_e2e, "no latency", GOAL, updates,
-                          "replies leave from the reply threads after the request (bots/replies.py)"),
+                          "a /start's one reply is the webhook's answer, which the sandbox makes (bots/replies.py)"),
             common.Result("W1.webhook_latency.lost", "webhook replies lost (all rounds)", lost, "replies", None, "",
                           common.Goal(max_value=0), updates),
             common.Result("W1.webhook_latency.duplicated", "webhook replies duplicated (all rounds)", duplicated,

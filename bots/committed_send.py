@@ -16,19 +16,32 @@ commits "sending"), then the last byte. So:
 
 Proxies from the environment (HTTPS_PROXY) are not used: TELEGRAM_API_URL must reach the Bot API directly.
 
-The request (a JSON body, or multipart with a file) is prepared by `requests` and written over one
-`http.client` connection, so the pause can sit between the two writes.
+The request (a JSON body, or multipart with a file) is prepared by `requests` and written over an
+`http.client` connection, so the pause can sit between the two writes. Each thread keeps one keep-alive
+connection per Bot API host (against Telegram a new one costs a TLS handshake per message): it is reused when
+the last answer was read to its end and the server did not ask to close, it has not sat idle longer than
+IDLE_SECONDS, and the socket shows no end-of-file; any failure closes it and the next call connects anew. A
+write that fails on a reused connection before `before_last_byte()` ran is made once more on a fresh one
+(nothing of the request was acted on: it never got its last byte). The before-last-byte rule is the same on a
+reused connection: the last byte goes only after the caller's commit.
 """
 from __future__ import annotations
 
 import http.client
 import json
+import select
+import threading
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import requests
 from telebot import apihelper, types
 from telebot.apihelper import ApiTelegramException
+
+#: A kept connection idle longer than this is closed rather than reused (servers drop idle ones after a while).
+IDLE_SECONDS = 30.0
+_kept = threading.local()
 
 
 class NotSent(ConnectionError):
@@ -54,9 +67,16 @@ def call(token: str, method: str, params: dict, files: dict | None = None, *,
     else:  # JSON: a body cut short is never a valid request
         prepared = requests.Request("POST", url, json=params).prepare()
     body = prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode()
-    connection = _connect(prepared.url)
+    connection, reused = _connection(prepared.url)
     try:
-        _write(connection, prepared, body[:-1])
+        try:
+            _write(connection, prepared, body[:-1])
+        except NotSent:
+            if not reused:
+                raise
+            connection.close()  # the server had closed the kept connection: once more, on a new one
+            connection, reused = _connection(prepared.url, fresh=True)
+            _write(connection, prepared, body[:-1])
         try:
             before_last_byte()
         except Exception as exc:
@@ -64,7 +84,58 @@ def call(token: str, method: str, params: dict, files: dict | None = None, *,
         _write_last(connection, body[-1:])
         return _answer(method, connection)
     finally:
+        if getattr(connection, "botfleet_keep", False):
+            _keep(prepared.url, connection)
+        else:
+            connection.close()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
+def _connection(url: str, fresh: bool = False) -> tuple[http.client.HTTPConnection, bool]:
+    """This thread's kept connection to the url's host if it is still good, else a new one; (connection, reused)."""
+    kept = getattr(_kept, "connections", None)
+    if kept is None:
+        kept = _kept.connections = {}
+    entry = kept.pop(_origin(url), None)
+    if entry is not None:
+        connection, idle_since = entry
+        if not fresh and time.monotonic() - idle_since < IDLE_SECONDS and not _dropped(connection):
+            connection.botfleet_keep = False  # until this call's answer is read to its end
+            return connection, True
         connection.close()
+    return _connect(url), False
+
+
+def _keep(url: str, connection: http.client.HTTPConnection) -> None:
+    kept = getattr(_kept, "connections", None)
+    if kept is None:
+        kept = _kept.connections = {}
+    old = kept.pop(_origin(url), None)
+    if old is not None and old[0] is not connection:
+        old[0].close()
+    kept[_origin(url)] = (connection, time.monotonic())
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """True when an idle kept connection is unusable: no socket, or readable (the server closed it, or sent junk)."""
+    if connection.sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([connection.sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def close_kept() -> None:
+    """Close this thread's kept connections (tests; a worker thread that ends)."""
+    for connection, _ in (getattr(_kept, "connections", None) or {}).values():
+        connection.close()
+    _kept.connections = {}
 
 
 def _connect(url: str) -> http.client.HTTPConnection:
@@ -98,12 +169,16 @@ def _write_last(connection: http.client.HTTPConnection, last: bytes) -> None:
 
 
 def _answer(method: str, connection: http.client.HTTPConnection) -> types.Message:
+    """Telegram's answer; the connection is marked to be kept when the answer was read to its end, no "close"."""
     connection.sock.settimeout(apihelper.READ_TIMEOUT)
     try:
         response = connection.getresponse()
         answer = json.loads(response.read() or b"null")
     except (OSError, http.client.HTTPException, ValueError) as exc:
         raise Unanswered(f"no answer from Telegram: {type(exc).__name__}") from exc
+    connection.botfleet_keep = not response.will_close and response.isclosed()
+    if connection.botfleet_keep:
+        connection.sock.settimeout(apihelper.CONNECT_TIMEOUT)
     if isinstance(answer, dict) and answer.get("ok"):
         return types.Message.de_json(answer["result"])
     answer = answer if isinstance(answer, dict) else {}

@@ -1,15 +1,16 @@
 """Messages to members from outside a conversation (jobs, the dashboard): through one of the tenant's bots.
 
 Everything here is queued in the caller's transaction and delivered by the outbox after it commits:
-member notices (`telegram.notice`, handled here), receipt decisions, referral bonuses, admin copies.
+member notices (`telegram.notice`), receipt decisions and referral bonuses (`receipt.decision`,
+`receipt.referral_bonus`, written by app.services.receipt_announcements), all handled here; admin copies.
 `send_to_member` alone sends at once (a test and sandbox helper, outside any transaction).
 """
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 import requests
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from telebot.apihelper import ApiTelegramException
 from app.extensions import db
 from app.models import Bot, BotSession, Member, OutboxMessage, Receipt
 from app.services import outbox
+from app.services import receipt_announcements as announcements
 from app.services.notify import KIND as NOTICE
 from app.worker.delivery import remember
 from bots import formatting, outbound, receipt_outbound, receipt_views, replies
@@ -122,31 +124,61 @@ def _plans_button(lang: str):
     return keyboard([button(t(lang, "menu.plans"), "m:plans")])
 
 
-def announce_decision(receipt: Receipt, telebot: TeleBot | None = None) -> None:
-    """After approve/reject (from Telegram or the dashboard): queue the admin copies' update, the member's
-    message and the referrer's bonus message.
-
-    Call it in the decision's transaction (flush only): the outbox delivers them once it commits, and a
-    decision rolled back tells nobody. `telebot` is accepted for the callers' sake and not needed.
-    """
-    refresh_admin_messages(None, receipt)
-    bot = receipt.bot if receipt.bot is not None and receipt.bot.is_active else bot_for_member(receipt.member)
-    if bot is not None:
-        text, markup = receipt_views.member_decision(receipt, language_of(receipt.member, receipt.member.tenant))
-        outbound.send_later(bot, receipt.member.telegram_id, clip(text), markup,
-                            key=f"receipt:{receipt.id}:decision:{receipt.status}")
-    tell_referrer(getattr(getattr(receipt, "rewards", None), "referral", None), receipt)
-
-
-def tell_referrer(reward, receipt: Receipt) -> None:
-    """Queue the referrer's message about the bonus their referee's first purchase (`receipt`) earned."""
-    if reward is None:
+@outbox.handler(announcements.DECISION)
+def deliver_decision(message: OutboxMessage) -> None:
+    """The member's message about a receipt decision (app.services.receipt_announcements), rendered now in
+    their language, through the receipt's bot if still active, else the bot they used last."""
+    if (message.result or {}).get("message_id"):
         return
-    referrer = reward.referrer
+    payload = message.payload
+    receipt = db.session.get(Receipt, payload["receipt_id"])
+    if receipt is None:
+        raise outbox.Permanent("receipt deleted")
+    member = receipt.member
+    bot = receipt.bot if receipt.bot is not None and receipt.bot.is_active else bot_for_member(member)
+    if bot is None:
+        raise outbox.Permanent("the tenant has no active bot")
+    text, markup = receipt_views.member_decision(
+        receipt, language_of(member, member.tenant), status=payload["status"], balance=payload.get("balance"),
+        rewards=_rewards(payload.get("rewards")))
+    _deliver(message, bot, member.telegram_id, text, markup)
+
+
+@outbox.handler(announcements.REFERRAL_BONUS)
+def deliver_referral_bonus(message: OutboxMessage) -> None:
+    """The referrer's message about the bonus their referee's first purchase earned them."""
+    if (message.result or {}).get("message_id"):
+        return
+    payload = message.payload
+    referrer = db.session.get(Member, payload["referrer_id"])
+    if referrer is None:
+        raise outbox.Permanent("member deleted")
+    reward = SimpleNamespace(toman=payload["toman"], xp=payload["xp"], level_change=_level(payload.get("level")))
     text = referral_bonus_text(language_of(referrer, referrer.tenant), reward)
     bot = bot_for_member(referrer)
-    if text is not None and bot is not None:
-        outbound.send_later(bot, referrer.telegram_id, clip(text), key=f"receipt:{receipt.id}:referral_bonus")
+    if text is None:
+        return
+    if bot is None:
+        raise outbox.Permanent("the tenant has no active bot")
+    _deliver(message, bot, referrer.telegram_id, text)
+
+
+def _deliver(message: OutboxMessage, bot: Bot, chat_id: int, text: str, markup=None) -> None:
+    call = outbound.bot_call("send_message", chat_id=chat_id, text=clip(text), reply_markup=markup)
+    sent = outbound.perform(telebot_for(bot), call)
+    remember(message, chat_id=chat_id, **outbound.sent_id(sent))
+
+
+def _level(new_level: int | None):
+    return SimpleNamespace(new_level=new_level) if new_level is not None else None
+
+
+def _rewards(carried: dict | None):
+    """The decision's rewards as bots/congratulations.py reads them (a level change, badges by code)."""
+    if not carried:
+        return None
+    return SimpleNamespace(level_change=_level(carried.get("level")),
+                           badges=[SimpleNamespace(badge_code=code) for code in carried.get("badges", [])])
 
 
 def refresh_admin_messages(tb: TeleBot | None, receipt: Receipt, markup=None) -> None:
@@ -157,8 +189,7 @@ def refresh_admin_messages(tb: TeleBot | None, receipt: Receipt, markup=None) ->
     by the outbox (receipt.admin_refresh) after the change commits.
     """
     if markup is None:
-        outbox.enqueue(receipt_outbound.REFRESH, {"receipt_id": receipt.id}, tenant_id=receipt.tenant_id,
-                       key=f"receipt:{receipt.id}:refresh:{uuid.uuid4().hex}")
+        announcements.refresh_admin_copies(receipt)
         return
     for chat_id, message_id, kind in receipt.admin_messages or []:
         method, params = receipt_outbound.edit_copy(receipt, kind, chat_id, message_id, markup)

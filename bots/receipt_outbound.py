@@ -10,14 +10,14 @@ from __future__ import annotations
 from app import redaction
 from app.extensions import db
 from app.models import OutboxMessage, Receipt, ReceiptStatus
-from app.services import images, outbox, settings
+from app.services import images, outbox, receipt_announcements, settings
 from app.services.locking import lock_row
 from bots import outbound, receipt_views
 
 log = redaction.get_logger(__name__)
 
 COPIES = "receipt.admin_copies"
-REFRESH = "receipt.admin_refresh"
+REFRESH = receipt_announcements.ADMIN_REFRESH
 
 
 def admin_chat_ids(bot) -> set[int]:

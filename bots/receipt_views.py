@@ -87,18 +87,26 @@ def reasons_keyboard(receipt: Receipt, lang: str):
     return keyboard(*rows, [button(t(lang, "menu.back"), f"rb:{receipt.id}")])
 
 
-def member_decision(receipt: Receipt, lang: str) -> tuple[str, object]:
-    """What the member reads about the decision, and a button to start again after a rejection."""
+def member_decision(receipt: Receipt, lang: str, *, status: str | None = None, balance: int | None = None,
+                    rewards=None) -> tuple[str, object]:
+    """What the member reads about the decision, and a button to start again after a rejection.
+
+    `status`, `balance`, `rewards`: as at the decision (app.services.receipt_announcements carries them to the
+    delivery); by default the receipt's status, the member's balance and `receipt.rewards` now.
+    """
     member, tenant = receipt.member, receipt.member.tenant
+    status = status or receipt.status
+    balance = member.balance if balance is None else balance
     bought = receipts.purchase_of(receipt) if receipt.plan_id else None
-    rewards = getattr(receipt, "rewards", None)  # set by receipts.approve in this process, else None
-    if receipt.status == ReceiptStatus.APPROVED.value and bought is not None:
+    if rewards is None:
+        rewards = getattr(receipt, "rewards", None)  # set by receipts.approve in this process, else None
+    if status == ReceiptStatus.APPROVED.value and bought is not None:
         end = fmt.date(lang, bought.ends_at, tenant.timezone)
         text = t(lang, "payments.approved_plan", code=receipt.tracking_code, plan=receipt.plan.name, end=end)
         return with_rewards(text, lang, rewards), None
-    if receipt.status == ReceiptStatus.APPROVED.value:
+    if status == ReceiptStatus.APPROVED.value:
         text = t(lang, "payments.approved_topup", code=receipt.tracking_code, amount=fmt.money(lang, receipt.amount),
-                 balance=fmt.money(lang, member.balance))
+                 balance=fmt.money(lang, balance))
         return with_rewards(text, lang, rewards), None
     again = f"pc:{receipt.plan_id}" if receipt.plan_id else f"tu:{receipt.amount}"
     text = t(lang, "payments.rejected", code=receipt.tracking_code, reason=receipt.reject_reason or "-")

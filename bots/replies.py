@@ -13,10 +13,23 @@ How they leave depends on who waits for the update:
   written in the update's own transaction (`keep`), so a rolled-back update sends nothing and a
   committed one is delivered even if this process dies; after the commit this process's reply threads
   deliver it at once (`send_soon`), one chat's replies in order, and the request answers meanwhile.
+  Except the commonest case, one call: the webhook request may answer it in its HTTP response
+  (`offer_answer` / `take_answer`), a Bot API method in the body that Telegram then makes itself, as
+  its webhook protocol allows. No outbound HTTP call, no outbox row, no reply thread.
+
+When a reply may be the webhook's answer (`answer_for`): the update makes exactly one call (two could
+overtake each other, one in the answer, one from the reply threads), of a method whose result nobody
+reads (no call queued here has its result read: a later edit of a menu takes the message from the
+pressed button's callback), with no uploaded bytes (an answer is JSON), and within the bot's send limit
+(a held-back send goes to the outbox as before). What it gives up: Telegram reports nothing about a
+method made from a webhook answer, and a webhook answer lost on the way (the connection drops after
+the commit) is not redelivered with the update (the update's marker drops the repeat): that one reply
+is at most once, where the outbox row was at least once.
 """
 from __future__ import annotations
 
 import contextvars
+import json
 import threading
 import uuid
 from collections.abc import Hashable
@@ -28,11 +41,26 @@ from app.extensions import db
 from app.services import outbox
 from app.unit_of_work import unit_of_work
 from app.worker import delivery
+from app.worker.ratelimit import limits_for
 from bots import outbound
 
 log = redaction.get_logger(__name__)
 
 _buffer: contextvars.ContextVar[list | None] = contextvars.ContextVar("botfleet_replies", default=None)
+#: Webhook requests: where the one call answered in the HTTP response goes (None: no answer offered).
+_answer: contextvars.ContextVar[list | None] = contextvars.ContextVar("botfleet_webhook_answer", default=None)
+#: `keep`'s row id when the calls went into the webhook's answer instead of an outbox row (ids start at 1).
+IN_ANSWER = 0
+#: The calls a webhook may answer with: TeleBot's name → (the Bot API method, the parameters it may carry).
+ANSWERABLE = {
+    "send_message": ("sendMessage", frozenset({"chat_id", "text", "reply_markup", "parse_mode", "message_thread_id"})),
+    "edit_message_text": ("editMessageText", frozenset({"chat_id", "message_id", "text", "reply_markup", "parse_mode"})),
+    "edit_message_caption": ("editMessageCaption", frozenset({"chat_id", "message_id", "caption", "reply_markup",
+                                                              "parse_mode"})),
+    "edit_message_reply_markup": ("editMessageReplyMarkup", frozenset({"chat_id", "message_id", "reply_markup"})),
+    "answer_callback_query": ("answerCallbackQuery", frozenset({"callback_query_id", "text", "show_alert", "url",
+                                                                "cache_time"})),
+}
 _SENDER_KEY = "botfleet_reply_sender"
 _sender_lock = threading.Lock()
 
@@ -86,12 +114,54 @@ def _key(telebot, update_id: int | None) -> str:
     return f"replies:{telebot.botfleet_bot_id}:{update_id if update_id is not None else uuid.uuid4().hex}"
 
 
+def offer_answer() -> contextvars.Token:
+    """A webhook request: the update's one reply may be the HTTP response's Bot API method (see `take_answer`)."""
+    return _answer.set([])
+
+
+def take_answer(token: contextvars.Token) -> dict | None:
+    """The Bot API method (JSON body: {"method": ..., params}) the update's reply became, if it did."""
+    answer = _answer.get()
+    _answer.reset(token)
+    return answer[0] if answer else None
+
+
+def answer_for(telebot, calls: list[dict]) -> dict | None:
+    """The calls as a webhook's answer, or None when they must go the outbox's way (see the module's doc)."""
+    if len(calls) != 1:
+        return None
+    method, params = calls[0]["method"], calls[0]["params"]
+    answerable = ANSWERABLE.get(method)
+    if answerable is None or not params.keys() <= answerable[1]:
+        return None
+    body = {"method": answerable[0]}
+    for name, value in params.items():
+        if value is None:
+            continue
+        if name == "reply_markup" and isinstance(value, str):
+            value = json.loads(value)
+        elif not isinstance(value, str | int | bool):
+            return None
+        body[name] = value
+    if method in outbound.SENDS and limits_for().wait_before_send(
+            telebot.botfleet_bot_id, params.get("chat_id"), per_chat=False):
+        return None  # over the bot's limit: the outbox row waits for it
+    return body
+
+
 def keep(telebot, calls: list[dict], update_id: int | None) -> int:
     """Write the update's replies as one outbox row in its transaction (flush only); the row's id.
 
     The row is not handed to the process's outbox dispatcher: `send_soon` delivers it after the commit,
-    and a worker's poll finds it due if this process stops first.
+    and a worker's poll finds it due if this process stops first. When the webhook request offered to
+    answer the call itself (`offer_answer`) and it may (`answer_for`), no row: IN_ANSWER.
     """
+    answer = _answer.get()
+    if answer is not None and not answer:
+        body = answer_for(telebot, calls)
+        if body is not None:
+            answer.append(body)
+            return IN_ANSWER
     row = outbound.enqueue_calls(telebot.botfleet_bot_id, telebot.botfleet_tenant_id, calls,
                                  key=_key(telebot, update_id), reply=True)
     enqueued = db.session.info.get(outbox.ENQUEUED) or []
@@ -102,6 +172,8 @@ def keep(telebot, calls: list[dict], update_id: int | None) -> int:
 
 def send_soon(app: Flask, telebot, row_id: int, calls: list[dict]) -> None:
     """After the update's commit: deliver its replies row from this process's reply threads."""
+    if row_id == IN_ANSWER:
+        return  # the webhook's HTTP response carries it
     chat_id = next((call["params"].get("chat_id") for call in calls if call["params"].get("chat_id")), None)
     sender_of(app).submit((telebot.botfleet_bot_id, chat_id), row_id)
 

@@ -1,8 +1,9 @@
 """The layering rule, read from the source: app/ does not import bots/ (bots/ may import app/).
 
 Services are shared by views, bots, jobs and the API, so no service (nor model) may depend on the bot
-engine. A few entry points of app/ wire the engine in, or still queue a receipt decision's messages through
-bots.notify; they are named below, each with its reason, and nothing else may join them.
+engine. A few entry points of app/ wire the engine in; they are named below, each with its reason, and nothing else
+may join them. (A receipt decision's messages are outbox rows written by app.services.receipt_announcements,
+rendered by the handlers in bots/notify.py.)
 (app.worker.HANDLER_MODULES names outbox handlers in bots/ as strings, imported by the worker process:
 that wiring is not an import statement and is not counted here.)
 """
@@ -19,10 +20,6 @@ ENTRY_POINTS = {
     "app/devserver.py": "`make run` starts the sandbox next to the dashboard",
     "app/runtime/components.py": "the runtime process starts the BotManager",
     "app/webhooks/routes.py": "POST /tg/<bot_id> hands the update to the bot engine",
-    "app/api/bank_messages.py": "announce_decision (bots.notify) renders the member's message",
-    "app/api/commerce.py": "announce_decision (bots.notify) renders the member's message",
-    "app/bank/routes.py": "announce_decision (bots.notify) renders the member's message",
-    "app/receipts/routes.py": "announce_decision (bots.notify) renders the member's message",
 }
 
 

@@ -10,9 +10,8 @@ from apiflask.validators import Length
 from app.api import bp
 from app.api.auth import requires, tenant, token
 from app.api.schemas import Strict
-from app.services import audit
+from app.services import audit, receipt_announcements
 from app.services.payments import bank_matching
-from bots.notify import announce_decision
 
 TAG = "Bank SMS"
 
@@ -48,7 +47,7 @@ def post_bank_message(json_data):
                                   received_at=received_at, source=audit.actor_of(token()))
     message = result.message
     if message.status == "approved" and not result.duplicate:
-        announce_decision(message.receipt)  # queued in this transaction; sent by the outbox after the commit
+        receipt_announcements.announce_decision(message.receipt)  # queued in this transaction; sent by the outbox after the commit
     return {"id": message.id, "status": message.status, "reason": message.reason, "bank": message.bank,
             "amount": message.amount, "tail": message.tail, "receipt_id": message.receipt_id,
             "duplicate": "true" if result.duplicate else "false"}

@@ -23,8 +23,7 @@ from app.api.schemas_admin import (
 )
 from app.extensions import db
 from app.models import Member, Promocode, Receipt, Subscription
-from app.services import audit, plans, promocodes, receipts
-from bots.notify import announce_decision
+from app.services import audit, plans, promocodes, receipt_announcements, receipts
 
 TAG = "Commerce"
 
@@ -89,7 +88,7 @@ def list_receipts(query_data):
 def approve_receipt(receipt_id: int, json_data):
     receipt = receipts.approve(_receipt_or_404(receipt_id), receipts.Reviewer(api_token=token()),
                                amount=json_data.get("amount"))
-    announce_decision(receipt)  # queued in this transaction; sent by the outbox after the commit
+    receipt_announcements.announce_decision(receipt)  # queued in this transaction; sent by the outbox after the commit
     return _receipt_out(receipt)
 
 
@@ -101,7 +100,7 @@ def approve_receipt(receipt_id: int, json_data):
 def reject_receipt(receipt_id: int, json_data):
     receipt = receipts.reject(_receipt_or_404(receipt_id), receipts.Reviewer(api_token=token()),
                               json_data["reason"])
-    announce_decision(receipt)  # queued in this transaction; sent by the outbox after the commit
+    receipt_announcements.announce_decision(receipt)  # queued in this transaction; sent by the outbox after the commit
     return _receipt_out(receipt)
 
 

@@ -9,11 +9,10 @@ from app.auth.forms import EmptyForm
 from app.bank import bp
 from app.bank.forms import PasteForm
 from app.models import BankMessage
-from app.services import audit, receipts
+from app.services import audit, receipt_announcements, receipts
 from app.services.payments import bank_matching
 from app.tenant_context import get_owned_or_404
 from app.web import receipt_deciders, receipt_readers, save, submitted, tenant_or_404
-from bots.notify import announce_decision
 
 SEPARATOR = re.compile(r"^\s*-{3,}\s*$", re.M)
 MAX_MESSAGES = 100
@@ -58,12 +57,12 @@ def _ingest_all(sender: str, texts: list[str]) -> list:
     results = [bank_matching.ingest(tenant, sender=sender, text=text, source=source) for text in texts]
     for result in results:
         if result.message.status == "approved" and not result.duplicate:
-            announce_decision(result.message.receipt)  # queued; the outbox sends it after the commit
+            receipt_announcements.announce_decision(result.message.receipt)  # queued; the outbox sends it after the commit
     return results
 
 
 def _approved(message):
-    announce_decision(message.receipt)
+    receipt_announcements.announce_decision(message.receipt)
     return message
 
 

@@ -12,14 +12,13 @@ from app.models import Receipt, ReceiptStatus
 from app.receipts import bp
 from app.receipts.forms import STATUS_LABELS, ApproveForm, FilterForm, RejectForm
 from app.services import cards as card_service
-from app.services import images
+from app.services import images, receipt_announcements
 from app.services import receipt_queries as queries
 from app.services import receipts as receipt_service
 from app.services.listings import bots_of_tenant
 from app.services.payments import fingerprints
 from app.tenant_context import get_owned_or_404
 from app.web import receipt_deciders, receipt_readers, save, stored_image, tenant_or_404
-from bots.notify import announce_decision
 
 
 @bp.route("/")
@@ -77,7 +76,7 @@ def _decided(receipt: Receipt, decide, form, field: str) -> bool:
 
     def decide_and_announce():
         decide(reviewer)
-        announce_decision(receipt)
+        receipt_announcements.announce_decision(receipt)
         return True
     return save(lambda: retrying(decide_and_announce), form, field) is not None
 

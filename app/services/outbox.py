@@ -10,6 +10,10 @@ is delivered at least once, so a handler must be idempotent:
     def deliver(message) -> None:          # message is the OutboxMessage row
         ...                                # raise Retry(after_seconds) / Permanent(reason) / anything
 
+A kind whose rows are cheaper handled together (a broadcast's sends) may also register `@batch_handler(kind)`:
+a function of a list of rows that answers, per row id, None (done) or the exception its single handler would
+have raised (Retry, Permanent, anything else); workers hand it the rows of that kind they claimed at once.
+
 A module that defines handlers must be listed in `app.worker.HANDLER_MODULES`, so every worker
 process (which may import nothing else of ours) knows the kind.
 """
@@ -32,6 +36,8 @@ ENQUEUED = "outbox_enqueued"
 COMMITTED = "outbox_committed"
 
 _handlers: dict[str, Handler] = {}
+BatchHandler = Callable[[list[OutboxMessage]], dict[int, Exception | None]]
+_batch_handlers: dict[str, BatchHandler] = {}
 
 
 class Retry(Exception):
@@ -61,6 +67,18 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 def handler_for(kind: str) -> Handler | None:
     return _handlers.get(kind)
+
+
+def batch_handler(kind: str) -> Callable[[BatchHandler], BatchHandler]:
+    """Register the function that delivers several rows of `kind` at once (the kind keeps its single handler)."""
+    def register(fn: BatchHandler) -> BatchHandler:
+        _batch_handlers[kind] = fn
+        return fn
+    return register
+
+
+def batch_handler_for(kind: str) -> BatchHandler | None:
+    return _batch_handlers.get(kind)
 
 
 def enqueue(kind: str, payload: dict, *, tenant_id: int | None, key: str,

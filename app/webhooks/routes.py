@@ -1,8 +1,11 @@
 """Updates Telegram POSTs to us: check the secret, drop repeats, process in this request, 200 or 500.
 
-The replies are not made in the request (it would wait for Telegram's round trip per call): they are an
+The replies are not made in the request (it would wait for Telegram's round trip per call): an update's one
+reply is the Bot API method in the response's body, which Telegram makes itself; several replies are an
 outbox row of the update's transaction, sent by the process's reply threads (bots/replies.py)."""
 from __future__ import annotations
+
+import json
 
 from flask import abort, current_app, request
 from telebot import types
@@ -15,6 +18,7 @@ from bots.context import load_bot
 from bots.dispatch import process_update
 from bots.factory import TeleBotCache
 from bots.middleware import UpdateEnvelope, is_db_unavailable
+from bots.replies import offer_answer, take_answer
 
 log = redaction.get_logger(__name__)
 
@@ -44,11 +48,17 @@ def telegram_update(bot_id: int):
     update = _parse_update()
     if update is None:
         return "ignored", 200
-    envelope = process_update(_telebots().get(bot), update, UpdateEnvelope(
-        update.update_id, dedupe=True, reply_when_unavailable=False, in_caller_context=True, bot_and_tenant=loaded,
-        replies_in_background=True))
+    offered = offer_answer()
+    try:
+        envelope = process_update(_telebots().get(bot), update, UpdateEnvelope(
+            update.update_id, dedupe=True, reply_when_unavailable=False, in_caller_context=True,
+            bot_and_tenant=loaded, replies_in_background=True))
+    finally:
+        answer = take_answer(offered)
     if envelope.db_unavailable:
         return _unavailable()
+    if answer is not None and envelope.committed:
+        return current_app.response_class(json.dumps(answer, ensure_ascii=False), mimetype="application/json")
     return "ok", 200
 
 

@@ -28,6 +28,12 @@ _LIVE = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 
 def claim(limit: int, ids: list[int] | None = None, until: datetime | None = None,
           exclude: set[int] | frozenset = frozenset()) -> list[int]:
+    """`claim_rows`, the ids only."""
+    return [message_id for message_id, _ in claim_rows(limit, ids, until, exclude)]
+
+
+def claim_rows(limit: int, ids: list[int] | None = None, until: datetime | None = None,
+               exclude: set[int] | frozenset = frozenset(), kinds: set[str] | None = None) -> list[tuple[int, str]]:
     """Take up to `limit` due rows (optionally only these ids) for this worker and commit the claim.
 
     Postgres skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); SQLite has one writer,
@@ -36,7 +42,7 @@ def claim(limit: int, ids: list[int] | None = None, until: datetime | None = Non
     now = utcnow()
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == -1).values(attempts=0))
-    query = (sa.select(OutboxMessage.id)
+    query = (sa.select(OutboxMessage.id, OutboxMessage.kind)
              .where(OutboxMessage.status.in_(_LIVE), OutboxMessage.not_before <= (until or now))
              .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit)
              .with_for_update(skip_locked=True))
@@ -44,7 +50,10 @@ def claim(limit: int, ids: list[int] | None = None, until: datetime | None = Non
         query = query.where(OutboxMessage.id.in_(ids))
     if exclude:
         query = query.where(OutboxMessage.id.not_in(exclude))
-    claimed = list(db.session.scalars(query))
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(kinds))
+    rows = [(row.id, row.kind) for row in db.session.execute(query)]
+    claimed = [message_id for message_id, _ in rows]
     if claimed:
         db.session.execute(
             sa.update(OutboxMessage).where(OutboxMessage.id.in_(claimed))
@@ -52,7 +61,7 @@ def claim(limit: int, ids: list[int] | None = None, until: datetime | None = Non
                     not_before=now + timedelta(seconds=lease_seconds())),
             execution_options={"synchronize_session": False})
     db.session.commit()
-    return claimed
+    return rows
 
 
 def next_due() -> datetime | None:
@@ -83,6 +92,89 @@ def deliver(message_id: int) -> str:
         log.warning("outbox %s (%s) failed: %s", message_id, message.kind, type(exc).__name__, exc_info=True)
         return _failed(message_id, f"{type(exc).__name__}: {exc}")
     return _finish(message_id, None, None, done=True)
+
+
+def deliver_many(message_ids: list[int]) -> dict[int, str]:
+    """Deliver claimed rows: those of a kind with a batch handler (`outbox.batch_handler`) together, in one call
+    and one acknowledgement per outcome, the others one by one (`deliver`); the new status of each row."""
+    rows = db.session.execute(sa.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.payload,
+                                        OutboxMessage.attempts)
+                              .where(OutboxMessage.id.in_(message_ids),
+                                     OutboxMessage.status == OutboxStatus.SENDING.value)
+                              .order_by(OutboxMessage.id)).all()
+    db.session.rollback()
+    statuses = {message_id: "skipped" for message_id in message_ids}
+    batches: dict[str, list] = {}
+    for row in rows:
+        if _batch_handler(row.kind) is not None:
+            batches.setdefault(row.kind, []).append(row)
+        else:
+            statuses[row.id] = _deliver_alone(row.id)
+    for kind, batch in batches.items():
+        if len(batch) == 1:
+            statuses[batch[0].id] = _deliver_alone(batch[0].id)
+            continue
+        try:
+            outcomes = _batch_handler(kind)(batch)
+        except Exception as exc:  # noqa: BLE001 - as for one row: retried with backoff, then given up
+            log.warning("outbox batch of %s %s failed: %s", len(batch), kind, type(exc).__name__, exc_info=True)
+            outcomes = {row.id: exc for row in batch}
+        statuses.update(finish_many(outcomes))
+    return statuses
+
+
+def _deliver_alone(message_id: int) -> str:
+    """`deliver` in a session of its own (as when each row had its own app context)."""
+    try:
+        return deliver(message_id)
+    finally:
+        db.session.remove()
+
+
+def _batch_handler(kind: str):
+    handle = outbox.batch_handler_for(kind)
+    if handle is None and outbox.handler_for(kind) is None:
+        from app.worker import load_handlers
+        load_handlers()
+        handle = outbox.batch_handler_for(kind)
+    return handle
+
+
+def finish_many(outcomes: dict[int, BaseException | None]) -> dict[int, str]:
+    """Acknowledge a batch's rows (still held by this worker): one statement for the done, one for the rescheduled
+    (each its own time and reason), one for the permanently refused; a failure goes the single row's way."""
+    db.session.rollback()
+    now = utcnow()
+    done = [i for i, outcome in outcomes.items() if outcome is None]
+    retries = {i: o for i, o in outcomes.items() if isinstance(o, outbox.Retry)}
+    dead = {i: o.reason[:500] for i, o in outcomes.items() if isinstance(o, outbox.Permanent)}
+    failed = {i: o for i, o in outcomes.items() if o is not None and i not in retries and i not in dead}
+    held = (OutboxMessage.id.in_, OutboxMessage.status == OutboxStatus.SENDING.value)
+    if done:
+        db.session.execute(sa.update(OutboxMessage).where(held[0](done), held[1])
+                           .values(status=OutboxStatus.DONE.value, done_at=now, last_error=None),
+                           execution_options={"synchronize_session": False})
+    if dead:
+        db.session.execute(sa.update(OutboxMessage).where(held[0](list(dead)), held[1])
+                           .values(status=OutboxStatus.DEAD.value, done_at=now,
+                                   last_error=sa.case(dead, value=OutboxMessage.id)),
+                           execution_options={"synchronize_session": False})
+    if retries:
+        when = {i: sa.literal(now + timedelta(seconds=o.after_seconds), OutboxMessage.not_before.type)
+                for i, o in retries.items()}
+        db.session.execute(sa.update(OutboxMessage).where(held[0](list(retries)), held[1])
+                           .values(status=OutboxStatus.PENDING.value, attempts=OutboxMessage.attempts - 1,
+                                   not_before=sa.case(when, value=OutboxMessage.id),
+                                   last_error=sa.case({i: o.reason[:500] for i, o in retries.items()},
+                                                      value=OutboxMessage.id)),
+                           execution_options={"synchronize_session": False})
+    db.session.commit()
+    statuses = {i: OutboxStatus.DONE.value for i in done}
+    statuses.update({i: OutboxStatus.DEAD.value for i in dead})
+    statuses.update({i: OutboxStatus.PENDING.value for i in retries})
+    for message_id, exc in failed.items():
+        statuses[message_id] = _failed(message_id, f"{type(exc).__name__}: {exc}")
+    return statuses
 
 
 def _handle(message: OutboxMessage) -> None:
@@ -149,7 +241,6 @@ def drain(app, ids: list[int] | None = None, until: datetime | None = None, batc
             claimed = claim(batch, ids=ids, until=until, exclude=set(delivered))
         if not claimed:
             return delivered
-        for message_id in claimed:
-            with app.app_context():
-                deliver(message_id)
-            delivered.append(message_id)
+        with app.app_context():
+            deliver_many(claimed)
+        delivered.extend(claimed)

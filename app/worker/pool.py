@@ -13,6 +13,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models.types import utcnow
+from app.services import outbox
 from app.worker import delivery, dispatch, load_handlers
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ class Pool:
         self.app = app
         self.size = size or app.config.get("OUTBOX_WORKERS", 4)
         self.poll_seconds = poll_seconds or app.config.get("OUTBOX_POLL_SECONDS", 1.0)
+        #: Rows a thread takes at once of a kind delivered in batches (a broadcast's sends).
+        self.batch = max(1, int(app.config.get("OUTBOX_BATCH", 10)))
         self._free = threading.Semaphore(self.size)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -73,35 +76,58 @@ class Pool:
         return min(max((due - utcnow()).total_seconds(), 0.005), self.poll_seconds)
 
     def _claim_and_submit(self) -> bool:
-        """Claim as many rows as there are free threads; True when something was claimed."""
+        """Claim a row per free thread, and if some are of a kind delivered in batches (a broadcast's sends), up to
+        `batch` per thread of those kinds; True when something was claimed."""
         self._free.acquire()
         free = 1
         while free < self.size and self._free.acquire(blocking=False):
             free += 1
         with self.app.app_context():
             try:
-                claimed = delivery.claim(free)
+                claimed = delivery.claim_rows(free)
+                kinds = {kind for _, kind in claimed if outbox.batch_handler_for(kind) is not None}
+                if kinds and self.batch > 1:  # more of those kinds, so each thread gets a batch
+                    claimed += delivery.claim_rows(free * self.batch - len(claimed), kinds=kinds)
             except Exception:
                 db.session.rollback()
                 self._release(free)
                 raise
-        self._release(free - len(claimed))
-        for message_id in claimed:
-            self._executor.submit(self._deliver, message_id)
+        chunks = chunked(claimed, free, self.batch)
+        self._release(free - len(chunks))
+        for chunk in chunks:
+            self._executor.submit(self._deliver, chunk)
         return bool(claimed)
 
     def _release(self, count: int) -> None:
         for _ in range(count):
             self._free.release()
 
-    def _deliver(self, message_id: int) -> None:
+    def _deliver(self, message_ids: list[int]) -> None:
         try:
             with self.app.app_context():
-                delivery.deliver(message_id)
-        except Exception:  # noqa: BLE001 - the lease expires and the row is claimed again
-            log.exception("outbox pool: delivering %s failed", message_id)
+                delivery.deliver_many(message_ids)
+        except Exception:  # noqa: BLE001 - the lease expires and the rows are claimed again
+            log.exception("outbox pool: delivering %s failed", message_ids)
         finally:
             self._free.release()
+
+
+def chunked(claimed: list[tuple[int, str]], threads: int, batch: int) -> list[list[int]]:
+    """Split claimed (id, kind) rows into at most `threads` chunks: rows of a kind with a batch handler in
+    chunks of up to `batch` of that kind, every other row alone, folded together if there are more than threads."""
+    alone, batched = [], {}
+    for message_id, kind in claimed:
+        if outbox.batch_handler_for(kind) is not None:
+            batched.setdefault(kind, []).append(message_id)
+        else:
+            alone.append([message_id])
+    chunks = alone + [ids[i:i + batch] for ids in batched.values() for i in range(0, len(ids), batch)]
+    if len(chunks) <= threads:
+        return chunks
+    folded: list[list[int]] = [[] for _ in range(threads)]
+    for n, chunk in enumerate(chunks):
+        folded[n % threads].extend(chunk)
+    return folded
 
 
 class Sweeper:

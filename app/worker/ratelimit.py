@@ -20,6 +20,8 @@ import time
 from flask import Flask, current_app
 from limits import RateLimitItem, parse, storage, strategies
 
+from app import rate_limit_storage
+
 _KEY = "telegram_limits"
 #: Held sends come back spread over the time the limit's slots free (a moving window of 30 a second
 #: frees its slots over the next second, in the order they were taken), at most this far ahead, so they
@@ -35,7 +37,8 @@ _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1])), 'EX', math.ceil(slot - now) + 60)
+local count = tonumber(ARGV[2] or '1')
+redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1]) * count), 'EX', math.ceil(slot - now) + 60)
 return tostring(slot - now)
 """
 
@@ -69,6 +72,56 @@ class TelegramLimits:
             if not self.limiter.hit(item, *chat_key):
                 return self._wait(item, chat_key)
         return 0.0
+
+    def take(self, bot_id: int, chat_ids: list[int | str]) -> list[float]:
+        """`wait_before_send` for several sends of one bot at once: per send 0 (go now, counted) or seconds to wait
+        (nothing counted). The bot's budget is taken in one hit for as many as it has room for (two round trips to
+        the storage, not one per send); each chat's limits are still counted per chat, before and after.
+        """
+        waits = [0.0] * len(chat_ids)
+        candidates = []
+        for i, chat_id in enumerate(chat_ids):
+            wait = self._chat_wait(bot_id, chat_id, hit=False)
+            if wait:
+                waits[i] = wait
+            else:
+                candidates.append(i)
+        if not candidates:
+            return waits
+        bot_key = ("bot", str(bot_id))
+        room = min(self.limiter.get_window_stats(self.per_bot, *bot_key).remaining, len(candidates))
+        if room and not self.limiter.hit(self.per_bot, *bot_key, cost=room):
+            room = 0  # another sender took some since: the next round tries again
+        for i in candidates[room:]:
+            waits[i] = self._wait(self.per_bot, bot_key)
+        for i in candidates[:room]:  # another sender may have taken the chat's slot since the test above
+            waits[i] = self._chat_wait(bot_id, chat_ids[i], hit=True)
+        return waits
+
+    def _chat_wait(self, bot_id: int, chat_id: int | str | None, *, hit: bool) -> float:
+        if chat_id is None:
+            return 0.0
+        chat_key = ("chat", str(bot_id), str(chat_id))
+        for item in self._chat_limits(chat_id):
+            if not (self.limiter.hit if hit else self.limiter.test)(item, *chat_key):
+                return self._wait(item, chat_key)
+        return 0.0
+
+    def reserve_slots(self, bot_id: int, count: int) -> list[float]:
+        """`reserve_slot` for `count` held-back sends at once (one round trip): the seconds to each slot."""
+        if count <= 0:
+            return []
+        step = self.per_bot.get_expiry() / (self.per_bot.amount * SLOT_OVERBOOK)
+        if isinstance(self.storage, storage.RedisStorage):
+            key = self.storage.prefixed_key(f"slot/{bot_id}")
+            first = float(self.storage.get_connection().eval(_RESERVE, 1, key, step, count))
+        else:
+            with self._slots_lock:
+                now = time.time()
+                slot = max(self._slots.get(bot_id, 0.0), now)
+                self._slots[bot_id] = slot + step * count
+                first = slot - now
+        return [first + i * step for i in range(count)]
 
     def reserve_slot(self, bot_id: int) -> float:
         """Seconds until a send slot of `bot_id` that no other held-back send has taken, reserving it.
@@ -118,7 +171,7 @@ def storage_uri(app: Flask) -> str:
     if queue_url:
         raise RuntimeError("QUEUE_URL is amqp://…: set REDIS_URL (or TELEGRAM_LIMITS_STORAGE_URL) so every worker "
                            "shares Telegram's rate limits")
-    return "memory://"
+    return rate_limit_storage.URI  # limits' memory storage without its thread per hit (app/rate_limit_storage.py)
 
 
 def limits_for(app: Flask | None = None) -> TelegramLimits:

@@ -70,10 +70,27 @@ def decode_param(name, value):
 
 
 def loggable(params, token):
-    """Return params fit for the call log: uploads described, the token masked."""
-    text = json.dumps({name: value.describe() if isinstance(value, Upload) else value
-                       for name, value in params.items()}, default=str)
-    return json.loads(text.replace(token, "<token>"))
+    """Return params fit for the call log: uploads described, the token masked, objects copied
+    (JSON-safe, so later edits of the call's own dicts do not change the log)."""
+    return {name: _loggable_value(value, token) for name, value in params.items()}
+
+
+def _loggable_value(value, token):
+    if isinstance(value, str):
+        return value.replace(token, "<token>") if token in value else value
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, Upload):
+        return value.describe()
+    if isinstance(value, dict):  # a copy as JSON would make it (keys as text), without the round trip
+        return {_json_key(key): _loggable_value(item, token) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_loggable_value(item, token) for item in value]
+    return _loggable_value(str(value), token)
+
+
+def _json_key(key):
+    return json.dumps(key) if isinstance(key, bool) or key is None else str(key)
 
 
 @dataclass

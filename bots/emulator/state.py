@@ -107,6 +107,9 @@ class SandboxState:
         self._update_ids = itertools.count(1)
         #: Notified when a pre-checkout query is answered (POST /sandbox/invoices/<slug>/pay waits).
         self.payments_changed = threading.Condition(self.lock)
+        #: update_listener(bot), called (under the lock) when an update is queued for a bot with a
+        #: webhook: the webhook dispatcher schedules its delivery.
+        self.update_listener = None
         self._clear()
 
     def _clear(self):
@@ -235,6 +238,8 @@ class SandboxState:
         if "callback_query" in update:
             self.callback_query_ids.add(str(update["callback_query"].get("id")))
         bot.changed.notify_all()
+        if bot.webhook is not None and self.update_listener is not None:
+            self.update_listener(bot)
         return update["update_id"]
 
     def offer(self, bot, update):

@@ -1,10 +1,12 @@
-"""Webhook delivery: one worker thread per bot POSTs its updates in order, retrying as Telegram.
+"""Webhook delivery: a bounded pool of workers POSTs each bot's updates in order, retrying as Telegram.
 
 Telegram keeps offering an update to a failing webhook with a backoff that grows to minutes, and
 gives up on it after about a day; the updates behind it wait (pending_update_count grows). A Bot
 API method in the body of a 2xx answer is executed, as Telegram does.
 """
 
+import heapq
+import itertools
 import json
 import logging
 import threading
@@ -59,65 +61,157 @@ class Delivery:
 
 
 class WebhookDispatcher:
-    """Starts a delivery worker per bot with a webhook; stops them all on close()."""
+    """Delivers every bot's webhook updates with one bounded pool of worker threads.
 
-    def __init__(self, state, policy=None, execute=None):
+    A bot with updates to deliver is scheduled (a heap of due times); a free worker takes the bot
+    that is due first, POSTs its oldest update and schedules the bot again: at once after a success,
+    after the backoff after a failure. A bot is taken by one worker at a time, so its updates go out
+    in order, one in flight, as on Telegram, while 10,000 bots with a webhook and nothing to deliver
+    cost no thread at all. Workers start at the first setWebhook (creating the app starts none).
+    """
+
+    #: Worker threads: at most this many webhooks are waited on at once (a slow one holds a worker
+    #: up to the policy's request_timeout; the other bots' updates wait for a free worker).
+    WORKERS = 16
+
+    def __init__(self, state, policy=None, execute=None, workers=None):
         self.state = state
         self.policy = policy or RetryPolicy()
         #: execute(bot, body): runs a Bot API method a webhook answered with.
         self.execute = execute
-        self._workers = {}
+        self.workers = workers or self.WORKERS
+        self._threads = []
         self._stopping = threading.Event()
+        #: (due time.monotonic(), sequence, bot): bots with something to deliver; an entry whose due
+        #: time is not _due[bot] any more is stale and skipped.
+        self._heap = []
+        self._sequence = itertools.count()
+        #: Every bot the pool is responsible for now (scheduled, or held by a worker): its due time,
+        #: or None while a worker holds it.
+        self._due = {}
+        self._wake = threading.Condition(state.lock)
+        state.update_listener = self.kick
 
     def ensure_worker(self, bot):
-        """Start the bot's worker unless one runs; the caller holds the state lock."""
-        worker = self._workers.get(bot)
-        if (worker and worker.is_alive()) or self._stopping.is_set():
+        """A bot's webhook was set: deliver what it has pending (the caller holds the state lock)."""
+        if self._stopping.is_set():
             return
-        worker = threading.Thread(target=self._run, args=(bot,), daemon=True,
-                                  name=f"sandbox-webhook-{bot.id}")
-        self._workers[bot] = worker
-        worker.start()
+        if not self._threads:
+            self._start_workers()
+        self.kick(bot)
+
+    def kick(self, bot, at=None):
+        """Schedule a bot with a webhook at `at` (monotonic; default now) unless the pool has it
+        already (a worker holds it, or it waits for a retry). The caller holds the state lock."""
+        if bot.webhook is None or bot in self._due or self._stopping.is_set() or not self._threads:
+            return
+        self._schedule(bot, time.monotonic() if at is None else at)
+
+    def wake_all(self):
+        """Re-examine every waiting bot now (e.g. the retention changed); the caller holds the lock."""
+        now = time.monotonic()
+        for bot, due in list(self._due.items()):
+            if due is not None and due > now:
+                self._schedule(bot, now)
+
+    def _schedule(self, bot, due):
+        self._due[bot] = due
+        heapq.heappush(self._heap, (due, next(self._sequence), bot))
+        self._wake.notify()
+
+    def _start_workers(self):
+        for index in range(self.workers):
+            thread = threading.Thread(target=self._run, daemon=True, name=f"sandbox-webhook-{index}")
+            self._threads.append(thread)
+            thread.start()
 
     def close(self, timeout=2.0):
-        """Stop every worker (the state must already be closed, so they wake up)."""
-        self._stopping.set()
-        for worker in list(self._workers.values()):
-            worker.join(timeout)
+        """Stop the workers (a POST in flight ends within the policy's request_timeout)."""
+        with self.state.lock:
+            self._stopping.set()
+            self._wake.notify_all()
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    def thread_count(self):
+        """How many delivery threads run (for tests and benches: bounded whatever the bot count)."""
+        return sum(thread.is_alive() for thread in self._threads)
 
     def retention(self):
         """Return how long an undelivered update is kept, in seconds."""
         override = self.state.webhook_retention
         return self.policy.retention if override is None else override
 
-    def _run(self, bot):
+    def _run(self):
         session = requests.Session()
         try:
-            while (job := self._next_job(bot)) is not None:
-                update, hook, delivery = job
+            while (job := self._next_job()) is not None:
+                bot, update, hook, delivery = job
                 status, error, reply = self._post(session, hook, update)
                 self._finish(bot, hook, update, delivery, status, error)
                 if reply is not None and self.execute is not None:
-                    self.execute(bot, reply)
+                    self._execute(bot, reply)
+                with self.state.lock:  # the bot's next update may go now (or wait for its retry)
+                    self._release(bot)
         finally:
             session.close()
 
-    def _next_job(self, bot):
+    def _execute(self, bot, reply):
+        try:
+            self.execute(bot, reply)
+        except Exception:  # a bad reply must not kill a worker the other bots share
+            log.exception("sandbox webhook for bot %s: the method in its answer failed", bot.id)
+
+    def _next_job(self):
+        """Wait for a due bot and take its oldest update; None once the pool stops."""
         with self.state.lock:
-            while True:
-                if self._stopping.is_set() or bot.detached or bot.webhook is None:
-                    self._workers.pop(bot, None)
-                    return None
-                pending = bot.deliverable(1, bot.allowed_updates)
-                wait = 1.0
-                if pending:
-                    delivery = self._delivery(bot, pending[0])
-                    if self._expired(bot, pending[0], delivery):
-                        continue
-                    wait = (delivery.next_attempt_at or 0) - time.time()
-                    if wait <= 0:
-                        return pending[0], bot.webhook, delivery
-                bot.changed.wait(min(wait, 1.0))
+            while not self._stopping.is_set():
+                now = time.monotonic()
+                if not self._heap:
+                    self._wake.wait()
+                    continue
+                due, _, bot = self._heap[0]
+                if due > now:
+                    self._wake.wait(due - now)
+                    continue
+                heapq.heappop(self._heap)
+                if self._heap:
+                    self._wake.notify()  # someone else watches the next due time
+                if self._due.get(bot) != due:
+                    continue  # stale: the bot was scheduled again, or a worker holds it
+                self._due[bot] = None
+                job = self._job_for(bot)
+                if job is not None:
+                    return (bot, *job)
+            return None
+
+    def _job_for(self, bot):
+        """The bot's next (update, hook, delivery) if it is due now; otherwise schedule or drop the
+        bot and return None. The caller holds the lock and the bot (its _due is None)."""
+        while True:
+            if bot.detached or bot.webhook is None:
+                del self._due[bot]
+                return None
+            pending = bot.deliverable(1, bot.allowed_updates)
+            if not pending:
+                del self._due[bot]
+                return None
+            delivery = self._delivery(bot, pending[0])
+            if self._expired(bot, pending[0], delivery):
+                continue
+            wait = (delivery.next_attempt_at or 0) - time.time()
+            if wait <= 0:
+                return pending[0], bot.webhook, delivery
+            # a retry later; wake up earlier if the update expires first
+            expires = delivery.queued_at + self.retention() - time.time()
+            self._schedule(bot, time.monotonic() + max(0.0, min(wait, expires)))
+            return None
+
+    def _release(self, bot):
+        """A worker is done with a bot: schedule its next update, if any (the caller holds the lock)."""
+        if self._due.get(bot, 0) is None:
+            del self._due[bot]
+        self.kick(bot)
 
     def _delivery(self, bot, update):
         update_id = update["update_id"]

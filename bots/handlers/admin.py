@@ -6,7 +6,7 @@ import logging
 from app.database import retrying
 from app.extensions import db
 from app.models import Receipt, ReceiptStatus
-from app.services import receipts
+from app.services import receipt_announcements, receipts
 from app.services.errors import DomainError
 from bots import notify, receipt_outbound, receipt_views
 from bots.context import language_of
@@ -126,7 +126,7 @@ def _decide(ctx, receipt: Receipt, decision, done: str) -> str:
         return ctx.t("admin.already_decided")
     except DomainError as exc:
         return error_text(ctx, exc)
-    notify.announce_decision(receipt, telebot=ctx.telebot)
+    receipt_announcements.announce_decision(receipt)
     return done
 
 

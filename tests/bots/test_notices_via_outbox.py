@@ -19,7 +19,7 @@ from app.jobs import receipts as receipt_jobs
 from app.jobs import runner
 from app.jobs import subscriptions as subscription_jobs
 from app.models import Member, OutboxMessage, Receipt, Subscription
-from app.services import clock, member_admin, receipts, referrals, wallet
+from app.services import clock, member_admin, receipt_announcements, receipts, referrals, wallet
 from bots import notify
 from tests.bots.conftest import CARD
 
@@ -92,7 +92,7 @@ def receipt_decision_with_referral_bonus(w):
     receipt = receipts.open_invoice(w["member"], amount=100_000)
     receipts.submit(receipt, text="paid, ref 1234")
     receipts.approve(receipt, receipts.Reviewer(account=w["owner"]))
-    notify.announce_decision(receipt)  # what every decision path (dashboard, admin chat, API, bank SMS) calls
+    receipt_announcements.announce_decision(receipt)  # what every decision path (dashboard, admin chat, API, bank SMS) calls
 
 
 NOTICES = [balance_adjusted, subscription_granted, traffic_limit_reached, subscription_expired,
@@ -119,7 +119,8 @@ def test_a_notice_is_an_outbox_row_sent_after_the_commit_and_never_on_rollback(w
 
     change(world)
     written = db.session.scalars(sa.select(OutboxMessage.kind)).all()
-    assert written and set(written) <= {"telegram.notice", "telegram.calls", "receipt.admin_refresh"}
+    assert written and set(written) <= {"telegram.notice", "telegram.calls", "receipt.admin_refresh", "receipt.decision",
+                                     "receipt.referral_bonus"}
     assert _sandbox_texts(world) == before  # nothing left inside the change
     db.session.commit()
     assert _sandbox_texts(world) == before  # nor at the commit: a worker sends it

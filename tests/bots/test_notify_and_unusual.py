@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.models import Member, Receipt
-from app.services import receipts
+from app.services import receipt_announcements, receipts
 from bots import formatting as fmt
 from bots import notify
 from bots.i18n import t
@@ -70,7 +70,7 @@ def test_telling_the_member_never_fails_when_telegram_is_unreachable(db, make, f
     sara.tops_up_with_photo(png)
     receipt = db.session.scalar(sa.select(Receipt))
     receipts.approve(receipt, receipts.Reviewer(account=owner))
-    notify.announce_decision(receipt)
+    receipt_announcements.announce_decision(receipt)
     db.session.commit()
     monkeypatch.setitem(fleet.app.config, "TELEGRAM_API_URL", closed_port_url())
     monkeypatch.setattr(apihelper, "API_URL", apihelper.API_URL)  # restored after the test
@@ -79,7 +79,7 @@ def test_telling_the_member_never_fails_when_telegram_is_unreachable(db, make, f
 
     assert sara.last_text() == t("en", "payments.submitted", code=receipt.tracking_code)
     assert {m.status for m in delivered} == {"pending"}  # retried later with backoff
-    assert all("unreachable" in m.last_error for m in delivered if m.kind == "telegram.calls")
+    assert all("unreachable" in m.last_error for m in delivered if m.kind == "receipt.decision")
 
 
 def test_cancelling_a_receipt_under_review_updates_the_admin_copy(db, make, fleet, card_shop, png):

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from app.models import Member, Ticket
 from app.services import settings
+from app.services.bots import bot_token
 from bots import replies
 from bots.i18n import t
 from tests.bots.conftest import ADMIN_ID
@@ -111,7 +112,9 @@ class Deliver:
         response = self.client.post(f"/tg/{self.bot.id}", json={"update_id": next(self.update_ids), **raw},
                                     headers={"X-Telegram-Bot-Api-Secret-Token": self.bot.webhook_secret})
         self.statuses.append(response.status_code)
-        # the replies leave from the process's reply threads after the request (bots/replies.py)
+        # one reply is the webhook's answer (Telegram makes it); several leave from the process's reply threads
+        # after the request (bots/replies.py)
+        self.fleet.answer_webhook(bot_token(self.bot), response)
         wait_until(lambda: replies.sender_of(self.client.application).idle(), 10, message="webhook replies sent")
 
 

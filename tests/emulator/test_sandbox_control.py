@@ -86,6 +86,26 @@ def test_call_log_lists_methods_and_params_without_the_token(make_bot, control):
     assert all(isinstance(c["at"], float) for c in calls)
 
 
+def test_call_log_narrows_by_method_and_time(make_bot, control):
+    bot, bot_id = make_bot()
+    bot.send_message(5, "before")
+    bot.get_me()
+    middle = control.calls(bot_id)[-1]["at"]
+    bot.send_message(5, "after", reply_markup=None)
+    bot.get_me()
+
+    def listed(**params):
+        response = control.get("/sandbox/calls", bot_id=bot_id, **params)
+        assert response.status_code == 200
+        return [(c["method"], c["params"].get("text")) for c in response.json()["calls"]]
+
+    assert listed(method="SENDMESSAGE") == [("sendMessage", "before"), ("sendMessage", "after")]
+    assert listed(since=middle) == [("getMe", None), ("sendMessage", "after"), ("getMe", None)]
+    assert listed(since=middle, method="sendMessage") == [("sendMessage", "after")]
+    assert listed(since=middle + 3600) == []
+    assert control.get("/sandbox/calls", since="yesterday").status_code == 400
+
+
 @pytest.mark.parametrize("body, fragment", [
     ({"from": {"id": 1, "first_name": "A"}, "text": "hi"}, '"bot_id"'),
     ({"bot_id": "seven", "from": {"id": 1}, "text": "hi"}, '"bot_id"'),

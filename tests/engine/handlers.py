@@ -7,7 +7,7 @@ from bots import replies
 
 
 def register(tb) -> None:
-    """Register /start (writes a row, replies after the commit as our handlers do), /boom (a bug), an echo and a callback answer."""
+    """Register /start (writes a row, replies after the commit as our handlers do), /twice (two replies), /boom (a bug), an echo and a callback answer."""
 
     @tb.message_handler(commands=["start"])
     def start(message):
@@ -16,6 +16,11 @@ def register(tb) -> None:
                                 data={"text": message.text}))
         db.session.flush()
         replies.call(tb, "send_message", chat_id=message.chat.id, text=f"hello from {tb.botfleet_bot_id}")
+
+    @tb.message_handler(commands=["twice"])
+    def twice(message):
+        for n in (1, 2):
+            replies.call(tb, "send_message", chat_id=message.chat.id, text=f"reply {n} of 2")
 
     @tb.message_handler(commands=["boom"])
     def boom(message):

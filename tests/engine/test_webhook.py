@@ -8,9 +8,11 @@ import requests
 import sqlalchemy as sa
 
 from app.models import AuditLog, OutboxMessage, ProcessedUpdate
+from app.services.bots import bot_token
 from bots import replies
 from bots.manager import DEFAULT_ALLOWED_UPDATES
 from tests.engine.conftest import failing_statements
+from tests.plugins.sandbox import run_webhook_answer
 from tests.waiting import wait_until
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -36,8 +38,11 @@ def start_update(update_id, user_id=501, text="/start"):
 
 
 def post_update(app, bot, payload, secret=None):
-    return requests.post(f"{app.config['PUBLIC_BASE_URL']}/tg/{bot.id}", json=payload, timeout=10,
-                         headers={SECRET_HEADER: bot.webhook_secret if secret is None else secret})
+    """POST an update as Telegram does, and make the Bot API method the webhook answered with, as Telegram does."""
+    response = requests.post(f"{app.config['PUBLIC_BASE_URL']}/tg/{bot.id}", json=payload, timeout=10,
+                             headers={SECRET_HEADER: bot.webhook_secret if secret is None else secret})
+    run_webhook_answer(app.config["TELEGRAM_API_URL"], bot_token(bot), response)
+    return response
 
 
 def test_webhooks_are_registered_for_every_active_bot(live_app, start_manager, sandbox, make, make_bot, db):
@@ -75,22 +80,43 @@ def test_a_repeated_update_id_is_processed_once(live_app, sandbox, make, make_bo
     assert sandbox.bot_texts(bot.telegram_bot_id, 501) == [f"hello from {bot.id}"]
 
 
-def test_the_reply_is_an_outbox_row_of_the_update_and_the_request_does_not_wait_for_it(live_app, sandbox, make,
-                                                                                      make_bot, db):
+def test_one_reply_is_the_webhooks_answer_and_telegram_makes_it(live_app, sandbox, make, make_bot, db):
+    """An update with one reply answers it in the response's body (Telegram makes the call): no outbox row,
+    no reply thread, and the request does not wait for Telegram's latency."""
+    bot = make_bot(make.tenant())
+    sandbox.post("/sandbox/latency", {"ms": 1500, "bot_id": bot.telegram_bot_id})
+    try:
+        response = requests.post(f"{live_app.config['PUBLIC_BASE_URL']}/tg/{bot.id}", json=start_update(5),
+                                 timeout=10, headers={SECRET_HEADER: bot.webhook_secret})
+        assert response.elapsed.total_seconds() < 1.5
+    finally:
+        sandbox.post("/sandbox/latency", {"ms": 0})
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"method": "sendMessage", "chat_id": 501, "text": f"hello from {bot.id}"}
+    assert sandbox.bot_texts(bot.telegram_bot_id, 501) == []  # nobody made the call but Telegram
+    assert count(db, OutboxMessage) == 0 and replies.sender_of(live_app).idle()
+    sandbox.answer_webhook(bot_token(bot), response)
+    assert sandbox.bot_texts(bot.telegram_bot_id, 501) == [f"hello from {bot.id}"]
+
+
+def test_several_replies_are_an_outbox_row_of_the_update_and_the_request_does_not_wait_for_them(
+        live_app, sandbox, make, make_bot, db):
     """With 1.5 s of Telegram latency the webhook request still answers at once: the update committed its
-    reply as a telegram.calls row, which the process's reply threads then deliver, once."""
+    replies as a telegram.calls row, which the process's reply threads then deliver, once, in order
+    (one of them in the webhook's answer could overtake the other)."""
     bot = make_bot(make.tenant())
     sandbox.post("/sandbox/latency", {"ms": 1500, "bot_id": bot.telegram_bot_id})
     try:
         started = time.monotonic()
-        assert post_update(live_app, bot, start_update(5)).status_code == 200
+        response = post_update(live_app, bot, start_update(5, text="/twice"))
         answered_after = time.monotonic() - started
-        sent = sandbox.wait_for_reply(bot.telegram_bot_id, 501)
+        sent = sandbox.wait_for_reply(bot.telegram_bot_id, 501, lambda text: text.startswith("reply 2"), timeout=15)
         replied_after = time.monotonic() - started
     finally:
         sandbox.post("/sandbox/latency", {"ms": 0})
-    assert sent == [f"hello from {bot.id}"]
-    assert answered_after < replied_after - 1, (answered_after, replied_after)  # answered before the reply left
+    assert response.status_code == 200 and response.text == "ok"
+    assert sandbox.bot_texts(bot.telegram_bot_id, 501) == ["reply 1 of 2", "reply 2 of 2"] and sent
+    assert answered_after < replied_after - 1, (answered_after, replied_after)  # answered before the replies left
     wait_until(lambda: replies.sender_of(live_app).idle(), 10, message="the reply threads recorded the send")
     db.session.expire_all()
     [row] = db.session.scalars(sa.select(OutboxMessage)).all()

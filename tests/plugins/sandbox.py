@@ -52,6 +52,19 @@ def closed_port_url():
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+def run_webhook_answer(sandbox_url, token, response, http=requests):
+    """Make the Bot API method a webhook answered with (a JSON body {"method": ..., params}) in the sandbox at
+    `sandbox_url`, as Telegram does with a 2xx answer; the sandbox's answer, or None when there was no method.
+    Like Telegram, nobody is told when the call fails (e.g. a callback query id the sandbox never issued)."""
+    if not 200 <= response.status_code < 300 or "json" not in (response.headers.get("Content-Type") or ""):
+        return None
+    body = response.get_json() if hasattr(response, "get_json") else response.json()
+    if not isinstance(body, dict) or not isinstance(body.get("method"), str):
+        return None
+    params = {name: value for name, value in body.items() if name != "method"}
+    return http.post(f"{sandbox_url}/bot{token}/{body['method']}", json=params, timeout=10)
+
+
 class Sandbox:
     """The control API of a running sandbox (`server` is the SandboxServer when the fixture started one).
 
@@ -146,6 +159,13 @@ class Sandbox:
     def raw(self, method, token, **params):
         """Call a Bot API method with plain HTTP (JSON body); return the response."""
         return self.request("POST", f"/bot{token}/{method}", json=params)
+
+    def answer_webhook(self, token, response):
+        """Do what Telegram does with a webhook's 2xx answer: make the Bot API method in its body, if any.
+
+        Tests that POST updates to /tg/<id> themselves stand for Telegram, so they call this with the response.
+        """
+        return run_webhook_answer(self.url, token, response, self.http)
 
     def wait_for_reply(self, tg_bot_id, chat_id, predicate=lambda text: True, timeout=10.0):
         return wait_until(lambda: [t for t in self.bot_texts(tg_bot_id, chat_id) if t and predicate(t)],

@@ -356,3 +356,27 @@ def test_a_403_during_the_broadcast_flags_the_session(db, make, make_bot, sandbo
     assert broadcast.blocked_count == 1
     session = db.session.scalars(sa.select(BotSession).where(BotSession.member_id == member.id)).one()
     assert session.blocked_at is not None
+
+
+def test_a_batch_of_sends_costs_about_one_statement_a_message(db, make, make_bot, sandbox, drain_outbox, bot_app):
+    """The send path is batched (bots/broadcast_outbound.py `deliver_batch`): a batch of deliveries is read in one
+    statement, each send commits its own `sending` (one UPDATE, the before-last-byte rule), the outcomes and the
+    outbox acknowledgements are one statement each per batch. Per-message ORM sends took ~12 statements a message."""
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    people = [_member(db, make, tenant, [bot], sandbox) for _ in range(40)]
+    broadcast = _start(db, tenant, [bot])
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        drain_outbox()  # the pump's first round writes 40 deliveries and their send rows; the same drain sends them
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert all(_received(sandbox, bot, m) == ["Hello all"] for m in people)
+    marks = [s for s in statements if s.startswith("UPDATE broadcast_deliveries SET status")]
+    assert len(marks) <= 40 + 2  # one `sending` per message, one for the batch's outcomes
+    assert len(statements) <= 40 + 35, statements  # the rest is per batch (the pump round, claims, reads, acks)
+    assert _run(drain_outbox, db, broadcast).sent_count == 40

@@ -75,7 +75,7 @@ def test_the_chat_limit_is_shared_in_redis_too(redis_prefix):
 
 
 @pytest.mark.parametrize(("config", "expected"), [
-    ({}, "memory://"),
+    ({}, "swept-memory://"),
     ({"QUEUE_URL": "redis://q:6379/3"}, "redis://q:6379/3"),
     ({"QUEUE_URL": "redis://q:6379/3", "REDIS_URL": "redis://r:6379/4"}, "redis://r:6379/4"),
     ({"QUEUE_URL": "amqp://guest:guest@h:5672", "REDIS_URL": "redis://r:6379/4"}, "redis://r:6379/4"),
@@ -94,3 +94,33 @@ def test_a_rabbitmq_queue_without_a_shared_store_is_refused():
         config = {"QUEUE_URL": "amqp://guest:guest@h:5672"}
     with pytest.raises(RuntimeError, match="REDIS_URL"):
         storage_uri(App())
+
+
+@pytest.mark.parametrize("where", ["memory", "redis"])
+def test_take_counts_a_bots_sends_in_one_hit_as_far_as_its_budget_goes(where, request):
+    """A batch of a broadcast's sends: the bot's budget is taken at once for as many as fit; the rest wait,
+    uncounted; a chat that had a message this second waits whatever the bot's budget."""
+    if where == "redis":
+        limits = TelegramLimits(REDIS_URL, key_prefix=request.getfixturevalue("redis_prefix"), **TELEGRAM)
+    else:
+        limits = in_memory()
+    assert limits.wait_before_send(5, 100) == 0.0
+    waits = limits.take(5, [100] + list(range(101, 125)))
+    assert waits[0] > 0 and waits[1:] == [0.0] * 24
+    assert limits.sends_in_window(5) == 25
+    waits = limits.take(5, list(range(200, 210)))
+    assert waits[:5] == [0.0] * 5 and all(w > 0 for w in waits[5:])
+    assert limits.sends_in_window(5) == 30
+
+
+@pytest.mark.parametrize("where", ["memory", "redis"])
+def test_reserved_slots_of_a_batch_line_up_one_step_apart(where, request):
+    if where == "redis":
+        limits = TelegramLimits(REDIS_URL, key_prefix=request.getfixturevalue("redis_prefix"), **TELEGRAM)
+    else:
+        limits = in_memory()
+    step = 1 / (30 * 1.2)
+    slots = limits.reserve_slots(9, 4)
+    assert [round(b - a, 6) for a, b in zip(slots, slots[1:])] == [round(step, 6)] * 3
+    assert limits.reserve_slot(9) >= slots[-1] + step - 0.05  # the next one comes after the batch's
+    assert limits.reserve_slots(9, 0) == []

@@ -9,6 +9,8 @@ handler commits.
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from app.extensions import db
 from app.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from app.models.broadcasts import FINAL_DELIVERY_STATES
@@ -71,3 +73,92 @@ def remember_photo(broadcast: Broadcast, bot_id: int, file_id: str) -> None:
     """Keep Telegram's file_id of the uploaded photo: the bot's next sends reuse it instead of uploading."""
     if (broadcast.photo_file_ids or {}).get(str(bot_id)) != file_id:
         broadcast.photo_file_ids = {**(broadcast.photo_file_ids or {}), str(bot_id): file_id}
+
+
+# --- A batch of deliveries (bots/broadcast_outbound.py `deliver_batch`): one statement per step, on one connection.
+
+class Changed(Exception):
+    """The delivery is no longer queued (another send of it, or a state change since it was taken): not sent."""
+
+
+_D = BroadcastDelivery.__table__
+_OPEN = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)
+
+
+def take(conn, delivery_ids: list[int]) -> tuple[list, set[int], set[int]]:
+    """Read a batch of deliveries with their broadcast's status (skipping rows another worker has locked) and
+    record, one statement per kind, what `begin` would for those not to be sent; commits.
+
+    Returns (the rows to send now: id, broadcast_id, bot_id, chat_id, language; the ids with nothing to send; the
+    ids locked elsewhere). A taken row is not locked past this commit: `mark_sending` only moves it from `queued`.
+    """
+    b = Broadcast.__table__
+    query = (sa.select(_D.c.id, _D.c.broadcast_id, _D.c.bot_id, _D.c.chat_id, _D.c.language, _D.c.status,
+                       b.c.status.label("broadcast_status"))
+             .join(b, b.c.id == _D.c.broadcast_id).where(_D.c.id.in_(delivery_ids)).order_by(_D.c.id)
+             .with_for_update(of=_D, skip_locked=True))
+    rows = conn.execute(query).all()
+    found = {row.id for row in rows}
+    missing = set(delivery_ids) - found
+    locked = set(conn.scalars(sa.select(_D.c.id).where(_D.c.id.in_(missing)))) if missing else set()
+    nothing = missing - locked
+    to_send, unconfirmed, cancelled, held = [], [], [], []
+    for row in rows:
+        if row.status in FINAL_DELIVERY_STATES or row.status == DeliveryStatus.HELD.value:
+            nothing.add(row.id)
+        elif row.status == DeliveryStatus.SENDING.value:
+            unconfirmed.append(row.id)
+        elif row.broadcast_status == BroadcastStatus.CANCELLED.value:
+            cancelled.append(row.id)
+        elif row.broadcast_status != BroadcastStatus.SENDING.value:
+            held.append(row.id)
+        else:
+            to_send.append(row)
+    if unconfirmed:
+        conn.execute(sa.update(_D).where(_D.c.id.in_(unconfirmed), _D.c.status == DeliveryStatus.SENDING.value)
+                     .values(status=DeliveryStatus.SENT.value, sent_at=clock.now(), error=UNCONFIRMED))
+    for ids, status in ((cancelled, DeliveryStatus.CANCELLED), (held, DeliveryStatus.HELD)):
+        if ids:
+            conn.execute(sa.update(_D).where(_D.c.id.in_(ids), _D.c.status == DeliveryStatus.QUEUED.value)
+                         .values(status=status.value))
+    nothing.update(unconfirmed, cancelled, held)
+    conn.commit()
+    return to_send, nothing, locked
+
+
+def mark_sending(conn, delivery_id: int) -> None:
+    """Queued → sending, committed (Telegram has all of the request but its last byte); Changed if not queued."""
+    moved = conn.execute(sa.update(_D).where(_D.c.id == delivery_id, _D.c.status == DeliveryStatus.QUEUED.value)
+                         .values(status=DeliveryStatus.SENDING.value)).rowcount
+    if moved != 1:
+        conn.rollback()
+        raise Changed(f"delivery {delivery_id} is no longer queued")
+    conn.commit()
+
+
+def record(conn, sent_ids: dict[int, int | None], ended: dict[int, tuple[DeliveryStatus, str]]) -> None:
+    """The outcomes of a batch's sends: one statement for the sent (with their message ids), one per other status
+    (blocked, failed, queued again), only for deliveries still queued or `sending`; commits."""
+    if sent_ids:
+        with_id = {d: m for d, m in sent_ids.items() if m is not None}
+        values = {"status": DeliveryStatus.SENT.value, "sent_at": clock.now()}
+        if with_id:
+            values["message_id"] = sa.case(with_id, value=_D.c.id, else_=_D.c.message_id)
+        conn.execute(sa.update(_D).where(_D.c.id.in_(list(sent_ids)), _D.c.status == DeliveryStatus.SENDING.value)
+                     .values(**values))
+    by_status: dict[DeliveryStatus, dict[int, str]] = {}
+    for delivery_id, (status, reason) in ended.items():
+        by_status.setdefault(status, {})[delivery_id] = (reason or "")[:300]
+    for status, reasons in by_status.items():
+        conn.execute(sa.update(_D).where(_D.c.id.in_(list(reasons)), _D.c.status.in_(_OPEN))
+                     .values(status=status.value, error=sa.case(reasons, value=_D.c.id, else_=_D.c.error)))
+    conn.commit()
+
+
+def remember_photos(conn, broadcast_id: int, file_ids: dict[str, str]) -> None:
+    """Merge newly learnt photo file_ids (per bot) into the broadcast; commits."""
+    b = Broadcast.__table__
+    current = conn.scalar(sa.select(b.c.photo_file_ids).where(b.c.id == broadcast_id).with_for_update()) or {}
+    if any(current.get(k) != v for k, v in file_ids.items()):
+        conn.execute(sa.update(b).where(b.c.id == broadcast_id).values(photo_file_ids={**current, **file_ids}))
+    conn.commit()
