@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from telebot import TeleBot
 
 from app.extensions import db
-from app.models import Bot, BotSession, Member, Tenant, utcnow
+from app.models import Bot, BotSession, Member, Panel, Tenant, utcnow
 from app.services import settings
 from app.services.members import insert_or_find_member
 from app.services.parsing import clean_optional_name
-from app.services.sessions import session_of
+from app.services.sessions import insert_session
 from app.services.xp import Visit, record_visit
 from bots import i18n
 from bots.middleware import current_envelope
@@ -29,6 +29,16 @@ MEMBER_AND_SESSION = (
     sa.select(Member, BotSession)
     .outerjoin(BotSession, sa.and_(BotSession.member_id == Member.id, BotSession.bot_id == sa.bindparam("bot_id")))
     .where(Member.tenant_id == sa.bindparam("tenant_id"), Member.telegram_id == sa.bindparam("telegram_id")))
+#: Whether the tenant sells VPN services (the main menu then offers "My services"), asked with the context.
+_SELLS_VPN = sa.exists().where(Panel.tenant_id == Bot.tenant_id).label("sells_vpn")
+#: A polling update's whole context in one statement: the bot, its tenant, whether it sells VPN services,
+#: the member (None when new to the tenant) and this bot's session of them (None when new to the bot).
+EVERYTHING = (
+    sa.select(Bot, Tenant, _SELLS_VPN, Member, BotSession)
+    .join(Tenant, Tenant.id == Bot.tenant_id)
+    .outerjoin(Member, sa.and_(Member.tenant_id == Bot.tenant_id, Member.telegram_id == sa.bindparam("telegram_id")))
+    .outerjoin(BotSession, sa.and_(BotSession.member_id == Member.id, BotSession.bot_id == Bot.id))
+    .where(Bot.id == sa.bindparam("bot_id")))
 
 
 @dataclass
@@ -46,6 +56,8 @@ class Context:
     visit: Visit | None = None
     #: The forum topic the update came from: replies carry it as message_thread_id.
     thread_id: int | None = None
+    #: Whether the tenant has a VPN panel, when the context statement read it (None: ask when needed).
+    sells_vpn: bool | None = None
     lang: str = field(init=False)
 
     def __post_init__(self):
@@ -109,21 +121,32 @@ def load_bot(bot_id: int) -> tuple[Bot, Tenant] | None:
 def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = None) -> Context:
     """The context of an update from Telegram user `user` in chat `chat_id`; creates the member if new.
 
-    A returning member costs two statements: the bot with its tenant, the member with this bot's session.
+    A returning member costs one statement (the bot, its tenant, the member and this bot's session, read
+    together), or two when a webhook request already read the bot; a member new to this bot one more (the
+    session's INSERT ... RETURNING).
     """
-    bot, tenant = bot_and_tenant(telebot)
-    member, session = _member_and_session(tenant, bot, user.id)
+    member, session, sells_vpn = None, None, None
+    envelope = current_envelope()
+    if envelope is not None and envelope.bot_and_tenant is not None \
+            and envelope.bot_and_tenant[0].id == telebot.botfleet_bot_id:
+        bot, tenant = envelope.bot_and_tenant
+        member, session = _member_and_session(tenant, bot, user.id)
+    else:
+        row = db.session.execute(EVERYTHING, {"bot_id": telebot.botfleet_bot_id, "telegram_id": user.id}).first()
+        if row is None:
+            raise LookupError(f"bot {telebot.botfleet_bot_id} is gone")
+        bot, tenant, sells_vpn, member, session = row
     is_new = False
     if member is None:
         member, is_new = insert_or_find_member(tenant, user.id, language_code=_first_language(user, tenant),
                                                last_activity_at=utcnow(), **_profile(user))
     _refresh_profile(member, user)
     visit = None if member.is_banned else record_visit(member, bot=bot)
-    session = session or (_new_session(member, bot) if is_new else session_of(member, bot))
+    session = session or (_new_session(member, bot) if is_new else insert_session(member, bot))
     if session.blocked_at is not None:  # they write to the bot again, so it may write to them
         session.blocked_at = None
     return Context(telebot, bot, tenant, member, session, chat_id, is_new_member=is_new, visit=visit,
-                   thread_id=thread_id)
+                   thread_id=thread_id, sells_vpn=sells_vpn)
 
 
 def _member_and_session(tenant: Tenant, bot: Bot, telegram_id: int) -> tuple[Member | None, BotSession | None]:

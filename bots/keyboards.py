@@ -15,9 +15,9 @@ def button(text: str, data: str | None = None, url: str | None = None) -> Inline
     return InlineKeyboardButton(label, callback_data=data, url=url)
 
 
-def keyboard(*rows) -> InlineKeyboardMarkup:
-    """A keyboard from rows of buttons; empty rows are dropped."""
-    markup = InlineKeyboardMarkup()
+def keyboard(*rows, markup: InlineKeyboardMarkup | None = None) -> InlineKeyboardMarkup:
+    """A keyboard from rows of buttons (into `markup` when given); empty rows are dropped."""
+    markup = markup if markup is not None else InlineKeyboardMarkup()
     for row in rows:
         row = [b for b in row if b is not None]
         if row:
@@ -29,27 +29,60 @@ def home_row(ctx) -> list:
     return [button(ctx.t("menu.home"), "m:home")]
 
 
+class FrozenKeyboard(InlineKeyboardMarkup):
+    """A keyboard built once and shared by every update that shows it: its JSON is made once too."""
+
+    _json: str | None = None
+
+    def to_json(self) -> str:
+        if self._json is None:
+            self._json = super().to_json()
+        return self._json
+
+
+#: Main menus built so far, by everything they depend on: the bot (its id and creation, for a reused id),
+#: its config_version (every change of a flag or setting bumps it), the language, whether the tenant sells
+#: VPN services and whether it set a Zarinpal merchant. Bounded: cleared when it grows past MENUS_KEPT.
+_menus: dict[tuple, FrozenKeyboard] = {}
+MENUS_KEPT = 4096
+
+
 def main_menu(ctx) -> InlineKeyboardMarkup:
-    """The main menu; entries whose feature is off in this bot are left out."""
-    from app.services.bots import feature_enabled
+    """The main menu; entries whose feature is off in this bot are left out. Built once per bot version,
+    language and tenant facts (an update's own allocations were most of its cost)."""
     from app.services.panels.services import sells_vpn
+
+    bot = ctx.bot
+    vpn = ctx.sells_vpn if ctx.sells_vpn is not None else sells_vpn(ctx.tenant)
+    key = (bot.id, bot.created_at, bot.config_version, ctx.lang, vpn, ctx.tenant.zarinpal_merchant_encrypted is not None)
+    menu = _menus.get(key)
+    if menu is None:
+        if len(_menus) >= MENUS_KEPT:
+            _menus.clear()
+        menu = _menus[key] = _build_main_menu(ctx, vpn)
+    return menu
+
+
+def _build_main_menu(ctx, vpn: bool) -> FrozenKeyboard:
+    from app.services.bots import feature_enabled
+    from app.services.payments.online import available_for
 
     def item(key, data, feature=None):
         if feature and not feature_enabled(ctx.bot, feature):
             return None
         return button(ctx.t(key), data)
 
-    from app.services.payments.online import available_for
     topup = button(ctx.t("menu.topup"), "m:topup") if (
         feature_enabled(ctx.bot, "card_to_card") or available_for(ctx.bot)) else None
 
     return keyboard(
         [item("menu.plans", "m:plans"), topup],
         [item("menu.profile", "m:profile"), item("menu.subscriptions", "m:subs")],
-        [item("menu.services", "m:svc") if sells_vpn(ctx.tenant) else None],
+        [item("menu.services", "m:svc") if vpn else None],
         [item("menu.use_service", "m:use", "daily_quota"), item("menu.leaderboard", "m:top", "leaderboard")],
         [item("menu.promo", "m:promo", "promocodes"), item("menu.referral", "m:ref", "referrals")],
         [item("menu.language", "m:lang"), item("menu.support", "m:support")],
+        markup=FrozenKeyboard(),
     )
 
 

@@ -5,10 +5,9 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import Bot, BotSession, Member
+from app.models import Bot, BotSession, Member, utcnow
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.services.locking import lock_row
 
@@ -30,14 +29,39 @@ def session_of(member: Member, bot: Bot) -> BotSession:
     """This bot's session of the member, created on first contact (two creators at once make one row)."""
     if bot.tenant_id != member.tenant_id:
         raise NotFound("No such bot.")
-    session = find_session(member, bot)
-    if session is not None:
-        return session
-    insert = (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert
-    db.session.execute(insert(BotSession).values(
-        tenant_id=member.tenant_id, member_id=member.id, bot_id=bot.id, session_data={}, stats_data={},
-        daily_requests=0, version=0).on_conflict_do_nothing(index_elements=["member_id", "bot_id"]))
-    return find_session(member, bot)
+    return find_session(member, bot) or insert_session(member, bot)
+
+
+def insert_session(member: Member, bot: Bot) -> BotSession:
+    """A new session of the member with this bot, for a caller who just saw none: one INSERT ... RETURNING;
+    when another transaction created it meanwhile (the INSERT does nothing), that one, read."""
+    now = utcnow()
+    created = db.session.scalars(_INSERT_SESSION, {
+        "tenant_id": member.tenant_id, "member_id": member.id, "bot_id": bot.id, "empty": {},
+        "created_at": now, "updated_at": now}).first()
+    return created if created is not None else find_session(member, bot)
+
+
+def _insert_session() -> sa.Select:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the row, as text that SQLite and Postgres both read.
+
+    SQLAlchemy never caches its dialect INSERTs (the ones with on_conflict_do_nothing), so building and
+    compiling that one took more CPU on every first update of a member in a bot than the database took to
+    run it; this text statement is compiled once and cached like any other.
+    """
+    columns = list(BotSession.__table__.c)
+    text = sa.text(
+        "INSERT INTO bot_sessions (tenant_id, member_id, bot_id, session_data, stats_data, daily_requests, "
+        "version, created_at, updated_at) VALUES (:tenant_id, :member_id, :bot_id, :empty, :empty, 0, 0, "
+        ":created_at, :updated_at) ON CONFLICT (member_id, bot_id) DO NOTHING RETURNING "
+        + ", ".join(c.name for c in columns)
+    ).bindparams(sa.bindparam("empty", type_=BotSession.__table__.c.session_data.type),
+                 sa.bindparam("created_at", type_=BotSession.__table__.c.created_at.type),
+                 sa.bindparam("updated_at", type_=BotSession.__table__.c.updated_at.type))
+    return sa.select(BotSession).from_statement(text.columns(*columns))
+
+
+_INSERT_SESSION = _insert_session()
 
 
 def put_session(session: BotSession, *, session_data: dict[str, Any] | None = None,

@@ -4,8 +4,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Subscription
-from app.services import badges, leaderboard, quota
+from app.models import MemberBadge, Subscription, SubscriptionStatus
+from app.services import badges, clock, quota, xp_counts
 from app.services.bots import feature_enabled
 from app.services.subscriptions import active_subscription as current_subscription
 from bots import formatting as fmt
@@ -14,11 +14,26 @@ from bots.keyboards import button, home_row, keyboard
 
 MAX_LISTED = 10
 
+#: What a profile needs besides the context, in one statement built once: the members ranking ahead
+#: (leaderboard.rank_of's count), and whether the member has an active subscription or any badge, which are
+#: then read (most members have neither, so their profile costs this one statement).
+PROFILE_FACTS = sa.select(
+    xp_counts.AHEAD.scalar_subquery().label("ahead"),
+    sa.exists().where(
+        Subscription.tenant_id == sa.bindparam("tenant_id"), Subscription.member_id == sa.bindparam("member_id"),
+        Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.ends_at > sa.bindparam("now"),
+    ).label("subscribed"),
+    sa.exists().where(MemberBadge.tenant_id == sa.bindparam("tenant_id"),
+                      MemberBadge.member_id == sa.bindparam("member_id")).label("badged"))
+
 
 def profile_text(ctx) -> str:
     """Who the member is and what they have, in one message."""
     member, tenant, lang = ctx.member, ctx.tenant, ctx.lang
-    subscription = current_subscription(member)
+    now = clock.now()
+    facts = db.session.execute(PROFILE_FACTS, {
+        **xp_counts.ahead_params(member.tenant_id, member.total_xp, member.id), "now": now}).one()
+    subscription = current_subscription(member, now) if facts.subscribed else None
     lines = [
         ctx.t("profile.title"),
         ctx.t("profile.telegram_id", id=member.telegram_id),
@@ -30,8 +45,8 @@ def profile_text(ctx) -> str:
         use = quota.usage(ctx.session, member, tenant, subscription)
         lines.append(ctx.t("profile.requests", used=fmt.number(lang, use.used), limit=fmt.number(lang, use.limit)))
     lines.append(ctx.t("profile.xp", xp=fmt.number(lang, member.total_xp), level=fmt.digits(lang, member.level),
-                       rank=fmt.number(lang, leaderboard.rank_of(member))))
-    earned = badges.badges_of(member)
+                       rank=fmt.number(lang, 1 + facts.ahead)))
+    earned = badges.badges_of(member) if facts.badged else []
     if earned:
         lines.append(ctx.t("profile.badges", badges=", ".join(f"{b.icon} {badge_title(ctx, b)}" for b in earned)))
     return "\n".join(lines)
