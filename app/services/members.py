@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Tenant
@@ -52,7 +51,7 @@ def insert_or_find_member(tenant: Tenant, telegram_id: int, **fields) -> tuple[M
     same Telegram user first, that member. A referral code taken by then (rare) is drawn again."""
     fields.pop("balance", None)
     for _ in range(_CODE_ATTEMPTS):
-        member = db.session.scalars(_insert(tenant, telegram_id, fields)).one_or_none()
+        member = db.session.scalars(*_insert(tenant, telegram_id, fields)).one_or_none()
         if member is not None:
             remember_locked(member)  # our uncommitted row: nobody else can lock it
             events.member_created(member)
@@ -64,9 +63,38 @@ def insert_or_find_member(tenant: Tenant, telegram_id: int, **fields) -> tuple[M
 
 
 def _insert(tenant: Tenant, telegram_id: int, fields: dict):
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    values = {**fields, "tenant_id": tenant.id, "telegram_id": telegram_id, "referral_code": referral_code()}
-    return dialect.insert(Member).values(**values).on_conflict_do_nothing().returning(Member)
+    unknown = fields.keys() - _INSERT_COLUMNS.keys()
+    if unknown:
+        raise TypeError(f"not a member column: {', '.join(sorted(unknown))}")
+    values = {name: _column_default(column) for name, column in _INSERT_COLUMNS.items()}
+    values.update(fields, tenant_id=tenant.id, telegram_id=telegram_id, referral_code=referral_code())
+    return _INSERT_MEMBER, values
+
+
+def _column_default(column: sa.Column):
+    """What the ORM would insert for a column left out: its Python default (a value, or a callable's result)."""
+    default = column.default
+    if default is None:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+def _insert_member() -> tuple[sa.Select, dict[str, sa.Column]]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the row, every column but the id bound, as text that SQLite
+    and Postgres both read: SQLAlchemy never caches its dialect INSERTs, so building and compiling one took
+    more CPU than a new member's whole insert otherwise (as for sessions.insert_session). Column defaults are
+    filled in by `_insert` as the ORM would (a column without one is NULL); no column has a server default."""
+    table = Member.__table__
+    columns = {c.name: c for c in table.c if not c.primary_key}
+    assert not any(c.server_default is not None for c in columns.values()), "bind only columns without one"
+    text = sa.text(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(':' + n for n in columns)}) "
+        "ON CONFLICT DO NOTHING RETURNING " + ", ".join(c.name for c in table.c)
+    ).bindparams(*(sa.bindparam(name, type_=column.type) for name, column in columns.items()))
+    return sa.select(Member).from_statement(text.columns(*table.c)), columns
+
+
+_INSERT_MEMBER, _INSERT_COLUMNS = _insert_member()
 
 
 def _free_referral_code(tenant: Tenant) -> str:
