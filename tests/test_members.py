@@ -21,6 +21,21 @@ def test_the_same_telegram_id_is_two_members_in_two_tenants(db, make):
     assert a.id != b.id
 
 
+
+def test_a_member_inserted_in_one_statement_has_the_columns_the_orm_would_give(db, make):
+    """insert_or_find_member binds every column itself (a compiled-once text INSERT): each default as the ORM's."""
+    tenant = make.tenant()
+    inserted, created = get_or_create_member(tenant, 4343, first_name="Ali", language_code="fa")
+    by_orm = Member(tenant_id=tenant.id, telegram_id=4344, first_name="Ali", language_code="fa", referral_code="x")
+    db.session.add(by_orm)
+    db.session.flush()
+    db.session.expire_all()
+    skip = {"id", "telegram_id", "referral_code", "created_at"}
+    columns = [c.key for c in sa.inspect(Member).column_attrs if c.key not in skip]
+    assert created and {c: getattr(inserted, c) for c in columns} == {c: getattr(by_orm, c) for c in columns}
+    assert inserted.created_at is not None and abs((inserted.created_at - by_orm.created_at).total_seconds()) < 60
+    assert (inserted.level, inserted.is_newcomer, inserted.balance, inserted.total_xp) == (1, True, 0, 0)
+
 @pytest.mark.postgres
 def test_two_bots_seeing_a_new_user_at_once_make_one_member(app, db, make):
     tenant_id = make.tenant().id   # read here: the factory's object belongs to this thread's session
