@@ -162,6 +162,10 @@ def broadcast_rate(app, sandbox_url: str, n_bots: int, per_bot: int, offset: int
         pool.stop()
     done = db.session.get(Broadcast, broadcast.id)
     calls = _sends(sandbox_url, [b.telegram_bot_id for b in bots])
+    if os.environ.get("BENCH_DUMP"):  # the sandbox's send log, for a look at the pacing
+        import json
+        with open(f"{os.environ['BENCH_DUMP']}.{offset}", "w") as out:
+            json.dump({"start": wall, "calls": [{k: c.get(k) for k in ("at", "bot_id", "error_code")} for c in calls]}, out)
     received = Counter(int(c["params"]["chat_id"]) for c in calls if not c.get("error_code"))
     accepted = [c["at"] for c in calls if not c.get("error_code")]
     if accepted:  # confirmation to the last recipient handled (the sandbox's clock is this machine's)

@@ -11,13 +11,13 @@ every `flask worker` on every host draws on the same budget, and in this process
 (the in-process pool is then the only sender). The storage is TELEGRAM_LIMITS_STORAGE_URL, else
 REDIS_URL, else a redis:// QUEUE_URL.
 
-A bot's window is counted GUARD_SECONDS longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`): we count a send
-when its token is taken, Telegram when the request arrives, and between the two lie the `sending` commit and the
-thread's turn for the CPU. Those vary from send to send; with a window exactly Telegram's, a send whose token
-was taken exactly a second after another's but whose path was a few milliseconds shorter arrives inside
-Telegram's window of that one: the 31st, a 429 (and that message a second late). With the guard, arrivals
-that trail their tokens by delays differing less than the guard never put 31 sends in one second of Telegram's
-clock; it costs 30 / (1 + guard) sends a second at most instead of 30.
+A bot's window can be counted a guard longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`, default 0): we
+count a send when its token is taken, Telegram (and the sandbox) when the request arrives, and between the two
+lie the `sending` commit and the thread's turn for the CPU. With a window exactly Telegram's, a send taken a second
+after the 30th before it whose path was shorter arrives inside that one's window: the 31st, a 429 (that message a
+second late, its token wasted). With a guard, delays that differ by less than it never do; it costs at most
+30 / (1 + guard) sends a second. Measured on the loaded 2-core VM (docs/performance.md, "B1: a guard in the
+bot's window"), 0.03 s did not cut the 429s (the delays there vary by more) and lowered the rate, so it is off.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from app import rate_limit_storage
 
 _KEY = "telegram_limits"
 #: A bot's window is counted this much longer than Telegram's (see the module's docstring).
-GUARD_SECONDS = 0.03
+GUARD_SECONDS = 0.0
 #: Held sends come back spread over the time the limit's slots free (a moving window of 30 a second
 #: frees its slots over the next second, in the order they were taken), at most this far ahead, so they
 #: neither all come back in one instant nor come back long after their slot freed.
