@@ -3,7 +3,9 @@
 - `wait_for(predicate, timeout)`: the first truthy result of predicate(), or None after timeout (the caller
   asserts, with its own message);
 - `wait_until(predicate, timeout)`: the same, but fails the test after timeout;
-- `eventually(read, expected)`: read() once it returns expected, else its last value (for `assert ... ==`).
+- `eventually(read, expected)`: read() once it returns expected, else its last value (for `assert ... ==`);
+- `wait_while_progressing(read, done, progress, stall)`: read() until done, failing only after `stall` seconds
+  without progress (long runs whose length scales with their size).
 """
 from __future__ import annotations
 
@@ -36,3 +38,20 @@ def eventually(read, expected, timeout=5.0, every=0.02):
     while (value := read()) != expected and time.monotonic() < deadline:
         time.sleep(every)
     return value
+
+
+def wait_while_progressing(read, done, progress, stall: float, interval=0.5, message="condition"):
+    """Poll `read()` until `done(value)`; return that value. Fail only when `progress(value)` has not changed for
+    `stall` seconds: a slow run that keeps moving is waited for as long as it moves (its total time scales with
+    the work and the rate the machine gives it), a stuck one fails `stall` seconds after its last step."""
+    last, moved = object(), time.monotonic()
+    while True:
+        value = read()
+        if done(value):
+            return value
+        step = progress(value)
+        if step != last:
+            last, moved = step, time.monotonic()
+        elif time.monotonic() - moved >= stall:
+            raise AssertionError(f"no progress for {stall} s (stuck at {step!r}) waiting for {message}")
+        time.sleep(interval)

@@ -2,11 +2,14 @@
 `flask worker` processes and one `flask runtime` on Redis, one Postgres database they share, the sandbox as
 Telegram. The owner confirms a broadcast to 5 bots' members on host A and watches it on host B; one
 worker is SIGKILLed midway. Every member gets the message exactly once (the sandbox's chats say so) and no
-bot sends more than 30 messages in a second (the sandbox's timestamps say so).
+bot sends more than 30 messages in a second (the sandbox's timestamps say so). The one exception is proven per
+member, not tolerated: the killed worker may lose the message of a send it had committed `sending` and not yet
+finished (docs/broadcasts.md, "the one window left"): at most one per thread, each shown to be exactly that.
 
 Issue 10's figures are 5 bots × 2,000 members (10,000 recipients, at least 67 s at 30/s per bot):
 TWO_HOSTS_MEMBERS_PER_BOT=2000. `make test` uses 200 per bot (1,000 recipients), so that the test, whose every
-message costs a few database and Redis round trips in several processes, stays short on a loaded 2-core runner.
+message costs a few database and Redis round trips in several processes, stays short on a loaded 2-core runner
+(at 2,000 it passed in 8 min 6 s at load 10-19 on 2026-11-30: over the 6 minutes CI's SQLite leg can spare).
 
 Postgres-only by nature, it brings its own database, so it runs in the SQLite leg (`own_postgres`). Needs
 Redis (TEST_REDIS_URL, default DB 1, a namespace of its own) and Postgres; in CI (CI=true) either missing fails.
@@ -33,14 +36,21 @@ from bots.emulator.chats import chat_for_id
 from tests import pg
 from tests.distributed import TRANSIT_ALLOWANCE, most_in_window, redis_namespace, unavailable
 from tests.helpers import csrf_token
-from tests.waiting import wait_until
+from tests.waiting import wait_until, wait_while_progressing
 
-pytestmark = [pytest.mark.slow, pytest.mark.own_postgres]
+BOTS, MEMBERS_PER_BOT = 5, int(os.environ.get("TWO_HOSTS_MEMBERS_PER_BOT", "200"))
+RECIPIENTS = BOTS * MEMBERS_PER_BOT
+#: A wait fails when the broadcast has not moved for this long (a killed worker's rows come back after the 10 s
+#: lease), never on a fixed total: how long the whole takes scales with RECIPIENTS and the machine's rate.
+STALL_SECONDS = 90
+#: `flask worker --threads`: the killed worker can be in at most this many sends when the SIGKILL lands.
+WORKER_THREADS = 4
+
+# pytest.ini's 300 s is a backstop sized for the default; a bigger run gets one that grows with it.
+pytestmark = [pytest.mark.slow, pytest.mark.own_postgres, pytest.mark.timeout(300 + RECIPIENTS // 10)]
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
-BOTS, MEMBERS_PER_BOT = 5, int(os.environ.get("TWO_HOSTS_MEMBERS_PER_BOT", "200"))
-RECIPIENTS = BOTS * MEMBERS_PER_BOT
 TEXT = "One message, two hosts"
 EMAIL, PASSWORD = "owner@two-hosts.example", "two-hosts-password-42"
 FIRST_CHAT = 900_000_000
@@ -75,22 +85,69 @@ def test_two_hosts_two_workers_one_killed_every_member_once_within_30_per_second
         broadcast_id = _confirm(owner, host_a, [bot["id"] for bot in bots])
         progress = lambda: owner.get(f"{host_b}/broadcasts/{broadcast_id}/progress").json()  # noqa: E731
 
-        at_kill = wait_until(lambda: (p := progress())["sent"] >= RECIPIENTS * 2 // 5 and p, 120, interval=0.5,
-                             message=f"{RECIPIENTS * 2 // 5} sent (host B's progress)\n{deployment.logs()}")
+        at_kill = wait_while_progressing(
+            progress, lambda p: p["sent"] >= RECIPIENTS * 2 // 5, _step, STALL_SECONDS,
+            message=f"{RECIPIENTS * 2 // 5} sent (host B's progress)\n{deployment.logs()}")
+        killed_at = time.time()
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(10)
-        final = wait_until(lambda: (p := progress())["status"] == "done" and p, 150, interval=0.5,
-                           message=f"the broadcast done\n{deployment.logs()}")
+        final = wait_while_progressing(progress, lambda p: p["status"] == "done", _step, STALL_SECONDS,
+                                       message=f"the broadcast done\n{deployment.logs()}")
 
     assert at_kill["sent"] < RECIPIENTS * 4 // 5, at_kill  # the kill was midway, with thousands still to send
     received = _bot_messages(sandbox, bots)
     counts = Counter(received.values())
-    assert len(received) == RECIPIENTS and counts == {1: RECIPIENTS}, f"messages per member: {counts}"
+    lost = sorted(chat for chat, n in received.items() if n == 0)
+    assert len(received) == RECIPIENTS and set(counts) <= {0, 1}, f"messages per member: {counts}"
+    _assert_lost_only_in_the_window(lost, sandbox, bots, database, broadcast_id, killed_at)
     assert (final["total"], final["sent"], final["failed"], final["blocked"]) == (RECIPIENTS, RECIPIENTS, 0, 0), final
     for bot in bots:
         sends = [c["at"] for c in sandbox.calls(bot["telegram_id"], "sendMessage") if not c["error_code"]]
         busiest = most_in_window(sends, 1.0 - TRANSIT_ALLOWANCE)
-        assert len(sends) == MEMBERS_PER_BOT and busiest <= 30, (bot, len(sends), busiest)
+        assert len(sends) == MEMBERS_PER_BOT - sum(c in bot["chats"] for c in lost) and busiest <= 30, (
+            bot, len(sends), busiest)
+
+
+def _step(progress: dict) -> tuple:
+    """What moves while the broadcast is being delivered (the wait fails when none of it has for STALL_SECONDS)."""
+    return progress["status"], progress["sent"], progress["failed"], progress["blocked"]
+
+
+def _assert_lost_only_in_the_window(lost: list[int], sandbox, bots, database: str, broadcast_id: int,
+                                    killed_at: float) -> None:
+    """A member with no message is allowed only as docs/broadcasts.md's one window: the killed worker had committed
+    the delivery `sending` (so it is read as sent, "unconfirmed", and never sent again) and died before the
+    request's last byte. Proven per member, not tolerated in bulk:
+    - its delivery was left `sending` by a worker that never recorded Telegram's answer (now `sent`, unconfirmed);
+    - the sandbox never got a whole sendMessage for that chat (no call logged, not even a refused one);
+    - the sandbox did get all of one but its last byte, from a connection that went at or after the kill;
+    - at most one such member per thread of the killed worker (each thread is in at most one send when killed)."""
+    if not lost:
+        return
+    from app.services.broadcasts.sending import UNCONFIRMED
+    engine = sa.create_engine(database)
+    with engine.connect() as conn:
+        rows = {row.chat_id: row for row in conn.execute(sa.text(
+            "SELECT chat_id, status, error FROM broadcast_deliveries WHERE broadcast_id = :b AND chat_id IN :chats")
+            .bindparams(sa.bindparam("chats", expanding=True)), {"b": broadcast_id, "chats": lost})}
+    engine.dispose()
+    bot_of = {chat: bot["telegram_id"] for bot in bots for chat in bot["chats"]}
+    whole: dict[tuple[int, int], list] = {}  # (bot, chat) → the error codes of its whole sendMessage calls
+    for bot in bots:
+        for c in sandbox.calls(bot["telegram_id"], "sendMessage"):
+            whole.setdefault((c["bot_id"], int((c.get("params") or {}).get("chat_id") or 0)), []).append(
+                c["error_code"])
+    cut_short = {(int(m.group(1)), int(c)) for entry in sandbox.server.cut_short if entry["at"] >= killed_at
+                 and (m := re.match(r"/bot(\d+)/sendMessage$", entry["path"]))
+                 for c in re.findall(rb'"chat_id":\s*(\d+)', entry["body"])[:1]}
+    report = {chat: (rows.get(chat) and (rows[chat].status, rows[chat].error), whole.get((bot_of[chat], chat), []),
+                     (bot_of[chat], chat) in cut_short) for chat in lost}
+    assert len(lost) <= WORKER_THREADS, f"{len(lost)} members got nothing: {report}"
+    for chat in lost:
+        assert report[chat] == (("sent", UNCONFIRMED), [], True), (
+            f"member {chat} got nothing, and not in the window between the `sending` commit and the last byte "
+            f"((delivery status, error), error codes of whole requests logged (a refused one: [429]), cut short "
+            f"after the kill): {report[chat]}")
 
 
 def _env(database_url: str, sandbox_url: str, namespace: str) -> dict:
@@ -217,7 +274,8 @@ class Deployment:
         return base
 
     def worker(self, name: str) -> subprocess.Popen:
-        self._start(f"worker-{name}", [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--threads", "4"])
+        self._start(f"worker-{name}", [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--threads",
+                                       str(WORKER_THREADS)])
         return self.processes[f"worker-{name}"]
 
     def runtime(self) -> None:

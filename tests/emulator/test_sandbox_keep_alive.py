@@ -9,6 +9,8 @@ import socket
 import pytest
 
 from bots.emulator import SandboxServer
+from bots.emulator.chats import chat_for_id
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -84,3 +86,29 @@ def test_stop_closes_idle_keep_alive_connections(server):
     assert sock.recv(1) == b""  # the server closed its end
     with pytest.raises((ConnectionError, http.client.HTTPException, socket.error)):
         ask(connection, "GET", "/bot504:idle/getMe")
+
+
+def test_a_request_cut_short_is_never_acted_on_and_is_logged(server):
+    """A client that goes before its last byte (bots/committed_send.py's worker killed after its `sending` commit):
+    the sandbox drops the request, as a real server does, and says so in `cut_short` (tests prove losses with it)."""
+    token, chat = "504:cut-short", 504_000_001
+    setup = connect(server)
+    ask(setup, "POST", "/sandbox/bots", json.dumps({"token": token}), {"Content-Type": "application/json"})
+    with server.app.state.lock:
+        server.app.state.make_reachable(504, chat_for_id(chat))
+    body = json.dumps({"chat_id": chat, "text": "never whole"}).encode()
+    raw = socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=10)
+    raw.sendall(b"POST /bot%s/sendMessage HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % (token.encode(), len(body)) + body[:-1])
+    raw.close()
+
+    cut = wait_until(lambda: server.cut_short, 10, message="the cut-short request logged")
+    assert [(c["path"], c["body"]) for c in cut] == [("/bot504/sendMessage", body[:-1])]
+    response, answer = ask(setup, "POST", f"/bot{token}/sendMessage", json.dumps({"chat_id": chat, "text": "whole"}),
+                           {"Content-Type": "application/json"})
+    assert response.status == 200 and answer["ok"], answer
+    bot = server.app.state.find_bot(504)
+    with server.app.state.lock:
+        texts = [e.get("text") for e in bot.chats[chat].log_entries() if e["from_bot"]]
+    assert texts == ["whole"]  # the cut-short one never reached the chat
+    setup.close()
