@@ -5,17 +5,26 @@ to one chat, or more than 20 a minute to one group. Before a send, `wait_before_
 counts it against those limits and answers 0 (go now, counted) or the seconds to wait (nothing
 counted); the caller then reschedules the message (`outbox.Retry`), it never sleeps.
 
-The counts are moving windows (`limits.MovingWindowRateLimiter`: in no window of one second are
-there more than 30 sends of a bot) kept in Redis when the queue is distributed (QUEUE_URL set), so
+The counts are moving windows (in no window of one second are there more than 30 sends of a bot; a
+chat's and a group's are `limits.MovingWindowRateLimiter`'s) kept in Redis when the queue is distributed (QUEUE_URL set), so
 every `flask worker` on every host draws on the same budget, and in this process's memory otherwise
 (the in-process pool is then the only sender). The storage is TELEGRAM_LIMITS_STORAGE_URL, else
 REDIS_URL, else a redis:// QUEUE_URL.
+
+A bot's window can be counted a guard longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`, default 0): we
+count a send when its token is taken, Telegram (and the sandbox) when the request arrives, and between the two
+lie the `sending` commit and the thread's turn for the CPU. With a window exactly Telegram's, a send taken a second
+after the 30th before it whose path was shorter arrives inside that one's window: the 31st, a 429 (that message a
+second late, its token wasted). With a guard, delays that differ by less than it never do; it costs at most
+30 / (1 + guard) sends a second. Measured on the loaded 2-core VM (docs/performance.md, "B1: a guard in the
+bot's window"), 0.03 s did not cut the 429s (the delays there vary by more) and lowered the rate, so it is off.
 """
 from __future__ import annotations
 
 import random
 import threading
 import time
+from collections import deque
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse, storage, strategies
@@ -23,6 +32,8 @@ from limits import RateLimitItem, parse, storage, strategies
 from app import rate_limit_storage
 
 _KEY = "telegram_limits"
+#: A bot's window is counted this much longer than Telegram's (see the module's docstring).
+GUARD_SECONDS = 0.0
 #: Held sends come back spread over the time the limit's slots free (a moving window of 30 a second
 #: frees its slots over the next second, in the order they were taken), at most this far ahead, so they
 #: neither all come back in one instant nor come back long after their slot freed.
@@ -41,17 +52,52 @@ local count = tonumber(ARGV[2] or '1')
 redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1]) * count), 'EX', math.ceil(slot - now) + 60)
 return tostring(slot - now)
 """
+#: Redis: take up to ARGV[3] sends of a bot's moving window (ARGV[1] sends in ARGV[2] seconds, Redis's clock);
+#: {sends taken, seconds until the window's oldest send leaves it when it is full, sends in the window}. The list
+#: holds the window's send times, newest first, at most ARGV[1] of them.
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local limit, window, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local taken = 0
+for k = math.min(count, limit), 1, -1 do
+  local entry = redis.call('LINDEX', KEYS[1], limit - k)
+  if not entry or tonumber(entry) <= now - window then taken = k break end
+end
+if taken > 0 then
+  local stamp = string.format('%.6f', now)
+  local entries = {}
+  for i = 1, taken do entries[i] = stamp end
+  redis.call('LPUSH', KEYS[1], unpack(entries))
+  redis.call('LTRIM', KEYS[1], 0, limit - 1)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+end
+local oldest = redis.call('LINDEX', KEYS[1], limit - 1)
+local free_in = 0
+if oldest then free_in = math.max(tonumber(oldest) + window - now, 0) end
+local inside = 0
+if count == 0 then
+  for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, limit - 1)) do
+    if tonumber(entry) > now - window then inside = inside + 1 end
+  end
+end
+return {taken, tostring(free_in), inside}
+"""
 
 
 class TelegramLimits:
     """The per-bot, per-chat and per-group limits over one storage."""
 
     def __init__(self, storage_uri: str, *, per_bot: str, per_chat: str, per_group: str,
-                 key_prefix: str = "botfleet-telegram"):
+                 key_prefix: str = "botfleet-telegram", guard: float = GUARD_SECONDS):
         options = {"key_prefix": key_prefix} if not storage_uri.startswith("memory") else {}
         self.storage = storage.storage_from_string(storage_uri, **options)
         self.limiter = strategies.MovingWindowRateLimiter(self.storage)
         self.per_bot, self.per_chat, self.per_group = parse(per_bot), parse(per_chat), parse(per_group)
+        #: The bot's window as we count it: Telegram's plus the guard.
+        self.bot_window = self.per_bot.get_expiry() + max(guard, 0.0)
+        self._sent: dict[int, deque] = {}  # memory storage: each bot's send times in its window, oldest first
+        self._sent_lock = threading.Lock()
         self._slots: dict[int, float] = {}
         self._slots_lock = threading.Lock()
 
@@ -66,8 +112,9 @@ class TelegramLimits:
         for item in chat_limits:
             if not self.limiter.test(item, *chat_key):
                 return self._wait(item, chat_key)
-        if not self.limiter.hit(self.per_bot, "bot", str(bot_id)):
-            return self._wait(self.per_bot, ("bot", str(bot_id)))
+        taken, free_in, _ = self._take_bot(bot_id, 1)
+        if not taken:
+            return self._spread(self.per_bot, free_in)
         for item in chat_limits:  # another sender may have taken the chat's slot since the test above
             if not self.limiter.hit(item, *chat_key):
                 return self._wait(item, chat_key)
@@ -76,7 +123,7 @@ class TelegramLimits:
     def take(self, bot_id: int, chat_ids: list[int | str]) -> list[float]:
         """`wait_before_send` for several sends of one bot at once: per send 0 (go now, counted) or seconds to wait
         (nothing counted). The bot's budget is taken in one hit for as many as it has room for (two round trips to
-        the storage, not one per send); each chat's limits are still counted per chat, before and after.
+        the storage at most, not one per send); each chat's limits are still counted per chat, before and after.
         """
         waits = [0.0] * len(chat_ids)
         candidates = []
@@ -88,12 +135,9 @@ class TelegramLimits:
                 candidates.append(i)
         if not candidates:
             return waits
-        bot_key = ("bot", str(bot_id))
-        room = min(self.limiter.get_window_stats(self.per_bot, *bot_key).remaining, len(candidates))
-        if room and not self.limiter.hit(self.per_bot, *bot_key, cost=room):
-            room = 0  # another sender took some since: the next round tries again
+        room, free_in, _ = self._take_bot(bot_id, len(candidates))
         for i in candidates[room:]:
-            waits[i] = self._wait(self.per_bot, bot_key)
+            waits[i] = self._spread(self.per_bot, free_in)
         for i in candidates[:room]:  # another sender may have taken the chat's slot since the test above
             waits[i] = self._chat_wait(bot_id, chat_ids[i], hit=True)
         return waits
@@ -141,12 +185,30 @@ class TelegramLimits:
 
     def sends_in_window(self, bot_id: int) -> int:
         """How many sends of the bot its current one-window budget holds (for tests and the dashboard)."""
-        stats = self.limiter.get_window_stats(self.per_bot, "bot", str(bot_id))
-        return self.per_bot.amount - stats.remaining
+        return self._take_bot(bot_id, 0)[2]
+
+    def _take_bot(self, bot_id: int, count: int) -> tuple[int, float, int]:
+        """Take up to `count` sends of the bot's window (atomically, in Redis or this process's memory):
+        (sends taken, seconds until its oldest send leaves the window if it is full, else 0; sends in the window)."""
+        limit, window = self.per_bot.amount, self.bot_window
+        if isinstance(self.storage, storage.RedisStorage):
+            key = self.storage.prefixed_key(f"bot-window/{bot_id}")
+            taken, free_in, inside = self.storage.get_connection().eval(_TAKE, 1, key, limit, window, count)
+            return int(taken), float(free_in), int(inside)
+        with self._sent_lock:
+            now = time.time()
+            sent = self._sent.setdefault(bot_id, deque())
+            while sent and sent[0] <= now - window:
+                sent.popleft()
+            taken = max(min(count, limit - len(sent)), 0)
+            sent.extend([now] * taken)
+            free_in = sent[0] + window - now if len(sent) >= limit else 0.0
+            return taken, free_in, len(sent)
 
     def reset(self) -> None:
         self.storage.reset()
         self._slots.clear()
+        self._sent.clear()
 
     def _chat_limits(self, chat_id: int | str) -> list[RateLimitItem]:
         is_group = str(chat_id).startswith("-") or (isinstance(chat_id, str) and chat_id.startswith("@"))
@@ -155,7 +217,11 @@ class TelegramLimits:
     def _wait(self, item: RateLimitItem, key: tuple[str, ...]) -> float:
         """Seconds until a slot may be free: from when the oldest send leaves the window, spread over the
         time the later ones do (at most JITTER_SECONDS ahead)."""
-        first_free = max(self.limiter.get_window_stats(item, *key).reset_time - time.time(), 0.01)
+        return self._spread(item, self.limiter.get_window_stats(item, *key).reset_time - time.time())
+
+    @staticmethod
+    def _spread(item: RateLimitItem, first_free: float) -> float:
+        first_free = max(first_free, 0.01)
         last_free = first_free if item.amount == 1 else max(first_free, min(item.get_expiry(), JITTER_SECONDS))
         return random.uniform(first_free, last_free) + random.uniform(0, SLOT_JITTER_SECONDS)
 
@@ -181,5 +247,6 @@ def limits_for(app: Flask | None = None) -> TelegramLimits:
         app.extensions[_KEY] = TelegramLimits(
             storage_uri(app), per_bot=app.config["TELEGRAM_LIMIT_PER_BOT"],
             per_chat=app.config["TELEGRAM_LIMIT_PER_CHAT"], per_group=app.config["TELEGRAM_LIMIT_PER_GROUP"],
-            key_prefix=f"{app.config.get('OUTBOX_QUEUE_NAMESPACE', 'botfleet')}-telegram")
+            key_prefix=f"{app.config.get('OUTBOX_QUEUE_NAMESPACE', 'botfleet')}-telegram",
+            guard=float(app.config.get("TELEGRAM_LIMIT_GUARD_SECONDS", GUARD_SECONDS)))
     return app.extensions[_KEY]
