@@ -64,17 +64,20 @@ def deliver_batch(messages: list) -> dict[int, Exception | None]:
             rows[delivery_id] = message
     db.session.rollback()
     with db.engine.connect() as conn:
-        to_send, nothing, locked = sending.take(conn, list(rows))
-        for delivery_id in nothing:
-            outcomes[rows[delivery_id].id] = None
-        for delivery_id in locked:
-            outcomes[rows[delivery_id].id] = outbox.Retry(1, "the delivery is held by another worker")
-        by_bot: dict[int | None, list] = {}
-        for delivery in to_send:
-            by_bot.setdefault(delivery.bot_id, []).append(delivery)
-        broadcasts = _broadcasts({d.broadcast_id for d in to_send})
-        for bot_id, deliveries in by_bot.items():
-            _send_group(conn, bot_id, deliveries, broadcasts, {d.id: rows[d.id] for d in deliveries}, outcomes)
+        try:
+            to_send, nothing, locked = sending.take(conn, list(rows))
+            for delivery_id in nothing:
+                outcomes[rows[delivery_id].id] = None
+            for delivery_id in locked:
+                outcomes[rows[delivery_id].id] = outbox.Retry(1, "the delivery is held by another worker")
+            by_bot: dict[int | None, list] = {}
+            for delivery in to_send:
+                by_bot.setdefault(delivery.bot_id, []).append(delivery)
+            broadcasts = _broadcasts({d.broadcast_id for d in to_send})
+            for bot_id, deliveries in by_bot.items():
+                _send_group(conn, bot_id, deliveries, broadcasts, {d.id: rows[d.id] for d in deliveries}, outcomes)
+        finally:
+            sending.release(conn)  # the sender locks (Postgres), once the outcomes are recorded or the batch failed
     return outcomes
 
 

@@ -380,3 +380,42 @@ def test_a_batch_of_sends_costs_about_one_statement_a_message(db, make, make_bot
     assert len(marks) <= 40 + 2  # one `sending` per message, one for the batch's outcomes
     assert len(statements) <= 40 + 35, statements  # the rest is per batch (the pump round, claims, reads, acks)
     assert _run(drain_outbox, db, broadcast).sent_count == 40
+
+
+@pytest.mark.postgres
+def test_a_second_run_of_a_send_still_awaiting_its_answer_leaves_the_delivery_to_its_sender(
+        db, make, make_bot, sandbox, bot_app):
+    """Two broker messages of one row (the sweeper's after a lease ran out, Dramatiq's redelivery) can run one send
+    twice. The second finds `sending`; while the first still waits for Telegram's answer it must not record it sent
+    ("unconfirmed"): a 429 then sends it again, instead of losing the member. Once the sender's session is gone
+    (a killed worker), the same read records it sent, unconfirmed."""
+    from app.models import DeliveryStatus
+    from app.services.broadcasts import sending
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    for _ in range(2):
+        _member(db, make, tenant, [bot], sandbox)
+    broadcast = _start(db, tenant, [bot])
+    pump.step(broadcast.id, 0)
+    alive, killed = db.session.scalars(sa.select(BroadcastDelivery.id).order_by(BroadcastDelivery.id)).all()
+    db.session.commit()
+    status = sa.select(BroadcastDelivery.status).where(BroadcastDelivery.id == sa.bindparam("id"))
+
+    with db.engine.connect() as first, db.engine.connect() as second, db.engine.connect() as dead:
+        assert [d.id for d in sending.take(first, [alive])[0]] == [alive]
+        sending.mark_sending(first, alive)  # the first run: Telegram has the request, its answer is on the way
+        assert [d.id for d in sending.take(dead, [killed])[0]] == [killed]
+        sending.mark_sending(dead, killed)
+        dead.invalidate()  # that worker is SIGKILLed: its session ends
+
+        to_send, nothing, locked = sending.take(second, [alive, killed])  # the second runs of both
+        assert (to_send, nothing, locked) == ([], {killed}, {alive})
+        assert second.scalar(status, {"id": killed}) == "sent"  # unconfirmed: the sender is gone
+        assert second.scalar(status, {"id": alive}) == "sending"  # left to its sender
+        second.commit()
+
+        sending.record(first, {}, {alive: (DeliveryStatus.QUEUED, "429 Too Many Requests")})  # its answer: a 429
+        sending.release(first)
+        assert second.scalar(status, {"id": alive}) == "queued"  # its outbox row retries: the member gets it
+        second.commit()
+        assert [d.id for d in sending.take(second, [alive])[0]] == [alive]

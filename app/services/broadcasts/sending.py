@@ -83,6 +83,12 @@ class Changed(Exception):
 
 _D = BroadcastDelivery.__table__
 _OPEN = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)
+#: Postgres: pg_advisory_lock(SENDER_LOCK_CLASS, delivery id), a session lock, is held by the sender of a delivery
+#: from its `sending` UPDATE until its outcome is recorded, so that a second run of the same send (two broker
+#: messages of one row) tells "the sender is still waiting for Telegram's answer" (the lock is held: leave it) from
+#: "the sender is gone" (its session ended with it and freed the lock: `sending` is read as sent, unconfirmed).
+SENDER_LOCK_CLASS = 0x5E4D
+_HELD = "botfleet_sender_locks"
 
 
 def take(conn, delivery_ids: list[int]) -> tuple[list, set[int], set[int]]:
@@ -115,8 +121,15 @@ def take(conn, delivery_ids: list[int]) -> tuple[list, set[int], set[int]]:
         else:
             to_send.append(row)
     if unconfirmed:
-        conn.execute(sa.update(_D).where(_D.c.id.in_(unconfirmed), _D.c.status == DeliveryStatus.SENDING.value)
+        unconfirm = (sa.update(_D).where(_D.c.id.in_(unconfirmed), _D.c.status == DeliveryStatus.SENDING.value)
                      .values(status=DeliveryStatus.SENT.value, sent_at=clock.now(), error=UNCONFIRMED))
+        if _postgres(conn):  # only where the sender's session is gone (its lock free); a live one is left alone
+            unconfirm = unconfirm.where(sa.func.pg_try_advisory_xact_lock(SENDER_LOCK_CLASS, _D.c.id))
+            gone = set(conn.scalars(unconfirm.returning(_D.c.id)))
+            locked.update(set(unconfirmed) - gone)
+            unconfirmed = [i for i in unconfirmed if i in gone]
+        else:
+            conn.execute(unconfirm)
     for ids, status in ((cancelled, DeliveryStatus.CANCELLED), (held, DeliveryStatus.HELD)):
         if ids:
             conn.execute(sa.update(_D).where(_D.c.id.in_(ids), _D.c.status == DeliveryStatus.QUEUED.value)
@@ -128,12 +141,33 @@ def take(conn, delivery_ids: list[int]) -> tuple[list, set[int], set[int]]:
 
 def mark_sending(conn, delivery_id: int) -> None:
     """Queued → sending, committed (Telegram has all of the request but its last byte); Changed if not queued."""
-    moved = conn.execute(sa.update(_D).where(_D.c.id == delivery_id, _D.c.status == DeliveryStatus.QUEUED.value)
-                         .values(status=DeliveryStatus.SENDING.value)).rowcount
+    move = (sa.update(_D).where(_D.c.id == delivery_id, _D.c.status == DeliveryStatus.QUEUED.value)
+            .values(status=DeliveryStatus.SENDING.value))
+    if _postgres(conn):  # the sender's lock, taken in the same statement, only when the row moved
+        moved = len(conn.execute(move.returning(sa.func.pg_advisory_lock(SENDER_LOCK_CLASS, _D.c.id))).all())
+        if moved:
+            conn.info.setdefault(_HELD, set()).add(delivery_id)
+    else:
+        moved = conn.execute(move).rowcount
     if moved != 1:
         conn.rollback()
         raise Changed(f"delivery {delivery_id} is no longer queued")
     conn.commit()
+
+
+def release(conn) -> None:
+    """Free the sender locks this connection took (after the batch's outcomes are recorded, or when it fails)."""
+    held = conn.info.pop(_HELD, None)
+    if held:
+        if conn.in_transaction():
+            conn.rollback()
+        conn.execute(sa.text("SELECT pg_advisory_unlock(:k, id) FROM unnest(CAST(:ids AS integer[])) AS id"),
+                     {"k": SENDER_LOCK_CLASS, "ids": sorted(held)})
+        conn.commit()
+
+
+def _postgres(conn) -> bool:
+    return conn.dialect.name == "postgresql"
 
 
 def record(conn, sent_ids: dict[int, int | None], ended: dict[int, tuple[DeliveryStatus, str]]) -> None:
