@@ -76,7 +76,7 @@ def send_request(method: str, url: str, params=None, files=None, timeout=None, p
         connection.request(method.upper(), path, body=body, headers=headers)
         answer = connection.getresponse()
         content = answer.read()
-    except socket.timeout as exc:
+    except TimeoutError as exc:
         _drop(scheme, host)
         raise requests.ReadTimeout(_cause(exc, url)) from exc
     except (http.client.HTTPException, OSError) as exc:
@@ -112,7 +112,7 @@ def _connection(scheme: str, host: str, connect_timeout, url: str) -> http.clien
             connection = http.client.HTTPConnection(host, timeout=connect_timeout)
         try:
             connection.connect()
-        except socket.timeout as exc:
+        except TimeoutError as exc:
             raise requests.ConnectTimeout(_cause(exc, url)) from exc
         except OSError as exc:
             raise requests.ConnectionError(_cause(exc, url)) from exc
