@@ -161,16 +161,17 @@ def double_credits(receipt_ids: list[int]) -> int:
 
 
 def statements_of_one_approval(app, receipt_id: int) -> int:
-    """Statements of receipts.approve and its commit, with the reviewer's account and the receipt loaded first
-    (as the dashboard's request has them: the signed-in account, the receipt of the page)."""
+    """Statements of receipts.approve and its commit, with the reviewer's account, the receipt and its tenant
+    loaded first (as the dashboard's request has them: the signed-in account, the tenant, the receipt of the page)."""
     from app.extensions import db
-    from app.models import Receipt
+    from app.models import Receipt, Tenant
     from app.services import receipts, tenancy
 
     seen = []
     listener = lambda *args: seen.append(args[2])  # noqa: E731 - before_cursor_execute(conn, cursor, statement, ...)
     with app.app_context():
         owner, receipt = tenancy.find_account(seed.OWNER_EMAIL), db.session.get(Receipt, receipt_id)
+        db.session.get(Tenant, receipt.tenant_id)  # the request's tenant context has it loaded
         sa.event.listen(db.engine, "before_cursor_execute", listener)
         try:
             receipts.approve(receipt, receipts.Reviewer(account=owner))

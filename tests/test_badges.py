@@ -31,6 +31,22 @@ def test_award_is_once_per_member(db, make):
     assert db.session.scalar(sa.select(sa.func.count(MemberBadge.id))) == 1
 
 
+def test_award_is_one_statement_and_returns_the_whole_row(db, make):
+    tenant = make.tenant()
+    member, bot = make.member(tenant), make.bot(tenant)
+    member.tenant.id, bot.id  # loaded, as in an approval (which holds the member's row locked)
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731 - before_cursor_execute(conn, cursor, statement, ...)
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        badge = badges.award(member, "first_purchase", bot=bot, receipt_id=7)
+        read_back = (badge.id, badge.awarded_at, badge.metadata_, badge.earned_in_bot_id)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(seen) == 1 and seen[0].lstrip().upper().startswith("INSERT"), seen  # an approval's badge: 1 statement
+    assert read_back[1] is not None and read_back[2:] == ({"receipt_id": 7}, bot.id)
+
+
 def test_unknown_badge_is_refused(db, make):
     with pytest.raises(NotFound):
         badges.award(make.member(make.tenant()), "no_such_badge")

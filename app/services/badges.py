@@ -70,11 +70,11 @@ def award(member: Member, code: str, *, bot=None, **metadata) -> MemberBadge | N
     if definition(member.tenant, code) is None:
         raise NotFound(f"There is no badge {code!r} in this tenant.")
     values = dict(tenant_id=member.tenant_id, member_id=member.id, badge_code=code,
-                  earned_in_bot_id=bot.id if bot is not None else None, metadata=metadata)
-    insert = _insert_dialect().insert(MemberBadge.__table__).values(**values)
-    new_id = db.session.scalar(
-        insert.on_conflict_do_nothing(index_elements=["member_id", "badge_code"]).returning(MemberBadge.id))
-    return db.session.get(MemberBadge, new_id) if new_id is not None else None
+                  earned_in_bot_id=bot.id if bot is not None else None, metadata_=metadata)
+    # One statement: the ORM-enabled upsert returns the new row as an object (nothing loaded again).
+    insert = _insert_dialect().insert(MemberBadge).values(**values)
+    return db.session.scalar(
+        insert.on_conflict_do_nothing(index_elements=["member_id", "badge_code"]).returning(MemberBadge))
 
 
 #: Built once: every profile view asks (building the SELECT would cost more than running it).
