@@ -34,7 +34,7 @@ DOCS_ENDPOINT = "openapi.docs"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["talisman"] = Talisman(
+    talisman = app.extensions["talisman"] = Talisman(
         app,
         content_security_policy=CSP,
         frame_options="DENY",
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
         session_cookie_samesite=app.config.get("SESSION_COOKIE_SAMESITE", "Lax"),
     )
+    app.lean_after_request.append(talisman._set_response_headers)  # the webhook's responses (app/__init__.py)
     docs = app.view_functions.get(DOCS_ENDPOINT)
     if docs is not None:
         docs.talisman_view_options = {"content_security_policy": DOCS_CSP}
