@@ -33,8 +33,25 @@ DOCS_CSP = {**CSP, "script-src": [SELF, "'unsafe-inline'"]}
 DOCS_ENDPOINT = "openapi.docs"
 
 
+class _Talisman(Talisman):
+    """Talisman, building each policy's header text once: no view here puts a nonce in its policy, so the text of
+    a policy never changes, and Talisman rebuilt it for every response (~half of its ~40 µs per response)."""
+
+    def __init__(self, *args, **kwargs):
+        self._policy_texts: dict[int, tuple[dict, str]] = {}
+        super().__init__(*args, **kwargs)
+
+    def _parse_policy(self, policy):
+        if not isinstance(policy, dict) or self._get_local_options()["content_security_policy_nonce_in"]:
+            return super()._parse_policy(policy)
+        cached = self._policy_texts.get(id(policy))
+        if cached is None or cached[0] is not policy:
+            cached = self._policy_texts[id(policy)] = (policy, super()._parse_policy(policy))
+        return cached[1]
+
+
 def init_app(app: Flask) -> None:
-    talisman = app.extensions["talisman"] = Talisman(
+    talisman = app.extensions["talisman"] = _Talisman(
         app,
         content_security_policy=CSP,
         frame_options="DENY",
