@@ -124,12 +124,13 @@ def update_profile(member: Member, *, language_code: str | None = None, vip_leve
     return member
 
 
-def reachable():
-    """The condition on BotSession under which its bot can write to the member (they have not blocked it).
+def reachable(session=BotSession):
+    """The condition on BotSession (or an alias of it) under which its bot can write to the member (they have
+    not blocked it).
 
     Broadcasts and anything else that writes to many members filter their sessions with it.
     """
-    return BotSession.blocked_at.is_(None)
+    return session.blocked_at.is_(None)
 
 
 def mark_blocked(bot: Bot, telegram_id: int) -> bool:

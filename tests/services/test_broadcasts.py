@@ -213,14 +213,37 @@ def test_each_bots_sends_fall_due_at_its_limit_side_by_side(app, db, make, make_
             found.setdefault(bot_of[row.payload["delivery_id"]], []).append(round(seconds, 3))
         return found
 
-    assert pump.step(broadcast.id, 0) == 0.0  # batch 3: the first bot's first three
-    assert due() == {first.id: [0.0, 0.0, 0.5]}
-    assert pump.step(broadcast.id, 0) == 0.0  # 3 in flight: 3 more, after them (the window is 4 per bot: 8)
-    assert due() == {first.id: [0.0, 0.0, 0.5, 0.5, 1.0], second.id: [0.0]}
-    assert pump.step(broadcast.id, 0) == 0.0  # 6 in flight: more than 4, not more than 4 per bot
+    assert pump.step(broadcast.id, 0) == 0.0  # the first round: batch 3 / 2 bots, each bot's first one
+    assert due() == {first.id: [0.0], second.id: [0.0]}
+    assert pump.step(broadcast.id, 0) == 0.0  # 2 in flight: the next 3 in id order, after them
+    assert due() == {first.id: [0.0, 0.0, 0.5, 0.5], second.id: [0.0]}
+    assert pump.step(broadcast.id, 0) == 0.0  # 5 in flight: more than 4, not more than 4 per bot (8); the rest
     assert due() == {first.id: [0.0, 0.0, 0.5, 0.5, 1.0], second.id: [0.0, 0.0]}
     assert db.session.get(Broadcast, broadcast.id).fanned_out
     assert pump.step(broadcast.id, 0) == pump.IDLE_SECONDS  # all written: it waits for the last sends
+
+
+def test_every_chosen_bot_has_due_sends_after_the_first_round(db, make, make_bot, sandbox, drain_outbox, bot_app,
+                                                               small_batches):
+    """Members who came bot by bot: the first round writes each chosen bot's first batch / bots recipients, not
+    the first batch in id order (one bot's), so every bot sends from the start; the later rounds write the rest
+    in id order, nobody twice."""
+    tenant = make.tenant()
+    bots = [make_bot(tenant) for _ in range(3)]
+    both = _member(db, make, tenant, bots[:2], sandbox)  # may be the first of either: written once
+    people = [both] + [_member(db, make, tenant, [bot], sandbox) for bot in bots for _ in range(3)]
+    broadcast = _start(db, tenant, bots)
+
+    assert pump.step(broadcast.id, 0) == 0.0
+    bot_of = dict(db.session.execute(sa.select(BroadcastDelivery.id, BroadcastDelivery.bot_id)).all())
+    due = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == pump.SEND,
+                                                            OutboxMessage.not_before <= utcnow()))
+    assert {bot_of[row.payload["delivery_id"]] for row in due} == {bot.id for bot in bots}
+    assert db.session.get(Broadcast, broadcast.id).cursor_member_id == 0  # the id-order rounds start at the start
+
+    assert _run(drain_outbox, db, broadcast).status == "done"
+    assert [sum(len(_received(sandbox, bot, m)) for bot in bots) for m in people] == [1] * len(people)
+    assert broadcasts.progress(db.session.get(Broadcast, broadcast.id))["sent"] == len(people)
 
 
 def test_a_delivery_left_sending_by_a_killed_worker_counts_as_sent_and_is_never_sent_again(

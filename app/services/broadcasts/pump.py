@@ -4,7 +4,8 @@ One pump row per broadcast and generation. Each round, under the broadcast's row
 1. held recipients (their send ran while paused) are queued again, at most BROADCAST_BATCH;
 2. if more than BROADCAST_WINDOW recipients per chosen bot are queued or sending, it waits (the senders catch up);
 3. else the next BROADCAST_BATCH recipients after `cursor_member_id` (the segment as of `started_at`,
-   in member id order) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
+   in member id order; with several chosen bots the first round takes each bot's first BROADCAST_BATCH / bots
+   instead, and the later rounds skip them) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
    all in one transaction: a crash repeats the round or none of it, never half. Each bot's new send rows
    fall due at its Telegram limit (TELEGRAM_LIMIT_PER_BOT) after the ones it has in flight, PACE_SECONDS' worth
    at a time, so the due rows are every bot's next sends side by side, not one bot's hundreds that its limit
@@ -91,12 +92,23 @@ def _in_flight(broadcast_id: int) -> dict[int | None, int]:
 
 def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] | None = None) -> int:
     """Write the next batch of delivery rows and their send rows, each bot's paced after its `in_flight`
-    (`_paced`); how many were written."""
+    (`_paced`); how many were written.
+
+    With several chosen bots, the first round writes each bot's first batch / bots recipients instead (the
+    cursor stays), so every bot sends from the start rather than after the rounds that reach its members in id
+    order; the later rounds skip the recipients it wrote."""
     tenant = db.session.get(Tenant, broadcast.tenant_id)
-    rows = segments.after(tenant, Segment.from_dict(broadcast.segment), broadcast.bot_ids, broadcast.started_at,
-                          broadcast.cursor_member_id, batch)
-    if len(rows) < batch:
-        broadcast.fanned_out = True
+    segment, bot_ids = Segment.from_dict(broadcast.segment), broadcast.bot_ids or []
+    several = len(bot_ids) > 1
+    rows = []
+    if several and not broadcast.cursor_member_id and not _written(broadcast.id):
+        rows = segments.first_per_bot(tenant, segment, bot_ids, broadcast.started_at, max(batch // len(bot_ids), 1))
+    first = bool(rows)
+    if not first:
+        rows = segments.after(tenant, segment, bot_ids, broadcast.started_at, broadcast.cursor_member_id, batch,
+                              unwritten=broadcast.id if several else None)
+        if len(rows) < batch:
+            broadcast.fanned_out = True
     if not rows:
         return 0
     bots = segments.chosen_bots([row.id for row in rows], broadcast.bot_ids)
@@ -108,8 +120,14 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
     queued = [(delivery_id, bot_id) for delivery_id, status, bot_id in written if status == DeliveryStatus.QUEUED.value]
     _queue(broadcast, [(delivery_id, 1) for delivery_id, _ in queued],
            _paced([bot_id for _, bot_id in queued], in_flight or {}))
-    broadcast.cursor_member_id = rows[-1].id
+    if not first:
+        broadcast.cursor_member_id = rows[-1].id
     return len(rows)
+
+
+def _written(broadcast_id: int) -> bool:
+    """Whether the broadcast has a delivery row yet (its first round is over)."""
+    return db.session.scalar(sa.select(sa.exists().where(BroadcastDelivery.broadcast_id == broadcast_id)))
 
 
 def _paced(bot_ids: list[int], in_flight: dict[int | None, int]) -> list[float]:

@@ -12,9 +12,19 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import BotSession, Member, MemberBadge, Subscription, SubscriptionSource, SubscriptionStatus, Tenant
+from app.models import (
+    BotSession,
+    BroadcastDelivery,
+    Member,
+    MemberBadge,
+    Subscription,
+    SubscriptionSource,
+    SubscriptionStatus,
+    Tenant,
+)
 from app.services import members, settings
 from app.services.errors import DomainError
 
@@ -83,13 +93,14 @@ def language_expression(default: str):
     return sa.case((speaks, short), else_=sa.literal(default))
 
 
-def not_blocked():
-    """The sessions a message can go through: not blocked by the member (app.services.members.reachable).
+def not_blocked(session=BotSession):
+    """The sessions (`session`: BotSession or an alias) a message can go through: not blocked by the member
+    (app.services.members.reachable).
 
     A recipient whose sessions on the chosen bots are all blocked gets a `blocked` delivery row (skipped and
     counted), not a send.
     """
-    return members.reachable()
+    return members.reachable(session)
 
 
 def conditions(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime) -> list:
@@ -145,12 +156,31 @@ def count_by_language(tenant: Tenant, segment: Segment, bot_ids: list[int], now:
     return {lang: n for lang, n in rows}
 
 
-def after(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime, cursor: int, limit: int) -> list:
-    """The next `limit` recipients with member id > cursor, in id order: (id, telegram_id, language_code) rows."""
+def after(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime, cursor: int, limit: int,
+          unwritten: int | None = None) -> list:
+    """The next `limit` recipients with member id > cursor, in id order: (id, telegram_id, language_code) rows;
+    with `unwritten` (a broadcast id), only those without a delivery row of that broadcast yet."""
+    where = [Member.id > cursor, *conditions(tenant, segment, bot_ids, now)]
+    if unwritten is not None:
+        where.append(~sa.exists().where(BroadcastDelivery.broadcast_id == unwritten,
+                                        BroadcastDelivery.member_id == Member.id))
     return list(db.session.execute(
-        sa.select(Member.id, Member.telegram_id, Member.language_code)
-        .where(Member.id > cursor, *conditions(tenant, segment, bot_ids, now))
-        .order_by(Member.id).limit(limit)))
+        sa.select(Member.id, Member.telegram_id, Member.language_code).where(*where).order_by(Member.id).limit(limit)))
+
+
+def first_per_bot(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime, limit: int) -> list:
+    """The first `limit` recipients (member id order) whose chosen bot (`chosen_bots`) is each of `bot_ids`, in
+    one statement: (id, telegram_id, language_code) rows, in id order."""
+    where = conditions(tenant, segment, bot_ids, now)
+    later = aliased(BotSession)
+    chosen = ~sa.exists().where(later.member_id == BotSession.member_id, later.bot_id.in_(bot_ids), not_blocked(later),
+                                sa.tuple_(later.updated_at, later.id) > sa.tuple_(BotSession.updated_at, BotSession.id))
+    parts = [sa.select(Member.id, Member.telegram_id, Member.language_code)
+             .where(*where, Member.id.in_(sa.select(BotSession.member_id)
+                                          .where(BotSession.bot_id == bot_id, not_blocked(), chosen)))
+             .order_by(Member.id).limit(limit).subquery()
+             for bot_id in bot_ids]
+    return sorted(db.session.execute(sa.union_all(*(sa.select(part) for part in parts))), key=lambda row: row.id)
 
 
 def chosen_bots(member_ids: list[int], bot_ids: list[int]) -> dict[int, int]:
