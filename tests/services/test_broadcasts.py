@@ -213,10 +213,8 @@ def test_each_bots_sends_fall_due_at_its_limit_side_by_side(app, db, make, make_
             found.setdefault(bot_of[row.payload["delivery_id"]], []).append(round(seconds, 3))
         return found
 
-    assert pump.step(broadcast.id, 0) == 0.0  # the first round: batch 3 / 2 bots, each bot's first one
-    assert due() == {first.id: [0.0], second.id: [0.0]}
-    assert pump.step(broadcast.id, 0) == 0.0  # 2 in flight: the next 3 in id order, after them
-    assert due() == {first.id: [0.0, 0.0, 0.5, 0.5], second.id: [0.0]}
+    assert pump.step(broadcast.id, 0) == 0.0  # the first round: each bot's first 3 (2 x batch 3 / 2 bots)
+    assert due() == {first.id: [0.0, 0.0, 0.5], second.id: [0.0, 0.0]}
     assert pump.step(broadcast.id, 0) == 0.0  # 5 in flight: more than 4, not more than 4 per bot (8); the rest
     assert due() == {first.id: [0.0, 0.0, 0.5, 0.5, 1.0], second.id: [0.0, 0.0]}
     assert db.session.get(Broadcast, broadcast.id).fanned_out
@@ -225,9 +223,9 @@ def test_each_bots_sends_fall_due_at_its_limit_side_by_side(app, db, make, make_
 
 def test_every_chosen_bot_has_due_sends_after_the_first_round(db, make, make_bot, sandbox, drain_outbox, bot_app,
                                                                small_batches):
-    """Members who came bot by bot: the first round writes each chosen bot's first batch / bots recipients, not
-    the first batch in id order (one bot's), so every bot sends from the start; the later rounds write the rest
-    in id order, nobody twice."""
+    """Members who came bot by bot: the first round writes each chosen bot's first sends (here 2 x batch 3 /
+    3 bots), not the first batch in id order (one bot's), so every bot sends from the start; the later rounds
+    write the rest in id order, nobody twice."""
     tenant = make.tenant()
     bots = [make_bot(tenant) for _ in range(3)]
     both = _member(db, make, tenant, bots[:2], sandbox)  # may be the first of either: written once

@@ -4,7 +4,7 @@ One pump row per broadcast and generation. Each round, under the broadcast's row
 1. held recipients (their send ran while paused) are queued again, at most BROADCAST_BATCH;
 2. if more than BROADCAST_WINDOW recipients per chosen bot are queued or sending, it waits (the senders catch up);
 3. else the next BROADCAST_BATCH recipients after `cursor_member_id` (the segment as of `started_at`,
-   in member id order; with several chosen bots the first round takes each bot's first BROADCAST_BATCH / bots
+   in member id order; with several chosen bots the first round takes each bot's first FIRST_SECONDS of sends
    instead, and the later rounds skip them) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
    all in one transaction: a crash repeats the round or none of it, never half. Each bot's new send rows
    fall due at its Telegram limit (TELEGRAM_LIMIT_PER_BOT) after the ones it has in flight, PACE_SECONDS' worth
@@ -40,6 +40,10 @@ IDLE_SECONDS = 0.25
 #: A bot's send rows fall due in steps of this many seconds (its limit's worth each), so a worker claims and
 #: sends a few of one bot together rather than one row per wake-up.
 PACE_SECONDS = 0.5
+#: With several chosen bots, the first round writes each bot's first this many seconds of sends at its limit (or
+#: BROADCAST_BATCH / bots if more; at most twice BROADCAST_BATCH in all): enough for the rounds after it, in member
+#: id order, to reach the last bot's members before its first ones are sent.
+FIRST_SECONDS = 3.0
 _IN_FLIGHT = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value, DeliveryStatus.HELD.value)
 
 
@@ -94,7 +98,7 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
     """Write the next batch of delivery rows and their send rows, each bot's paced after its `in_flight`
     (`_paced`); how many were written.
 
-    With several chosen bots, the first round writes each bot's first batch / bots recipients instead (the
+    With several chosen bots, the first round writes each bot's first `_first_share` recipients instead (the
     cursor stays), so every bot sends from the start rather than after the rounds that reach its members in id
     order; the later rounds skip the recipients it wrote."""
     tenant = db.session.get(Tenant, broadcast.tenant_id)
@@ -102,7 +106,7 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
     several = len(bot_ids) > 1
     rows = []
     if several and not broadcast.cursor_member_id and not _written(broadcast.id):
-        rows = segments.first_per_bot(tenant, segment, bot_ids, broadcast.started_at, max(batch // len(bot_ids), 1))
+        rows = segments.first_per_bot(tenant, segment, bot_ids, broadcast.started_at, _first_share(batch, len(bot_ids)))
     first = bool(rows)
     if not first:
         rows = segments.after(tenant, segment, bot_ids, broadcast.started_at, broadcast.cursor_member_id, batch,
@@ -123,6 +127,14 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
     if not first:
         broadcast.cursor_member_id = rows[-1].id
     return len(rows)
+
+
+def _first_share(batch: int, bots: int) -> int:
+    """Recipients per bot of the first round: FIRST_SECONDS of sends at the limit, or batch / bots if more,
+    at most 2 × batch in all."""
+    limit = parse(current_app.config.get("TELEGRAM_LIMIT_PER_BOT", "30/second"))
+    seconds = int(limit.amount * FIRST_SECONDS / limit.get_expiry())
+    return max(min(max(batch // bots, seconds), 2 * batch // bots), 1)
 
 
 def _written(broadcast_id: int) -> bool:
