@@ -99,9 +99,16 @@ def attach_row(model, values):
     if existing is not None:
         return existing
     obj = mapper.class_manager.new_instance()
-    obj.__dict__.update(zip(attributes, values))
-    make_transient_to_detached(obj)  # the values become its committed state, with its identity key
-    session.add(obj)
+    obj.__dict__.update(zip(attributes, values))  # no attribute events: the values are its committed state
+    if mapper.class_manager.dispatch.load or session.dispatch.loaded_as_persistent:
+        make_transient_to_detached(obj)  # someone listens for loads: the public way, which tells them
+        session.add(obj)
+        return obj
+    # What the ORM's loading does with a row it has not seen (sqlalchemy.orm.loading._instance): the identity
+    # key, the session, the identity map. session.add would also walk every relationship for its cascade.
+    state = sa.inspect(obj)
+    state.key, state.identity_token, state.session_id = key, None, session.hash_key
+    session.identity_map._add_unpresent(state, key)
     return obj
 
 
