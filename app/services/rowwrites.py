@@ -121,6 +121,9 @@ def _loading_of(model) -> tuple:
     """(mapper, attribute keys in table order, index of the primary key) of a model: built once."""
     cached = _loads.get(model)
     if cached is None:
+        # A query configures the mappers on first use; a process whose first rows come through here (a fresh
+        # web worker's first webhook) must too, or the objects' attributes have no implementation yet.
+        sa.orm.configure_mappers()
         mapper = sa.inspect(model)
         columns = _columns_of(mapper)
         (pk,) = mapper.local_table.primary_key.columns

@@ -1,9 +1,15 @@
 """app/services/rowwrites.py: a row written with one Core statement ends as the unit of work would leave it."""
+import subprocess
+import sys
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from app.models import AuditLog, Member
 from app.services import rowwrites
 from tests.hardening.test_approval_locks import StatementLog
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_an_inserted_row_has_its_id_and_defaults_and_is_clean(db, make):
@@ -75,3 +81,16 @@ def test_attaching_a_row_the_session_has_returns_its_object_and_nulls_are_none(d
     assert rowwrites.attach_row(Member, _core_row(db, Member, member.id)) is member
     assert member.first_name == "Unsaved"
     assert rowwrites.attach_row(Member, (None,) * len(rowwrites.table_columns(Member))) is None
+
+
+def test_a_process_whose_first_rows_are_attached_configures_the_mappers():
+    """A fresh web worker's first webhook reads its bot through attach_row before any ORM query: the mappers
+    must be configured by then (attributes of an unconfigured mapper have no implementation)."""
+    code = ("import sqlalchemy as sa\n"
+            "from app.models import Bot\n"
+            "from app.services import rowwrites\n"
+            "assert not sa.inspect(Bot).configured, 'already configured: this test would prove nothing'\n"
+            "rowwrites.attach_row(Bot, (None,) * len(rowwrites.table_columns(Bot)))\n"
+            "assert sa.inspect(Bot).configured and Bot.is_active.impl is not None\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
