@@ -16,19 +16,19 @@ REDIS_URL, else a redis:// QUEUE_URL.
 told when a slot might free and to take again when it came back; it came back a claim round after the slot freed
 (or after another send took it), so every slot of the window was reused a little late and the bot sent ~27 of its
 30 a second. Now a send with a key that cannot go reserves the bot's next slot: the bot's schedule gives out slots
-first come, first served, never more than the limit in a window of the schedule, each a window after the
-limit-th slot before it (so the schedule keeps the pace of the bot's first second, and a send that goes late does
-not push the slots after it). The held send is told the seconds to its slot; when it comes back with its key it
-goes without a new slot, ahead of every send that has none, if the window of real send times has room (the limit
-is never exceeded by when sends really went; if an earlier reserved send went late, this one waits the moment
-until that one leaves the window, keeping its reservation). A reservation is used once; one not used
-`RESERVATION_GRACE_SECONDS` after its slot lapses (its send, if it ever comes, takes afresh) and no longer counts,
-and `release` gives reservations up (a send held by its chat's limit, a paused or cancelled broadcast's), so
-their slots go to the next sends. Sends without a key (replies, notices) count against the same window of real
-send times but not the schedule: they go whenever it has room, and a reserved send that finds that room taken
-waits until it frees.
+first come, first served, never more than the limit in a window of the schedule and, once it is full, a limit-th of
+a window apart (so a send that goes late does not push the slots after it, and a stall delays only the slots it
+hits). The held send is told to come back PAUSE_SECONDS before its slot; with its key it is then paused (in
+`take`) until the slot and goes without taking again, ahead of every send that has none. The window of counted
+times is still checked: if an earlier reserved send went late and the window has no room at the slot, this one
+waits until it has, keeping its reservation. So no window ever holds more than the limit, and a send never goes
+before the time it is counted at. A reservation is used once; one not used `RESERVATION_GRACE_SECONDS` after its
+slot lapses (its send, if it ever comes, takes afresh) and no longer counts, and `release` gives reservations up
+(a send held by its chat's limit, a paused or cancelled broadcast's), so their slots go to the next sends. Sends
+without a key (replies, notices) count against the same window but not the schedule, and are never paused: they
+go whenever it has room, and a reserved send that finds that room taken waits until it frees.
 
-A bot's window can be counted a guard longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`, default 0): we
+A bot's window can be counted a guard longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`, default 0.03 s): we
 count a send when its token is taken, Telegram (and the sandbox) when the request arrives, and between the two
 lie the `sending` commit and the thread's turn for the CPU. With a window exactly Telegram's, a send taken a second
 after the 30th before it whose path was shorter arrives inside that one's window: the 31st, a 429 (that message a
@@ -261,9 +261,10 @@ class TelegramLimits:
         :param chat_ids: per send its chat (None: the bot's limit only), whose limits are tested first and counted
             when the send goes.
         :param keys: per send a reservation key (e.g. its outbox row's id) or None. A send with a key that cannot go
-            now reserves the bot's next free slot and is told the seconds to it; when it comes back with the same
-            key once the slot has come it goes without taking again, ahead of sends without a reservation for that
-            slot (see the module's docstring). Without a key nothing is counted for a held send.
+            now reserves the bot's next free slot and is told to come back PAUSE_SECONDS before it; coming back with
+            the same key, it is paused here until the slot and goes without taking again, ahead of sends without a
+            reservation for that slot (see the module's docstring). Without a key nothing is counted for a held
+            send, and nothing is paused.
         """
         keys = keys or [None] * len(chat_ids)
         waits = [0.0] * len(chat_ids)
