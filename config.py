@@ -118,7 +118,12 @@ class Config:
     TELEGRAM_LIMITS_STORAGE_URL = _env("TELEGRAM_LIMITS_STORAGE_URL")
     #: "module:function" that registers every handler module on a TeleBot.
     BOT_HANDLERS = "bots.handlers:register_all"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Postgres: a pooled connection is pinged before it is handed out only when it sat in the pool at least this
+    #: many seconds (as pgbouncer's server_check_delay), which is when a connection dropped by Postgres, a
+    #: firewall or an idle timeout is found; under traffic connections come back within milliseconds and are not
+    #: pinged (a ping is a round trip per request). 0: ping at every checkout (SQLAlchemy's pool_pre_ping).
+    DB_PING_IDLE_SECONDS = float(_env("DB_PING_IDLE_SECONDS", "5"))
     #: Postgres connections a process keeps open for reuse: at least its threads that use the database at
     #: once (BOT_WORKERS + OUTBOX_WORKERS + the supervisor and scheduler, or gunicorn's threads). Beyond it,
     #: up to 10 more are opened and closed again on return, so a smaller pool reconnects all the time.

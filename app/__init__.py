@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from apiflask import APIFlask
-from flask import Flask
+from flask import Flask, Response, request
+from flask.globals import request_ctx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import api, database, errors, i18n, input_guard, labels, layout, security_headers, webhooks
@@ -12,11 +13,38 @@ from app.worker import dispatch
 from config import BASE_DIR, Config, config_from_env
 
 
+class Botfleet(APIFlask):
+    """APIFlask with lean endpoints: a request to an endpoint in `lean_endpoints` runs none of the before_request
+    and after_request functions of the app or its blueprint but those in `lean_after_request` (the security
+    headers) and any after_this_request; its session is not saved. Telegram's webhook is one (app/webhooks):
+    it reads no cookie, session, form, query string or signed-in user and renders no page of its own, and at
+    hundreds of updates a second the dashboard's hooks (CSRF, Flask-Limiter, the input guard, the layout's
+    caches, the remember cookie, the session's save) were a tenth of its Python. Error pages it aborts with
+    go through the same lean path, so they carry the security headers too."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lean_endpoints: set[str] = set()
+        self.lean_after_request: list = []
+
+    def preprocess_request(self):
+        if request.endpoint in self.lean_endpoints:
+            return None
+        return super().preprocess_request()
+
+    def process_response(self, response: Response) -> Response:
+        if request.endpoint not in self.lean_endpoints:
+            return super().process_response(response)
+        for func in (*request_ctx._after_request_functions, *self.lean_after_request):
+            response = func(response)
+        return response
+
+
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     config_class = config_class or config_from_env()
     # APIFlask is Flask plus the OpenAPI document of the /api/v1 blueprint; its JSON errors stay off
     # so dashboard pages keep their HTML error pages (the API blueprint has its own problem+json handlers).
-    app = APIFlask(
+    app = Botfleet(
         __name__,
         instance_path=str(BASE_DIR / "instance"),
         template_folder=str(BASE_DIR / "templates"),

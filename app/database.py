@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -28,11 +29,45 @@ def init_app(app: Flask) -> None:
         # During an outage a request fails within seconds instead of hanging on connect.
         options.setdefault("connect_args", {"connect_timeout": 5})
         options.setdefault("pool_size", app.config.get("DB_POOL_SIZE", 16))
+        options.setdefault("pool_pre_ping", not app.config.get("DB_PING_IDLE_SECONDS"))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     if uri.startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
+    elif uri.startswith("postgresql") and not options["pool_pre_ping"]:
+        with app.app_context():
+            ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
+
+
+#: Where a pooled connection's record keeps when it went back to the pool (time.monotonic()).
+IDLE_SINCE = "botfleet_idle_since"
+
+
+def ping_when_idle(engine, seconds: float) -> None:
+    """Ping a connection at checkout when it sat in the pool `seconds` or more; a dead one is replaced, with
+    every connection pooled before it (as pool_pre_ping does), so the caller never sees it. A new connection is
+    not pinged. A connection that dies while it is used, or within `seconds` of its last use (Postgres restarted
+    under traffic), fails that one statement as a disconnect, after which the pool replaces all of them."""
+    dialect = engine.dialect
+
+    def checkin(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info[IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.pop(IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise sa_exc.InvalidatePoolError(str(exc)) from exc
+            raise
+
+    event.listen(engine, "checkin", checkin)  # the engine's pool, and the pool dispose() makes in its place
+    event.listen(engine, "checkout", checkout)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -33,8 +33,25 @@ DOCS_CSP = {**CSP, "script-src": [SELF, "'unsafe-inline'"]}
 DOCS_ENDPOINT = "openapi.docs"
 
 
+class _Talisman(Talisman):
+    """Talisman, building each policy's header text once: no view here puts a nonce in its policy, so the text of
+    a policy never changes, and Talisman rebuilt it for every response (~half of its ~40 µs per response)."""
+
+    def __init__(self, *args, **kwargs):
+        self._policy_texts: dict[int, tuple[dict, str]] = {}
+        super().__init__(*args, **kwargs)
+
+    def _parse_policy(self, policy):
+        if not isinstance(policy, dict) or self._get_local_options()["content_security_policy_nonce_in"]:
+            return super()._parse_policy(policy)
+        cached = self._policy_texts.get(id(policy))
+        if cached is None or cached[0] is not policy:
+            cached = self._policy_texts[id(policy)] = (policy, super()._parse_policy(policy))
+        return cached[1]
+
+
 def init_app(app: Flask) -> None:
-    app.extensions["talisman"] = Talisman(
+    talisman = app.extensions["talisman"] = _Talisman(
         app,
         content_security_policy=CSP,
         frame_options="DENY",
@@ -47,6 +64,7 @@ def init_app(app: Flask) -> None:
         session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
         session_cookie_samesite=app.config.get("SESSION_COOKIE_SAMESITE", "Lax"),
     )
+    app.lean_after_request.append(talisman._set_response_headers)  # the webhook's responses (app/__init__.py)
     docs = app.view_functions.get(DOCS_ENDPOINT)
     if docs is not None:
         docs.talisman_view_options = {"content_security_policy": DOCS_CSP}

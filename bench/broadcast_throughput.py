@@ -15,7 +15,7 @@ parallel run to `--per-bot` (600) members of each bot. Both runs together take a
 the 429s the sandbox answered.
 
     .venv/bin/python -m bench.broadcast_throughput [--one-bot 1500] [--per-bot 600] [--bots 10] [--processes 2]
-                                                   [--guard S]
+        [--guard S] [--skip-one-bot] (the parallel run only)
 
 `--bots 0` runs the one-bot broadcast only (about a minute and a half).
 
@@ -50,6 +50,10 @@ SERVE_POOL = ("import sys, json; from bench.broadcast_throughput import serve_po
 def app_config(sandbox_url: str, workers: int, **more) -> dict:
     if os.environ.get("BENCH_GUARD_SECONDS"):
         more.setdefault("TELEGRAM_LIMIT_GUARD_SECONDS", float(os.environ["BENCH_GUARD_SECONDS"]))
+    if os.environ.get("BENCH_CONFIG"):  # experiments: more app config, as JSON
+        import json
+        for key, value in json.loads(os.environ["BENCH_CONFIG"]).items():
+            more.setdefault(key, value)
     if os.environ.get("BENCH_TOKENS_AT_ONCE"):
         more.setdefault("TELEGRAM_TOKENS_AT_ONCE", int(os.environ["BENCH_TOKENS_AT_ONCE"]))
     return {"TELEGRAM_API_URL": sandbox_url, "OUTBOX_WORKERS": workers, "OUTBOX_POLL_SECONDS": 0.2,
@@ -199,8 +203,8 @@ def results(measure: str, what: str, figures: dict, bots: int) -> list[common.Re
                                    "", common.Goal(max_value=0), figures["sent"]) for name in ("lost", "duplicated")]
 
 
-def run(per_bot: int, many: int = 10, workers: int = 8, processes: int = 1, one_bot: int | None = None
-        ) -> list[common.Result]:
+def run(per_bot: int, many: int = 10, workers: int = 8, processes: int = 1, one_bot: int | None = None,
+        skip_one_bot: bool = False) -> list[common.Result]:
     from flask_migrate import upgrade
 
     measured: list[common.Result] = []
@@ -212,9 +216,11 @@ def run(per_bot: int, many: int = 10, workers: int = 8, processes: int = 1, one_
                             TOKEN_ENCRYPTION_KEY=app.config["TOKEN_ENCRYPTION_KEY"])  # the test key is per process
         with app.app_context():
             upgrade()
-            one_bot = one_bot or per_bot
-            one = broadcast_rate(app, sandbox_url, 1, one_bot, offset=0, pools=Pools(app, url, config, 1))
-            rows = results("B1.broadcast.one_bot", f"1 bot × {one_bot:,} members", one, 1)
+            rows = []
+            if not skip_one_bot:
+                one_bot = one_bot or per_bot
+                one = broadcast_rate(app, sandbox_url, 1, one_bot, offset=0, pools=Pools(app, url, config, 1))
+                rows += results("B1.broadcast.one_bot", f"1 bot × {one_bot:,} members", one, 1)
             if many > 0:  # --bots 0: the one-bot run only
                 ten = broadcast_rate(app, sandbox_url, many, per_bot, offset=100,
                                      pools=Pools(app, url, shared, processes))
@@ -232,6 +238,7 @@ def main() -> None:
     p.add_argument("--per-bot", type=int, default=600, help="members per bot of the parallel run")
     p.add_argument("--guard", type=float, default=None,
                    help="TELEGRAM_LIMIT_GUARD_SECONDS (default: the app's, app/worker/ratelimit.py)")
+    p.add_argument("--skip-one-bot", action="store_true", help="only the parallel run")
     p.add_argument("--bots", type=int, default=10, help="bots of the parallel run (0: the one-bot run only)")
     p.add_argument("--workers", type=int, default=8, help="outbox pool threads (OUTBOX_WORKERS) per process")
     p.add_argument("--processes", type=int, default=1, help="pool processes for the parallel run (limits in Redis)")
@@ -239,7 +246,7 @@ def main() -> None:
     if args.guard is not None:
         os.environ["BENCH_GUARD_SECONDS"] = str(args.guard)  # pool processes of --processes read it too
     print(common.TABLE_HEADER)
-    run(args.per_bot, args.bots, args.workers, args.processes, one_bot=args.one_bot)
+    run(args.per_bot, args.bots, args.workers, args.processes, one_bot=args.one_bot, skip_one_bot=args.skip_one_bot)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ process (which may import nothing else of ours) knows the kind.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -100,16 +100,20 @@ def enqueue(kind: str, payload: dict, *, tenant_id: int | None, key: str,
     return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.key == key)).one()
 
 
-def enqueue_many(kind: str, rows: list[tuple[str, dict]], *, tenant_id: int | None) -> list[int]:
-    """Write many outbox rows of one kind in one statement (flush only); `rows` are (key, payload) pairs.
+def enqueue_many(kind: str, rows: list[tuple[str, dict]], *, tenant_id: int | None,
+                 delays: list[float] | None = None) -> list[int]:
+    """Write many outbox rows of one kind in one statement (flush only); `rows` are (key, payload) pairs, due now
+    or, row by row, `delays` seconds from now.
 
     A key that exists already is skipped, as in `enqueue`. The ids of the rows written.
     """
     if not rows:
         return []
     now = utcnow()
-    values = [{"kind": kind, "payload": payload, "tenant_id": tenant_id, "key": key, "not_before": now,
-               "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now} for key, payload in rows]
+    due = [now + timedelta(seconds=delay) for delay in delays] if delays else [now] * len(rows)
+    values = [{"kind": kind, "payload": payload, "tenant_id": tenant_id, "key": key, "not_before": not_before,
+               "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now}
+              for (key, payload), not_before in zip(rows, due)]
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (dialect.insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
                  .returning(OutboxMessage.__table__.c.id))

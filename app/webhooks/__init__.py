@@ -1,13 +1,12 @@
 """Telegram webhook endpoint: POST /tg/<bot_id>."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask
 from flask.sessions import SecureCookieSessionInterface
 
 bp = Blueprint("webhooks", __name__)
 ENDPOINT = "webhooks.telegram_update"
 PREFIX = "/tg/"
-_limiter_filtered = False
 
 from app.webhooks import routes  # noqa: E402,F401  (registers the view on bp)
 
@@ -23,16 +22,9 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    """What the webhook route does without: the session's signer, Flask-Limiter's look-up of its limits (it has
-    none: a 429 would only make Telegram deliver again)."""
-    from app.api.limits import limiter
-
-    global _limiter_filtered
+    """What the webhook route does without: the session's signer, and every request hook of the dashboard
+    (a lean endpoint, app/__init__.py): no CSRF token (Telegram's secret header is checked instead), no
+    Flask-Limiter (it has no limits: a 429 would only make Telegram deliver again), no input guard (it reads
+    no query or form), no session or remember cookie. The security headers stay."""
     app.session_interface = SessionInterface()
-    if not _limiter_filtered:  # one limiter serves every app of the process
-        limiter.request_filter(_is_webhook)
-        _limiter_filtered = True
-
-
-def _is_webhook() -> bool:
-    return request.endpoint == ENDPOINT
+    app.lean_endpoints.add(ENDPOINT)

@@ -34,34 +34,32 @@ def claim(limit: int, ids: list[int] | None = None, until: datetime | None = Non
 
 def claim_rows(limit: int, ids: list[int] | None = None, until: datetime | None = None,
                exclude: set[int] | frozenset = frozenset(), kinds: set[str] | None = None) -> list[tuple[int, str]]:
-    """Take up to `limit` due rows (optionally only these ids) for this worker and commit the claim.
+    """Take up to `limit` due rows (optionally only these ids) for this worker and commit the claim: (id, kind),
+    in id order.
 
-    Postgres skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); SQLite has one writer,
-    so the claim first takes the database write lock. A claimed row is leased for LEASE_SECONDS.
+    One statement picks and marks them (UPDATE ... WHERE id IN (SELECT ... LIMIT) RETURNING). Postgres skips rows
+    another worker is claiming (FOR UPDATE SKIP LOCKED in the pick); SQLite has one writer, and the UPDATE holds the
+    database write lock from its pick to its commit. A claimed row is leased for LEASE_SECONDS.
     """
     now = utcnow()
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == -1).values(attempts=0))
-    query = (sa.select(OutboxMessage.id, OutboxMessage.kind)
-             .where(OutboxMessage.status.in_(_LIVE), OutboxMessage.not_before <= (until or now))
-             .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit)
-             .with_for_update(skip_locked=True))
+    pick = (sa.select(OutboxMessage.id)
+            .where(OutboxMessage.status.in_(_LIVE), OutboxMessage.not_before <= (until or now))
+            .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit)
+            .with_for_update(skip_locked=True))
     if ids is not None:
-        query = query.where(OutboxMessage.id.in_(ids))
+        pick = pick.where(OutboxMessage.id.in_(ids))
     if exclude:
-        query = query.where(OutboxMessage.id.not_in(exclude))
+        pick = pick.where(OutboxMessage.id.not_in(exclude))
     if kinds is not None:
-        query = query.where(OutboxMessage.kind.in_(kinds))
-    rows = [(row.id, row.kind) for row in db.session.execute(query)]
-    claimed = [message_id for message_id, _ in rows]
-    if claimed:
-        db.session.execute(
-            sa.update(OutboxMessage).where(OutboxMessage.id.in_(claimed))
-            .values(status=OutboxStatus.SENDING.value, attempts=OutboxMessage.attempts + 1,
-                    not_before=now + timedelta(seconds=lease_seconds())),
-            execution_options={"synchronize_session": False})
+        pick = pick.where(OutboxMessage.kind.in_(kinds))
+    rows = db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()))
+        .values(status=OutboxStatus.SENDING.value, attempts=OutboxMessage.attempts + 1,
+                not_before=now + timedelta(seconds=lease_seconds()))
+        .returning(OutboxMessage.id, OutboxMessage.kind),
+        execution_options={"synchronize_session": False}).all()
     db.session.commit()
-    return rows
+    return sorted((row.id, row.kind) for row in rows)
 
 
 def next_due() -> datetime | None:

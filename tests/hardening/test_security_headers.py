@@ -35,6 +35,14 @@ def test_the_api_docs_page_has_its_own_policy(client):
     assert "'unsafe-inline'" in csp["script-src"] and csp["frame-ancestors"] == "'none'"
 
 
+def test_each_policy_keeps_its_own_text_when_pages_alternate(client):
+    """The policy texts are built once (app/security_headers.py): the docs page's and the others' stay apart."""
+    texts = [client.get(url).headers["Content-Security-Policy"] for url in ("/login", "/api/v1/docs") * 2]
+    assert texts[0] == texts[2] != texts[1] == texts[3]
+    assert "'unsafe-inline'" in directives(client.get("/api/v1/docs"))["script-src"]
+    assert directives(client.get("/login"))["script-src"] == "'self'"
+
+
 @pytest.fixture
 def production_like(database_url):
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, STRICT_TRANSPORT_SECURITY=True,

@@ -190,6 +190,39 @@ def test_the_fan_out_writes_bounded_batches(db, make, make_bot, sandbox, drain_o
         OutboxMessage.kind == "broadcast.send")) == 6
 
 
+def test_each_bots_sends_fall_due_at_its_limit_side_by_side(app, db, make, make_bot, sandbox, bot_app, small_batches,
+                                                            monkeypatch):
+    """Members who came bot by bot (member id order is the fan-out's) still give every bot its next sends now: a
+    bot's send rows fall due at its limit after those it has in flight, PACE_SECONDS' worth a step; the window of
+    rows in flight is per chosen bot."""
+    monkeypatch.setitem(app.config, "TELEGRAM_LIMIT_PER_BOT", "4/second")  # 2 sends a 0.5 s step
+    tenant = make.tenant()
+    first, second = make_bot(tenant), make_bot(tenant)
+    for bot in (first, first, first, first, first, second, second):
+        _member(db, make, tenant, [bot], sandbox)
+    broadcast = _start(db, tenant, [first, second])
+
+    def due() -> dict[int, list[float]]:
+        """Per bot, its send rows' seconds from their writing to their being due, in delivery order."""
+        db.session.expire_all()
+        bot_of = dict(db.session.execute(sa.select(BroadcastDelivery.id, BroadcastDelivery.bot_id)).all())
+        sends = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == pump.SEND))
+        found: dict[int, list[float]] = {}
+        for row in sorted(sends, key=lambda row: row.payload["delivery_id"]):
+            seconds = (row.not_before - row.created_at).total_seconds()
+            found.setdefault(bot_of[row.payload["delivery_id"]], []).append(round(seconds, 3))
+        return found
+
+    assert pump.step(broadcast.id, 0) == 0.0  # batch 3: the first bot's first three
+    assert due() == {first.id: [0.0, 0.0, 0.5]}
+    assert pump.step(broadcast.id, 0) == 0.0  # 3 in flight: 3 more, after them (the window is 4 per bot: 8)
+    assert due() == {first.id: [0.0, 0.0, 0.5, 0.5, 1.0], second.id: [0.0]}
+    assert pump.step(broadcast.id, 0) == 0.0  # 6 in flight: more than 4, not more than 4 per bot
+    assert due() == {first.id: [0.0, 0.0, 0.5, 0.5, 1.0], second.id: [0.0, 0.0]}
+    assert db.session.get(Broadcast, broadcast.id).fanned_out
+    assert pump.step(broadcast.id, 0) == pump.IDLE_SECONDS  # all written: it waits for the last sends
+
+
 def test_a_delivery_left_sending_by_a_killed_worker_counts_as_sent_and_is_never_sent_again(
         db, make, make_bot, sandbox, drain_outbox, bot_app):
     """`sending` is committed only when Telegram has all of the request but its last byte (bots/committed_send.py):

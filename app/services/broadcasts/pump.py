@@ -2,10 +2,13 @@
 
 One pump row per broadcast and generation. Each round, under the broadcast's row lock:
 1. held recipients (their send ran while paused) are queued again, at most BROADCAST_BATCH;
-2. if more than BROADCAST_WINDOW recipients are queued or sending, it waits (the senders catch up);
+2. if more than BROADCAST_WINDOW recipients per chosen bot are queued or sending, it waits (the senders catch up);
 3. else the next BROADCAST_BATCH recipients after `cursor_member_id` (the segment as of `started_at`,
    in member id order) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
-   all in one transaction: a crash repeats the round or none of it, never half;
+   all in one transaction: a crash repeats the round or none of it, never half. Each bot's new send rows
+   fall due at its Telegram limit (TELEGRAM_LIMIT_PER_BOT) after the ones it has in flight, PACE_SECONDS' worth
+   at a time, so the due rows are every bot's next sends side by side, not one bot's hundreds that its limit
+   would hold back (the segment is in member id order, and a tenant's members often came bot by bot);
 4. once every recipient has its row and none is left queued, sending or held, the broadcast is done.
 The round ends by raising `outbox.Retry`, so the same row runs again (at once after work, in a second while
 too many are in flight, else in IDLE_SECONDS). A pause, a cancel or a newer generation (a resume) ends this pump.
@@ -16,6 +19,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app
+from limits import parse
 
 from app.extensions import db
 from app.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, OutboxMessage, Tenant
@@ -32,6 +36,9 @@ BATCH, WINDOW = 500, 2000
 #: Once every recipient is written, how often the pump looks whether the last ones are handled (the broadcast
 #: is `done` at most this late; a round is a few indexed statements).
 IDLE_SECONDS = 0.25
+#: A bot's send rows fall due in steps of this many seconds (its limit's worth each), so a worker claims and
+#: sends a few of one bot together rather than one row per wake-up.
+PACE_SECONDS = 0.5
 _IN_FLIGHT = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value, DeliveryStatus.HELD.value)
 
 
@@ -55,11 +62,12 @@ def step(broadcast_id: int, generation: int) -> float | None:
         return None
     batch, window = _limits()
     requeued = requeue_held(broadcast, batch)
-    in_flight = _in_flight(broadcast.id)
-    if in_flight > window:
+    per_bot = _in_flight(broadcast.id)
+    in_flight = sum(per_bot.values())
+    if in_flight > window * max(len(broadcast.bot_ids or ()), 1):
         db.session.commit()
         return 1.0
-    added = 0 if broadcast.fanned_out else fan_out(broadcast, batch)
+    added = 0 if broadcast.fanned_out else fan_out(broadcast, batch, per_bot)
     if broadcast.fanned_out and not (in_flight or added):
         finish(broadcast, BroadcastStatus.DONE)
         db.session.commit()
@@ -73,13 +81,17 @@ def _limits() -> tuple[int, int]:
     return int(config.get("BROADCAST_BATCH", BATCH)), int(config.get("BROADCAST_WINDOW", WINDOW))
 
 
-def _in_flight(broadcast_id: int) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).where(
-        BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status.in_(_IN_FLIGHT)))
+def _in_flight(broadcast_id: int) -> dict[int | None, int]:
+    """The broadcast's recipients queued, sending or held, per bot."""
+    return dict(db.session.execute(
+        sa.select(BroadcastDelivery.bot_id, sa.func.count())
+        .where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status.in_(_IN_FLIGHT))
+        .group_by(BroadcastDelivery.bot_id)).all())
 
 
-def fan_out(broadcast: Broadcast, batch: int) -> int:
-    """Write the next batch of delivery rows and their send rows; how many were written."""
+def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] | None = None) -> int:
+    """Write the next batch of delivery rows and their send rows, each bot's paced after its `in_flight`
+    (`_paced`); how many were written."""
     tenant = db.session.get(Tenant, broadcast.tenant_id)
     rows = segments.after(tenant, Segment.from_dict(broadcast.segment), broadcast.bot_ids, broadcast.started_at,
                           broadcast.cursor_member_id, batch)
@@ -91,10 +103,27 @@ def fan_out(broadcast: Broadcast, batch: int) -> int:
     default = segments.default_language(tenant)
     values = [_delivery(broadcast, row, bots.get(row.id), default) for row in rows]
     written = db.session.execute(sa.insert(BroadcastDelivery.__table__)
-                                 .returning(BroadcastDelivery.id, BroadcastDelivery.status), values).all()
-    _queue(broadcast, [(delivery_id, 1) for delivery_id, status in written if status == DeliveryStatus.QUEUED.value])
+                                 .returning(BroadcastDelivery.id, BroadcastDelivery.status, BroadcastDelivery.bot_id),
+                                 values).all()
+    queued = [(delivery_id, bot_id) for delivery_id, status, bot_id in written if status == DeliveryStatus.QUEUED.value]
+    _queue(broadcast, [(delivery_id, 1) for delivery_id, _ in queued],
+           _paced([bot_id for _, bot_id in queued], in_flight or {}))
     broadcast.cursor_member_id = rows[-1].id
     return len(rows)
+
+
+def _paced(bot_ids: list[int], in_flight: dict[int | None, int]) -> list[float]:
+    """Per new send (of these bots, in order): seconds from now until it is due. A bot's n-th send counting
+    those it has in flight is due after the n - 1 before it at its limit, rounded down to PACE_SECONDS steps."""
+    limit = parse(current_app.config.get("TELEGRAM_LIMIT_PER_BOT", "30/second"))
+    per_step = max(int(limit.amount * PACE_SECONDS / limit.get_expiry()), 1)
+    seen = dict(in_flight)
+    delays = []
+    for bot_id in bot_ids:
+        ahead = seen.get(bot_id, 0)
+        seen[bot_id] = ahead + 1
+        delays.append(ahead // per_step * PACE_SECONDS)
+    return delays
 
 
 def _delivery(broadcast: Broadcast, row, bot_id: int | None, default_language: str) -> dict:
@@ -118,8 +147,8 @@ def requeue_held(broadcast: Broadcast, batch: int) -> int:
     return len(held)
 
 
-def _queue(broadcast: Broadcast, deliveries: list[tuple[int, int]]) -> None:
-    """One `broadcast.send` outbox row per (delivery id, try)."""
+def _queue(broadcast: Broadcast, deliveries: list[tuple[int, int]], delays: list[float] | None = None) -> None:
+    """One `broadcast.send` outbox row per (delivery id, try), due now or `delays` seconds from now."""
     outbox.enqueue_many(SEND, [(f"broadcast:{broadcast.id}:d{delivery_id}:t{tries}",
                                 {"broadcast_id": broadcast.id, "delivery_id": delivery_id})
-                               for delivery_id, tries in deliveries], tenant_id=broadcast.tenant_id)
+                               for delivery_id, tries in deliveries], tenant_id=broadcast.tenant_id, delays=delays)
