@@ -12,6 +12,7 @@ from app.models import Bot, BotSession, Member, Panel, Tenant, utcnow
 from app.services import settings
 from app.services.members import insert_or_find_member
 from app.services.parsing import clean_optional_name
+from app.services.rowwrites import attach_row, table_columns
 from app.services.sessions import insert_session
 from app.services.xp import Visit, record_visit
 from bots import i18n
@@ -24,21 +25,33 @@ CAPTION_LIMIT = 1024
 
 #: The statements every update runs, built once with bound parameters: building a SELECT costs more CPU than
 #: the database takes to answer these (SQLAlchemy then also reuses its cache key instead of computing it).
-BOT_AND_TENANT = sa.select(Bot, Tenant).join(Tenant, Tenant.id == Bot.tenant_id).where(Bot.id == sa.bindparam("bot_id"))
+#: They are Core statements over every column of each table, run on the session's connection: the rows become
+#: ORM objects through rowwrites.attach_row, which skips the ORM loading's per-query and per-column machinery
+#: (that machinery was about half of a polling update's Python).
+_BOTS, _TENANTS, _MEMBERS, _SESSIONS, _PANELS = (
+    m.__table__ for m in (Bot, Tenant, Member, BotSession, Panel))
+_BOT_COLUMNS, _TENANT_COLUMNS, _MEMBER_COLUMNS, _SESSION_COLUMNS = (
+    table_columns(m) for m in (Bot, Tenant, Member, BotSession))
+BOT_AND_TENANT = (sa.select(*_BOT_COLUMNS, *_TENANT_COLUMNS)
+                  .join_from(_BOTS, _TENANTS, _TENANTS.c.id == _BOTS.c.tenant_id)
+                  .where(_BOTS.c.id == sa.bindparam("bot_id")))
 MEMBER_AND_SESSION = (
-    sa.select(Member, BotSession)
-    .outerjoin(BotSession, sa.and_(BotSession.member_id == Member.id, BotSession.bot_id == sa.bindparam("bot_id")))
-    .where(Member.tenant_id == sa.bindparam("tenant_id"), Member.telegram_id == sa.bindparam("telegram_id")))
+    sa.select(*_MEMBER_COLUMNS, *_SESSION_COLUMNS)
+    .outerjoin_from(_MEMBERS, _SESSIONS, sa.and_(_SESSIONS.c.member_id == _MEMBERS.c.id,
+                                                 _SESSIONS.c.bot_id == sa.bindparam("bot_id")))
+    .where(_MEMBERS.c.tenant_id == sa.bindparam("tenant_id"), _MEMBERS.c.telegram_id == sa.bindparam("telegram_id")))
 #: Whether the tenant sells VPN services (the main menu then offers "My services"), asked with the context.
-_SELLS_VPN = sa.exists().where(Panel.tenant_id == Bot.tenant_id).label("sells_vpn")
+_SELLS_VPN = sa.exists().where(_PANELS.c.tenant_id == _BOTS.c.tenant_id).label("sells_vpn")
 #: A polling update's whole context in one statement: the bot, its tenant, whether it sells VPN services,
-#: the member (None when new to the tenant) and this bot's session of them (None when new to the bot).
+#: the member (NULLs when new to the tenant) and this bot's session of them (NULLs when new to the bot).
 EVERYTHING = (
-    sa.select(Bot, Tenant, _SELLS_VPN, Member, BotSession)
-    .join(Tenant, Tenant.id == Bot.tenant_id)
-    .outerjoin(Member, sa.and_(Member.tenant_id == Bot.tenant_id, Member.telegram_id == sa.bindparam("telegram_id")))
-    .outerjoin(BotSession, sa.and_(BotSession.member_id == Member.id, BotSession.bot_id == Bot.id))
-    .where(Bot.id == sa.bindparam("bot_id")))
+    sa.select(*_BOT_COLUMNS, *_TENANT_COLUMNS, _SELLS_VPN, *_MEMBER_COLUMNS, *_SESSION_COLUMNS)
+    .join_from(_BOTS, _TENANTS, _TENANTS.c.id == _BOTS.c.tenant_id)
+    .outerjoin(_MEMBERS, sa.and_(_MEMBERS.c.tenant_id == _BOTS.c.tenant_id,
+                                 _MEMBERS.c.telegram_id == sa.bindparam("telegram_id")))
+    .outerjoin(_SESSIONS, sa.and_(_SESSIONS.c.member_id == _MEMBERS.c.id, _SESSIONS.c.bot_id == _BOTS.c.id))
+    .where(_BOTS.c.id == sa.bindparam("bot_id")))
+_B, _T, _M, _S = (len(c) for c in (_BOT_COLUMNS, _TENANT_COLUMNS, _MEMBER_COLUMNS, _SESSION_COLUMNS))
 
 
 @dataclass
@@ -114,8 +127,8 @@ def bot_and_tenant(telebot: TeleBot) -> tuple[Bot, Tenant]:
 
 def load_bot(bot_id: int) -> tuple[Bot, Tenant] | None:
     """The bot row with its tenant, in one statement; None when there is no such bot."""
-    row = db.session.execute(BOT_AND_TENANT, {"bot_id": bot_id}).first()
-    return (row[0], row[1]) if row is not None else None
+    row = db.session.connection().execute(BOT_AND_TENANT, {"bot_id": bot_id}).first()
+    return (attach_row(Bot, row[:_B]), attach_row(Tenant, row[_B:])) if row is not None else None
 
 
 def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = None) -> Context:
@@ -132,10 +145,13 @@ def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = N
         bot, tenant = envelope.bot_and_tenant
         member, session = _member_and_session(tenant, bot, user.id)
     else:
-        row = db.session.execute(EVERYTHING, {"bot_id": telebot.botfleet_bot_id, "telegram_id": user.id}).first()
+        row = db.session.connection().execute(
+            EVERYTHING, {"bot_id": telebot.botfleet_bot_id, "telegram_id": user.id}).first()
         if row is None:
             raise LookupError(f"bot {telebot.botfleet_bot_id} is gone")
-        bot, tenant, sells_vpn, member, session = row
+        at = _B + _T + 1
+        bot, tenant, sells_vpn = attach_row(Bot, row[:_B]), attach_row(Tenant, row[_B:at - 1]), row[at - 1]
+        member, session = attach_row(Member, row[at:at + _M]), attach_row(BotSession, row[at + _M:])
     is_new = False
     if member is None:
         member, is_new = insert_or_find_member(tenant, user.id, language_code=_first_language(user, tenant),
@@ -150,9 +166,9 @@ def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = N
 
 
 def _member_and_session(tenant: Tenant, bot: Bot, telegram_id: int) -> tuple[Member | None, BotSession | None]:
-    row = db.session.execute(MEMBER_AND_SESSION, {"tenant_id": tenant.id, "bot_id": bot.id,
-                                                  "telegram_id": telegram_id}).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+    row = db.session.connection().execute(MEMBER_AND_SESSION, {"tenant_id": tenant.id, "bot_id": bot.id,
+                                                               "telegram_id": telegram_id}).first()
+    return (attach_row(Member, row[:_M]), attach_row(BotSession, row[_M:])) if row is not None else (None, None)
 
 
 def _new_session(member: Member, bot: Bot) -> BotSession:

@@ -95,6 +95,10 @@ class UpdateTransactionMiddleware(BaseMiddleware):
         if envelope is None or not envelope.in_caller_context:
             context = self.app.app_context()
             context.push()
+            # This session lives for this update only (the app context's teardown removes it): expiring its
+            # objects at the commit is work for nothing. After the commit only the replies' sending runs here,
+            # which reads no row through them (the outbox delivers in app contexts of its own).
+            db.session().expire_on_commit = False
         data[_APP_CONTEXT_KEY] = context
         data[_REPLIES_KEY] = replies.open_buffer()
         if envelope is None or not envelope.dedupe:

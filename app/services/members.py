@@ -10,6 +10,7 @@ from app.services import events
 from app.services.codes import referral_code
 from app.services.errors import ValidationFailed
 from app.services.locking import remember_locked
+from app.services.rowwrites import attach_row, table_columns
 
 _CODE_ATTEMPTS = 5
 
@@ -51,8 +52,9 @@ def insert_or_find_member(tenant: Tenant, telegram_id: int, **fields) -> tuple[M
     same Telegram user first, that member. A referral code taken by then (rare) is drawn again."""
     fields.pop("balance", None)
     for _ in range(_CODE_ATTEMPTS):
-        member = db.session.scalars(*_insert(tenant, telegram_id, fields)).one_or_none()
-        if member is not None:
+        row = db.session.connection().execute(*_insert(tenant, telegram_id, fields)).one_or_none()
+        if row is not None:
+            member = attach_row(Member, row)
             remember_locked(member)  # our uncommitted row: nobody else can lock it
             events.member_created(member)
             return member, True
@@ -79,19 +81,20 @@ def _column_default(column: sa.Column):
     return default.arg(None) if default.is_callable else default.arg
 
 
-def _insert_member() -> tuple[sa.Select, dict[str, sa.Column]]:
+def _insert_member() -> tuple[sa.TextClause, dict[str, sa.Column]]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the row, every column but the id bound, as text that SQLite
     and Postgres both read: SQLAlchemy never caches its dialect INSERTs, so building and compiling one took
     more CPU than a new member's whole insert otherwise (as for sessions.insert_session). Column defaults are
-    filled in by `_insert` as the ORM would (a column without one is NULL); no column has a server default."""
+    filled in by `_insert` as the ORM would (a column without one is NULL); no column has a server default.
+    Its row (every column, in table order) becomes the member through rowwrites.attach_row."""
     table = Member.__table__
     columns = {c.name: c for c in table.c if not c.primary_key}
     assert not any(c.server_default is not None for c in columns.values()), "bind only columns without one"
     text = sa.text(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(':' + n for n in columns)}) "
-        "ON CONFLICT DO NOTHING RETURNING " + ", ".join(c.name for c in table.c)
+        "ON CONFLICT DO NOTHING RETURNING " + ", ".join(c.name for c in table_columns(Member))
     ).bindparams(*(sa.bindparam(name, type_=column.type) for name, column in columns.items()))
-    return sa.select(Member).from_statement(text.columns(*table.c)), columns
+    return text.columns(*table_columns(Member)), columns
 
 
 _INSERT_MEMBER, _INSERT_COLUMNS = _insert_member()

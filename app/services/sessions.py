@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Bot, BotSession, Member, utcnow
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.services.locking import lock_row
+from app.services.rowwrites import attach_row, table_columns
 
 MAX_JSON_CHARS = 64_000
 
@@ -36,20 +37,21 @@ def insert_session(member: Member, bot: Bot) -> BotSession:
     """A new session of the member with this bot, for a caller who just saw none: one INSERT ... RETURNING;
     when another transaction created it meanwhile (the INSERT does nothing), that one, read."""
     now = utcnow()
-    created = db.session.scalars(_INSERT_SESSION, {
+    row = db.session.connection().execute(_INSERT_SESSION, {
         "tenant_id": member.tenant_id, "member_id": member.id, "bot_id": bot.id, "empty": {},
         "created_at": now, "updated_at": now}).first()
-    return created if created is not None else find_session(member, bot)
+    return attach_row(BotSession, row) if row is not None else find_session(member, bot)
 
 
-def _insert_session() -> sa.Select:
+def _insert_session() -> sa.TextClause:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the row, as text that SQLite and Postgres both read.
 
     SQLAlchemy never caches its dialect INSERTs (the ones with on_conflict_do_nothing), so building and
     compiling that one took more CPU on every first update of a member in a bot than the database took to
-    run it; this text statement is compiled once and cached like any other.
+    run it; this text statement is compiled once and cached like any other. Its row (every column, in table
+    order) becomes the session object through rowwrites.attach_row, without the ORM's loading.
     """
-    columns = list(BotSession.__table__.c)
+    columns = table_columns(BotSession)
     text = sa.text(
         "INSERT INTO bot_sessions (tenant_id, member_id, bot_id, session_data, stats_data, daily_requests, "
         "version, created_at, updated_at) VALUES (:tenant_id, :member_id, :bot_id, :empty, :empty, 0, 0, "
@@ -58,7 +60,7 @@ def _insert_session() -> sa.Select:
     ).bindparams(sa.bindparam("empty", type_=BotSession.__table__.c.session_data.type),
                  sa.bindparam("created_at", type_=BotSession.__table__.c.created_at.type),
                  sa.bindparam("updated_at", type_=BotSession.__table__.c.updated_at.type))
-    return sa.select(BotSession).from_statement(text.columns(*columns))
+    return text.columns(*columns)
 
 
 _INSERT_SESSION = _insert_session()

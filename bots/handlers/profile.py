@@ -31,7 +31,8 @@ def profile_text(ctx) -> str:
     """Who the member is and what they have, in one message."""
     member, tenant, lang = ctx.member, ctx.tenant, ctx.lang
     now = clock.now()
-    facts = db.session.execute(PROFILE_FACTS, {
+    db.session.flush()  # the update's own changes (a first visit's XP) count in the rank, as an autoflush did
+    facts = db.session.connection().execute(PROFILE_FACTS, {  # Core: no ORM compile state for three numbers
         **xp_counts.ahead_params(member.tenant_id, member.total_xp, member.id), "now": now}).one()
     subscription = current_subscription(member, now) if facts.subscribed else None
     lines = [

@@ -1,9 +1,15 @@
 """app/services/rowwrites.py: a row written with one Core statement ends as the unit of work would leave it."""
+import subprocess
+import sys
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from app.models import AuditLog, Member
 from app.services import rowwrites
 from tests.hardening.test_approval_locks import StatementLog
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_an_inserted_row_has_its_id_and_defaults_and_is_clean(db, make):
@@ -32,3 +38,59 @@ def test_an_update_writes_only_the_changed_columns_and_leaves_the_row_clean(db, 
     db.session.expire_all()
     after = db.session.get(Member, member.id)
     assert after.balance == before.balance + 7_000 and after.first_name == before.first_name
+
+
+def _core_row(db, model, row_id):
+    columns = rowwrites.table_columns(model)
+    return tuple(db.session.connection().execute(sa.select(*columns).where(model.__table__.c.id == row_id)).one())
+
+
+def test_an_attached_row_is_the_object_a_query_would_load(db, make):
+    member = make.member(make.tenant())
+    db.session.commit()
+    member_id, tenant_id = member.id, member.tenant_id
+    db.session.expunge_all()
+    row = _core_row(db, Member, member_id)
+    with StatementLog(db.engine) as log:
+        attached = rowwrites.attach_row(Member, row)
+    assert log.statements == []
+    state = sa.inspect(attached)
+    assert state.persistent and not state.modified and not db.session.dirty
+    assert db.session.get(Member, member_id) is attached  # in the identity map: no second object
+    assert attached.tenant.id == tenant_id  # relationships load as on a loaded object
+    loaded = {c.key: getattr(attached, c.key) for c in sa.inspect(Member).column_attrs}
+    db.session.expunge_all()
+    queried = db.session.get(Member, member_id)
+    assert loaded == {c.key: getattr(queried, c.key) for c in sa.inspect(Member).column_attrs}
+    db.session.expunge_all()
+
+    attached = rowwrites.attach_row(Member, row)
+    attached.first_name = "Changed"
+    with StatementLog(db.engine) as log:
+        db.session.flush()
+    assert len(log.statements) == 1 and log.statements[0].lstrip().upper().startswith("UPDATE"), log.statements
+    db.session.commit()
+    db.session.expunge_all()
+    assert db.session.get(Member, member_id).first_name == "Changed"
+
+
+def test_attaching_a_row_the_session_has_returns_its_object_and_nulls_are_none(db, make):
+    member = make.member(make.tenant())
+    db.session.commit()
+    member.first_name = "Unsaved"  # the session's own object wins, as in a query without populate_existing
+    assert rowwrites.attach_row(Member, _core_row(db, Member, member.id)) is member
+    assert member.first_name == "Unsaved"
+    assert rowwrites.attach_row(Member, (None,) * len(rowwrites.table_columns(Member))) is None
+
+
+def test_a_process_whose_first_rows_are_attached_configures_the_mappers():
+    """A fresh web worker's first webhook reads its bot through attach_row before any ORM query: the mappers
+    must be configured by then (attributes of an unconfigured mapper have no implementation)."""
+    code = ("import sqlalchemy as sa\n"
+            "from app.models import Bot\n"
+            "from app.services import rowwrites\n"
+            "assert not sa.inspect(Bot).configured, 'already configured: this test would prove nothing'\n"
+            "rowwrites.attach_row(Bot, (None,) * len(rowwrites.table_columns(Bot)))\n"
+            "assert sa.inspect(Bot).configured and Bot.is_active.impl is not None\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
