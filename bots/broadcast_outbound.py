@@ -1,8 +1,8 @@
 """Outbox handler `broadcast.send`: one broadcast message to one member, once.
 
 Under the delivery's row lock: Telegram's limits are counted (over them: the delivery stays queued, nothing
-is written, and the outbox row comes back at a send slot of the bot reserved for it, keyed by the row's id, and
-then goes without counting again: app/worker/ratelimit.py); then all of the request but its last
+is written, and the outbox row comes back in a send slot of the bot reserved for it, so the hundreds of
+held sends of a broadcast line up instead of all retrying every second); then all of the request but its last
 byte goes to Telegram, the delivery is marked `sending` and committed, and the last byte follows
 (bots/committed_send.py says why that makes `sending` mean "Telegram has it"). Then `sent` / `blocked`
 (403) / `failed` is recorded. Telegram's 429, a 5xx answer and a request that never completed prove the
@@ -11,6 +11,8 @@ answer (a read timeout, a dropped connection) may have been taken: `failed`, not
 """
 from __future__ import annotations
 
+import math
+import time
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -18,7 +20,7 @@ from flask import current_app
 from telebot.apihelper import ApiTelegramException
 
 from app.extensions import db
-from app.models import Bot, Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, OutboxMessage
+from app.models import Bot, Broadcast, DeliveryStatus, OutboxMessage
 from app.services import crypto, outbox
 from app.services.broadcasts import sending
 from app.services.broadcasts.pump import SEND
@@ -26,6 +28,9 @@ from app.worker.delivery import MAX_ATTEMPTS
 from app.worker.ratelimit import limits_for
 from bots import committed_send, outbound
 
+#: Held-back sends come back on this grid (seconds), so the sends of a bot whose slots fall close together are
+#: claimed, limited and recorded as one batch instead of one wake-up each.
+TICK_SECONDS = 0.1
 #: Sends of one bot counted against its limit in one hit (TELEGRAM_TOKENS_AT_ONCE overrides). Few: Telegram (and
 #: the sandbox) count a send when it arrives, and the tokens of one hit all free at the same instant a second
 #: later, while the hit's later sends arrived later: a send taken then can meet them in Telegram's window (a 429).
@@ -63,8 +68,6 @@ def deliver_batch(messages: list) -> dict[int, Exception | None]:
             to_send, nothing, locked = sending.take(conn, list(rows))
             for delivery_id in nothing:
                 outcomes[rows[delivery_id].id] = None
-            if nothing:
-                _release_stopped(conn, nothing)
             for delivery_id in locked:
                 outcomes[rows[delivery_id].id] = outbox.Retry(1, "the delivery is held by another worker")
             by_bot: dict[int | None, list] = {}
@@ -76,20 +79,6 @@ def deliver_batch(messages: list) -> dict[int, Exception | None]:
         finally:
             sending.release(conn)  # the sender locks (Postgres), once the outcomes are recorded or the batch failed
     return outcomes
-
-
-def _release_stopped(conn, delivery_ids: set[int]) -> None:
-    """Free the send slots reserved on the bots of a paused or cancelled broadcast among these deliveries: its
-    held sends would otherwise keep them until each came back (a resume, or another broadcast of the bot, would
-    queue behind them). The bots' other reserved sends take afresh when they come back."""
-    b = Broadcast.__table__
-    d = BroadcastDelivery.__table__
-    bots = conn.scalars(sa.select(d.c.bot_id).distinct().join(b, b.c.id == d.c.broadcast_id)
-                        .where(d.c.id.in_(delivery_ids), d.c.bot_id.is_not(None),
-                               b.c.status != BroadcastStatus.SENDING.value)).all()
-    conn.commit()
-    for bot_id in bots:
-        limits_for().release(bot_id)
 
 
 def _broadcasts(ids: set[int]) -> dict[int, Broadcast]:
@@ -124,14 +113,18 @@ def _send_group(conn, bot_id: int | None, deliveries: list, broadcasts: dict[int
     limits = limits_for()
     at_once = max(1, int(current_app.config.get("TELEGRAM_TOKENS_AT_ONCE", TOKENS_AT_ONCE)))
     photos: dict[str, str] = {}
+    held: list = []
     for start in range(0, len(deliveries), at_once):
         group = deliveries[start:start + at_once]
-        waits = limits.take(bot_id, [d.chat_id for d in group], [str(messages[d.id].id) for d in group])
+        if held:  # the bot's budget ran out: the rest of the batch waits for slots too
+            held += [(delivery, 0.0) for delivery in group]
+            continue
+        waits = limits.take(bot_id, [d.chat_id for d in group])
         for delivery, wait in zip(group, waits):
-            message = messages[delivery.id]
-            if wait:  # still queued: nothing to record; back at the slot reserved for it (or its chat's)
-                outcomes[message.id] = outbox.Retry(wait, "Telegram send limits (a send slot reserved)")
+            if wait:
+                held.append((delivery, wait))
                 continue
+            message = messages[delivery.id]
             outcome, change = _send_one(conn, token, bot_id, broadcasts[delivery.broadcast_id], delivery, message,
                                         photos)
             outcomes[message.id] = outcome
@@ -139,6 +132,10 @@ def _send_group(conn, bot_id: int | None, deliveries: list, broadcasts: dict[int
                 ended[delivery.id] = change
             elif change is not _UNCHANGED:
                 sent[delivery.id] = change
+    for (delivery, wait), slot in zip(held, limits.reserve_slots(bot_id, len(held))):
+        # still queued: nothing to record; back in a slot of its own
+        outcomes[messages[delivery.id].id] = outbox.Retry(_on_tick(max(wait, slot)),
+                                                          "Telegram send limits (held back before sending)")
     sending.record(conn, sent, ended)
     if photos:
         for broadcast_id in {d.broadcast_id for d in deliveries}:
@@ -185,6 +182,12 @@ def _unknown(exc: Exception, message) -> tuple[Exception | None, tuple[DeliveryS
     if _not_taken(exc) and message.attempts < MAX_ATTEMPTS:
         return exc, (DeliveryStatus.QUEUED, str(exc))
     return None, (DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}")
+
+
+def _on_tick(seconds: float) -> float:
+    """`seconds` from now, moved up to the next TICK_SECONDS boundary of the clock."""
+    now = time.time()
+    return math.ceil((now + seconds) / TICK_SECONDS) * TICK_SECONDS - now
 
 
 def _call(broadcast: Broadcast, delivery, bot_id: int, photos: dict[str, str]) -> tuple[str, dict, dict | None]:

@@ -9,9 +9,8 @@ import os
 
 import pytest
 
-from app.worker import ratelimit
 from app.worker.ratelimit import TelegramLimits, storage_uri
-from tests.distributed import most_in_window, redis_namespace
+from tests.distributed import redis_namespace
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 TELEGRAM = {"per_bot": "30/second", "per_chat": "1/second", "per_group": "20/minute"}
@@ -114,103 +113,14 @@ def test_take_counts_a_bots_sends_in_one_hit_as_far_as_its_budget_goes(where, re
     assert limits.sends_in_window(5) == 30
 
 
-class FakeClock:
-    """The bot window's clock in reservation tests: time moves only when the test (or a pause) moves it."""
-
-    def __init__(self, now: float = 1_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def on_clock(where: str, request, clock: FakeClock, **figures) -> TelegramLimits:
-    """Limits in memory or in Redis (a unique prefix), on `clock`, with no guard unless given."""
-    options = {**TELEGRAM, "guard": 0.0, "clock": clock, "sleep": clock.sleep, **figures}
+@pytest.mark.parametrize("where", ["memory", "redis"])
+def test_reserved_slots_of_a_batch_line_up_one_step_apart(where, request):
     if where == "redis":
-        return TelegramLimits(REDIS_URL, key_prefix=request.getfixturevalue("redis_prefix"), **options)
-    return TelegramLimits("memory://", **options)
-
-
-@pytest.mark.parametrize("where", ["memory", "redis"])
-def test_a_held_send_goes_at_its_reserved_slot_without_taking_again_and_only_once(where, request):
-    clock = FakeClock()
-    limits = on_clock(where, request, clock)
-    start = clock.now
-    assert limits.take(3, [None] * 30, [f"k{n}" for n in range(30)]) == [0.0] * 30  # a burst: the window's 30
-    held = limits.take(3, [None, None], ["k30", "k31"])
-    # the 31st's slot is a window after the 1st; the 32nd's a 30th of a window later; each comes back up to
-    # PAUSE_SECONDS early, so its worker is ready at the slot
-    assert held == pytest.approx([1 - ratelimit.PAUSE_SECONDS, 1 + 1 / 30 - ratelimit.PAUSE_SECONDS], abs=1e-4)
-    assert limits.take(3, [None], ["fresh"])[0] > held[1]  # first come, first served: after the reserved ones
-    clock.now = start + held[0]
-    assert limits.take(3, [None], ["k30"]) == [0.0]  # back early: paused to its slot, then counted there
-    assert clock.now == pytest.approx(start + 1, abs=1e-4)
-    assert limits.sends_in_window(3) == 1  # the burst has left the window; k30 is in it once
-    again = limits.take(3, [None], ["k30"])[0]
-    assert again > 0  # used once: the same key again is a new send, behind every reserved slot
-    assert limits.sends_in_window(3) == 1
-
-
-@pytest.mark.parametrize("where", ["memory", "redis"])
-def test_an_expired_or_released_reservation_frees_its_slot(where, request):
-    clock = FakeClock()
-    limits = on_clock(where, request, clock, per_bot="2/second", grace=0.5)
-    start = clock.now
-    assert limits.take(4, [None] * 2, ["a", "b"]) == [0.0, 0.0]
-    waits = limits.take(4, [None] * 2, ["c", "d"])  # slots at 1.0 and 1.5
-    assert [round(w + ratelimit.PAUSE_SECONDS, 4) for w in waits] == [1.0, 1.5]
-    clock.now = start + 1.6  # c's slot passed 0.6 s ago, beyond the grace; d's is within it
-    assert limits.take(4, [None], ["e"]) == [0.0]  # c's lapsed slot no longer counts: e goes now, not at 2.0
-    assert limits.take(4, [None], ["c"])[0] + ratelimit.PAUSE_SECONDS == pytest.approx(0.9, abs=1e-4)  # c comes
-    # back: no reservation left, it takes a new slot, a window after d's
-    assert limits.take(4, [None], ["d"]) == [0.0]  # d's reservation holds: it goes, without a new slot
-    assert limits.take(4, [None], ["d"])[0] > 0  # once
-    # released: all of the bot's reservations give their slots up at once (a paused broadcast's)
-    clock.now = start + 10
-    assert limits.take(4, [None] * 2, ["f", "g"]) == [0.0, 0.0]
-    assert limits.take(4, [None] * 3, ["h", "i", "j"])[2] + ratelimit.PAUSE_SECONDS == pytest.approx(2.0, abs=1e-4)
-    limits.release(4)
-    assert limits.take(4, [None], ["k"])[0] + ratelimit.PAUSE_SECONDS == pytest.approx(1.0, abs=1e-4)
-    assert limits.take(4, [None], ["h"])[0] + ratelimit.PAUSE_SECONDS == pytest.approx(1.5, abs=1e-4)
-
-
-@pytest.mark.parametrize("where", ["memory", "redis"])
-def test_reserved_sends_fill_every_slot_and_never_exceed_the_limit(where, request):
-    """Held sends come back when told, some late, with replies (no key) in between: no window of a second ever
-    holds more than 30 sends, a lapsed or late reservation costs no slot, and the queue is done at the pace of
-    30 a second (slots were not left empty while sends waited). Two limiters on one Redis share it all (a send
-    reserved by one host goes from the other)."""
-    clock = FakeClock()
-    hosts = [on_clock(where, request, clock)]
-    if where == "redis":
-        hosts.append(on_clock(where, request, clock))
-    start, step = clock.now, 0.005
-    due = {f"s{n}": start for n in range(300)}  # key -> when its worker looks again
-    sent: list[float] = []
-    n = 0
-    while due and clock.now < start + 20:
-        for key in sorted(k for k, when in due.items() if when <= clock.now):
-            n += 1
-            limits = hosts[n % len(hosts)]
-            late = 0.05 if n % 7 == 0 else 0.0  # some workers come back late
-            wait = limits.take(9, [None], [key])[0]
-            if wait:
-                due[key] = clock.now + wait + late
-            else:
-                sent.append(clock.now)
-                del due[key]
-        if n % 11 == 0:  # a reply without a key: the window only
-            if hosts[0].take(9, [None])[0] == 0.0:
-                sent.append(clock.now)
-        clock.now += step
-    assert not due
-    assert most_in_window([t - start for t in sent], 1.0 - 1e-5) <= 30
-    # 300 sends at 30 a second: the first 30 at once, the rest from a second later; a little for the replies
-    # and the late ones, far less than the tenth a claim round per slot cost
-    assert max(sent) - start < 300 / 30 + 0.5
-
-
+        limits = TelegramLimits(REDIS_URL, key_prefix=request.getfixturevalue("redis_prefix"), **TELEGRAM)
+    else:
+        limits = in_memory()
+    step = 1 / (30 * 1.2)
+    slots = limits.reserve_slots(9, 4)
+    assert [round(b - a, 6) for a, b in zip(slots, slots[1:])] == [round(step, 6)] * 3
+    assert limits.reserve_slot(9) >= slots[-1] + step - 0.05  # the next one comes after the batch's
+    assert limits.reserve_slots(9, 0) == []
