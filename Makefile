@@ -86,6 +86,8 @@ bench: install translations
 	$(PY) -m bench.p7_polling_bots --mode webhook --bots 1000
 	$(PY) -m bench.p1_bot_updates
 	$(PY) -m bench.p2_webhook
+	$(PY) -m bench.broadcast_throughput
+	$(PY) -m bench.webhook_latency
 
 bench-full: install translations
 	$(PY) -m bench.run_all --members 1000000
@@ -93,6 +95,8 @@ bench-full: install translations
 	$(PY) -m bench.p7_polling_bots --mode webhook --bots 10000
 	$(PY) -m bench.p1_bot_updates
 	$(PY) -m bench.p2_webhook --requests 5000
+	$(PY) -m bench.broadcast_throughput
+	$(PY) -m bench.webhook_latency
 
 db: install
 	@$(FLASK) db upgrade
