@@ -132,9 +132,14 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
 def _first_share(batch: int, bots: int) -> int:
     """Recipients per bot of the first round: FIRST_SECONDS of sends at the limit, or batch / bots if more,
     at most 2 × batch in all."""
-    limit = parse(current_app.config.get("TELEGRAM_LIMIT_PER_BOT", "30/second"))
-    seconds = int(limit.amount * FIRST_SECONDS / limit.get_expiry())
+    seconds = int(_bot_rate() * FIRST_SECONDS)
     return max(min(max(batch // bots, seconds), 2 * batch // bots), 1)
+
+
+def _bot_rate() -> float:
+    """A bot's Telegram send limit (TELEGRAM_LIMIT_PER_BOT) in sends per second."""
+    limit = parse(current_app.config.get("TELEGRAM_LIMIT_PER_BOT", "30/second"))
+    return limit.amount / limit.get_expiry()
 
 
 def _written(broadcast_id: int) -> bool:
@@ -145,8 +150,7 @@ def _written(broadcast_id: int) -> bool:
 def _paced(bot_ids: list[int], in_flight: dict[int | None, int]) -> list[float]:
     """Per new send (of these bots, in order): seconds from now until it is due. A bot's n-th send counting
     those it has in flight is due after the n - 1 before it at its limit, rounded down to PACE_SECONDS steps."""
-    limit = parse(current_app.config.get("TELEGRAM_LIMIT_PER_BOT", "30/second"))
-    per_step = max(int(limit.amount * PACE_SECONDS / limit.get_expiry()), 1)
+    per_step = max(int(_bot_rate() * PACE_SECONDS), 1)
     seen = dict(in_flight)
     delays = []
     for bot_id in bot_ids:

@@ -172,12 +172,9 @@ def first_per_bot(tenant: Tenant, segment: Segment, bot_ids: list[int], now: dat
     """The first `limit` recipients (member id order) whose chosen bot (`chosen_bots`) is each of `bot_ids`, in
     one statement: (id, telegram_id, language_code) rows, in id order."""
     where = conditions(tenant, segment, bot_ids, now)
-    later = aliased(BotSession)
-    chosen = ~sa.exists().where(later.member_id == BotSession.member_id, later.bot_id.in_(bot_ids), not_blocked(later),
-                                sa.tuple_(later.updated_at, later.id) > sa.tuple_(BotSession.updated_at, BotSession.id))
     parts = [sa.select(Member.id, Member.telegram_id, Member.language_code)
              .where(*where, Member.id.in_(sa.select(BotSession.member_id)
-                                          .where(BotSession.bot_id == bot_id, not_blocked(), chosen)))
+                                          .where(BotSession.bot_id == bot_id, _chosen_session(bot_ids))))
              .order_by(Member.id).limit(limit).subquery()
              for bot_id in bot_ids]
     return sorted(db.session.execute(sa.union_all(*(sa.select(part) for part in parts))), key=lambda row: row.id)
@@ -185,8 +182,15 @@ def first_per_bot(tenant: Tenant, segment: Segment, bot_ids: list[int], now: dat
 
 def chosen_bots(member_ids: list[int], bot_ids: list[int]) -> dict[int, int]:
     """member id → the chosen bot the member used last, among sessions not blocked (absent: all blocked)."""
-    rows = db.session.execute(
-        sa.select(BotSession.member_id, BotSession.bot_id)
-        .where(BotSession.member_id.in_(member_ids), BotSession.bot_id.in_(bot_ids), not_blocked())
-        .order_by(BotSession.member_id, BotSession.updated_at, BotSession.id))
+    rows = db.session.execute(sa.select(BotSession.member_id, BotSession.bot_id)
+                              .where(BotSession.member_id.in_(member_ids), _chosen_session(bot_ids)))
     return {member_id: bot_id for member_id, bot_id in rows}
+
+
+def _chosen_session(bot_ids: list[int]):
+    """A BotSession row that is its member's chosen one: on a chosen bot, not blocked, and no such session of the
+    member's was used later (updated_at, then id, decide)."""
+    later = aliased(BotSession)
+    return sa.and_(BotSession.bot_id.in_(bot_ids), not_blocked(), ~sa.exists().where(
+        later.member_id == BotSession.member_id, later.bot_id.in_(bot_ids), not_blocked(later),
+        sa.tuple_(later.updated_at, later.id) > sa.tuple_(BotSession.updated_at, BotSession.id)))
