@@ -1,8 +1,9 @@
 """Outbox handler `broadcast.send`: one broadcast message to one member, once.
 
-Under the delivery's row lock: Telegram's limits are counted (over them: the delivery stays queued, nothing
-is written, and the outbox row comes back in a send slot of the bot reserved for it, so the hundreds of
-held sends of a broadcast line up instead of all retrying every second); then all of the request but its last
+Under the delivery's row lock: Telegram's limits are counted (the bot's window full: the send may wait in the
+worker's thread, up to PAUSE_SECONDS a batch, for the slot the window frees next; over them still: the delivery
+stays queued, nothing is written, and the outbox row comes back in a send slot of the bot reserved for it, so the
+hundreds of held sends of a broadcast line up instead of all retrying every second); then all of the request but its last
 byte goes to Telegram, the delivery is marked `sending` and committed, and the last byte follows
 (bots/committed_send.py says why that makes `sending` mean "Telegram has it"). Then `sent` / `blocked`
 (403) / `failed` is recorded. Telegram's 429, a 5xx answer and a request that never completed prove the
@@ -35,6 +36,12 @@ TICK_SECONDS = 0.1
 #: the sandbox) count a send when it arrives, and the tokens of one hit all free at the same instant a second
 #: later, while the hit's later sends arrived later: a send taken then can meet them in Telegram's window (a 429).
 TOKENS_AT_ONCE = 1
+#: A batch of one bot's sends may wait this long in all, in the worker's thread, for the bot's next free slot (when
+#: its window frees one within that time) rather than being held back (BROADCAST_SEND_PAUSE_SECONDS overrides): a
+#: held send comes back a claim round, or a broker sweep, after its slot freed, and each slot reused late lowers
+#: the bot's rate for good (app/worker/ratelimit.py, `take`). A window's length: a full window frees a slot within
+#: it. A batch with several bots' sends does not wait: it would keep the other bots' sends from their slots.
+PAUSE_SECONDS = 1.0
 
 
 @outbox.handler(SEND)
@@ -74,8 +81,11 @@ def deliver_batch(messages: list) -> dict[int, Exception | None]:
             for delivery in to_send:
                 by_bot.setdefault(delivery.bot_id, []).append(delivery)
             broadcasts = _broadcasts({d.broadcast_id for d in to_send})
+            pause = float(current_app.config.get("BROADCAST_SEND_PAUSE_SECONDS", PAUSE_SECONDS))
+            pause_until = time.monotonic() + (pause if len(by_bot) == 1 else 0.0)
             for bot_id, deliveries in by_bot.items():
-                _send_group(conn, bot_id, deliveries, broadcasts, {d.id: rows[d.id] for d in deliveries}, outcomes)
+                _send_group(conn, bot_id, deliveries, broadcasts, {d.id: rows[d.id] for d in deliveries}, outcomes,
+                            pause_until)
         finally:
             sending.release(conn)  # the sender locks (Postgres), once the outcomes are recorded or the batch failed
     return outcomes
@@ -95,8 +105,9 @@ def _broadcasts(ids: set[int]) -> dict[int, Broadcast]:
 
 
 def _send_group(conn, bot_id: int | None, deliveries: list, broadcasts: dict[int, Broadcast], messages: dict,
-                outcomes: dict[int, Exception | None]) -> None:
-    """Send one bot's part of a batch, in delivery order, then record the outcomes in one statement per status."""
+                outcomes: dict[int, Exception | None], pause_until: float) -> None:
+    """Send one bot's part of a batch, in delivery order, then record the outcomes in one statement per status;
+    until `pause_until` (the clock of time.monotonic) a send may wait in this thread for the bot's next slot."""
     bot = conn.execute(sa.select(Bot.__table__.c.token_encrypted, Bot.__table__.c.is_active)
                        .where(Bot.__table__.c.id == bot_id)).first() if bot_id else None
     conn.commit()
@@ -119,7 +130,7 @@ def _send_group(conn, bot_id: int | None, deliveries: list, broadcasts: dict[int
         if held:  # the bot's budget ran out: the rest of the batch waits for slots too
             held += [(delivery, 0.0) for delivery in group]
             continue
-        waits = limits.take(bot_id, [d.chat_id for d in group])
+        waits = limits.take(bot_id, [d.chat_id for d in group], pause=max(pause_until - time.monotonic(), 0.0))
         for delivery, wait in zip(group, waits):
             if wait:
                 held.append((delivery, wait))

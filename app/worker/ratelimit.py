@@ -3,7 +3,8 @@
 Telegram refuses (429) a bot that sends more than about 30 messages a second, more than one a second
 to one chat, or more than 20 a minute to one group. Before a send, `wait_before_send(bot_id, chat_id)`
 counts it against those limits and answers 0 (go now, counted) or the seconds to wait (nothing
-counted); the caller then reschedules the message (`outbox.Retry`), it never sleeps.
+counted); the caller then reschedules the message (`outbox.Retry`). It sleeps only when asked to (`take`'s
+`pause`: a broadcast's send waiting a moment for the bot's next slot).
 
 The counts are moving windows (in no window of one second are there more than 30 sends of a bot; a
 chat's and a group's are `limits.MovingWindowRateLimiter`'s) kept in Redis when the queue is distributed (QUEUE_URL set), so
@@ -11,13 +12,15 @@ every `flask worker` on every host draws on the same budget, and in this process
 (the in-process pool is then the only sender). The storage is TELEGRAM_LIMITS_STORAGE_URL, else
 REDIS_URL, else a redis:// QUEUE_URL.
 
-A bot's window can be counted a guard longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`, default 0): we
+A bot's window can be counted a guard longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`, default 0.02): we
 count a send when its token is taken, Telegram (and the sandbox) when the request arrives, and between the two
 lie the `sending` commit and the thread's turn for the CPU. With a window exactly Telegram's, a send taken a second
 after the 30th before it whose path was shorter arrives inside that one's window: the 31st, a 429 (that message a
 second late, its token wasted). With a guard, delays that differ by less than it never do; it costs at most
-30 / (1 + guard) sends a second. Measured on the loaded 2-core VM (docs/performance.md, "B1: a guard in the
-bot's window"), 0.03 s did not cut the 429s (the delays there vary by more) and lowered the rate, so it is off.
+30 / (1 + guard) sends a second. It was off while held sends came back late anyway (docs/performance.md, "B1: a
+guard in the bot's window"); a broadcast's send waiting in its thread for the bot's next slot (`take`'s `pause`)
+takes it the moment it frees, so the guard is then its only margin: 1 bot × 1,500 members had 78, 38, 7 and 27
+sandbox 429s at 0, 0.01, 0.02 and 0.03 s (docs/performance.md, "B1 one bot: a send waits for its slot").
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ from app import rate_limit_storage
 _KEY = "telegram_limits"
 _BUILDING = threading.Lock()
 #: A bot's window is counted this much longer than Telegram's (see the module's docstring).
-GUARD_SECONDS = 0.0
+GUARD_SECONDS = 0.02
 #: Held sends come back spread over the time the limit's slots free (a moving window of 30 a second
 #: frees its slots over the next second, in the order they were taken), at most this far ahead, so they
 #: neither all come back in one instant nor come back long after their slot freed.
@@ -121,10 +124,16 @@ class TelegramLimits:
                 return self._wait(item, chat_key)
         return 0.0
 
-    def take(self, bot_id: int, chat_ids: list[int | str]) -> list[float]:
+    def take(self, bot_id: int, chat_ids: list[int | str], *, pause: float = 0.0) -> list[float]:
         """`wait_before_send` for several sends of one bot at once: per send 0 (go now, counted) or seconds to wait
         (nothing counted). The bot's budget is taken in one hit for as many as it has room for (two round trips to
         the storage at most, not one per send); each chat's limits are still counted per chat, before and after.
+
+        :param pause: when the bot's window has no room for any of them, this thread may sleep up to this long in
+            all for the moment its oldest send leaves the window, and take again then (another sender may take that
+            slot first: then it sleeps for the next one). A send told to wait comes back a claim round (or a broker
+            sweep) after the slot it waited for freed, and in a moving window every slot reused late lowers the
+            bot's rate for good; a send waiting in the thread takes the slot as it frees.
         """
         waits = [0.0] * len(chat_ids)
         candidates = []
@@ -137,6 +146,10 @@ class TelegramLimits:
         if not candidates:
             return waits
         room, free_in, _ = self._take_bot(bot_id, len(candidates))
+        deadline = time.monotonic() + pause
+        while not room and free_in <= deadline - time.monotonic():
+            time.sleep(max(free_in, 0.001))
+            room, free_in, _ = self._take_bot(bot_id, len(candidates))
         for i in candidates[room:]:
             waits[i] = self._spread(self.per_bot, free_in)
         for i in candidates[:room]:  # another sender may have taken the chat's slot since the test above

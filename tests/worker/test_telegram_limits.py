@@ -124,3 +124,20 @@ def test_reserved_slots_of_a_batch_line_up_one_step_apart(where, request):
     assert [round(b - a, 6) for a, b in zip(slots, slots[1:])] == [round(step, 6)] * 3
     assert limits.reserve_slot(9) >= slots[-1] + step - 0.05  # the next one comes after the batch's
     assert limits.reserve_slots(9, 0) == []
+
+
+@pytest.mark.parametrize("where", ["memory", "redis"])
+def test_a_send_allowed_to_pause_waits_in_the_thread_for_the_bots_next_slot(where, request):
+    """A broadcast's send finding the bot's window full may sleep until its oldest send leaves it and take that
+    slot (counted then, never before); one whose pause ends before the slot frees is told to wait, uncounted."""
+    figures = {**TELEGRAM, "per_bot": "3/second"}
+    if where == "redis":
+        limits = TelegramLimits(REDIS_URL, key_prefix=request.getfixturevalue("redis_prefix"), **figures)
+    else:
+        limits = TelegramLimits("memory://", **figures)
+    assert limits.take(7, [1, 2, 3]) == [0.0] * 3
+    assert limits.take(7, [4], pause=0.001)[0] > 0  # the slot frees in about a second: not worth the pause
+    assert limits.sends_in_window(7) == 3
+    assert limits.take(7, [4, 5], pause=30) == [0.0, 0.0]  # the three left the window together
+    assert limits.sends_in_window(7) == 2
+    assert limits.take(7, [6, 7])[1] > 0 and limits.sends_in_window(7) == 3  # never more than the limit
