@@ -123,6 +123,16 @@ def test_chart_queries_read_only_their_window(big_tenant):
             assert name != "top_plans" or "subscriptions" not in _relations(plan)
 
 
+@pytest.mark.postgres
+def test_balance_sales_today_read_only_purchases(big_tenant):
+    """The overview's balance sales of the day read the purchases' partial index, not every member-balance entry
+    of the day filtered by kind (the seed's are all top-ups: a read of them shows as rows)."""
+    db, tenant, _ = big_tenant
+    with db.engine.connect() as conn:
+        plan = analyzed(conn, overview.overview_queries(tenant)["balance_sales_today"])
+    assert "ix_ledger_entries_tenant_purchases" in json.dumps(plan) and rows_read(plan) <= 1, plan
+
+
 def _relations(plan: dict) -> set[str]:
     return {plan.get("Relation Name")} | {r for child in plan.get("Plans", []) for r in _relations(child)}
 
