@@ -68,13 +68,15 @@ def send_request(method: str, url: str, params=None, files=None, timeout=None, p
     return _response(*_exchange(method.upper(), url, body, timeout), url)
 
 
-def call(token: str, method: str, params: dict, timeout=None):
+def call(token: str, method: str, params: dict, timeout=None, *, result: bool = True):
     """Bot API `method` (e.g. "sendMessage") with `params` (JSON values) as a JSON body; the answer's `result`
     as JSON, not made into pyTelegramBotAPI's objects (getUpdates' raw updates, a reply whose answer nobody
     reads). Raises what pyTelegramBotAPI raises: ApiTelegramException when Telegram refuses, ApiHTTPException
     / ApiInvalidJSONException for an answer that is not its JSON, requests' exceptions for the network.
 
     :param timeout: (connect, read) seconds; pyTelegramBotAPI's defaults when None.
+    :param result: False: None on success, and a success is HTTP 200 (the Bot API answers a failure with its
+        error_code as the HTTP status), so the answer is not parsed.
     """
     url = apihelper.API_URL.format(token, method)
     timeout = timeout or (apihelper.CONNECT_TIMEOUT, apihelper.READ_TIMEOUT)
@@ -86,6 +88,8 @@ def call(token: str, method: str, params: dict, timeout=None):
         response = None
         status, reason, headers, content = _exchange("POST", url, json.dumps(params, ensure_ascii=False).encode(),
                                                      timeout)
+    if status == 200 and not result:
+        return None
     try:
         answer = json.loads(content)
     except ValueError:

@@ -154,7 +154,7 @@ def perform(telebot, call: dict, *, per_chat: bool = True, answer_read: bool = T
     try:
         if body is None:
             return getattr(telebot, call["method"])(**_arguments(call["params"]))
-        telegram_api.call(telebot.token, body.pop("method"), body)
+        telegram_api.call(telebot.token, body.pop("method"), body, result=False)
         return None
     except ApiTelegramException as exc:
         if exc.error_code == 400 and "message is not modified" in exc.description:

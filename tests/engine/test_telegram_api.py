@@ -120,6 +120,15 @@ def test_telegram_refusals_raise_as_pytelegrambotapi_does(server):
         send()
 
 
+def test_a_call_whose_result_is_not_wanted_is_done_at_200_and_still_refused_otherwise(server):
+    blocked = {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+    server.script = [(answer(b"not even JSON"), False), (answer(json.dumps(blocked).encode(), "403 Forbidden"), False)]
+    assert telegram_api.call("1:token", "sendMessage", {"chat_id": 1, "text": "hi"}, result=False) is None
+    with pytest.raises(apihelper.ApiTelegramException) as refused:
+        telegram_api.call("1:token", "sendMessage", {"chat_id": 1, "text": "hi"}, result=False)
+    assert refused.value.error_code == 403
+
+
 def test_an_answer_cut_short_is_a_connection_error_and_the_connection_is_not_reused(server):
     server.script = [(answer(OK)[:-5], True), (answer(OK), False)]
     with pytest.raises(requests.ConnectionError):
