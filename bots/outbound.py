@@ -10,7 +10,6 @@ runs again after its lease and that one message goes twice. Edits are idempotent
 from __future__ import annotations
 
 import base64
-import json
 from datetime import timedelta
 
 import requests
@@ -69,8 +68,9 @@ def bot_call(method: str, **params) -> dict:
 
 
 def as_method(call: dict) -> dict | None:
-    """A queued call as the Bot API method with its parameters as JSON ({"method": "sendMessage", "chat_id": ...}),
-    or None when it is not one of AS_METHODS or carries something JSON does not (an upload)."""
+    """A queued call as the Bot API method with its parameters as JSON ({"method": "sendMessage", "chat_id": ...};
+    a keyboard stays the JSON text `bot_call` made of it, which the Bot API reads too), or None when it is not
+    one of AS_METHODS or carries something JSON does not (an upload)."""
     known = AS_METHODS.get(call["method"])
     if known is None or not call["params"].keys() <= known[1]:
         return None
@@ -78,9 +78,7 @@ def as_method(call: dict) -> dict | None:
     for name, value in call["params"].items():
         if value is None:
             continue
-        if name == "reply_markup" and isinstance(value, str):
-            value = json.loads(value)
-        elif not isinstance(value, str | int | bool):
+        if not isinstance(value, str | int | bool):
             return None
         body[name] = value
     return body

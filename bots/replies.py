@@ -29,6 +29,7 @@ is at most once, where the outbox row was at least once.
 from __future__ import annotations
 
 import contextvars
+import json
 import threading
 import uuid
 from collections.abc import Hashable
@@ -118,9 +119,11 @@ def take_answer(token: contextvars.Token) -> dict | None:
 def answer_for(telebot, calls: list[dict]) -> dict | None:
     """The calls as a webhook's answer, or None when they must go the outbox's way (see the module's doc)."""
     body = outbound.as_method(calls[0]) if len(calls) == 1 else None
-    if body is not None and calls[0]["method"] in outbound.SENDS and limits_for().wait_before_send(
+    if body is None or calls[0]["method"] in outbound.SENDS and limits_for().wait_before_send(
             telebot.botfleet_bot_id, calls[0]["params"].get("chat_id"), per_chat=False):
-        return None  # over the bot's limit: the outbox row waits for it
+        return None  # (a send over the bot's limit: the outbox row waits for it)
+    if isinstance(body.get("reply_markup"), str):  # the answer is one JSON document: the keyboard in it as an object
+        body["reply_markup"] = json.loads(body["reply_markup"])
     return body
 
 
