@@ -36,7 +36,8 @@ TICK_SECONDS = 0.1
 #: (TELEGRAM_TOKENS_AT_ONCE overrides). Telegram (and the sandbox) count a send when it arrives, and the tokens of
 #: one hit all free at the same instant a second later: the hit's sends must arrive together too, or a send taken
 #: then can meet its later ones in Telegram's window (a 429). Made one after another (each its own commit), they
-#: did not (docs/performance.md: 5 a hit, 72 429s); made side by side they do.
+#: did not (5 a hit: 72 429s); side by side they arrive a few ms apart, which a few ms of the window's guard
+#: (TELEGRAM_LIMIT_GUARD_SECONDS) cover (docs/performance.md, "a bot's sends side by side").
 TOKENS_AT_ONCE = 10
 
 
