@@ -1,9 +1,9 @@
-"""A Bot API call whose request is completed only after the caller has committed that it is being made.
+"""Bot API calls whose requests are completed only after the caller has committed that they are being made.
 
 Telegram has no idempotency key, so whether a message was sent is known for sure only from its answer. A
 worker killed between the call and recording the answer leaves a row that says "sending" and no answer. To
 make that state mean "Telegram has it", the request is written in two parts: everything but its last byte
-(the server waits for the rest; a request cut short is never acted on), then `before_last_byte()` (the caller
+(the server waits for the rest; a request cut short is never acted on), then `before_last_bytes()` (the caller
 commits "sending"), then the last byte. So:
 - killed before the commit: the server got an incomplete request and drops it; the row is not "sending", the
   message goes again, once;
@@ -23,7 +23,7 @@ Each thread keeps its idle keep-alive connections per Bot API host, up to MAX_KE
 costs a TLS handshake per message): one is reused when
 the last answer was read to its end and the server did not ask to close, it has not sat idle longer than
 IDLE_SECONDS, and the socket shows no end-of-file; any failure closes it and the next call connects anew. A
-write that fails on a reused connection before `before_last_byte()` ran is made once more on a fresh one
+write that fails on a reused connection before `before_last_bytes()` ran is made once more on a fresh one
 (nothing of the request was acted on: it never got its last byte). The before-last-byte rule is the same on a
 reused connection: the last byte goes only after the caller's commit.
 """
@@ -59,11 +59,12 @@ class Unanswered(ConnectionError):
 
 def call_many(token: str, calls: list[tuple[str, dict, dict | None]], *,
               before_last_bytes: Callable[[list[int]], set[int]]) -> list:
-    """`call` for several requests at once (one bot's sends of a batch), each on a connection of its own: every
+    """Make Bot API calls (method, params, files) of one bot side by side, each on a connection of its own: every
     request but its last byte is written, then `before_last_bytes(indices)` runs once for those written (the
     caller commits them as being made, in one transaction) and answers the indices to finish; their last bytes
-    follow, then their answers are read. Per call, in order: the sent Message, or the exception `call` would have
-    raised (NotSent for a request not written, one the caller left out, or all when `before_last_bytes` raised).
+    follow, then their answers are read. Per call, in order: the sent Message, or the exception it met:
+    ApiTelegramException (Telegram refused it), Unanswered (whole, no answer), NotSent (not written, left out by
+    the caller, or all of them when `before_last_bytes` raised: abandoned unfinished).
 
     One commit for the group instead of one per request, and the server works on the requests side by side.
     """
@@ -94,7 +95,7 @@ def call_many(token: str, calls: list[tuple[str, dict, dict | None]], *,
             if outcomes[i] is None:
                 try:
                     outcomes[i] = _answer(calls[i][0], open_[i][1])
-                except Exception as exc:  # noqa: BLE001 - as `call` would raise it, for this request only
+                except Exception as exc:  # noqa: BLE001 - this request's outcome only
                     outcomes[i] = exc
     finally:
         for prepared, connection, _, _ in open_.values():
@@ -135,25 +136,6 @@ def _done_with(url: str, connection: http.client.HTTPConnection) -> None:
         _keep(url, connection)
     else:
         connection.close()
-
-
-def call(token: str, method: str, params: dict, files: dict | None = None, *,
-         before_last_byte: Callable[[], None]) -> types.Message:
-    """Make Bot API `method` (e.g. "sendMessage"); the sent Message, or ApiTelegramException / NotSent / Unanswered.
-
-    :param before_last_byte: runs when all of the request but its last byte is with the server; if it raises,
-        the request is abandoned unfinished (NotSent).
-    """
-    prepared, connection, _, body = _begin(token, method, params, files)
-    try:
-        try:
-            before_last_byte()
-        except Exception as exc:
-            raise NotSent(f"abandoned before its last byte: {type(exc).__name__}: {exc}") from exc
-        _write_last(connection, body[-1:])
-        return _answer(method, connection)
-    finally:
-        _done_with(prepared.url, connection)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

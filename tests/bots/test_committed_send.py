@@ -68,10 +68,15 @@ def bot_api(monkeypatch):
 
 
 def _send(n: int, seen: list | None = None):
-    def before():
+    def before(indices):
         if seen is not None:
             seen.append(n)
-    return committed_send.call("1:token", "sendMessage", {"chat_id": n, "text": f"hi {n}"}, before_last_byte=before)
+        return set(indices)
+    [answer] = committed_send.call_many("1:token", [("sendMessage", {"chat_id": n, "text": f"hi {n}"}, None)],
+                                        before_last_bytes=before)
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
 
 
 def test_sends_reuse_one_kept_connection(bot_api):
@@ -101,10 +106,11 @@ def test_a_kept_connection_the_server_dropped_is_replaced_and_the_message_goes_o
 
 
 def test_a_failing_commit_leaves_the_request_unfinished_and_the_connection_unkept(bot_api):
-    def refuse():
+    def refuse(indices):
         raise RuntimeError("the commit failed")
-    with pytest.raises(committed_send.NotSent):
-        committed_send.call("1:token", "sendMessage", {"chat_id": 3, "text": "no"}, before_last_byte=refuse)
+    [answer] = committed_send.call_many("1:token", [("sendMessage", {"chat_id": 3, "text": "no"}, None)],
+                                        before_last_bytes=refuse)
+    assert isinstance(answer, committed_send.NotSent)
     _send(4)
     assert [json.loads(b)["chat_id"] for b in bot_api.bodies] == [4]  # the cut-short request was never acted on
     assert bot_api.connections == 2
