@@ -26,6 +26,7 @@ _inserts: dict = {}
 _updates: dict = {}
 _columns: dict = {}
 _loads: dict = {}
+_plain: dict = {}
 
 
 def insert_now(obj) -> None:
@@ -110,6 +111,38 @@ def attach_row(model, values):
     state.key, state.identity_token, state.session_id = key, None, session.hash_key
     session.identity_map._add_unpresent(state, key)
     return obj
+
+
+def refresh_row(model, values):
+    """What a query with populate_existing makes of a row read with Core (every column, in table order): the
+    session's object of this row with its columns set to `values` and its unflushed changes of them dropped,
+    its loaded relationships reset to load again; a new persistent object (attach_row) when the session has none.
+    None when `plain_loading(model)` is false: the caller queries with the ORM instead."""
+    mapper, attributes, pk_index = _loading_of(model)
+    session = db.session()
+    existing = session.identity_map.get(mapper.identity_key_from_primary_key((values[pk_index],)))
+    if existing is None:
+        return attach_row(model, values)
+    state = sa.inspect(existing)
+    state.dict.update(zip(attributes, values))
+    for key in mapper.relationships.keys():
+        state.dict.pop(key, None)
+    state._commit_all(state.dict, session.identity_map)  # as the ORM's refresh leaves it: no pending change
+    return existing
+
+
+def plain_loading(model) -> bool:
+    """True when a Core read of the table's columns gives what the ORM's loading would (refresh_row, attach_row):
+    no deferred column, no eagerly loaded relationship, nobody listening for loads or refreshes."""
+    plain = _plain.get(model)
+    if plain is None:
+        mapper = _loading_of(model)[0]
+        dispatch = mapper.class_manager.dispatch
+        plain = _plain[model] = not (
+            any(prop.deferred for prop in mapper.column_attrs)
+            or any(rel.lazy not in ("select", True) for rel in mapper.relationships)
+            or dispatch.load or dispatch.refresh)
+    return plain and not db.session().dispatch.loaded_as_persistent
 
 
 def table_columns(model) -> list[sa.Column]:
