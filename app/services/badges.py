@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import BadgeDefinition, LedgerEntry, Member, MemberBadge, Tenant
@@ -176,22 +175,22 @@ def _insert_new(member: Member, codes: tuple[str, ...], bot, metadata: dict) -> 
 _upserts: dict = {}
 
 
-def _upsert_of(count: int):
-    """The upsert of `count` badges of one member (bound: b_tenant_id, b_member_id, b_bot_id, b_metadata,
-    b_awarded_at, b_code_0...): built once per dialect and count."""
-    dialect = db.session.get_bind().dialect.name
-    cached = _upserts.get((dialect, count))
+def _upsert_of(count: int) -> sa.TextClause:
+    """The upsert of `count` badges of one member, as text that SQLite and Postgres both read (bound:
+    b_tenant_id, b_member_id, b_bot_id, b_metadata, b_awarded_at, b_code_0...): SQLAlchemy never caches the
+    compiled SQL of its dialect INSERTs with ON CONFLICT (see sessions._insert_session), and compiling it cost
+    more than running it. Built once per count; it returns every column, in table order."""
+    cached = _upserts.get(count)
     if cached is None:
-        table = MemberBadge.__table__
-        shared = {"tenant_id": sa.bindparam("b_tenant_id"), "member_id": sa.bindparam("b_member_id"),
-                  "earned_in_bot_id": sa.bindparam("b_bot_id"),
-                  "metadata": sa.bindparam("b_metadata", type_=table.c.metadata.type),
-                  "awarded_at": sa.bindparam("b_awarded_at", type_=table.c.awarded_at.type)}
-        rows = [{**shared, "badge_code": sa.bindparam(f"b_code_{i}")} for i in range(count)]
-        insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(rows)
-        cached = _upserts[(dialect, count)] = (
-            insert.on_conflict_do_nothing(index_elements=["member_id", "badge_code"])
-            .returning(*rowwrites.table_columns(MemberBadge)))
+        table, columns = MemberBadge.__table__, rowwrites.table_columns(MemberBadge)
+        rows = ", ".join(f"(:b_tenant_id, :b_member_id, :b_code_{i}, :b_bot_id, :b_metadata, :b_awarded_at)"
+                         for i in range(count))
+        cached = _upserts[count] = sa.text(
+            "INSERT INTO member_badges (tenant_id, member_id, badge_code, earned_in_bot_id, metadata, awarded_at) "
+            f"VALUES {rows} ON CONFLICT (member_id, badge_code) DO NOTHING RETURNING "
+            + ", ".join(c.name for c in columns)
+        ).bindparams(sa.bindparam("b_metadata", type_=table.c.metadata.type),
+                     sa.bindparam("b_awarded_at", type_=table.c.awarded_at.type)).columns(*columns)
     return cached
 
 

@@ -27,6 +27,7 @@ _updates: dict = {}
 _columns: dict = {}
 _loads: dict = {}
 _plain: dict = {}
+_by_id: dict = {}
 
 
 def insert_now(obj) -> None:
@@ -111,6 +112,24 @@ def attach_row(model, values):
     state.key, state.identity_token, state.session_id = key, None, session.hash_key
     session.identity_map._add_unpresent(state, key)
     return obj
+
+
+def get(model, row_id: int):
+    """db.session.get for a hot path: the session's object when it has a current one, else the row read with a
+    Core statement built once and attached (attach_row), without the ORM's loading. None when there is no row."""
+    session = db.session()
+    mapper = _loading_of(model)[0]
+    existing = session.identity_map.get(mapper.identity_key_from_primary_key((row_id,)))
+    if existing is not None or not plain_loading(model):
+        return session.get(model, row_id)  # no statement unless it expired
+    if session.autoflush:  # as the ORM's load would
+        session.flush()
+    select = _by_id.get(model)
+    if select is None:
+        select = _by_id[model] = sa.select(*table_columns(model)).where(
+            mapper.local_table.c.id == sa.bindparam("row_id"))
+    row = session.connection().execute(select, {"row_id": row_id}).first()
+    return attach_row(model, row) if row is not None else None
 
 
 def refresh_row(model, values):
