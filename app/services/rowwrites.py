@@ -34,7 +34,8 @@ def insert_now(obj) -> None:
     """INSERT a new object (pending in the session, or transient) now; it becomes persistent and clean.
 
     Columns never set on the object, or None where the column has a default, take their defaults, as in a
-    flush; every column comes back (RETURNING), so nothing is loaded again later.
+    flush; those come back (RETURNING: the id, the defaults, the NULLs), so nothing is loaded again later.
+    The columns it sent keep the object's values, as after a flush (not parsed back: an audit row's JSON).
     """
     state = sa.inspect(obj)
     if state.persistent:
@@ -43,19 +44,18 @@ def insert_now(obj) -> None:
     if state.pending:
         session.expunge(obj)
     mapper = state.mapper
-    statement, columns = _insert_of(mapper)
     values = {}
-    for key, column in columns:
+    for key, column in _columns_of(mapper):
         if key in state.dict:
             value = state.dict[key]
             if value is None and (column.default is not None or column.server_default is not None
                                   or column.primary_key):
                 continue
             values[column.key] = value
+    statement, returned = _insert_of(mapper, tuple(values))
     row = session.connection().execute(statement, values).one()
-    for (key, _column), value in zip(columns, row):
-        sa.orm.attributes.set_committed_value(obj, key, value)
-    make_transient_to_detached(obj)
+    state.dict.update(zip(returned, row))
+    make_transient_to_detached(obj)  # every attribute now committed as it is, none left to load
     session.add(obj)
 
 
@@ -193,10 +193,13 @@ def _columns_of(mapper) -> tuple:
     return cached
 
 
-def _insert_of(mapper):
-    cached = _inserts.get(mapper)
+def _insert_of(mapper, sent: tuple) -> tuple:
+    """(the INSERT of the columns `sent` (column keys) returning the others, their attribute keys): built once
+    per table and set of columns."""
+    cached = _inserts.get((mapper, sent))
     if cached is None:
-        columns = _columns_of(mapper)
-        table = mapper.local_table
-        cached = _inserts[mapper] = (sa.insert(table).returning(*(column for _key, column in columns)), columns)
+        others = [(key, column) for key, column in _columns_of(mapper) if column.key not in sent]
+        cached = _inserts[(mapper, sent)] = (
+            sa.insert(mapper.local_table).returning(*(column for _key, column in others)),
+            tuple(key for key, _column in others))
     return cached
