@@ -76,8 +76,8 @@ def _member_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
 
 def buyer_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
     """Members who bought in [start, end): new (no paid purchase before `start`) and returning."""
-    row = db.session.execute(sales_charts.buyers_query(tenant_id, start, end)).one()
-    return {"new_buyers": row[0], "returning_buyers": row[1]}
+    new, returning = sales_charts.buyers(tenant_id, start, end)
+    return {"new_buyers": new, "returning_buyers": returning}
 
 
 def _traffic_figures(tenant: Tenant, day: date) -> dict:
