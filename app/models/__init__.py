@@ -2,7 +2,14 @@
 from app.models.bank_messages import BankMessage, BankMessageStatus
 from app.models.bots import ApiToken, Bot, BotSetting, BotStatus, FeatureFlag
 from app.models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
-from app.models.catalog import Plan, Subscription, SubscriptionSource, SubscriptionStatus
+from app.models.catalog import (
+    SLOT_SECONDS,
+    Plan,
+    PlanSaleCount,
+    Subscription,
+    SubscriptionSource,
+    SubscriptionStatus,
+)
 from app.models.channels import (
     ChatGrant,
     ChatPresence,
@@ -56,7 +63,7 @@ __all__ = [
     "LedgerEntry", "Member", "MemberBadge", "MemberXpCount", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
-    "PaymentCard", "Plan", "PLATFORM_RECEIPT_STATUSES", "PlatformCard", "PlatformReceipt", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
+    "PaymentCard", "Plan", "PlanSaleCount", "SLOT_SECONDS", "PLATFORM_RECEIPT_STATUSES", "PlatformCard", "PlatformReceipt", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
     "PromocodeRedemption", "Receipt", "ReceiptFingerprint", "ReceiptPurpose", "ReceiptStatus", "Role",
     "StaffInvitation", "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "Ticket",
     "TicketCopy", "TicketMessage", "TicketStatus", "WebhookDelivery", "WebhookEndpoint", "utcnow",

@@ -95,3 +95,35 @@ class Subscription(db.Model):
 
     member = relationship("Member")
     plan: Mapped[Plan] = relationship()
+
+
+#: A plan_sale_counts slot: 15 minutes of UTC, so any tenant's local midnight (every IANA zone's is on a
+#: quarter hour) starts a slot and a window of whole local days is a range of whole slots.
+SLOT_SECONDS = 15 * 60
+
+
+class PlanSaleCount(db.Model):
+    """Subscriptions created per (plan, source, 15-minute slot of created_at): the top-plans chart sums these
+    instead of counting every subscription of its window.
+
+    Written only by database triggers on `subscriptions` (migration 0043), in the transaction of the change, so
+    every writer (purchases, grants, imports, cascaded deletes, plan changes) keeps it exact. Triggers only
+    append delta rows (+n / -n, `fresh`), so concurrent purchases never wait on each other here;
+    app.services.sale_counts.compact folds them into one row per key.
+    """
+
+    __tablename__ = "plan_sale_counts"
+    __table_args__ = (
+        sa.Index("ix_plan_sale_counts_key", "tenant_id", "slot", "plan_id", "source", postgresql_include=["sold"]),
+        sa.Index("ix_plan_sale_counts_fresh", "tenant_id", postgresql_where=sa.text("fresh"),
+                 sqlite_where=sa.text("fresh")),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(sa.String(10))
+    #: created_at's seconds since the Unix epoch // SLOT_SECONDS.
+    slot: Mapped[int] = mapped_column()
+    sold: Mapped[int] = mapped_column(sa.BigInteger)
+    fresh: Mapped[bool] = mapped_column(default=True)

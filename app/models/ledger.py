@@ -17,6 +17,9 @@ class LedgerAccount(str, enum.Enum):
     TENANT_WALLET = "tenant_wallet"
 
 
+_PURCHASES = "account = 'member_balance' AND kind = 'purchase'"
+
+
 class LedgerEntry(db.Model):
     """One signed movement of Toman, written in the same transaction as the balance it moves."""
 
@@ -30,6 +33,9 @@ class LedgerEntry(db.Model):
         sa.UniqueConstraint("tenant_id", "idempotency_key"),
         sa.Index("ix_ledger_entries_tenant_member_created", "tenant_id", "member_id", "created_at"),
         sa.Index("ix_ledger_entries_tenant_account_created", "tenant_id", "account", "created_at"),
+        # The overview's balance sales of the day (app.services.overview.balance_sales_query).
+        sa.Index("ix_ledger_entries_tenant_purchases", "tenant_id", "created_at", postgresql_include=["amount"],
+                 postgresql_where=sa.text(_PURCHASES), sqlite_where=sa.text(_PURCHASES)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

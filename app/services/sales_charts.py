@@ -1,7 +1,8 @@
 """The figures behind the overview's charts, read set-based and per tenant.
 
 Past days come from DailyStat snapshots (one row per tenant and day, so a 1M-member tenant costs the
-same as a small one); today is counted live from the tables with the day-bounded queries below.
+same as a small one); today is counted live from the tables with the day-bounded queries below; the top
+plans are summed from plan_sale_counts (kept by triggers on subscriptions), not counted from the window's sales.
 Weeks and months are sums of days: a member who first bought on Monday and again on Wednesday counts
 once as a new buyer and once as a returning one that week.
 """
@@ -15,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import DailyStat, PaymentCard, Plan, Subscription, SubscriptionSource, Tenant
-from app.services import clock, overview
+from app.models import DailyStat, PaymentCard, Plan, PlanSaleCount, Subscription, SubscriptionSource, Tenant
+from app.services import clock, overview, sale_counts
 
 GRAINS = ("day", "week", "month")
 #: How many buckets each grain shows.
@@ -132,18 +133,24 @@ _BUYERS = _buyers_statement()
 
 
 def top_plans_query(tenant: Tenant, since: datetime) -> sa.Select:
-    sold = sa.func.count(Subscription.id).label("sold")
-    return (sa.select(Plan.name, sold).join(Plan, Plan.id == Subscription.plan_id)
-            .where(Subscription.tenant_id == tenant.id, Subscription.created_at >= since,
-                   Subscription.source.in_(PAID_SOURCES))
-            .group_by(Plan.id, Plan.name).order_by(sold.desc(), Plan.name))
+    """Paid subscriptions created since `since` (a slot's start: a local midnight), by plan, from the counts."""
+    sold = sa.func.sum(PlanSaleCount.sold).label("sold")
+    return (sa.select(Plan.name, sold).join(Plan, Plan.id == PlanSaleCount.plan_id)
+            .where(PlanSaleCount.tenant_id == tenant.id, PlanSaleCount.slot >= sale_counts.slot_of(since),
+                   PlanSaleCount.source.in_(PAID_SOURCES))
+            .group_by(Plan.id, Plan.name).having(sold > 0).order_by(sold.desc(), Plan.name))
+
+
+def top_plans_since(tenant: Tenant) -> datetime:
+    """Where the top-plans window starts: the local midnight TOP_PLANS_DAYS - 1 days before today's."""
+    return overview.day_start_utc(tenant, clock.tenant_today(tenant) - timedelta(days=TOP_PLANS_DAYS - 1))
 
 
 def top_plans(tenant: Tenant) -> list[tuple[str, int]]:
     """The best-selling plans of the last TOP_PLANS_DAYS days: (name, purchases), most sold first."""
-    since = overview.day_start_utc(tenant, clock.tenant_today(tenant) - timedelta(days=TOP_PLANS_DAYS - 1))
     # One row per plan sold (a tenant has a handful), so the top ones are cut here, not by a LIMIT.
-    return [(name, sold) for name, sold in db.session.execute(top_plans_query(tenant, since))][:TOP_PLANS]
+    rows = db.session.execute(top_plans_query(tenant, top_plans_since(tenant)))
+    return [(name, int(sold)) for name, sold in rows][:TOP_PLANS]
 
 
 def card_loads(tenant: Tenant) -> list[CardLoad]:
@@ -156,10 +163,10 @@ def card_loads(tenant: Tenant) -> list[CardLoad]:
     return [CardLoad(f"{bank} ·{number[-4:]}", int(got), cap) for bank, number, got, cap in rows]
 
 
-def chart_queries(tenant: Tenant, top_plans_days: int = TOP_PLANS_DAYS) -> dict[str, sa.Select]:
+def chart_queries(tenant: Tenant) -> dict[str, sa.Select]:
     """The chart queries that read the big tables, by name (for the EXPLAIN test)."""
     today = clock.tenant_today(tenant)
     start, end = clock.day_bounds(tenant.timezone, today)
     return {"buyers_today": buyers_query(tenant.id, start, end),
-            "top_plans": top_plans_query(tenant, start - timedelta(days=top_plans_days - 1)),
+            "top_plans": top_plans_query(tenant, top_plans_since(tenant)),
             "snapshots_year": snapshots_query(tenant, today - timedelta(days=372), today)}

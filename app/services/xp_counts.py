@@ -18,12 +18,11 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Member, MemberXpCount
+from app.services import delta_counts
 
 #: total_xp >> COARSE_SHIFT is a level-2 bucket; member id >> BLOCK_SHIFT is a level-0 id block.
 COARSE_SHIFT = 8
 BLOCK_SHIFT = 10
-#: pg_try_advisory_xact_lock(LOCK_CLASS, tenant id): one compaction per tenant at a time.
-LOCK_CLASS = 0x58C0
 
 
 def _members_where(*where) -> sa.ScalarSelect:
@@ -63,44 +62,13 @@ def ahead_query(tenant_id: int, xp: int, member_id: int) -> sa.Select:
     return AHEAD.params(**ahead_params(tenant_id, xp, member_id))
 
 
-PG_COMPACT = """
-WITH keys AS (SELECT DISTINCT level, total_xp, id_block FROM member_xp_counts WHERE tenant_id = :t AND fresh),
-gone AS (DELETE FROM member_xp_counts c USING keys k
-         WHERE c.tenant_id = :t AND c.level = k.level AND c.total_xp = k.total_xp AND c.id_block = k.id_block
-         RETURNING c.level, c.total_xp, c.id_block, c.members)
-INSERT INTO member_xp_counts (tenant_id, level, total_xp, id_block, members, fresh)
-SELECT :t, level, total_xp, id_block, SUM(members), false FROM gone
-GROUP BY level, total_xp, id_block HAVING SUM(members) <> 0
-"""
-
-SQLITE_KEYS = ("(level, total_xp, id_block) IN (SELECT level, total_xp, id_block FROM member_xp_counts "
-               "WHERE tenant_id = :t AND fresh AND id <= :m)")
+#: The table's delta rows, folded by `compact`.
+TABLE = delta_counts.DeltaTable("member_xp_counts", ("level", "total_xp", "id_block"), "members", lock_class=0x58C0)
 
 
 def compact(tenant_id: int) -> int:
-    """Fold the tenant's delta rows into one row per key (a key summing to 0 goes); returns rows written.
-
-    Postgres: one statement (DELETE ... RETURNING feeds the INSERT, so a row committed meanwhile by an XP
-    award is either folded or left for next time, never lost), under a per-tenant advisory lock that is
-    tried, not waited for. SQLite runs one writer at a time: an INSERT of the sums, then a DELETE, bounded
-    by the largest id seen.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(LOCK_CLASS, tenant_id))):
-            return 0
-        return max(db.session.execute(sa.text(PG_COMPACT), {"t": tenant_id}).rowcount or 0, 0)
-    last = db.session.scalar(sa.select(sa.func.max(MemberXpCount.id)).where(MemberXpCount.tenant_id == tenant_id))
-    if last is None:
-        return 0
-    params = {"t": tenant_id, "m": last}
-    written = db.session.execute(sa.text(
-        "INSERT INTO member_xp_counts (tenant_id, level, total_xp, id_block, members, fresh) "
-        "SELECT :t, level, total_xp, id_block, SUM(members), 0 FROM member_xp_counts "
-        f"WHERE tenant_id = :t AND id <= :m AND {SQLITE_KEYS} "
-        "GROUP BY level, total_xp, id_block HAVING SUM(members) <> 0"), params).rowcount
-    db.session.execute(sa.text(f"DELETE FROM member_xp_counts WHERE tenant_id = :t AND id <= :m AND {SQLITE_KEYS}"),
-                       params)
-    return max(written or 0, 0)
+    """Fold the tenant's delta rows into one row per key (a key summing to 0 goes); returns rows written."""
+    return delta_counts.compact(TABLE, tenant_id)
 
 
 def compact_tenant(tenant, now=None) -> int:
