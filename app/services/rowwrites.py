@@ -136,7 +136,7 @@ def refresh_row(model, values):
     """What a query with populate_existing makes of a row read with Core (every column, in table order): the
     session's object of this row with its columns set to `values` and its unflushed changes of them dropped,
     its loaded relationships reset to load again; a new persistent object (attach_row) when the session has none.
-    None when `plain_loading(model)` is false: the caller queries with the ORM instead."""
+    Only for a model whose `plain_loading` is true: the caller checks, and queries with the ORM otherwise."""
     mapper, attributes, pk_index = _loading_of(model)
     session = db.session()
     existing = session.identity_map.get(mapper.identity_key_from_primary_key((values[pk_index],)))
