@@ -28,7 +28,7 @@ from app.jobs import (
     tickets,
 )
 from app.jobs.runner import for_each_tenant, run_in_context
-from app.services import sale_counts, xp_counts
+from app.services import subscription_counts, xp_counts
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,9 @@ JOBS: tuple[Job, ...] = (
     Job("tickets_autoclose", _per_tenant(tickets.close_quiet_tickets), _every(hours=1)),
     # The all-time rank's counts (member_xp_counts): XP awards append delta rows, this folds them.
     Job("xp_counts_compact", _per_tenant(xp_counts.compact_tenant), _every(minutes=5)),
-    # The top-plans chart's counts (plan_sale_counts): new subscriptions append delta rows, this folds them.
-    Job("sale_counts_compact", _per_tenant(sale_counts.compact_tenant), _every(minutes=5)),
+    # The overview's counts of subscriptions (sold per plan and slot, held per status): triggers append delta
+    # rows, this folds them.
+    Job("subscription_counts_compact", _per_tenant(subscription_counts.compact_tenant), _every(minutes=5)),
     # Does nothing unless BACKUP_TARGET is set; retention keeps BACKUP_KEEP_DAILY / _WEEKLY copies.
     Job("backup", backups.scheduled_backup, CronTrigger(hour=2, minute=30, timezone="UTC")),
 )

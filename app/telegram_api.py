@@ -6,7 +6,6 @@ an update then moves to the outbox (bots/replies.py), an outbox delivery is resc
 """
 from __future__ import annotations
 
-import http.client
 import json
 import select
 import socket
@@ -48,12 +47,10 @@ def configure(app: Flask) -> None:
 def send_request(method: str, url: str, params=None, files=None, timeout=None, proxies=None) -> requests.Response:
     """One Bot API call, as pyTelegramBotAPI's CUSTOM_REQUEST_SENDER; a requests.Response, requests' exceptions.
 
-    Every call of every update goes through here (the reply, getUpdates), so the common case skips requests'
-    and urllib3's per-call work: one keep-alive http.client connection per thread and host, a POST's
-    parameters as a JSON body (Telegram reads JSON, form and query alike; `json.dumps` costs a fraction of
-    percent-encoding a keyboard), a GET's in the query. A connection the server closed while idle is opened
-    again before sending, as urllib3 does; nothing is sent twice. An upload, a proxy, or parameters that are
-    not plain JSON values go through a requests session as before.
+    The common case skips requests' and urllib3's per-call work: a POST's parameters as a JSON body (Telegram
+    reads JSON, form and query alike; `json.dumps` costs a fraction of percent-encoding a keyboard), a GET's in
+    the query, over this thread's keep-alive connection (`_exchange`). An upload, a proxy, or parameters that
+    are not plain JSON values go through a requests session as before.
     """
     proxies = proxies or _environment["proxies"]
     params = {name: value for name, value in (params or {}).items() if value is not None}  # as requests drops them
@@ -63,32 +60,142 @@ def send_request(method: str, url: str, params=None, files=None, timeout=None, p
     if method == "post":
         if not all(type(value) in _PLAIN for value in params.values()):
             return _session().request(method, url, params=params, timeout=timeout, verify=_environment["verify"])
-        body, headers = json.dumps(params, ensure_ascii=False).encode(), JSON
+        body = json.dumps(params, ensure_ascii=False).encode()
     else:
-        body, headers = None, {}
+        body = None
         if params:
             url = f"{url}?{urlencode(params, doseq=True)}"
-    scheme, host, path = _split(url)
-    connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-    connection = _connection(scheme, host, connect_timeout, url)
+    return _response(*_exchange(method.upper(), url, body, timeout), url)
+
+
+def call(token: str, method: str, params: dict, timeout=None, *, result: bool = True):
+    """Bot API `method` (e.g. "sendMessage") with `params` (JSON values) as a JSON body; the answer's `result`
+    as JSON, not made into pyTelegramBotAPI's objects (getUpdates' raw updates, a reply whose answer nobody
+    reads). Raises what pyTelegramBotAPI raises: ApiTelegramException when Telegram refuses, ApiHTTPException
+    / ApiInvalidJSONException for an answer that is not its JSON, requests' exceptions for the network.
+
+    :param timeout: (connect, read) seconds; pyTelegramBotAPI's defaults when None.
+    :param result: False: None on success, and a success is HTTP 200 (the Bot API answers a failure with its
+        error_code as the HTTP status), so the answer is not parsed.
+    """
+    url = apihelper.API_URL.format(token, method)
+    timeout = timeout or (apihelper.CONNECT_TIMEOUT, apihelper.READ_TIMEOUT)
+    proxies = apihelper.proxy or _environment["proxies"]
+    if proxies:
+        response = _session().post(url, json=params, timeout=timeout, proxies=proxies, verify=_environment["verify"])
+        status, reason, content = response.status_code, response.reason, response.content
+    else:
+        response = None
+        status, reason, headers, content = _exchange("POST", url, json.dumps(params, ensure_ascii=False).encode(),
+                                                     timeout)
+    if status == 200 and not result:
+        return None
     try:
-        connection.sock.settimeout(read_timeout)
-        connection.request(method.upper(), path, body=body, headers=headers)
-        answer = connection.getresponse()
-        content = answer.read()
-    except TimeoutError as exc:
-        _drop(scheme, host)
-        raise requests.ReadTimeout(_cause(exc, url)) from exc
-    except (http.client.HTTPException, OSError) as exc:
-        _drop(scheme, host)
-        raise requests.ConnectionError(_cause(exc, url)) from exc
-    if answer.will_close:
-        _drop(scheme, host)
-    return _response(answer, content, url)
+        answer = json.loads(content)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and answer.get("ok") is True:
+        return answer.get("result")
+    if response is None:
+        response = _response(status, reason, headers, content, url)
+    if not isinstance(answer, dict):
+        raise (apihelper.ApiHTTPException if status != 200 else apihelper.ApiInvalidJSONException)(method, response)
+    raise apihelper.ApiTelegramException(method, response, {
+        **answer, "error_code": answer.get("error_code", status), "description": answer.get("description", reason)})
 
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))
-JSON = {"Content-Type": "application/json"}
+#: The longest status or header line read (as http.client's _MAXLINE), and the most header lines.
+_MAX_LINE, _MAX_HEADERS = 65536, 100
+
+
+def _exchange(method: str, url: str, body: bytes | None, timeout) -> tuple[int, str, list, bytes]:
+    """One request over this thread's keep-alive connection to the url's host: (status, reason, headers, body).
+
+    Written and read here rather than by http.client, which builds a file object per answer and parses its
+    headers with the email package: on a polling update that was a quarter of the Python of its getUpdates
+    and its reply. HTTP/1.1 as Telegram and the sandbox answer it: a Content-Length or chunked body, or one
+    ending with the connection. A connection the server closed while idle is opened again before sending, as
+    urllib3 does; nothing is sent twice. Network failures raise requests' exceptions.
+    """
+    scheme, host, path = _split(url)
+    connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    connection = _connection(scheme, host, connect_timeout, url)
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Encoding: identity\r\n"
+    if body is not None:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    try:
+        connection.sock.settimeout(read_timeout)
+        connection.sock.sendall(head.encode("latin-1") + b"\r\n" + (body or b""))
+        status, reason, headers, content, will_close = _read_answer(connection.reader)
+    except TimeoutError as exc:
+        _drop(scheme, host)
+        raise requests.ReadTimeout(_cause(exc, url)) from exc
+    except (OSError, ValueError) as exc:
+        _drop(scheme, host)
+        raise requests.ConnectionError(_cause(exc, url)) from exc
+    if will_close:
+        _drop(scheme, host)
+    return status, reason, headers, content
+
+
+def _read_answer(reader) -> tuple[int, str, list, bytes, bool]:
+    """(status, reason, headers, body, whether the server closes the connection); ValueError when malformed."""
+    version, status, reason = _status_line(reader)
+    while 100 <= status < 200:  # an interim answer (100 Continue): its headers, then the real one
+        _header_lines(reader)
+        version, status, reason = _status_line(reader)
+    headers = _header_lines(reader)
+    fields = {name.lower(): value for name, value in headers}
+    connection = fields.get("connection", "").lower()
+    will_close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
+    if status in (204, 304):
+        return status, reason, headers, b"", will_close
+    if "chunked" in fields.get("transfer-encoding", "").lower():
+        return status, reason, headers, _chunked(reader), will_close
+    length = fields.get("content-length")
+    if length is None:
+        return status, reason, headers, reader.read(), True
+    content = reader.read(int(length))
+    if len(content) != int(length):
+        raise ValueError(f"the answer ended after {len(content)} of {length} bytes")
+    return status, reason, headers, content, will_close
+
+
+def _status_line(reader) -> tuple[str, int, str]:
+    line = reader.readline(_MAX_LINE + 1)
+    if not line:
+        raise ConnectionResetError("the server closed the connection without an answer")
+    version, status, reason = (line.decode("latin-1").rstrip("\r\n").split(" ", 2) + [""])[:3]
+    if not version.startswith("HTTP/") or len(line) > _MAX_LINE:
+        raise ValueError(f"not an HTTP status line: {line[:80]!r}")
+    return version, int(status), reason
+
+
+def _header_lines(reader) -> list[tuple[str, str]]:
+    headers = []
+    for _ in range(_MAX_HEADERS + 1):
+        line = reader.readline(_MAX_LINE + 1)
+        if line in (b"\r\n", b"\n", b""):
+            return headers
+        if len(line) > _MAX_LINE:
+            raise ValueError("a header line too long")
+        name, _, value = line.decode("latin-1").partition(":")
+        headers.append((name.strip(), value.strip()))
+    raise ValueError(f"more than {_MAX_HEADERS} header lines")
+
+
+def _chunked(reader) -> bytes:
+    parts = []
+    while True:
+        size = int(reader.readline(_MAX_LINE + 1).split(b";", 1)[0], 16)
+        if size == 0:
+            _header_lines(reader)  # trailers, to the blank line that ends the answer
+            return b"".join(parts)
+        part = reader.read(size)
+        if len(part) != size or reader.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n"):
+            raise ValueError("a chunk cut short")
+        parts.append(part)
 
 
 def _split(url: str) -> tuple[str, str, str]:
@@ -96,7 +203,19 @@ def _split(url: str) -> tuple[str, str, str]:
     return parts.scheme, parts.netloc, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def _connection(scheme: str, host: str, connect_timeout, url: str) -> http.client.HTTPConnection:
+class _Connection:
+    """A keep-alive connection: its socket, and the buffered reader every answer on it is read from."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+def _connection(scheme: str, host: str, connect_timeout, url: str) -> _Connection:
     """This thread's open connection to `host`, or a new one; one the server closed while idle is replaced."""
     connections = getattr(_local, "connections", None)
     if connections is None:
@@ -106,19 +225,30 @@ def _connection(scheme: str, host: str, connect_timeout, url: str) -> http.clien
         connection.close()
         connection = None
     if connection is None:
-        if scheme == "https":
-            connection = http.client.HTTPSConnection(host, timeout=connect_timeout, context=_tls())
-        else:
-            connection = http.client.HTTPConnection(host, timeout=connect_timeout)
-        try:
-            connection.connect()
-        except TimeoutError as exc:
-            raise requests.ConnectTimeout(_cause(exc, url)) from exc
-        except OSError as exc:
-            raise requests.ConnectionError(_cause(exc, url)) from exc
-        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connections[(scheme, host)] = connection
+        connection = connections[(scheme, host)] = _Connection(_connect(scheme, host, connect_timeout, url))
     return connection
+
+
+def _connect(scheme: str, host: str, connect_timeout, url: str) -> socket.socket:
+    parts = urlsplit(url)
+    port = parts.port or (443 if scheme == "https" else 80)
+    try:
+        sock = socket.create_connection((parts.hostname, port), timeout=connect_timeout)
+    except TimeoutError as exc:
+        raise requests.ConnectTimeout(_cause(exc, url)) from exc
+    except OSError as exc:
+        raise requests.ConnectionError(_cause(exc, url)) from exc
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if scheme != "https":
+        return sock
+    try:
+        return _tls().wrap_socket(sock, server_hostname=parts.hostname)
+    except TimeoutError as exc:
+        sock.close()
+        raise requests.ConnectTimeout(_cause(exc, url)) from exc
+    except OSError as exc:
+        sock.close()
+        raise requests.ConnectionError(_cause(exc, url)) from exc
 
 
 def _dropped(sock) -> bool:
@@ -154,10 +284,10 @@ def _cause(exc: Exception, url: str) -> urllib3.exceptions.MaxRetryError:
     return urllib3.exceptions.MaxRetryError(None, urlsplit(url).path, exc)
 
 
-def _response(answer: http.client.HTTPResponse, content: bytes, url: str) -> requests.Response:
+def _response(status: int, reason: str, headers: list, content: bytes, url: str) -> requests.Response:
     response = requests.Response()
-    response.status_code, response.reason, response.url = answer.status, answer.reason, url
-    response.headers = CaseInsensitiveDict(answer.getheaders())
+    response.status_code, response.reason, response.url = status, reason, url
+    response.headers = CaseInsensitiveDict(headers)
     response.encoding = get_encoding_from_headers(response.headers)
     response._content = content
     return response

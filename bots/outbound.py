@@ -37,6 +37,17 @@ METHODS = frozenset({"send_message", "send_photo", "edit_message_text", "edit_me
 BYTES = "__bytes_base64__"
 #: The methods that send a message, so count against Telegram's limits (edits and answers do not).
 SENDS = frozenset({"send_message", "send_photo", "copy_message"})
+#: The calls that may go as the bare Bot API method (`as_method`): TeleBot's name → (the Bot API method, the
+#: parameters it may carry).
+AS_METHODS = {
+    "send_message": ("sendMessage", frozenset({"chat_id", "text", "reply_markup", "parse_mode", "message_thread_id"})),
+    "edit_message_text": ("editMessageText", frozenset({"chat_id", "message_id", "text", "reply_markup", "parse_mode"})),
+    "edit_message_caption": ("editMessageCaption", frozenset({"chat_id", "message_id", "caption", "reply_markup",
+                                                              "parse_mode"})),
+    "edit_message_reply_markup": ("editMessageReplyMarkup", frozenset({"chat_id", "message_id", "reply_markup"})),
+    "answer_callback_query": ("answerCallbackQuery", frozenset({"callback_query_id", "text", "show_alert", "url",
+                                                                "cache_time"})),
+}
 
 
 class Unreachable(ConnectionError):
@@ -54,6 +65,23 @@ def bot_call(method: str, **params) -> dict:
         if isinstance(value, bytes):
             params[name] = {BYTES: base64.b64encode(value).decode()}
     return {"method": method, "params": params}
+
+
+def as_method(call: dict) -> dict | None:
+    """A queued call as the Bot API method with its parameters as JSON ({"method": "sendMessage", "chat_id": ...};
+    a keyboard stays the JSON text `bot_call` made of it, which the Bot API reads too), or None when it is not
+    one of AS_METHODS or carries something JSON does not (an upload)."""
+    known = AS_METHODS.get(call["method"])
+    if known is None or not call["params"].keys() <= known[1]:
+        return None
+    body = {"method": known[0]}
+    for name, value in call["params"].items():
+        if value is None:
+            continue
+        if not isinstance(value, str | int | bool):
+            return None
+        body[name] = value
+    return body
 
 
 def _arguments(params: dict) -> dict:
@@ -109,16 +137,23 @@ def telebot_for(bot: Bot) -> TeleBot:
     return tb
 
 
-def perform(telebot, call: dict, *, per_chat: bool = True):
+def perform(telebot, call: dict, *, per_chat: bool = True, answer_read: bool = True):
     """Make one queued call; Telegram's answer, or outbox.Retry / outbox.Permanent / an error to retry.
 
     A send over Telegram's limits is not made: outbox.Retry says when it may go (see `pace`).
+
+    :param answer_read: False when the caller does not read the answer: a call that can (`as_method`) goes as
+        the bare Bot API method and None is returned, the answer checked but not made into telebot's objects.
     """
     configure()
     if call["method"] in SENDS:
         pace(telebot, call["params"].get("chat_id"), per_chat=per_chat)
+    body = None if answer_read else as_method(call)
     try:
-        return getattr(telebot, call["method"])(**_arguments(call["params"]))
+        if body is None:
+            return getattr(telebot, call["method"])(**_arguments(call["params"]))
+        telegram_api.call(telebot.token, body.pop("method"), body, result=False)
+        return None
     except ApiTelegramException as exc:
         if exc.error_code == 400 and "message is not modified" in exc.description:
             return None  # the edit is already there

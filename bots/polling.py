@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import requests
 from telebot import apihelper, types
 
-from app import redaction
+from app import redaction, telegram_api
 from bots.dispatch import SerialPerKeyPool, ordering_key, process_update
 from bots.middleware import UpdateEnvelope
 
@@ -108,9 +108,11 @@ class PollingLoop:
 
     def _fetch(self) -> list:
         """One getUpdates long-poll, as raw JSON, so one unreadable update cannot block the others."""
-        return apihelper.get_updates(
-            self.tb.token, offset=self.offset, timeout=self.settings.long_poll_seconds + 10,
-            long_polling_timeout=self.settings.long_poll_seconds, allowed_updates=self.settings.allowed_updates)
+        params = {"offset": self.offset, "timeout": self.settings.long_poll_seconds}
+        if self.settings.allowed_updates is not None:
+            params["allowed_updates"] = self.settings.allowed_updates
+        seconds = self.settings.long_poll_seconds + 10
+        return telegram_api.call(self.tb.token, "getUpdates", params, timeout=(seconds, seconds)) or []
 
     def _dispatch(self, update) -> None:
         while not self._in_flight.acquire(timeout=1):

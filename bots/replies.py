@@ -51,16 +51,6 @@ _buffer: contextvars.ContextVar[list | None] = contextvars.ContextVar("botfleet_
 _answer: contextvars.ContextVar[list | None] = contextvars.ContextVar("botfleet_webhook_answer", default=None)
 #: `keep`'s row id when the calls went into the webhook's answer instead of an outbox row (ids start at 1).
 IN_ANSWER = 0
-#: The calls a webhook may answer with: TeleBot's name → (the Bot API method, the parameters it may carry).
-ANSWERABLE = {
-    "send_message": ("sendMessage", frozenset({"chat_id", "text", "reply_markup", "parse_mode", "message_thread_id"})),
-    "edit_message_text": ("editMessageText", frozenset({"chat_id", "message_id", "text", "reply_markup", "parse_mode"})),
-    "edit_message_caption": ("editMessageCaption", frozenset({"chat_id", "message_id", "caption", "reply_markup",
-                                                              "parse_mode"})),
-    "edit_message_reply_markup": ("editMessageReplyMarkup", frozenset({"chat_id", "message_id", "reply_markup"})),
-    "answer_callback_query": ("answerCallbackQuery", frozenset({"callback_query_id", "text", "show_alert", "url",
-                                                                "cache_time"})),
-}
 _SENDER_KEY = "botfleet_reply_sender"
 _sender_lock = threading.Lock()
 
@@ -90,7 +80,7 @@ def send_after_commit(telebot, calls: list[dict], update_id: int | None) -> None
     """Make the queued calls in order; on a 429 or a network error hand the rest to the outbox."""
     for index, queued in enumerate(calls):
         try:
-            outbound.perform(telebot, queued, per_chat=False)
+            outbound.perform(telebot, queued, per_chat=False, answer_read=False)
         except outbox.Retry as later:
             _to_outbox(telebot, calls[index:], update_id, later.after_seconds)
             return
@@ -128,24 +118,12 @@ def take_answer(token: contextvars.Token) -> dict | None:
 
 def answer_for(telebot, calls: list[dict]) -> dict | None:
     """The calls as a webhook's answer, or None when they must go the outbox's way (see the module's doc)."""
-    if len(calls) != 1:
-        return None
-    method, params = calls[0]["method"], calls[0]["params"]
-    answerable = ANSWERABLE.get(method)
-    if answerable is None or not params.keys() <= answerable[1]:
-        return None
-    body = {"method": answerable[0]}
-    for name, value in params.items():
-        if value is None:
-            continue
-        if name == "reply_markup" and isinstance(value, str):
-            value = json.loads(value)
-        elif not isinstance(value, str | int | bool):
-            return None
-        body[name] = value
-    if method in outbound.SENDS and limits_for().wait_before_send(
-            telebot.botfleet_bot_id, params.get("chat_id"), per_chat=False):
-        return None  # over the bot's limit: the outbox row waits for it
+    body = outbound.as_method(calls[0]) if len(calls) == 1 else None
+    if body is None or calls[0]["method"] in outbound.SENDS and limits_for().wait_before_send(
+            telebot.botfleet_bot_id, calls[0]["params"].get("chat_id"), per_chat=False):
+        return None  # (a send over the bot's limit: the outbox row waits for it)
+    if isinstance(body.get("reply_markup"), str):  # the answer is one JSON document: the keyboard in it as an object
+        body["reply_markup"] = json.loads(body["reply_markup"])
     return body
 
 

@@ -9,6 +9,7 @@ from app.models.catalog import (
     Subscription,
     SubscriptionSource,
     SubscriptionStatus,
+    SubscriptionStatusCount,
 )
 from app.models.channels import (
     ChatGrant,
@@ -65,6 +66,6 @@ __all__ = [
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
     "PaymentCard", "Plan", "PlanSaleCount", "SLOT_SECONDS", "PLATFORM_RECEIPT_STATUSES", "PlatformCard", "PlatformReceipt", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",
     "PromocodeRedemption", "Receipt", "ReceiptFingerprint", "ReceiptPurpose", "ReceiptStatus", "Role",
-    "StaffInvitation", "Subscription", "SubscriptionSource", "SubscriptionStatus", "Tenant", "TenantNotice", "Ticket",
+    "StaffInvitation", "Subscription", "SubscriptionSource", "SubscriptionStatus", "SubscriptionStatusCount", "Tenant", "TenantNotice", "Ticket",
     "TicketCopy", "TicketMessage", "TicketStatus", "WebhookDelivery", "WebhookEndpoint", "utcnow",
 ]

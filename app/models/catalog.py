@@ -109,7 +109,7 @@ class PlanSaleCount(db.Model):
     Written only by database triggers on `subscriptions` (migration 0043), in the transaction of the change, so
     every writer (purchases, grants, imports, cascaded deletes, plan changes) keeps it exact. Triggers only
     append delta rows (+n / -n, `fresh`), so concurrent purchases never wait on each other here;
-    app.services.sale_counts.compact folds them into one row per key.
+    app.services.subscription_counts.compact_tenant folds them into one row per key.
     """
 
     __tablename__ = "plan_sale_counts"
@@ -126,4 +126,26 @@ class PlanSaleCount(db.Model):
     #: created_at's seconds since the Unix epoch // SLOT_SECONDS.
     slot: Mapped[int] = mapped_column()
     sold: Mapped[int] = mapped_column(sa.BigInteger)
+    fresh: Mapped[bool] = mapped_column(default=True)
+
+
+class SubscriptionStatusCount(db.Model):
+    """Subscriptions per (tenant, status): the overview's live count is the active total minus the few past their
+    end that the expiry job has not marked yet, not a count of every live subscription.
+
+    Written only by database triggers on `subscriptions` (migration 0045) as delta rows, like PlanSaleCount;
+    app.services.subscription_counts.compact_tenant folds them.
+    """
+
+    __tablename__ = "subscription_status_counts"
+    __table_args__ = (
+        sa.Index("ix_subscription_status_counts_key", "tenant_id", "status", postgresql_include=["subscriptions"]),
+        sa.Index("ix_subscription_status_counts_fresh", "tenant_id", postgresql_where=sa.text("fresh"),
+                 sqlite_where=sa.text("fresh")),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(sa.String(10))
+    subscriptions: Mapped[int] = mapped_column(sa.BigInteger)
     fresh: Mapped[bool] = mapped_column(default=True)

@@ -19,6 +19,7 @@ from app.models import (
     ReceiptStatus,
     Subscription,
     SubscriptionStatus,
+    SubscriptionStatusCount,
     Tenant,
 )
 from app.services import clock, tickets
@@ -65,9 +66,15 @@ def pending_receipts_query(tenant: Tenant) -> sa.Select:
 
 
 def active_subscriptions_query(tenant: Tenant) -> sa.Select:
-    return sa.select(sa.func.count()).select_from(Subscription).where(
-        Subscription.tenant_id == tenant.id, Subscription.status == SubscriptionStatus.ACTIVE.value,
-        Subscription.ends_at > clock.now())
+    """Active subscriptions not past their end: the active total from the counts, minus those past their end
+    that the expiry job (every 5 minutes) has not marked yet."""
+    active = SubscriptionStatus.ACTIVE.value
+    total = sa.select(sa.func.coalesce(sa.func.sum(SubscriptionStatusCount.subscriptions), 0)).where(
+        SubscriptionStatusCount.tenant_id == tenant.id, SubscriptionStatusCount.status == active).scalar_subquery()
+    ended = sa.select(sa.func.count()).select_from(Subscription).where(
+        Subscription.tenant_id == tenant.id, Subscription.status == active,
+        Subscription.ends_at <= clock.now()).scalar_subquery()
+    return sa.select(sa.cast(total - ended, sa.BigInteger))
 
 
 def overview_queries(tenant: Tenant) -> dict[str, sa.Select]:

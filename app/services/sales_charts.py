@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import DailyStat, PaymentCard, Plan, PlanSaleCount, Subscription, SubscriptionSource, Tenant
-from app.services import clock, overview, sale_counts
+from app.services import clock, overview, subscription_counts
 
 GRAINS = ("day", "week", "month")
 #: How many buckets each grain shows.
@@ -136,7 +136,7 @@ def top_plans_query(tenant: Tenant, since: datetime) -> sa.Select:
     """Paid subscriptions created since `since` (a slot's start: a local midnight), by plan, from the counts."""
     sold = sa.func.sum(PlanSaleCount.sold).label("sold")
     return (sa.select(Plan.name, sold).join(Plan, Plan.id == PlanSaleCount.plan_id)
-            .where(PlanSaleCount.tenant_id == tenant.id, PlanSaleCount.slot >= sale_counts.slot_of(since),
+            .where(PlanSaleCount.tenant_id == tenant.id, PlanSaleCount.slot >= subscription_counts.slot_of(since),
                    PlanSaleCount.source.in_(PAID_SOURCES))
             .group_by(Plan.id, Plan.name).having(sold > 0).order_by(sold.desc(), Plan.name))
 

@@ -1,6 +1,8 @@
 """Wrappers that turn `fn(ctx, update)` into pyTelegramBotAPI handlers `(message, bot)` / `(call, bot)`."""
 from __future__ import annotations
 
+import inspect
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -125,8 +127,10 @@ def edit(ctx: Context, message, text: str, markup=None) -> None:
 
 
 def _named(handler, fn):
-    # Not functools.wraps: pyTelegramBotAPI reads the signature, which must stay (update, bot).
+    # Not functools.wraps: pyTelegramBotAPI reads the signature, which must stay (update, bot). It reads it on
+    # every update (inspect.signature); kept on the function, it is not rebuilt from the code each time.
     handler.__name__ = fn.__name__
     handler.__qualname__ = fn.__qualname__
     handler.__doc__ = fn.__doc__
+    handler.__signature__ = inspect.signature(handler)
     return handler

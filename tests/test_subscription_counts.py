@@ -1,18 +1,26 @@
-"""plan_sale_counts equals a direct count of subscriptions whatever wrote them, and the top-plans chart read from
-it equals the count it replaced."""
+"""plan_sale_counts and subscription_status_counts equal direct counts of subscriptions whatever wrote them, and
+the overview's top plans and live subscriptions read from them equal the counts they replaced."""
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 
-from app.models import SLOT_SECONDS, Member, Plan, PlanSaleCount, Subscription, SubscriptionSource
-from app.services import clock, member_admin, sale_counts, sales_charts, subscriptions
+from app.models import (
+    SLOT_SECONDS,
+    Member,
+    Plan,
+    PlanSaleCount,
+    Subscription,
+    SubscriptionSource,
+    SubscriptionStatusCount,
+)
+from app.services import clock, member_admin, overview, sales_charts, subscription_counts, subscriptions
 
 NOW = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
 
 
-def _row(member, plan, at, source="receipt"):
-    return Subscription(tenant_id=member.tenant_id, member_id=member.id, plan_id=plan.id, status="expired",
+def _row(member, plan, at, source="receipt", status="expired"):
+    return Subscription(tenant_id=member.tenant_id, member_id=member.id, plan_id=plan.id, status=status,
                         starts_at=at, ends_at=at + timedelta(days=30), source=source, created_at=at)
 
 
@@ -21,7 +29,7 @@ def direct_counts(db) -> dict:
     counts: dict = {}
     for row in db.session.execute(sa.select(Subscription.tenant_id, Subscription.plan_id, Subscription.source,
                                             Subscription.created_at)):
-        key = (row.tenant_id, row.plan_id, row.source, sale_counts.slot_of(row.created_at))
+        key = (row.tenant_id, row.plan_id, row.source, subscription_counts.slot_of(row.created_at))
         counts[key] = counts.get(key, 0) + 1
     return counts
 
@@ -31,6 +39,25 @@ def stored_counts(db) -> dict:
     rows = db.session.execute(sa.select(c.tenant_id, c.plan_id, c.source, c.slot, sa.func.sum(c.sold))
                               .group_by(c.tenant_id, c.plan_id, c.source, c.slot)).all()
     return {tuple(r[:4]): r[4] for r in rows if r[4]}
+
+
+def direct_statuses(db) -> dict:
+    rows = db.session.execute(sa.select(Subscription.tenant_id, Subscription.status, sa.func.count())
+                              .group_by(Subscription.tenant_id, Subscription.status)).all()
+    return {(t, status): n for t, status, n in rows}
+
+
+def stored_statuses(db) -> dict:
+    c = SubscriptionStatusCount
+    rows = db.session.execute(sa.select(c.tenant_id, c.status, sa.func.sum(c.subscriptions))
+                              .group_by(c.tenant_id, c.status)).all()
+    return {(t, status): n for t, status, n in rows if n}
+
+
+def direct_live(db, tenant) -> int:
+    """The overview's former count: active and not past its end."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Subscription).where(
+        Subscription.tenant_id == tenant.id, Subscription.status == "active", Subscription.ends_at > clock.now()))
 
 
 def direct_top_plans(db, tenant) -> list[tuple[str, int]]:
@@ -47,10 +74,13 @@ def direct_top_plans(db, tenant) -> list[tuple[str, int]]:
 def assert_exact(db, tenants):
     db.session.expire_all()
     assert stored_counts(db) == direct_counts(db)
+    assert stored_statuses(db) == direct_statuses(db)
     with clock.frozen(NOW):
         for tenant in tenants:
             expected = direct_top_plans(db, tenant)
             assert expected and sales_charts.top_plans(tenant) == expected
+            live = direct_live(db, tenant)
+            assert live and db.session.scalar(overview.active_subscriptions_query(tenant)) == live
 
 
 def test_counts_follow_purchases_grants_plan_changes_edits_deletes_and_compaction(db, make):
@@ -64,7 +94,9 @@ def test_counts_follow_purchases_grants_plan_changes_edits_deletes_and_compactio
         for i, member in enumerate(members[tenant.id]):
             for at in (start - timedelta(microseconds=1), start, start + timedelta(minutes=14, seconds=59),
                        NOW - timedelta(days=i), NOW):
-                db.session.add(_row(member, (gold, silver, bronze)[i % 3], at, ("receipt", "balance", "grant")[i % 3]))
+                db.session.add(_row(member, (gold, silver, bronze)[i % 3], at, ("receipt", "balance", "grant")[i % 3],
+                                    ("active", "expired", "active", "limited")[i % 4]))
+            db.session.add(_row(member, gold, NOW - timedelta(days=31), status="active"))   # past its end, not expired
     db.session.commit()
     assert_exact(db, tenants)
 
@@ -76,8 +108,8 @@ def test_counts_follow_purchases_grants_plan_changes_edits_deletes_and_compactio
     db.session.commit()
     assert_exact(db, tenants)
 
-    live = db.session.scalars(sa.select(Subscription).where(Subscription.tenant_id == tehran.id,
-                                                             Subscription.status == "active")).first()
+    live = db.session.scalars(sa.select(Subscription).where(Subscription.tenant_id == tehran.id)   # the newest
+                              .order_by(Subscription.id.desc())).first()
     with clock.frozen(NOW - timedelta(hours=2)):
         subscriptions.change_plan(live, plans[tehran.id][2])
     db.session.execute(sa.update(Subscription).where(Subscription.tenant_id == kathmandu.id,   # set-based edits
@@ -85,15 +117,26 @@ def test_counts_follow_purchases_grants_plan_changes_edits_deletes_and_compactio
     for moved in db.session.scalars(sa.select(Subscription).where(Subscription.plan_id == plans[kathmandu.id][0].id)):
         moved.created_at -= timedelta(minutes=20)                # back over a slot's start, maybe the window's
     db.session.execute(sa.delete(Member).where(Member.id == members[tehran.id][4].id))       # cascades
+    db.session.execute(sa.update(Subscription).where(Subscription.tenant_id == tehran.id,   # over the traffic cap
+                                                     Subscription.status == "active", Subscription.plan_id == plans[tehran.id][2].id)
+                       .values(status="limited"))
+    subscriptions.cancel(db.session.scalars(sa.select(Subscription).where(Subscription.tenant_id == kathmandu.id,
+                                                                          Subscription.status == "active")).first())
     db.session.commit()
     assert_exact(db, tenants)
 
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(PlanSaleCount).where(PlanSaleCount.fresh))
-    for tenant in tenants:
-        sale_counts.compact_tenant(tenant)
+    subscriptions.expire_due(kathmandu, now=NOW)                 # the expiry job's half: past their end -> expired
     db.session.commit()
     assert_exact(db, tenants)
-    assert not db.session.scalar(sa.select(sa.func.count()).select_from(PlanSaleCount).where(PlanSaleCount.fresh))
+
+    for table in (PlanSaleCount, SubscriptionStatusCount):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(table).where(table.fresh))
+    for tenant in tenants:
+        subscription_counts.compact_tenant(tenant)
+    db.session.commit()
+    assert_exact(db, tenants)
+    for table in (PlanSaleCount, SubscriptionStatusCount):
+        assert not db.session.scalar(sa.select(sa.func.count()).select_from(table).where(table.fresh))
     keys = db.session.execute(sa.select(PlanSaleCount.tenant_id, PlanSaleCount.plan_id, PlanSaleCount.source,
                                         PlanSaleCount.slot)).all()
     assert len(keys) == len(set(keys)) == len(direct_counts(db))   # one row per key, none summing to 0
@@ -110,8 +153,8 @@ def test_a_deleted_tenant_takes_its_counts_and_leaves_the_others(db, make):
     db.session.commit()
     db.session.execute(sa.text("DELETE FROM tenants WHERE id = :t"), {"t": doomed.id})
     db.session.commit()
-    assert {k[0] for k in stored_counts(db)} == {kept.id}
-    assert stored_counts(db) == direct_counts(db)
+    assert {k[0] for k in stored_counts(db)} == {k[0] for k in stored_statuses(db)} == {kept.id}
+    assert stored_counts(db) == direct_counts(db) and stored_statuses(db) == direct_statuses(db)
 
 
 def test_every_zone_starts_its_days_on_a_slot():

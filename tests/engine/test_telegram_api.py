@@ -1,0 +1,144 @@
+"""app/telegram_api: the Bot API calls' own HTTP/1.1 exchange (framing, keep-alive, errors) and `call`'s answers.
+
+A raw socket server stands in for the Bot API and answers each request with the next scripted bytes, so the
+framings Telegram, proxies and the sandbox may use are all read: Content-Length, chunked, a body that ends with
+the connection, `Connection: close`.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+import pytest
+import requests
+from telebot import apihelper
+
+from app import telegram_api
+
+pytestmark = pytest.mark.timeout(30)
+
+OK = json.dumps({"ok": True, "result": {"message_id": 7}}).encode()
+
+
+def answer(body: bytes, status: str = "200 OK", *headers: str, length: bool = True) -> bytes:
+    head = [f"HTTP/1.1 {status}", "Content-Type: application/json", *headers]
+    if length:
+        head.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def chunked(body: bytes) -> bytes:
+    middle = len(body) // 2
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:middle], body[middle:]))
+    return answer(chunks + b"0\r\n\r\n", "200 OK", "Transfer-Encoding: chunked", length=False)
+
+
+class ScriptedServer:
+    """Reads whole requests; answers each with the next scripted bytes, closing after it when told."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.script: list[tuple[bytes, bool]] = []
+        self.requests: list[tuple[bytes, bytes]] = []
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._connection, args=(sock,), daemon=True).start()
+
+    def _connection(self, sock: socket.socket) -> None:
+        reader = sock.makefile("rb")
+        with sock, reader:
+            while self.script:
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    line = reader.readline()
+                    if not line:
+                        return
+                    head += line
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                self.requests.append((head, reader.read(length)))
+                raw, close = self.script.pop(0)
+                sock.sendall(raw)
+                if close:
+                    return
+
+
+@pytest.fixture
+def server(monkeypatch):
+    server = ScriptedServer()
+    monkeypatch.setattr(apihelper, "API_URL", server.url + "/bot{0}/{1}")
+    telegram_api._local.connections = {}
+    yield server
+    for connection in telegram_api._local.connections.values():
+        connection.close()
+    server.listener.close()
+
+
+def send(n: int = 1):
+    return telegram_api.call("1:token", "sendMessage", {"chat_id": n, "text": "سلام"})
+
+
+def test_answers_of_every_framing_are_read_and_the_connection_is_kept_while_it_may_be(server):
+    server.script = [(answer(OK), False), (chunked(OK), False), (answer(OK, "200 OK", "Connection: close"), True),
+                     (answer(OK, length=False), True), (answer(OK), False)]
+    assert [send(n)["message_id"] for n in range(5)] == [7] * 5
+    assert server.connections == 3  # a new one after "Connection: close" and after the body that ended it
+    head, body = server.requests[0]
+    assert head.startswith(b"POST /bot1:token/sendMessage HTTP/1.1\r\n")
+    assert json.loads(body) == {"chat_id": 0, "text": "سلام"}
+
+
+def test_a_kept_connection_the_server_closed_while_idle_is_replaced_before_sending(server):
+    server.script = [(answer(OK), True), (answer(OK), False)]
+    send(1)
+    send(2)
+    assert [json.loads(body)["chat_id"] for _, body in server.requests] == [1, 2]
+    assert server.connections == 2
+
+
+def test_telegram_refusals_raise_as_pytelegrambotapi_does(server):
+    refusal = {"ok": False, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": 3}}
+    server.script = [(answer(json.dumps(refusal).encode(), "429 Too Many Requests"), False),
+                     (answer(b"<html>bad gateway</html>", "502 Bad Gateway"), False)]
+    with pytest.raises(apihelper.ApiTelegramException) as refused:
+        send()
+    assert refused.value.error_code == 429 and refused.value.result_json["parameters"]["retry_after"] == 3
+    with pytest.raises(apihelper.ApiHTTPException, match="502"):
+        send()
+
+
+def test_a_call_whose_result_is_not_wanted_is_done_at_200_and_still_refused_otherwise(server):
+    blocked = {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+    server.script = [(answer(b"not even JSON"), False), (answer(json.dumps(blocked).encode(), "403 Forbidden"), False)]
+    assert telegram_api.call("1:token", "sendMessage", {"chat_id": 1, "text": "hi"}, result=False) is None
+    with pytest.raises(apihelper.ApiTelegramException) as refused:
+        telegram_api.call("1:token", "sendMessage", {"chat_id": 1, "text": "hi"}, result=False)
+    assert refused.value.error_code == 403
+
+
+def test_an_answer_cut_short_is_a_connection_error_and_the_connection_is_not_reused(server):
+    server.script = [(answer(OK)[:-5], True), (answer(OK), False)]
+    with pytest.raises(requests.ConnectionError):
+        send(1)
+    assert send(2)["message_id"] == 7
+    assert server.connections == 2
+
+
+def test_send_request_gives_pytelegrambotapi_a_response_with_headers_and_the_query_of_a_get(server):
+    server.script = [(answer(OK, "200 OK", "X-Seen: yes"), False)]
+    response = telegram_api.send_request("get", server.url + "/bot1:token/getMe", params={"a": "b c", "d": None})
+    assert response.status_code == 200 and response.headers["x-seen"] == "yes" and response.json() == json.loads(OK)
+    assert server.requests[0][0].startswith(b"GET /bot1:token/getMe?a=b+c HTTP/1.1\r\n")
