@@ -4,7 +4,8 @@ Under the delivery's row lock: Telegram's limits are counted (over them: the del
 is written, and the outbox row comes back in a send slot of the bot reserved for it, so the hundreds of
 held sends of a broadcast line up instead of all retrying every second); then all of the request but its last
 byte goes to Telegram, the delivery is marked `sending` and committed, and the last byte follows
-(bots/committed_send.py says why that makes `sending` mean "Telegram has it"). Then `sent` / `blocked`
+(bots/committed_send.py says why that makes `sending` mean "Telegram has it"); a bot's sends of a batch go
+side by side, TOKENS_AT_ONCE at a time, each on its own connection, all their `sending` in one commit. Then `sent` / `blocked`
 (403) / `failed` is recorded. Telegram's 429, a 5xx answer and a request that never completed prove the
 message was not taken: the delivery is queued again and the outbox row retries. A whole request with no
 answer (a read timeout, a dropped connection) may have been taken: `failed`, not sent again.
@@ -31,10 +32,13 @@ from bots import committed_send, outbound
 #: Held-back sends come back on this grid (seconds), so the sends of a bot whose slots fall close together are
 #: claimed, limited and recorded as one batch instead of one wake-up each.
 TICK_SECONDS = 0.1
-#: Sends of one bot counted against its limit in one hit (TELEGRAM_TOKENS_AT_ONCE overrides). Few: Telegram (and
-#: the sandbox) count a send when it arrives, and the tokens of one hit all free at the same instant a second
-#: later, while the hit's later sends arrived later: a send taken then can meet them in Telegram's window (a 429).
-TOKENS_AT_ONCE = 1
+#: Sends of one bot counted against its limit in one hit and made side by side, their `sending` in one commit
+#: (TELEGRAM_TOKENS_AT_ONCE overrides). Telegram (and the sandbox) count a send when it arrives, and the tokens of
+#: one hit all free at the same instant a second later: the hit's sends must arrive together too, or a send taken
+#: then can meet its later ones in Telegram's window (a 429). Made one after another (each its own commit), they
+#: did not (5 a hit: 72 429s); side by side they arrive a few ms apart, which a few ms of the window's guard
+#: (TELEGRAM_LIMIT_GUARD_SECONDS) cover (docs/performance.md, "a bot's sends side by side").
+TOKENS_AT_ONCE = 10
 
 
 @outbox.handler(SEND)
@@ -51,8 +55,8 @@ def deliver_batch(messages: list) -> dict[int, Exception | None]:
     """Several `broadcast.send` rows: per row None (done) or what its single handler would raise.
 
     One connection, one statement per step: read the batch's deliveries (skipping any another worker holds) and
-    record the ones with nothing to send; per bot, the bot's row and Telegram's limits for the whole group; per
-    send, the `sending` commit just before the last byte (as for one); then one statement per outcome status.
+    record the ones with nothing to send; read their broadcasts and bots; per bot, Telegram's limits, then its sends
+    side by side with one `sending` commit just before their last bytes; then one statement per outcome status.
     """
     outcomes: dict[int, Exception | None] = {}
     rows: dict[int, SimpleNamespace] = {}
@@ -73,61 +77,78 @@ def deliver_batch(messages: list) -> dict[int, Exception | None]:
             by_bot: dict[int | None, list] = {}
             for delivery in to_send:
                 by_bot.setdefault(delivery.bot_id, []).append(delivery)
-            broadcasts = _broadcasts({d.broadcast_id for d in to_send})
+            broadcasts = _broadcasts(conn, {d.broadcast_id for d in to_send})
+            bots = _bots(conn, [bot_id for bot_id in by_bot if bot_id])
+            sent: dict[int, int | None] = {}
+            ended: dict[int, tuple[DeliveryStatus, str]] = {}
             for bot_id, deliveries in by_bot.items():
-                _send_group(conn, bot_id, deliveries, broadcasts, {d.id: rows[d.id] for d in deliveries}, outcomes)
+                _send_group(conn, bots.get(bot_id), deliveries, broadcasts, {d.id: rows[d.id] for d in deliveries},
+                            outcomes, sent, ended)
+            sending.record(conn, sent, ended)
         finally:
             sending.release(conn)  # the sender locks (Postgres), once the outcomes are recorded or the batch failed
     return outcomes
 
 
-def _broadcasts(ids: set[int]) -> dict[int, Broadcast]:
-    """The batch's broadcasts, detached (read once; their texts do not change once confirmed)."""
+_B = Broadcast.__table__
+#: What a send needs of its broadcast: its texts do not change once confirmed; the photo's bytes are read only
+#: for an upload.
+_CONTENT = (_B.c.id, _B.c.text, _B.c.texts, _B.c.button_text, _B.c.button_url, _B.c.photo_file_ids,
+            _B.c.photo.is_not(None).label("has_photo"))
+
+
+def _broadcasts(conn, ids: set[int]) -> dict[int, Broadcast]:
+    """The batch's broadcasts (transient objects of the columns a send needs), in one statement."""
+    if not ids:
+        return {}
     found = {}
-    for broadcast_id in ids:
-        broadcast = db.session.get(Broadcast, broadcast_id)
-        broadcast.botfleet_has_photo = bool(db.session.scalar(
-            sa.select(Broadcast.photo.is_not(None)).where(Broadcast.id == broadcast_id)))
-        db.session.expunge(broadcast)
-        found[broadcast_id] = broadcast
-    db.session.rollback()
+    for row in conn.execute(sa.select(*_CONTENT).where(_B.c.id.in_(ids))):
+        values = row._asdict()
+        has_photo = values.pop("has_photo")
+        found[row.id] = Broadcast(**values)
+        found[row.id].botfleet_has_photo = bool(has_photo)
     return found
 
 
-def _send_group(conn, bot_id: int | None, deliveries: list, broadcasts: dict[int, Broadcast], messages: dict,
-                outcomes: dict[int, Exception | None]) -> None:
-    """Send one bot's part of a batch, in delivery order, then record the outcomes in one statement per status."""
-    bot = conn.execute(sa.select(Bot.__table__.c.token_encrypted, Bot.__table__.c.is_active)
-                       .where(Bot.__table__.c.id == bot_id)).first() if bot_id else None
-    conn.commit()
-    ended: dict[int, tuple[DeliveryStatus, str]] = {}
-    sent: dict[int, int | None] = {}
-    if bot is None or not bot.is_active:
+def _bots(conn, ids: list[int]) -> dict[int, tuple[str, bool]]:
+    """bot id → (encrypted token, active) of the batch's bots, in one statement."""
+    bot = Bot.__table__
+    return {row.id: (row.token_encrypted, row.is_active) for row in
+            conn.execute(sa.select(bot.c.id, bot.c.token_encrypted, bot.c.is_active).where(bot.c.id.in_(ids)))} \
+        if ids else {}
+
+
+def _send_group(conn, bot: tuple[str, bool] | None, deliveries: list, broadcasts: dict[int, Broadcast],
+                messages: dict, outcomes: dict[int, Exception | None], sent: dict[int, int | None],
+                ended: dict[int, tuple[DeliveryStatus, str]]) -> None:
+    """Send one bot's part of a batch (`bot`: its encrypted token and whether it is active), in delivery order; its
+    outcomes go into `outcomes` (per outbox row), `sent` and `ended` (per delivery, recorded once for the batch)."""
+    bot_id = deliveries[0].bot_id
+    if bot is None or not bot[1]:
         for delivery in deliveries:
             ended[delivery.id] = (DeliveryStatus.FAILED, "the bot is gone or inactive")
             outcomes[messages[delivery.id].id] = None
-        sending.record(conn, sent, ended)
         return
-    token = crypto.decrypt(bot.token_encrypted)
+    token = crypto.decrypt(bot[0])
     outbound.configure()
     limits = limits_for()
     at_once = max(1, int(current_app.config.get("TELEGRAM_TOKENS_AT_ONCE", TOKENS_AT_ONCE)))
     photos: dict[str, str] = {}
     held: list = []
-    for start in range(0, len(deliveries), at_once):
-        group = deliveries[start:start + at_once]
+    start = 0
+    while start < len(deliveries):
+        size = 1 if _uploads_photo(broadcasts, deliveries[start], bot_id, photos) else at_once
+        group = deliveries[start:start + size]
+        start += size
         if held:  # the bot's budget ran out: the rest of the batch waits for slots too
             held += [(delivery, 0.0) for delivery in group]
             continue
         waits = limits.take(bot_id, [d.chat_id for d in group])
-        for delivery, wait in zip(group, waits):
-            if wait:
-                held.append((delivery, wait))
-                continue
-            message = messages[delivery.id]
-            outcome, change = _send_one(conn, token, bot_id, broadcasts[delivery.broadcast_id], delivery, message,
-                                        photos)
-            outcomes[message.id] = outcome
+        held += [(delivery, wait) for delivery, wait in zip(group, waits) if wait]
+        now = [delivery for delivery, wait in zip(group, waits) if not wait]
+        for delivery, (outcome, change) in zip(now, _send_together(conn, token, bot_id, broadcasts, now, messages,
+                                                                   photos)):
+            outcomes[messages[delivery.id].id] = outcome
             if isinstance(change, tuple):
                 ended[delivery.id] = change
             elif change is not _UNCHANGED:
@@ -136,7 +157,6 @@ def _send_group(conn, bot_id: int | None, deliveries: list, broadcasts: dict[int
         # still queued: nothing to record; back in a slot of its own
         outcomes[messages[delivery.id].id] = outbox.Retry(_on_tick(max(wait, slot)),
                                                           "Telegram send limits (held back before sending)")
-    sending.record(conn, sent, ended)
     if photos:
         for broadcast_id in {d.broadcast_id for d in deliveries}:
             sending.remember_photos(conn, broadcast_id, photos)
@@ -146,30 +166,53 @@ def _send_group(conn, bot_id: int | None, deliveries: list, broadcasts: dict[int
 _UNCHANGED = object()
 
 
-def _send_one(conn, token: str, bot_id: int, broadcast: Broadcast, delivery, message, photos: dict[str, str]):
-    """Send one delivery; (the outbox outcome, the delivery's change: a message id when sent, a (status, reason)
-    when it ended or goes back to queued, or _UNCHANGED)."""
-    method, params, files = _call(broadcast, delivery, bot_id, photos)
-    try:
-        answer = committed_send.call(token, method, params, files,
-                                     before_last_byte=lambda: sending.mark_sending(conn, delivery.id))
-    except ApiTelegramException as exc:
-        outbound.note_blocked(SimpleNamespace(botfleet_bot_id=bot_id), delivery.chat_id, exc)
-        failure = outbound.telegram_failure(exc)
+def _uploads_photo(broadcasts: dict[int, Broadcast], delivery, bot_id: int, photos: dict[str, str]) -> bool:
+    """Whether this send would upload the broadcast's photo (no file_id of the bot's yet): it goes alone, so the
+    sends after it reuse the file_id instead of each uploading."""
+    broadcast = broadcasts[delivery.broadcast_id]
+    return bool(getattr(broadcast, "botfleet_has_photo", True) and not photos.get(str(bot_id))
+                and not (broadcast.photo_file_ids or {}).get(str(bot_id)))
+
+
+def _send_together(conn, token: str, bot_id: int, broadcasts: dict[int, Broadcast], deliveries: list, messages: dict,
+                   photos: dict[str, str]) -> list[tuple]:
+    """Send deliveries of one bot side by side, their `sending` committed together just before their last bytes;
+    per delivery (the outbox outcome, the delivery's change: a message id when sent, a (status, reason) when it
+    ended or goes back to queued, or _UNCHANGED)."""
+    if not deliveries:
+        return []
+    calls = [_call(broadcasts[d.broadcast_id], d, bot_id, photos) for d in deliveries]
+    asked: set[int] = set()
+    marked: set[int] = set()
+
+    def mark(indices: list[int]) -> set[int]:
+        try:
+            moved = sending.mark_sending_many(conn, [deliveries[i].id for i in indices])
+        except Exception:
+            conn.rollback()
+            raise
+        asked.update(indices)
+        marked.update(i for i in indices if deliveries[i].id in moved)
+        return marked
+    answers = committed_send.call_many(token, calls, before_last_bytes=mark)
+    return [(None, _UNCHANGED) if i in asked and i not in marked  # no longer queued: another send has it, or none
+            else _outcome(bot_id, delivery, messages[delivery.id], calls[i][0], answers[i], photos)
+            for i, delivery in enumerate(deliveries)]
+
+
+def _outcome(bot_id: int, delivery, message, method: str, answer, photos: dict[str, str]) -> tuple:
+    """What a send's answer (the Message, or the exception the call raised) means for its outbox row and delivery."""
+    if isinstance(answer, ApiTelegramException):
+        outbound.note_blocked(SimpleNamespace(botfleet_bot_id=bot_id), delivery.chat_id, answer)
+        failure = outbound.telegram_failure(answer)
         if isinstance(failure, outbox.Retry):
             return failure, (DeliveryStatus.QUEUED, failure.reason)
         if isinstance(failure, outbox.Permanent):
             status = DeliveryStatus.BLOCKED if failure.reason.startswith("403") else DeliveryStatus.FAILED
             return None, (status, failure.reason)
         return _unknown(failure, message)
-    except committed_send.NotSent as exc:
-        if isinstance(exc.__cause__, sending.Changed):  # another send has it, or it is no longer to be sent
-            return None, _UNCHANGED
-        conn.rollback()
-        return _unknown(exc, message)
-    except Exception as exc:  # noqa: BLE001 - decided below: retry only if Telegram surely did not take it
-        conn.rollback()
-        return _unknown(exc, message)
+    if isinstance(answer, Exception):  # decided in _unknown: retry only if Telegram surely did not take it
+        return _unknown(answer, message)
     file_photos = getattr(answer, "photo", None)
     if file_photos and method == "sendPhoto":
         photos[str(bot_id)] = file_photos[-1].file_id

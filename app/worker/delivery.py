@@ -24,6 +24,7 @@ BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 3600
 
 _LIVE = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+_T = OutboxMessage.__table__
 
 
 def claim(limit: int, ids: list[int] | None = None, until: datetime | None = None,
@@ -42,22 +43,21 @@ def claim_rows(limit: int, ids: list[int] | None = None, until: datetime | None 
     database write lock from its pick to its commit. A claimed row is leased for LEASE_SECONDS.
     """
     now = utcnow()
-    pick = (sa.select(OutboxMessage.id)
-            .where(OutboxMessage.status.in_(_LIVE), OutboxMessage.not_before <= (until or now))
-            .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit)
+    pick = (sa.select(_T.c.id)
+            .where(_T.c.status.in_(_LIVE), _T.c.not_before <= (until or now))
+            .order_by(_T.c.not_before, _T.c.id).limit(limit)
             .with_for_update(skip_locked=True))
     if ids is not None:
-        pick = pick.where(OutboxMessage.id.in_(ids))
+        pick = pick.where(_T.c.id.in_(ids))
     if exclude:
-        pick = pick.where(OutboxMessage.id.not_in(exclude))
+        pick = pick.where(_T.c.id.not_in(exclude))
     if kinds is not None:
-        pick = pick.where(OutboxMessage.kind.in_(kinds))
-    rows = db.session.execute(
-        sa.update(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()))
-        .values(status=OutboxStatus.SENDING.value, attempts=OutboxMessage.attempts + 1,
+        pick = pick.where(_T.c.kind.in_(kinds))
+    rows = db.session.execute(  # Core statements on the table: no ORM bulk-update machinery per claim
+        sa.update(_T).where(_T.c.id.in_(pick.scalar_subquery()))
+        .values(status=OutboxStatus.SENDING.value, attempts=_T.c.attempts + 1,
                 not_before=now + timedelta(seconds=lease_seconds()))
-        .returning(OutboxMessage.id, OutboxMessage.kind),
-        execution_options={"synchronize_session": False}).all()
+        .returning(_T.c.id, _T.c.kind)).all()
     db.session.commit()
     return sorted((row.id, row.kind) for row in rows)
 
@@ -95,11 +95,9 @@ def deliver(message_id: int) -> str:
 def deliver_many(message_ids: list[int]) -> dict[int, str]:
     """Deliver claimed rows: those of a kind with a batch handler (`outbox.batch_handler`) together, in one call
     and one acknowledgement per outcome, the others one by one (`deliver`); the new status of each row."""
-    rows = db.session.execute(sa.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.payload,
-                                        OutboxMessage.attempts)
-                              .where(OutboxMessage.id.in_(message_ids),
-                                     OutboxMessage.status == OutboxStatus.SENDING.value)
-                              .order_by(OutboxMessage.id)).all()
+    rows = db.session.execute(sa.select(_T.c.id, _T.c.kind, _T.c.payload, _T.c.attempts)
+                              .where(_T.c.id.in_(message_ids), _T.c.status == OutboxStatus.SENDING.value)
+                              .order_by(_T.c.id)).all()
     db.session.rollback()
     statuses = {message_id: "skipped" for message_id in message_ids}
     batches: dict[str, list] = {}
@@ -147,25 +145,22 @@ def finish_many(outcomes: dict[int, BaseException | None]) -> dict[int, str]:
     retries = {i: o for i, o in outcomes.items() if isinstance(o, outbox.Retry)}
     dead = {i: o.reason[:500] for i, o in outcomes.items() if isinstance(o, outbox.Permanent)}
     failed = {i: o for i, o in outcomes.items() if o is not None and i not in retries and i not in dead}
-    held = (OutboxMessage.id.in_, OutboxMessage.status == OutboxStatus.SENDING.value)
+    held = (_T.c.id.in_, _T.c.status == OutboxStatus.SENDING.value)
     if done:
-        db.session.execute(sa.update(OutboxMessage).where(held[0](done), held[1])
-                           .values(status=OutboxStatus.DONE.value, done_at=now, last_error=None),
-                           execution_options={"synchronize_session": False})
+        db.session.execute(sa.update(_T).where(held[0](done), held[1])
+                           .values(status=OutboxStatus.DONE.value, done_at=now, last_error=None))
     if dead:
-        db.session.execute(sa.update(OutboxMessage).where(held[0](list(dead)), held[1])
+        db.session.execute(sa.update(_T).where(held[0](list(dead)), held[1])
                            .values(status=OutboxStatus.DEAD.value, done_at=now,
-                                   last_error=sa.case(dead, value=OutboxMessage.id)),
-                           execution_options={"synchronize_session": False})
+                                   last_error=sa.case(dead, value=_T.c.id)))
     if retries:
-        when = {i: sa.literal(now + timedelta(seconds=o.after_seconds), OutboxMessage.not_before.type)
+        when = {i: sa.literal(now + timedelta(seconds=o.after_seconds), _T.c.not_before.type)
                 for i, o in retries.items()}
-        db.session.execute(sa.update(OutboxMessage).where(held[0](list(retries)), held[1])
-                           .values(status=OutboxStatus.PENDING.value, attempts=OutboxMessage.attempts - 1,
-                                   not_before=sa.case(when, value=OutboxMessage.id),
+        db.session.execute(sa.update(_T).where(held[0](list(retries)), held[1])
+                           .values(status=OutboxStatus.PENDING.value, attempts=_T.c.attempts - 1,
+                                   not_before=sa.case(when, value=_T.c.id),
                                    last_error=sa.case({i: o.reason[:500] for i, o in retries.items()},
-                                                      value=OutboxMessage.id)),
-                           execution_options={"synchronize_session": False})
+                                                      value=_T.c.id)))
     db.session.commit()
     statuses = {i: OutboxStatus.DONE.value for i in done}
     statuses.update({i: OutboxStatus.DEAD.value for i in dead})

@@ -122,8 +122,11 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
                                  .returning(BroadcastDelivery.id, BroadcastDelivery.status, BroadcastDelivery.bot_id),
                                  values).all()
     queued = [(delivery_id, bot_id) for delivery_id, status, bot_id in written if status == DeliveryStatus.QUEUED.value]
-    _queue(broadcast, [(delivery_id, 1) for delivery_id, _ in queued],
-           _paced([bot_id for _, bot_id in queued], in_flight or {}))
+    # Written in the order they fall due, a bot's together within a step: claimed in (due, id) order, a worker's
+    # batch is then mostly one bot's sends, which go side by side (bots/broadcast_outbound.py).
+    due = sorted(zip(_paced([bot_id for _, bot_id in queued], in_flight or {}), queued),
+                 key=lambda item: (item[0], item[1][1], item[1][0]))
+    _queue(broadcast, [(delivery_id, 1) for _, (delivery_id, _) in due], [delay for delay, _ in due])
     if not first:
         broadcast.cursor_member_id = rows[-1].id
     return len(rows)

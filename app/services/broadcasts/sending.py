@@ -77,10 +77,6 @@ def remember_photo(broadcast: Broadcast, bot_id: int, file_id: str) -> None:
 
 # --- A batch of deliveries (bots/broadcast_outbound.py `deliver_batch`): one statement per step, on one connection.
 
-class Changed(Exception):
-    """The delivery is no longer queued (another send of it, or a state change since it was taken): not sent."""
-
-
 _D = BroadcastDelivery.__table__
 _OPEN = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)
 #: Postgres: pg_advisory_lock(SENDER_LOCK_CLASS, delivery id), a session lock, is held by the sender of a delivery
@@ -96,7 +92,7 @@ def take(conn, delivery_ids: list[int]) -> tuple[list, set[int], set[int]]:
     record, one statement per kind, what `begin` would for those not to be sent; commits.
 
     Returns (the rows to send now: id, broadcast_id, bot_id, chat_id, language; the ids with nothing to send; the
-    ids locked elsewhere). A taken row is not locked past this commit: `mark_sending` only moves it from `queued`.
+    ids locked elsewhere). A taken row is not locked past this commit: `mark_sending_many` only moves it from `queued`.
     """
     b = Broadcast.__table__
     query = (sa.select(_D.c.id, _D.c.broadcast_id, _D.c.bot_id, _D.c.chat_id, _D.c.language, _D.c.status,
@@ -139,31 +135,41 @@ def take(conn, delivery_ids: list[int]) -> tuple[list, set[int], set[int]]:
     return to_send, nothing, locked
 
 
-def mark_sending(conn, delivery_id: int) -> None:
-    """Queued → sending, committed (Telegram has all of the request but its last byte); Changed if not queued."""
-    move = (sa.update(_D).where(_D.c.id == delivery_id, _D.c.status == DeliveryStatus.QUEUED.value)
+def mark_sending_many(conn, delivery_ids: list[int]) -> set[int]:
+    """Queued → sending, committed (Telegram has all of each request but its last byte), for several deliveries in
+    one statement: the ids that moved, each with its sender lock on Postgres; the others are no longer queued and
+    must not be sent."""
+    move = (sa.update(_D).where(_D.c.id.in_(delivery_ids), _D.c.status == DeliveryStatus.QUEUED.value)
             .values(status=DeliveryStatus.SENDING.value))
-    if _postgres(conn):  # the sender's lock, taken in the same statement, only when the row moved
-        moved = len(conn.execute(move.returning(sa.func.pg_advisory_lock(SENDER_LOCK_CLASS, _D.c.id))).all())
-        if moved:
-            conn.info.setdefault(_HELD, set()).add(delivery_id)
+    if _postgres(conn):
+        move = move.returning(_D.c.id, sa.func.pg_advisory_lock(SENDER_LOCK_CLASS, _D.c.id))
     else:
-        moved = conn.execute(move).rowcount
-    if moved != 1:
-        conn.rollback()
-        raise Changed(f"delivery {delivery_id} is no longer queued")
+        move = move.returning(_D.c.id)
+    moved = {row[0] for row in conn.execute(move)}
+    if moved and _postgres(conn):
+        conn.info.setdefault(_HELD, set()).update(moved)
     conn.commit()
+    return moved
 
 
 def release(conn) -> None:
-    """Free the sender locks this connection took (after the batch's outcomes are recorded, or when it fails)."""
-    held = conn.info.pop(_HELD, None)
-    if held:
+    """Free the sender locks this connection still holds (`record` frees those of the outcomes it wrote; this is
+    for a batch that failed before)."""
+    if conn.info.get(_HELD):
         if conn.in_transaction():
             conn.rollback()
-        conn.execute(sa.text("SELECT pg_advisory_unlock(:k, id) FROM unnest(CAST(:ids AS integer[])) AS id"),
-                     {"k": SENDER_LOCK_CLASS, "ids": sorted(held)})
+        _unlock(conn)
         conn.commit()
+
+
+def _unlock(conn) -> None:
+    """Free this connection's sender locks (a session lock is freed at once, whatever becomes of the transaction)."""
+    held = conn.info.pop(_HELD, None)
+    if held:
+        conn.execute(_UNLOCK, {"k": SENDER_LOCK_CLASS, "ids": sorted(held)})
+
+
+_UNLOCK = sa.text("SELECT pg_advisory_unlock(:k, id) FROM unnest(CAST(:ids AS integer[])) AS id")
 
 
 def _postgres(conn) -> bool:
@@ -172,7 +178,8 @@ def _postgres(conn) -> bool:
 
 def record(conn, sent_ids: dict[int, int | None], ended: dict[int, tuple[DeliveryStatus, str]]) -> None:
     """The outcomes of a batch's sends: one statement for the sent (with their message ids), one per other status
-    (blocked, failed, queued again), only for deliveries still queued or `sending`; commits."""
+    (blocked, failed, queued again), only for deliveries still queued or `sending`; frees the sender locks and
+    commits."""
     if sent_ids:
         with_id = {d: m for d, m in sent_ids.items() if m is not None}
         values = {"status": DeliveryStatus.SENT.value, "sent_at": clock.now()}
@@ -186,6 +193,7 @@ def record(conn, sent_ids: dict[int, int | None], ended: dict[int, tuple[Deliver
     for status, reasons in by_status.items():
         conn.execute(sa.update(_D).where(_D.c.id.in_(list(reasons)), _D.c.status.in_(_OPEN))
                      .values(status=status.value, error=sa.case(reasons, value=_D.c.id, else_=_D.c.error)))
+    _unlock(conn)  # the outcomes are written: a second run that sees them committed finds no sender lock
     conn.commit()
 
 
