@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import DailyStat, Member, Receipt, ReceiptStatus, Tenant
@@ -31,10 +30,27 @@ def snapshot_day(tenant: Tenant, day: date, now: datetime) -> None:
 
 def upsert(tenant_id: int, day: date, values: dict) -> None:
     """Insert or update the (tenant, day) row in one statement."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DailyStat).values(tenant_id=tenant_id, day=day, created_at=clock.now(), **values)
-    db.session.execute(stmt.on_conflict_do_update(index_elements=["tenant_id", "day"], set_=values))
+    db.session.execute(_upsert_of(tuple(values)), {"tenant_id": tenant_id, "day": day, "created_at": clock.now(),
+                                                   **values})
+
+
+_upserts: dict = {}
+
+
+def _upsert_of(figures: tuple[str, ...]) -> sa.TextClause:
+    """The upsert of these figures, as text that SQLite and Postgres both read: SQLAlchemy never caches the
+    compiled SQL of its dialect INSERTs with ON CONFLICT (see sessions._insert_session), so the daily reset and
+    every 10-minute snapshot compiled it anew. Built once per set of figures."""
+    cached = _upserts.get(figures)
+    if cached is None:
+        columns = ", ".join(figures)
+        cached = _upserts[figures] = sa.text(
+            f"INSERT INTO daily_stats (tenant_id, day, created_at, {columns}) "
+            f"VALUES (:tenant_id, :day, :created_at, {', '.join(':' + f for f in figures)}) "
+            f"ON CONFLICT (tenant_id, day) DO UPDATE SET {', '.join(f'{f} = excluded.{f}' for f in figures)}"
+        ).bindparams(sa.bindparam("day", type_=sa.Date),
+                     sa.bindparam("created_at", type_=DailyStat.__table__.c.created_at.type))
+    return cached
 
 
 def _receipt_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
@@ -51,28 +67,28 @@ def _receipt_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
 
 
 def _member_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
-    def count(column) -> int:
-        return db.session.scalar(
-            sa.select(sa.func.count()).select_from(Member)
-            .where(Member.tenant_id == tenant_id, column >= start, column < end)
-        )
-    return {"new_members": count(Member.created_at), "active_members": count(Member.last_activity_at)}
+    def count(column):
+        return (sa.select(sa.func.count()).select_from(Member)
+                .where(Member.tenant_id == tenant_id, column >= start, column < end).scalar_subquery())
+    row = db.session.execute(sa.select(count(Member.created_at), count(Member.last_activity_at))).one()
+    return {"new_members": row[0], "active_members": row[1]}
 
 
 def buyer_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
     """Members who bought in [start, end): new (no paid purchase before `start`) and returning."""
-    row = db.session.execute(sales_charts.buyers_query(tenant_id, start, end)).one()
-    return {"new_buyers": row[0], "returning_buyers": row[1]}
+    new, returning = sales_charts.buyers(tenant_id, start, end)
+    return {"new_buyers": new, "returning_buyers": returning}
 
 
 def _traffic_figures(tenant: Tenant, day: date) -> dict:
-    earlier = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(DailyStat.traffic_sold_bytes), 0),
-                  sa.func.coalesce(sa.func.sum(DailyStat.traffic_consumed_bytes), 0))
-        .where(DailyStat.tenant_id == tenant.id, DailyStat.day < day)
+    """The counters' growth since the earlier days' rows: both read in one statement."""
+    def earlier(column):
+        return (sa.select(sa.func.coalesce(sa.func.sum(column), 0))
+                .where(DailyStat.tenant_id == tenant.id, DailyStat.day < day).scalar_subquery())
+    row = db.session.execute(
+        sa.select(Tenant.traffic_sold_bytes, Tenant.traffic_consumed_bytes,
+                  earlier(DailyStat.traffic_sold_bytes), earlier(DailyStat.traffic_consumed_bytes))
+        .where(Tenant.id == tenant.id)
     ).one()
-    counters = db.session.execute(
-        sa.select(Tenant.traffic_sold_bytes, Tenant.traffic_consumed_bytes).where(Tenant.id == tenant.id)
-    ).one()
-    return {"traffic_sold_bytes": max(0, counters[0] - int(earlier[0])),
-            "traffic_consumed_bytes": max(0, counters[1] - int(earlier[1]))}
+    return {"traffic_sold_bytes": max(0, row[0] - int(row[2])),
+            "traffic_consumed_bytes": max(0, row[1] - int(row[3]))}

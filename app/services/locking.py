@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
+from app.services import rowwrites
 
 
 def lock_row(model, row_id: int, *, tenant_id: int | None = None):
@@ -18,31 +19,58 @@ def lock_row(model, row_id: int, *, tenant_id: int | None = None):
     held = _held_in_this_transaction(model, row_id, tenant_id)
     if held is not None:
         return held
-    sqlite_update, select = _lock_statements(model, tenant_id is not None)
+    sqlite_update, select, core_select = _lock_statements(model, tenant_id is not None)
     params = {"lock_id": row_id, "lock_tenant_id": tenant_id}
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(sqlite_update, params, execution_options={"synchronize_session": False})
-    row = db.session.scalars(select, params).one_or_none()
+    if rowwrites.plain_loading(model):
+        row = next(iter(_core_locked(core_select, params, model)), None)
+    else:
+        row = db.session.scalars(select, params).one_or_none()
     if row is not None:
         remember_locked(row)
     return row
+
+
+def _core_locked(core_select, params: dict, model) -> list:
+    """The rows of a locking SELECT of every column, as the ORM's populate_existing query would return them
+    (rowwrites.refresh_row): its row loading costs an approval more Python than the statement."""
+    session = db.session()
+    if session.autoflush:  # as the ORM query would
+        session.flush()
+    rows = session.connection().execute(core_select, params).all()
+    return [rowwrites.refresh_row(model, row) for row in rows]
 
 
 _statements: dict = {}
 
 
 def _lock_statements(model, by_tenant: bool) -> tuple:
-    """(SQLite's lock-taking UPDATE, the locking SELECT) of one row by id (and tenant): built once per model."""
+    """(SQLite's lock-taking UPDATE, the locking ORM SELECT, the same SELECT of the table's columns) of one row
+    by id (and tenant): built once per model."""
     cached = _statements.get((model, by_tenant))
     if cached is None:
+        columns = model.__table__.c
         conditions = [model.id == sa.bindparam("lock_id")]
+        core_conditions = [columns.id == sa.bindparam("lock_id")]
         if by_tenant:
             conditions.append(model.tenant_id == sa.bindparam("lock_tenant_id"))
+            core_conditions.append(columns.tenant_id == sa.bindparam("lock_tenant_id"))
         cached = _statements[(model, by_tenant)] = (
             sa.update(model).where(*conditions).values(id=model.id),
             sa.select(model).where(*conditions).with_for_update(key_share=True)
-            .execution_options(populate_existing=True))
+            .execution_options(populate_existing=True),
+            _core_select(model, core_conditions))
     return cached
+
+
+def _core_select(model, conditions, order_by=None):
+    """The locking SELECT of every column of `model`'s table in table order (rowwrites.refresh_row's input);
+    `conditions` on the table's columns (ORM attributes would make it an ORM query)."""
+    select = sa.select(*rowwrites.table_columns(model)).where(*conditions)
+    if order_by is not None:
+        select = select.order_by(order_by)
+    return select.with_for_update(key_share=True)
 
 
 def remember_locked(row) -> None:
@@ -91,13 +119,16 @@ def lock_member_and_referrer(tenant_id: int, member_id: int) -> tuple:
     the locked row names another referrer (set_referrer ran in between), TryAgain asks for a rerun
     rather than lock out of order.
     """
+    from app.models import Member
     from app.services.errors import NotFound, TryAgain
 
-    sqlite_update, select = _member_and_referrer_statements()
+    sqlite_update, select, core_select = _member_and_referrer_statements()
     params = {"lock_member_id": member_id, "lock_tenant_id": tenant_id}
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(sqlite_update, params, execution_options={"synchronize_session": False})
-    rows = {m.id: m for m in db.session.scalars(select, params)}
+    locked = (_core_locked(core_select, params, Member) if rowwrites.plain_loading(Member)
+              else db.session.scalars(select, params))
+    rows = {m.id: m for m in locked}
     for row in rows.values():
         remember_locked(row)
     member = rows.get(member_id)
@@ -111,7 +142,8 @@ def lock_member_and_referrer(tenant_id: int, member_id: int) -> tuple:
 
 
 def _member_and_referrer_statements() -> tuple:
-    """lock_rows' statements for lock_member_and_referrer, built once (bound: lock_member_id, lock_tenant_id; not a column name, which the UPDATE would take)."""
+    """lock_rows' statements for lock_member_and_referrer (and the same SELECT of the table's columns), built
+    once (bound: lock_member_id, lock_tenant_id; not a column name, which the UPDATE would take)."""
     from app.models import Member
 
     cached = _statements.get("member_and_referrer")
@@ -120,8 +152,13 @@ def _member_and_referrer_statements() -> tuple:
         owed = (sa.select(Member.referred_by_id).where(Member.id == member_id, Member.tenant_id == tenant_id,
                                                        Member.referral_rewarded_at.is_(None)).scalar_subquery())
         conditions = (Member.tenant_id == tenant_id, sa.or_(Member.id == member_id, Member.id == owed))
+        columns = Member.__table__.c
+        core_owed = (sa.select(columns.referred_by_id).where(columns.id == member_id, columns.tenant_id == tenant_id,
+                                                             columns.referral_rewarded_at.is_(None)).scalar_subquery())
+        core_conditions = (columns.tenant_id == tenant_id, sa.or_(columns.id == member_id, columns.id == core_owed))
         cached = _statements["member_and_referrer"] = (
             sa.update(Member).where(*conditions).values(id=Member.id),
             sa.select(Member).where(*conditions).order_by(Member.id).with_for_update(key_share=True)
-            .execution_options(populate_existing=True))
+            .execution_options(populate_existing=True),
+            _core_select(Member, core_conditions, order_by=columns.id))
     return cached

@@ -159,7 +159,7 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
     _check_reviewer(locked.tenant_id, by)
     credited = locked.amount if amount is None else check_amount(amount)
     is_plan = locked.purpose == ReceiptPurpose.PLAN.value
-    tenant = lock_row(Tenant, locked.tenant_id) if is_plan else db.session.get(Tenant, locked.tenant_id)
+    tenant = lock_row(Tenant, locked.tenant_id) if is_plan else rowwrites.get(Tenant, locked.tenant_id)
     member, referrer = lock_member_and_referrer(locked.tenant_id, locked.member_id)
     credit = ledger.credit_locked_member(member, credited, key=f"receipt:{locked.id}", kind="topup",
                                          ref_type="receipt", ref_id=locked.id, actor=by.actor)

@@ -26,13 +26,16 @@ _inserts: dict = {}
 _updates: dict = {}
 _columns: dict = {}
 _loads: dict = {}
+_plain: dict = {}
+_by_id: dict = {}
 
 
 def insert_now(obj) -> None:
     """INSERT a new object (pending in the session, or transient) now; it becomes persistent and clean.
 
     Columns never set on the object, or None where the column has a default, take their defaults, as in a
-    flush; every column comes back (RETURNING), so nothing is loaded again later.
+    flush; those come back (RETURNING: the id, the defaults, the NULLs), so nothing is loaded again later.
+    The columns it sent keep the object's values, as after a flush (not parsed back: an audit row's JSON).
     """
     state = sa.inspect(obj)
     if state.persistent:
@@ -41,19 +44,18 @@ def insert_now(obj) -> None:
     if state.pending:
         session.expunge(obj)
     mapper = state.mapper
-    statement, columns = _insert_of(mapper)
     values = {}
-    for key, column in columns:
+    for key, column in _columns_of(mapper):
         if key in state.dict:
             value = state.dict[key]
             if value is None and (column.default is not None or column.server_default is not None
                                   or column.primary_key):
                 continue
             values[column.key] = value
+    statement, returned = _insert_of(mapper, tuple(values))
     row = session.connection().execute(statement, values).one()
-    for (key, _column), value in zip(columns, row):
-        sa.orm.attributes.set_committed_value(obj, key, value)
-    make_transient_to_detached(obj)
+    state.dict.update(zip(returned, row))
+    make_transient_to_detached(obj)  # every attribute now committed as it is, none left to load
     session.add(obj)
 
 
@@ -112,6 +114,56 @@ def attach_row(model, values):
     return obj
 
 
+def get(model, row_id: int):
+    """db.session.get for a hot path: the session's object when it has a current one, else the row read with a
+    Core statement built once and attached (attach_row), without the ORM's loading. None when there is no row."""
+    session = db.session()
+    mapper = _loading_of(model)[0]
+    existing = session.identity_map.get(mapper.identity_key_from_primary_key((row_id,)))
+    if existing is not None or not plain_loading(model):
+        return session.get(model, row_id)  # no statement unless it expired
+    if session.autoflush:  # as the ORM's load would
+        session.flush()
+    select = _by_id.get(model)
+    if select is None:
+        select = _by_id[model] = sa.select(*table_columns(model)).where(
+            mapper.local_table.c.id == sa.bindparam("row_id"))
+    row = session.connection().execute(select, {"row_id": row_id}).first()
+    return attach_row(model, row) if row is not None else None
+
+
+def refresh_row(model, values):
+    """What a query with populate_existing makes of a row read with Core (every column, in table order): the
+    session's object of this row with its columns set to `values` and its unflushed changes of them dropped,
+    its loaded relationships reset to load again; a new persistent object (attach_row) when the session has none.
+    Only for a model whose `plain_loading` is true: the caller checks, and queries with the ORM otherwise."""
+    mapper, attributes, pk_index = _loading_of(model)
+    session = db.session()
+    existing = session.identity_map.get(mapper.identity_key_from_primary_key((values[pk_index],)))
+    if existing is None:
+        return attach_row(model, values)
+    state = sa.inspect(existing)
+    state.dict.update(zip(attributes, values))
+    for key in mapper.relationships.keys():
+        state.dict.pop(key, None)
+    state._commit_all(state.dict, session.identity_map)  # as the ORM's refresh leaves it: no pending change
+    return existing
+
+
+def plain_loading(model) -> bool:
+    """True when a Core read of the table's columns gives what the ORM's loading would (refresh_row, attach_row):
+    no deferred column, no eagerly loaded relationship, nobody listening for loads or refreshes."""
+    plain = _plain.get(model)
+    if plain is None:
+        mapper = _loading_of(model)[0]
+        dispatch = mapper.class_manager.dispatch
+        plain = _plain[model] = not (
+            any(prop.deferred for prop in mapper.column_attrs)
+            or any(rel.lazy not in ("select", True) for rel in mapper.relationships)
+            or dispatch.load or dispatch.refresh)
+    return plain and not db.session().dispatch.loaded_as_persistent
+
+
 def table_columns(model) -> list[sa.Column]:
     """The table's columns in the order `attach_row` takes their values."""
     return [column for _key, column in _columns_of(sa.inspect(model))]
@@ -141,10 +193,13 @@ def _columns_of(mapper) -> tuple:
     return cached
 
 
-def _insert_of(mapper):
-    cached = _inserts.get(mapper)
+def _insert_of(mapper, sent: tuple) -> tuple:
+    """(the INSERT of the columns `sent` (column keys) returning the others, their attribute keys): built once
+    per table and set of columns."""
+    cached = _inserts.get((mapper, sent))
     if cached is None:
-        columns = _columns_of(mapper)
-        table = mapper.local_table
-        cached = _inserts[mapper] = (sa.insert(table).returning(*(column for _key, column in columns)), columns)
+        others = [(key, column) for key, column in _columns_of(mapper) if column.key not in sent]
+        cached = _inserts[(mapper, sent)] = (
+            sa.insert(mapper.local_table).returning(*(column for _key, column in others)),
+            tuple(key for key, _column in others))
     return cached

@@ -99,21 +99,37 @@ def snapshots_query(tenant: Tenant, first: date, today: date) -> sa.Select:
 
 def today_buyers(tenant: Tenant) -> tuple[int, int]:
     start, end = clock.day_bounds(tenant.timezone, clock.tenant_today(tenant))
-    new, returning = db.session.execute(buyers_query(tenant.id, start, end)).one()
+    return buyers(tenant.id, start, end)
+
+
+def buyers(tenant_id: int, start: datetime, end: datetime) -> tuple[int, int]:
+    """(new, returning) members who bought in [start, end) (buyers_query), by the statement built once."""
+    new, returning = db.session.execute(_BUYERS, {"buyers_tenant_id": tenant_id, "buyers_start": start,
+                                                  "buyers_end": end}).one()
     return new, returning
 
 
 def buyers_query(tenant_id: int, start: datetime, end: datetime) -> sa.Select:
     """(new, returning) members who bought in [start, end): new ones had no paid purchase before `start`."""
-    buyers = (sa.select(Subscription.member_id)
+    return _BUYERS.params(buyers_tenant_id=tenant_id, buyers_start=start, buyers_end=end)
+
+
+def _buyers_statement() -> sa.Select:
+    """buyers_query with bound parameters (buyers_tenant_id, buyers_start, buyers_end): built once, as building
+    it (an aliased entity) cost more than running it in every stats snapshot."""
+    tenant_id, start = sa.bindparam("buyers_tenant_id"), sa.bindparam("buyers_start")
+    bought = (sa.select(Subscription.member_id)
               .where(Subscription.tenant_id == tenant_id, Subscription.created_at >= start,
-                     Subscription.created_at < end, Subscription.source.in_(PAID_SOURCES))
+                     Subscription.created_at < sa.bindparam("buyers_end"), Subscription.source.in_(PAID_SOURCES))
               .group_by(Subscription.member_id).subquery())
     earlier = aliased(Subscription)
-    bought_before = sa.exists().where(earlier.tenant_id == tenant_id, earlier.member_id == buyers.c.member_id,
+    bought_before = sa.exists().where(earlier.tenant_id == tenant_id, earlier.member_id == bought.c.member_id,
                                       earlier.created_at < start, earlier.source.in_(PAID_SOURCES))
     return sa.select(sa.func.count().filter(~bought_before), sa.func.count().filter(bought_before)) \
-        .select_from(buyers)
+        .select_from(bought)
+
+
+_BUYERS = _buyers_statement()
 
 
 def top_plans_query(tenant: Tenant, since: datetime) -> sa.Select:

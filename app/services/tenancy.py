@@ -14,8 +14,12 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
 
 
+#: Built once: signing in looks the account up on every attempt.
+_BY_EMAIL = sa.select(Account).where(sa.func.lower(Account.email) == sa.bindparam("email"))
+
+
 def find_account(email: str) -> Account | None:
-    return db.session.scalar(sa.select(Account).where(sa.func.lower(Account.email) == email.strip().lower()))
+    return db.session.scalar(_BY_EMAIL, {"email": email.strip().lower()})
 
 
 def create_account(email: str, password: str, *, platform_admin: bool = False, display_name=None) -> Account:

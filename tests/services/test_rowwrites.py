@@ -5,8 +5,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.models import AuditLog, Member
+from app.models import AuditLog, Member, Tenant
 from app.services import rowwrites
+from app.services.locking import lock_row
 from tests.hardening.test_approval_locks import StatementLog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,3 +95,34 @@ def test_a_process_whose_first_rows_are_attached_configures_the_mappers():
             "assert sa.inspect(Bot).configured and Bot.is_active.impl is not None\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_locked_row_is_refreshed_as_populate_existing_would(db, make):
+    """lock_row reads the row with Core (rowwrites.refresh_row): the session's object gets the stored values,
+    its unflushed changes are dropped and its relationships load again."""
+    tenant = make.tenant()
+    member, other = make.member(tenant), make.member(tenant)
+    member.referred_by_id = None
+    db.session.commit()
+    assert member.referred_by is None  # loaded
+    db.session.execute(sa.update(Member.__table__).where(Member.__table__.c.id == member.id)
+                       .values(balance=4_000, referred_by_id=other.id))  # behind the ORM's back
+    member.first_name = "Unflushed"
+    with db.session.no_autoflush:
+        locked = lock_row(Member, member.id, tenant_id=tenant.id)
+    assert locked is member
+    assert (locked.balance, locked.referred_by_id, locked.referred_by) == (4_000, other.id, other)
+    assert locked.first_name != "Unflushed" and not db.session.dirty
+
+
+def test_get_attaches_a_row_the_session_lacks_and_returns_the_one_it_has(db, make):
+    tenant = make.tenant()
+    db.session.commit()
+    tenant_id = tenant.id
+    db.session.expunge_all()
+    with StatementLog(db.engine) as log:
+        read = rowwrites.get(Tenant, tenant_id)
+        again = rowwrites.get(Tenant, tenant_id)
+    assert len(log.statements) == 1 and read is again and read.id == tenant_id
+    assert sa.inspect(read).persistent and not db.session.dirty
+    assert rowwrites.get(Tenant, tenant_id + 10_000) is None
