@@ -145,17 +145,20 @@ def _send_group(conn, bot: tuple[str, bool] | None, deliveries: list, broadcasts
     at_once = max(1, int(current_app.config.get("TELEGRAM_TOKENS_AT_ONCE", TOKENS_AT_ONCE)))
     photos: dict[str, str] = {}
     held: list = []
-    start = 0
-    while start < len(deliveries):
-        size = 1 if _uploads_photo(broadcasts, deliveries[start], bot_id, photos) else at_once
-        group = deliveries[start:start + size]
-        start += size
+    pending = list(deliveries)
+    while pending:
+        size = 1 if _uploads_photo(broadcasts, pending[0], bot_id, photos) else at_once
+        group, pending = pending[:size], pending[size:]
         if held:  # the bot's budget ran out: the rest of the batch waits for slots too
             held += [(delivery, 0.0) for delivery in group]
             continue
         waits = limits.take(bot_id, [d.chat_id for d in group], pause=max(pause_until - time.monotonic(), 0.0))
-        held += [(delivery, wait) for delivery, wait in zip(group, waits) if wait]
         now = [delivery for delivery, wait in zip(group, waits) if not wait]
+        waiting = [(delivery, wait) for delivery, wait in zip(group, waits) if wait]
+        if now and waiting and time.monotonic() < pause_until:  # a hit the window had room for in part: the
+            pending = [delivery for delivery, _ in waiting] + pending  # rest take again (with the pause) next
+        else:
+            held += waiting
         for delivery, (outcome, change) in zip(now, _send_together(conn, token, bot_id, broadcasts, now, messages,
                                                                    photos)):
             outcomes[messages[delivery.id].id] = outcome
