@@ -42,6 +42,7 @@ class ScriptedServer:
         self.script: list[tuple[bytes, bool]] = []
         self.requests: list[tuple[bytes, bytes]] = []
         self.connections = 0
+        self.closed = threading.Event()  # set when the server has closed a connection after an answer
         threading.Thread(target=self._serve, daemon=True).start()
 
     @property
@@ -58,7 +59,7 @@ class ScriptedServer:
             threading.Thread(target=self._connection, args=(sock,), daemon=True).start()
 
     def _connection(self, sock: socket.socket) -> None:
-        reader = sock.makefile("rb")
+        reader, close = sock.makefile("rb"), False
         with sock, reader:
             while self.script:
                 head = b""
@@ -73,7 +74,9 @@ class ScriptedServer:
                 raw, close = self.script.pop(0)
                 sock.sendall(raw)
                 if close:
-                    return
+                    break
+        if close:
+            self.closed.set()
 
 
 @pytest.fixture
@@ -104,6 +107,7 @@ def test_answers_of_every_framing_are_read_and_the_connection_is_kept_while_it_m
 def test_a_kept_connection_the_server_closed_while_idle_is_replaced_before_sending(server):
     server.script = [(answer(OK), True), (answer(OK), False)]
     send(1)
+    assert server.closed.wait(5)  # idle, then closed: a close racing the next request is not this case
     send(2)
     assert [json.loads(body)["chat_id"] for _, body in server.requests] == [1, 2]
     assert server.connections == 2
