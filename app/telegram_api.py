@@ -221,7 +221,7 @@ def _connection(scheme: str, host: str, connect_timeout, url: str) -> _Connectio
     if connections is None:
         connections = _local.connections = {}
     connection = connections.get((scheme, host))
-    if connection is not None and _dropped(connection.sock):
+    if connection is not None and connection_dropped(connection.sock):
         connection.close()
         connection = None
     if connection is None:
@@ -251,7 +251,7 @@ def _connect(scheme: str, host: str, connect_timeout, url: str) -> socket.socket
         raise requests.ConnectionError(_cause(exc, url)) from exc
 
 
-def _dropped(sock) -> bool:
+def connection_dropped(sock) -> bool:
     """True when an idle keep-alive connection is unusable: closed, or readable (the server's EOF or junk)."""
     if sock is None:
         return True

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import select
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +39,8 @@ from urllib.parse import urlsplit
 import requests
 from telebot import apihelper, types
 from telebot.apihelper import ApiTelegramException
+
+from app import telegram_api
 
 #: A kept connection idle longer than this is closed rather than reused (servers drop idle ones after a while).
 IDLE_SECONDS = 30.0
@@ -148,7 +149,7 @@ def _connection(url: str, fresh: bool = False) -> tuple[http.client.HTTPConnecti
     idle = _kept_for(url)
     while idle and not fresh:
         connection, idle_since = idle.pop()
-        if time.monotonic() - idle_since < IDLE_SECONDS and not _dropped(connection):
+        if time.monotonic() - idle_since < IDLE_SECONDS and not telegram_api.connection_dropped(connection.sock):
             connection.botfleet_keep = False  # until this call's answer is read to its end
             return connection, True
         connection.close()
@@ -168,17 +169,6 @@ def _keep(url: str, connection: http.client.HTTPConnection) -> None:
     idle.append((connection, time.monotonic()))
     while len(idle) > MAX_KEPT:
         idle.pop(0)[0].close()
-
-
-def _dropped(connection: http.client.HTTPConnection) -> bool:
-    """True when an idle kept connection is unusable: no socket, or readable (the server closed it, or sent junk)."""
-    if connection.sock is None:
-        return True
-    try:
-        readable, _, _ = select.select([connection.sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
 
 
 def close_kept() -> None:
