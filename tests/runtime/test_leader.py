@@ -96,6 +96,13 @@ def test_a_leader_whose_lock_connection_dies_is_replaced(app, db):
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted "
                 "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
         assert killed == 1
+
+        def lock_released() -> bool:  # pg_terminate_backend only signals: the backend frees the lock as it exits
+            with db.engine.connect() as conn:
+                return not conn.scalar(sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
+        assert wait_for(lock_released, 10)
         second.step()
         assert second.is_leader
         first.step()
