@@ -48,14 +48,11 @@ def stop_workers(workers) -> None:
             worker.wait(20)
 
 
-#: A send is counted when a worker takes its token and timestamped by the sandbox when its last byte arrives; in
-#: between come the 'sending' commit and the thread getting the CPU back, which on this loaded 2-core machine
-#: can take well over 100 ms, moving a send into the next second as the sandbox sees it. Since broadcast sends
-#: go at the window's edge (a held send waits for the next slot, guard 0.02 s), that spread is no longer hidden
-#: by unused slots: a CI run under both legs' load saw 33 sends in 0.8 s. The count over the sandbox's
-#: timestamps is therefore taken over windows this much shorter than a second; a limiter that is not shared
-#: (two hosts, 60/s) still puts ~42 sends in such a window and fails.
-TRANSIT_ALLOWANCE = 0.3
+#: A send is counted when a worker is about to make it and timestamped by the sandbox when it arrives; on
+#: this loaded 2-core machine a thread can be descheduled between the two for well over 100 ms, which can
+#: move a send into the next second as the sandbox sees it. The count over the sandbox's timestamps is
+#: therefore taken over windows this much shorter than a second (measured worst case: 0.87 s for 30 sends).
+TRANSIT_ALLOWANCE = 0.2
 
 
 def most_in_window(moments: list[float], seconds: float = 1.0) -> int:
