@@ -131,27 +131,58 @@ def load_bot(bot_id: int) -> tuple[Bot, Tenant] | None:
     return (attach_row(Bot, row[:_B]), attach_row(Tenant, row[_B:])) if row is not None else None
 
 
+@dataclass(frozen=True)
+class Sender:
+    """The member an update comes from, read with its bot before the handlers run (a webhook request reads it
+    with the bot it checks the secret of): `load_context` takes these rows instead of reading them again."""
+
+    telegram_id: int
+    #: None when the Telegram user is new to the tenant; `session` None when new to this bot.
+    member: Member | None
+    session: BotSession | None
+    sells_vpn: bool
+
+
+def load_bot_and_sender(bot_id: int, telegram_id: int) -> tuple[tuple[Bot, Tenant], Sender] | None:
+    """The bot with its tenant, and the member `telegram_id` of that tenant with this bot's session of them, in one
+    statement (the polling update's EVERYTHING); None when there is no such bot."""
+    row = db.session.connection().execute(EVERYTHING, {"bot_id": bot_id, "telegram_id": telegram_id}).first()
+    if row is None:
+        return None
+    bot, tenant, sells_vpn, member, session = _everything(row)
+    return (bot, tenant), Sender(telegram_id, member, session, sells_vpn)
+
+
+def _everything(row) -> tuple:
+    """(bot, tenant, sells_vpn, member or None, session or None) of an EVERYTHING row."""
+    at = _B + _T + 1
+    return (attach_row(Bot, row[:_B]), attach_row(Tenant, row[_B:at - 1]), row[at - 1],
+            attach_row(Member, row[at:at + _M]), attach_row(BotSession, row[at + _M:]))
+
+
 def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = None) -> Context:
     """The context of an update from Telegram user `user` in chat `chat_id`; creates the member if new.
 
     A returning member costs one statement (the bot, its tenant, the member and this bot's session, read
-    together), or two when a webhook request already read the bot; a member new to this bot one more (the
-    session's INSERT ... RETURNING).
+    together), none when a webhook request already read them with the bot (`Sender`), one when it read only
+    the bot; a member new to this bot one more (the session's INSERT ... RETURNING).
     """
-    member, session, sells_vpn = None, None, None
+    sells_vpn = None
     envelope = current_envelope()
     if envelope is not None and envelope.bot_and_tenant is not None \
             and envelope.bot_and_tenant[0].id == telebot.botfleet_bot_id:
         bot, tenant = envelope.bot_and_tenant
-        member, session = _member_and_session(tenant, bot, user.id)
+        sender, envelope.sender = envelope.sender, None  # read once: a second load reads what this one wrote
+        if sender is not None and sender.telegram_id == user.id:
+            member, session, sells_vpn = sender.member, sender.session, sender.sells_vpn
+        else:
+            member, session = _member_and_session(tenant, bot, user.id)
     else:
         row = db.session.connection().execute(
             EVERYTHING, {"bot_id": telebot.botfleet_bot_id, "telegram_id": user.id}).first()
         if row is None:
             raise LookupError(f"bot {telebot.botfleet_bot_id} is gone")
-        at = _B + _T + 1
-        bot, tenant, sells_vpn = attach_row(Bot, row[:_B]), attach_row(Tenant, row[_B:at - 1]), row[at - 1]
-        member, session = attach_row(Member, row[at:at + _M]), attach_row(BotSession, row[at + _M:])
+        bot, tenant, sells_vpn, member, session = _everything(row)
     is_new = False
     if member is None:
         member, is_new = insert_or_find_member(tenant, user.id, language_code=_first_language(user, tenant),

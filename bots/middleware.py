@@ -44,6 +44,8 @@ class UpdateEnvelope:
     in_caller_context: bool = False
     #: The bot row with its tenant, when the caller read them in that transaction (see bots.context).
     bot_and_tenant: tuple | None = None
+    #: The update's sender (bots.context.Sender) when the caller read them with the bot; taken once.
+    sender: object | None = None
     committed: bool = False
     duplicate: bool = False
     failed: BaseException | None = None
