@@ -32,7 +32,8 @@ class UpdateEnvelope:
     """What the dispatcher knows about the update being processed, and what became of it."""
 
     update_id: int
-    #: Webhook mode: record (bot, update_id) in the update's own transaction and drop repeats.
+    #: Webhook mode: record (bot, update_id) in the update's own transaction and drop repeats (False as well when
+    #: the webhook request recorded it already, in the statement that read the bot: bots.context).
     dedupe: bool = False
     #: Polling tells the member the service is unavailable; a webhook answers 500 and Telegram retries instead.
     reply_when_unavailable: bool = True

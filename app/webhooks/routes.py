@@ -34,19 +34,20 @@ def telegram_update(bot_id: int):
     The update runs in this request's transaction, which begins with reading the bot and its tenant, and
     with them the member the update comes from and their session of this bot (the handlers reuse them):
     one connection and one transaction per webhook request. The body is read first for that (no larger
-    than WEBHOOK_MAX_CONTENT_LENGTH), but nothing is written and nothing parsed into an update before the
-    secret is checked.
+    than WEBHOOK_MAX_CONTENT_LENGTH), but no telebot Update is built before the secret is checked, and
+    nothing is written unless it is the bot's: on Postgres that statement also records the update's marker
+    (bots.context.EVERYTHING_AND_MARKER) when the secret matches there too; elsewhere the middleware does.
     """
     payload = _payload()
     try:
-        loaded = _load(bot_id, _sender_id(payload))
+        loaded = _load(bot_id, payload)
     except Exception as exc:  # noqa: BLE001 - decide 500 vs a bug below
         if is_db_unavailable(exc):
             return _unavailable()
         raise
     if loaded is None or not loaded[0][0].is_active:
         abort(404)
-    bot_and_tenant, sender = loaded
+    bot_and_tenant, sender, recorded = loaded
     if not same_secret(request.headers.get(SECRET_HEADER), bot_and_tenant[0].webhook_secret):
         abort(403)
     if payload is None:
@@ -57,7 +58,7 @@ def telegram_update(bot_id: int):
     offered = offer_answer()
     try:
         envelope = process_update(_telebots().get(bot_and_tenant[0]), update, UpdateEnvelope(
-            update.update_id, dedupe=True, reply_when_unavailable=False, in_caller_context=True,
+            update.update_id, dedupe=not recorded, reply_when_unavailable=False, in_caller_context=True,
             bot_and_tenant=bot_and_tenant, sender=sender, replies_in_background=True))
     finally:
         answer = take_answer(offered)
@@ -75,6 +76,16 @@ def _payload() -> dict | None:
     return payload if isinstance(payload, dict) and isinstance(payload.get("update_id"), int) else None
 
 
+def _load(bot_id: int, payload: dict | None) -> tuple[tuple, Sender | None, bool] | None:
+    """((bot, tenant), the sender's rows or None, whether the update's marker was recorded with them), or None when
+    there is no such bot."""
+    sender_id = _sender_id(payload)
+    if sender_id is not None:
+        return load_bot_and_sender(bot_id, sender_id, (payload["update_id"], request.headers.get(SECRET_HEADER)))
+    loaded = load_bot(bot_id)
+    return (loaded, None, False) if loaded is not None else None
+
+
 def _sender_id(payload: dict | None) -> int | None:
     """The Telegram user the update comes from (its part's "from"), if it names one a bigint holds. Only a hint:
     the handlers take the member read for it when their update's user is that one, and read theirs otherwise."""
@@ -86,14 +97,6 @@ def _sender_id(payload: dict | None) -> int | None:
 
 
 _BIGINT = 2 ** 63
-
-
-def _load(bot_id: int, sender_id: int | None) -> tuple[tuple, Sender | None] | None:
-    """((bot, tenant), the sender's rows or None), or None when there is no such bot."""
-    if sender_id is not None:
-        return load_bot_and_sender(bot_id, sender_id)
-    loaded = load_bot(bot_id)
-    return (loaded, None) if loaded is not None else None
 
 
 def _parse_update(payload: dict) -> types.Update | None:

@@ -10,7 +10,8 @@ subscription or a badge to read). Measured when written: returning 1 (/profile 2
 on SQLite and Postgres (it was returning 3, new 7 before the context became one statement).
 
 A webhook request (POST /tg/<bot_id>) reads the same in its first statement, the one whose bot row it checks
-the secret on, and records the update's marker (dedupe): a returning member's /start 2, /profile 3.
+the secret on, and records the update's marker (dedupe): a returning member's /start 2, /profile 3 (on Postgres
+1 and 2: the marker is written by that first statement).
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from tests.bots.harness import buttons
 
 RETURNING_BUDGET, PROFILE_BUDGET, NEW_BUDGET, NEW_TO_BOT_BUDGET = 1, 2, 6, 3
 #: Through the webhook (POST /tg/<bot_id>): the bot, its tenant, the member and the session in one statement
-#: (the secret is checked on that row), then the update's marker; a profile adds its facts.
+#: (the secret is checked on that row), then the update's marker, which Postgres writes in that same statement;
+#: a profile adds its facts.
 WEBHOOK_BUDGETS = {"/start": 2, "/profile": 3}
 
 
@@ -121,8 +123,8 @@ def test_cached_flags_and_settings_follow_the_bots_config_version(db, started):
 
 @pytest.mark.parametrize("text", sorted(WEBHOOK_BUDGETS))
 def test_a_returning_members_update_through_the_webhook_reads_the_member_with_the_bot(db, started, client, text):
-    """Measured when written: /start 2 statements, /profile 3 (they were 4 and 4: the bot, the marker, the member,
-    and the menu's "sells VPN services" or the profile's facts)."""
+    """Measured when written: /start 2 statements, /profile 3 on SQLite, 1 and 2 on Postgres (they were 4 and 4:
+    the bot, the marker, the member, and the menu's "sells VPN services" or the profile's facts)."""
     sara, bot = started
     statements: list[str] = []
     count = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
@@ -141,4 +143,5 @@ def test_a_returning_members_update_through_the_webhook_reads_the_member_with_th
     assert response.status_code == 200 and answer["method"] == "sendMessage" and answer["chat_id"] == sara.id
     assert answer["text"].startswith(t("en", "start.welcome_back", name="Sara") if text == "/start"
                                      else t("en", "profile.title"))
-    assert len(statements) <= WEBHOOK_BUDGETS[text], "\n".join(statements)
+    marker_in_the_read = db.engine.dialect.name == "postgresql"
+    assert len(statements) <= WEBHOOK_BUDGETS[text] - marker_in_the_read, "\n".join(statements)
