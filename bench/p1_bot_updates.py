@@ -41,19 +41,22 @@ def send_messages(sandbox_url: str, bot_ids: list[int], texts: tuple[str, ...], 
                     timeout=10).raise_for_status()
 
 
-def sends(http, sandbox_url: str) -> int:
-    calls = http.get(f"{sandbox_url}/sandbox/calls", timeout=30).json()["calls"]
-    return sum(1 for c in calls if c["method"].lower() == "sendmessage")
+def sends(http, sandbox_url: str, since: float) -> int:
+    """sendMessage calls the sandbox logged since `since` (a Unix time). Asked narrowed by the sandbox: this poll
+    runs every 0.5 s in the bots' process, and decoding the whole call log (every getUpdates too, growing all
+    run) took 15% of the process's GIL samples in a py-spy profile of a round, beside the bots it measures."""
+    return len(http.get(f"{sandbox_url}/sandbox/calls", params={"method": "sendMessage", "since": since},
+                        timeout=30).json()["calls"])
 
 
 def answered_per_second(sandbox_url: str, bot_ids: list[int], users: range) -> float:
     http = requests.Session()
-    already = sends(http, sandbox_url)
-    expected = already + len(bot_ids) * len(users) * 2
+    since = time.time()  # the previous round's answers were all counted before it ended
+    expected = len(bot_ids) * len(users) * 2
     start = time.monotonic()
     send_messages(sandbox_url, bot_ids, ("/start", "/profile"), users)
-    wait_for(lambda: sends(http, sandbox_url) >= expected, 600, poll=0.5)
-    return (expected - already) / (time.monotonic() - start)
+    wait_for(lambda: sends(http, sandbox_url, since) >= expected, 600, poll=0.5)
+    return expected / (time.monotonic() - start)
 
 
 @contextlib.contextmanager
