@@ -10,6 +10,7 @@ from telebot import TeleBot
 
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Panel, ProcessedUpdate, Tenant, utcnow
+from app.prepared import prepared
 from app.services import settings
 from app.services.members import insert_or_find_member
 from app.services.parsing import clean_optional_name
@@ -69,7 +70,10 @@ _MARKER = (
                 sa.bindparam("processed_at", type_=_MARKERS.c.processed_at.type),
                 sa.bindparam("bot_id", type_=_BOTS.c.id.type), sa.bindparam("secret_digest", type_=sa.LargeBinary))
     .columns(_MARKERS.c.update_id).cte("marker"))
-EVERYTHING_AND_MARKER = EVERYTHING.add_columns(sa.select(_MARKER.c.update_id).exists().label("recorded"))
+EVERYTHING_AND_MARKER = prepared(EVERYTHING.add_columns(sa.select(_MARKER.c.update_id).exists().label("recorded")),
+                                 "everything_and_marker")
+#: Both are Postgres prepared statements, planned once per connection (app/prepared.py).
+EVERYTHING = prepared(EVERYTHING, "everything")
 _BIGINT = 2 ** 63
 
 
