@@ -173,12 +173,13 @@ def load_bot_and_sender(bot_id: int, telegram_id: int, marker: tuple[int, str | 
     (update_id, the request's secret), the statement also records the update's marker: the last item says
     whether it did (EVERYTHING_AND_MARKER)."""
     params = {"bot_id": bot_id, "telegram_id": telegram_id}
+    connection = db.session.connection()
     recording = marker is not None and type(marker[0]) is int and -_BIGINT < marker[0] < _BIGINT \
-        and db.session.get_bind().dialect.name == "postgresql"
+        and connection.dialect.name == "postgresql"
     if recording:
         digest = hashlib.sha256(marker[1].encode()).digest() if marker[1] is not None else None
         params.update(update_id=marker[0], secret_digest=digest, processed_at=utcnow())
-    row = db.session.connection().execute(EVERYTHING_AND_MARKER if recording else EVERYTHING, params).first()
+    row = connection.execute(EVERYTHING_AND_MARKER if recording else EVERYTHING, params).first()
     if row is None:
         return None
     bot, tenant, sells_vpn, member, session = _everything(row)
