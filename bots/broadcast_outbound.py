@@ -143,7 +143,7 @@ def _send_bots(conn, bots: dict[int, tuple[str, bool]], by_bot: dict[int | None,
     until = time.monotonic() + (0.0 if several else pause)
     waiting = {bot_id: _send_group(conn, bots.get(bot_id), deliveries, broadcasts, messages, outcomes, sent, ended,
                                    until) for bot_id, deliveries in by_bot.items()}
-    if several and current_app.config.get("BROADCAST_MIXED_PAUSE", True):
+    if several:
         until = time.monotonic() + pause
         for bot_id, held in waiting.items():
             if held:
