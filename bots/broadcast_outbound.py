@@ -198,12 +198,7 @@ def _send_group(conn, bot: tuple[str, bool] | None, deliveries: list, broadcasts
                                      functools.partial(limits.sent, waits))
         finally:
             limits.sent(waits)  # (once) the bot's tokens of this hit, stamped when their last bytes were written
-        for delivery, (outcome, change) in zip(now, results):
-            outcomes[messages[delivery.id].id] = outcome
-            if isinstance(change, tuple):
-                ended[delivery.id] = change
-            elif change is not _UNCHANGED:
-                sent[delivery.id] = change
+        _note(now, results, messages, outcomes, sent, ended)
     if photos:
         for broadcast_id in {d.broadcast_id for d in deliveries}:
             sending.remember_photos(conn, broadcast_id, photos)
@@ -212,6 +207,17 @@ def _send_group(conn, bot: tuple[str, bool] | None, deliveries: list, broadcasts
 
 
 _UNCHANGED = object()
+
+
+def _note(deliveries: list, results: list[tuple], messages: dict, outcomes: dict[int, Exception | None],
+          sent: dict[int, int | None], ended: dict[int, tuple[DeliveryStatus, str]]) -> None:
+    """Put `_send_together`'s results into the batch's outcomes (per outbox row), `sent` and `ended` (per delivery)."""
+    for delivery, (outcome, change) in zip(deliveries, results):
+        outcomes[messages[delivery.id].id] = outcome
+        if isinstance(change, tuple):
+            ended[delivery.id] = change
+        elif change is not _UNCHANGED:
+            sent[delivery.id] = change
 
 
 def _uploads_photo(broadcasts: dict[int, Broadcast], delivery, bot_id: int, photos: dict[str, str]) -> bool:

@@ -17,7 +17,7 @@ last byte is written (`sent`), not when the token was taken: Telegram (and the s
 arrives, and between the token and the last byte lie the `sending` commit and the thread's turn for the CPU (tens to
 hundreds of ms under load). Stamped at the token, a send whose path was long arrived late in its second while the 30th
 after it, taken a window later with a short path, arrived early: 33-34 sends of one bot in 0.7-0.8 s at the sandbox
-once the sends went at the window's edge (docs/performance.md, "B1: sends counted when their last byte is written").
+once the sends went at the window's edge (docs/performance.md, "B1: sends counted from their last byte").
 An in-flight send holds its slot (whatever its age) until it is stamped, or for IN_FLIGHT_SECONDS if its worker died.
 The other sends (`wait_before_send`: a reply, a notice) are stamped when counted, as before.
 
