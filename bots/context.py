@@ -1,6 +1,7 @@
 """Per-update context: the bot row, its tenant, the member and this bot's session, the language."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from telebot import TeleBot
 
 from app.extensions import db
-from app.models import Bot, BotSession, Member, Panel, Tenant, utcnow
+from app.models import Bot, BotSession, Member, Panel, ProcessedUpdate, Tenant, utcnow
 from app.services import settings
 from app.services.members import insert_or_find_member
 from app.services.parsing import clean_optional_name
@@ -52,6 +53,24 @@ EVERYTHING = (
     .outerjoin(_SESSIONS, sa.and_(_SESSIONS.c.member_id == _MEMBERS.c.id, _SESSIONS.c.bot_id == _BOTS.c.id))
     .where(_BOTS.c.id == sa.bindparam("bot_id")))
 _B, _T, _M, _S = (len(c) for c in (_BOT_COLUMNS, _TENANT_COLUMNS, _MEMBER_COLUMNS, _SESSION_COLUMNS))
+_MARKERS = ProcessedUpdate.__table__
+#: Postgres, a webhook request: EVERYTHING, and the update's marker (the middleware's dedupe) written by the same
+#: statement (a data-modifying CTE) when the bot is active and the request's secret is the bot's. The secrets are
+#: compared as SHA-256 digests, so the comparison's time tells nothing of the secret; the route's constant-time
+#: check of the row it reads stays the authority (a refused request rolls back). `recorded` false (a repeat, a
+#: refused secret) leaves the marker to the middleware's INSERT, which tells a repeat as before. Written as text:
+#: the dialect's insert() with ON CONFLICT is not cacheable in SQLAlchemy 2.0 (it compiled on every request).
+_MARKER = (
+    sa.text("INSERT INTO processed_updates (bot_id, update_id, processed_at)"
+            " SELECT bots.id, :update_id, :processed_at FROM bots WHERE bots.id = :bot_id AND bots.is_active"
+            " AND sha256(convert_to(bots.webhook_secret, 'UTF8')) = :secret_digest"
+            " ON CONFLICT DO NOTHING RETURNING processed_updates.update_id")
+    .bindparams(sa.bindparam("update_id", type_=_MARKERS.c.update_id.type),
+                sa.bindparam("processed_at", type_=_MARKERS.c.processed_at.type),
+                sa.bindparam("bot_id", type_=_BOTS.c.id.type), sa.bindparam("secret_digest", type_=sa.LargeBinary))
+    .columns(_MARKERS.c.update_id).cte("marker"))
+EVERYTHING_AND_MARKER = EVERYTHING.add_columns(sa.select(_MARKER.c.update_id).exists().label("recorded"))
+_BIGINT = 2 ** 63
 
 
 @dataclass
@@ -131,27 +150,67 @@ def load_bot(bot_id: int) -> tuple[Bot, Tenant] | None:
     return (attach_row(Bot, row[:_B]), attach_row(Tenant, row[_B:])) if row is not None else None
 
 
+@dataclass(frozen=True)
+class Sender:
+    """The member an update comes from, read with its bot before the handlers run (a webhook request reads it
+    with the bot it checks the secret of): `load_context` takes these rows instead of reading them again."""
+
+    telegram_id: int
+    #: None when the Telegram user is new to the tenant; `session` None when new to this bot.
+    member: Member | None
+    session: BotSession | None
+    sells_vpn: bool
+
+
+def load_bot_and_sender(bot_id: int, telegram_id: int, marker: tuple[int, str | None] | None = None
+                        ) -> tuple[tuple[Bot, Tenant], Sender, bool] | None:
+    """The bot with its tenant, and the member `telegram_id` of that tenant with this bot's session of them, in one
+    statement (the polling update's EVERYTHING); None when there is no such bot. On Postgres, given `marker`
+    (update_id, the request's secret), the statement also records the update's marker: the last item says
+    whether it did (EVERYTHING_AND_MARKER)."""
+    params = {"bot_id": bot_id, "telegram_id": telegram_id}
+    recording = marker is not None and type(marker[0]) is int and -_BIGINT < marker[0] < _BIGINT \
+        and db.session.get_bind().dialect.name == "postgresql"
+    if recording:
+        digest = hashlib.sha256(marker[1].encode()).digest() if marker[1] is not None else None
+        params.update(update_id=marker[0], secret_digest=digest, processed_at=utcnow())
+    row = db.session.connection().execute(EVERYTHING_AND_MARKER if recording else EVERYTHING, params).first()
+    if row is None:
+        return None
+    bot, tenant, sells_vpn, member, session = _everything(row)
+    return (bot, tenant), Sender(telegram_id, member, session, sells_vpn), recording and row.recorded
+
+
+def _everything(row) -> tuple:
+    """(bot, tenant, sells_vpn, member or None, session or None) of an EVERYTHING row."""
+    at = _B + _T + 1
+    return (attach_row(Bot, row[:_B]), attach_row(Tenant, row[_B:at - 1]), row[at - 1],
+            attach_row(Member, row[at:at + _M]), attach_row(BotSession, row[at + _M:at + _M + _S]))
+
+
 def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = None) -> Context:
     """The context of an update from Telegram user `user` in chat `chat_id`; creates the member if new.
 
     A returning member costs one statement (the bot, its tenant, the member and this bot's session, read
-    together), or two when a webhook request already read the bot; a member new to this bot one more (the
-    session's INSERT ... RETURNING).
+    together), none when a webhook request already read them with the bot (`Sender`), one when it read only
+    the bot; a member new to this bot one more (the session's INSERT ... RETURNING).
     """
-    member, session, sells_vpn = None, None, None
+    sells_vpn = None
     envelope = current_envelope()
     if envelope is not None and envelope.bot_and_tenant is not None \
             and envelope.bot_and_tenant[0].id == telebot.botfleet_bot_id:
         bot, tenant = envelope.bot_and_tenant
-        member, session = _member_and_session(tenant, bot, user.id)
+        sender, envelope.sender = envelope.sender, None  # read once: a second load reads what this one wrote
+        if sender is not None and sender.telegram_id == user.id:
+            member, session, sells_vpn = sender.member, sender.session, sender.sells_vpn
+        else:
+            member, session = _member_and_session(tenant, bot, user.id)
     else:
         row = db.session.connection().execute(
             EVERYTHING, {"bot_id": telebot.botfleet_bot_id, "telegram_id": user.id}).first()
         if row is None:
             raise LookupError(f"bot {telebot.botfleet_bot_id} is gone")
-        at = _B + _T + 1
-        bot, tenant, sells_vpn = attach_row(Bot, row[:_B]), attach_row(Tenant, row[_B:at - 1]), row[at - 1]
-        member, session = attach_row(Member, row[at:at + _M]), attach_row(BotSession, row[at + _M:])
+        bot, tenant, sells_vpn, member, session = _everything(row)
     is_new = False
     if member is None:
         member, is_new = insert_or_find_member(tenant, user.id, language_code=_first_language(user, tenant),

@@ -32,7 +32,8 @@ class UpdateEnvelope:
     """What the dispatcher knows about the update being processed, and what became of it."""
 
     update_id: int
-    #: Webhook mode: record (bot, update_id) in the update's own transaction and drop repeats.
+    #: Webhook mode: record (bot, update_id) in the update's own transaction and drop repeats (False as well when
+    #: the webhook request recorded it already, in the statement that read the bot: bots.context).
     dedupe: bool = False
     #: Polling tells the member the service is unavailable; a webhook answers 500 and Telegram retries instead.
     reply_when_unavailable: bool = True
@@ -44,6 +45,8 @@ class UpdateEnvelope:
     in_caller_context: bool = False
     #: The bot row with its tenant, when the caller read them in that transaction (see bots.context).
     bot_and_tenant: tuple | None = None
+    #: The update's sender (bots.context.Sender) when the caller read them with the bot; taken once.
+    sender: object | None = None
     committed: bool = False
     duplicate: bool = False
     failed: BaseException | None = None

@@ -14,7 +14,7 @@ from app import redaction, telegram_api
 from app.extensions import csrf, db
 from app.services.crypto import same_secret
 from app.webhooks import bp
-from bots.context import load_bot
+from bots.context import Sender, load_bot, load_bot_and_sender
 from bots.dispatch import process_update
 from bots.factory import TeleBotCache
 from bots.middleware import UpdateEnvelope, is_db_unavailable
@@ -31,28 +31,35 @@ _CACHE_KEY = "botfleet_telebots"
 def telegram_update(bot_id: int):
     """One update from Telegram; 500 (Telegram delivers again) when the database is down.
 
-    The update runs in this request's transaction, which begins with reading the bot and its tenant
-    (the handlers reuse them): one connection and one transaction per webhook request.
+    The update runs in this request's transaction, which begins with reading the bot and its tenant, and
+    with them the member the update comes from and their session of this bot (the handlers reuse them):
+    one connection and one transaction per webhook request. The body is read first for that (no larger
+    than WEBHOOK_MAX_CONTENT_LENGTH), but no telebot Update is built before the secret is checked, and
+    nothing is written unless it is the bot's: on Postgres that statement also records the update's marker
+    (bots.context.EVERYTHING_AND_MARKER) when the secret matches there too; elsewhere the middleware does.
     """
+    payload = _payload()
     try:
-        loaded = load_bot(bot_id)
+        loaded = _load(bot_id, payload)
     except Exception as exc:  # noqa: BLE001 - decide 500 vs a bug below
         if is_db_unavailable(exc):
             return _unavailable()
         raise
-    if loaded is None or not loaded[0].is_active:
+    if loaded is None or not loaded[0][0].is_active:
         abort(404)
-    bot = loaded[0]
-    if not same_secret(request.headers.get(SECRET_HEADER), bot.webhook_secret):
+    bot_and_tenant, sender, recorded = loaded
+    if not same_secret(request.headers.get(SECRET_HEADER), bot_and_tenant[0].webhook_secret):
         abort(403)
-    update = _parse_update()
+    if payload is None:
+        abort(400)
+    update = _parse_update(payload)
     if update is None:
         return "ignored", 200
     offered = offer_answer()
     try:
-        envelope = process_update(_telebots().get(bot), update, UpdateEnvelope(
-            update.update_id, dedupe=True, reply_when_unavailable=False, in_caller_context=True,
-            bot_and_tenant=loaded, replies_in_background=True))
+        envelope = process_update(_telebots().get(bot_and_tenant[0]), update, UpdateEnvelope(
+            update.update_id, dedupe=not recorded, reply_when_unavailable=False, in_caller_context=True,
+            bot_and_tenant=bot_and_tenant, sender=sender, replies_in_background=True))
     finally:
         answer = take_answer(offered)
     if envelope.db_unavailable:
@@ -62,11 +69,37 @@ def telegram_update(bot_id: int):
     return "ok", 200
 
 
-def _parse_update() -> types.Update | None:
+def _payload() -> dict | None:
+    """The update's JSON object; None when the body is not one (400, once the secret is checked)."""
     request.max_content_length = current_app.config["WEBHOOK_MAX_CONTENT_LENGTH"]  # 413 beyond it, unread
     payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
-        abort(400)
+    return payload if isinstance(payload, dict) and isinstance(payload.get("update_id"), int) else None
+
+
+def _load(bot_id: int, payload: dict | None) -> tuple[tuple, Sender | None, bool] | None:
+    """((bot, tenant), the sender's rows or None, whether the update's marker was recorded with them), or None when
+    there is no such bot."""
+    sender_id = _sender_id(payload)
+    if sender_id is not None:
+        return load_bot_and_sender(bot_id, sender_id, (payload["update_id"], request.headers.get(SECRET_HEADER)))
+    loaded = load_bot(bot_id)
+    return (loaded, None, False) if loaded is not None else None
+
+
+def _sender_id(payload: dict | None) -> int | None:
+    """The Telegram user the update comes from (its part's "from"), if it names one a bigint holds. Only a hint:
+    the handlers take the member read for it when their update's user is that one, and read theirs otherwise."""
+    for part in (payload or {}).values():
+        sender = part.get("from") if isinstance(part, dict) else None
+        if isinstance(sender, dict) and type(sender.get("id")) is int and -_BIGINT < sender["id"] < _BIGINT:
+            return sender["id"]
+    return None
+
+
+_BIGINT = 2 ** 63
+
+
+def _parse_update(payload: dict) -> types.Update | None:
     try:
         return types.Update.de_json(payload)
     except Exception:  # noqa: BLE001 - an update the library cannot read will not improve on redelivery

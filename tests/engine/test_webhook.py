@@ -2,6 +2,7 @@
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -78,6 +79,23 @@ def test_a_repeated_update_id_is_processed_once(live_app, sandbox, make, make_bo
     assert count(db, ProcessedUpdate, bot_id=bot.id, update_id=77) == 1
     wait_until(lambda: replies.sender_of(live_app).idle(), 10, message="the reply threads are done")
     assert sandbox.bot_texts(bot.telegram_bot_id, 501) == [f"hello from {bot.id}"]
+
+
+@pytest.mark.postgres  # Postgres writes the marker in the request's first statement (bots.context)
+def test_one_update_delivered_on_several_connections_at_once_is_processed_once(live_app, make, make_bot, db):
+    """The deliveries that find the first one's marker (uncommitted: they wait for it) drop the update."""
+    bot = make_bot(make.tenant())
+    url, headers = f"{live_app.config['PUBLIC_BASE_URL']}/tg/{bot.id}", {SECRET_HEADER: bot.webhook_secret}
+    together = threading.Barrier(4)
+
+    def deliver(_):
+        together.wait(timeout=10)
+        return requests.post(url, json=start_update(120), headers=headers, timeout=10).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(deliver, range(4))) == [200] * 4
+    assert count(db, AuditLog, action="test.start") == 1
+    assert count(db, ProcessedUpdate, bot_id=bot.id, update_id=120) == 1
 
 
 def test_one_reply_is_the_webhooks_answer_and_telegram_makes_it(live_app, sandbox, make, make_bot, db):
