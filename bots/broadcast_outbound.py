@@ -47,7 +47,8 @@ TOKENS_AT_ONCE = 10
 #: its window frees one within that time) rather than being held back (BROADCAST_SEND_PAUSE_SECONDS overrides): a
 #: held send comes back a claim round, or a broker sweep, after its slot freed, and each slot reused late lowers
 #: the bot's rate for good (app/worker/ratelimit.py, `take`). A window's length: a full window frees a slot within
-#: it. A batch with several bots' sends does not wait: it would keep the other bots' sends from their slots.
+#: it. In a batch with several bots' sends, those that found their bot's window full wait after every bot's sends
+#: went (`_send_bots`), so no bot's sends wait behind another's slot.
 #: Sends made at the window's edge keep no room for the spread between a token and the request's arrival: while a
 #: token was stamped when taken, the 'sending' commit and a descheduled thread under CI's load made the two-host
 #: test's sandbox count 33 and 34 sends of one bot in 0.8 and 0.7 s (1 Dec 2026), and this was off; the limiter now
