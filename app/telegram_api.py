@@ -13,6 +13,7 @@ import ssl
 import threading
 from urllib.parse import urlencode, urlsplit
 
+import httptools
 import requests
 import urllib3
 from flask import Flask
@@ -105,18 +106,17 @@ def call(token: str, method: str, params: dict, timeout=None, *, result: bool = 
 
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))
-#: The longest status or header line read (as http.client's _MAXLINE), and the most header lines.
-_MAX_LINE, _MAX_HEADERS = 65536, 100
+#: The most bytes read before an answer's headers have ended (status line and headers), and per recv().
+_MAX_HEAD, _RECV = 65536, 65536
 
 
 def _exchange(method: str, url: str, body: bytes | None, timeout) -> tuple[int, str, list, bytes]:
     """One request over this thread's keep-alive connection to the url's host: (status, reason, headers, body).
 
-    Written and read here rather than by http.client, which builds a file object per answer and parses its
-    headers with the email package: on a polling update that was a quarter of the Python of its getUpdates
-    and its reply. HTTP/1.1 as Telegram and the sandbox answer it: a Content-Length or chunked body, or one
-    ending with the connection. A connection the server closed while idle is opened again before sending, as
-    urllib3 does; nothing is sent twice. Network failures raise requests' exceptions.
+    Written here and read by llhttp (httptools) rather than by http.client, which builds a file object per
+    answer and parses its headers with the email package: on a polling update that was a quarter of the Python
+    of its getUpdates and its reply. A connection the server closed while idle is opened again before sending,
+    as urllib3 does; nothing is sent twice. Network failures and malformed answers raise requests' exceptions.
     """
     scheme, host, path = _split(url)
     connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
@@ -125,77 +125,89 @@ def _exchange(method: str, url: str, body: bytes | None, timeout) -> tuple[int, 
     if body is not None:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     try:
-        connection.sock.settimeout(read_timeout)
-        connection.sock.sendall(head.encode("latin-1") + b"\r\n" + (body or b""))
-        status, reason, headers, content, will_close = _read_answer(connection.reader)
+        connection.settimeout(read_timeout)
+        connection.sendall(head.encode("latin-1") + b"\r\n" + (body or b""))
+        answer = _read_answer(connection)
     except TimeoutError as exc:
         _drop(scheme, host)
         raise requests.ReadTimeout(_cause(exc, url)) from exc
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
         _drop(scheme, host)
         raise requests.ConnectionError(_cause(exc, url)) from exc
-    if will_close:
+    if answer.will_close:
         _drop(scheme, host)
-    return status, reason, headers, content
+    return answer.status, answer.reason.decode("latin-1"), answer.headers, b"".join(answer.body)
 
 
-def _read_answer(reader) -> tuple[int, str, list, bytes, bool]:
-    """(status, reason, headers, body, whether the server closes the connection); ValueError when malformed."""
-    version, status, reason = _status_line(reader)
-    while 100 <= status < 200:  # an interim answer (100 Continue): its headers, then the real one
-        _header_lines(reader)
-        version, status, reason = _status_line(reader)
-    headers = _header_lines(reader)
-    fields = {name.lower(): value for name, value in headers}
-    connection = fields.get("connection", "").lower()
-    will_close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
-    if status in (204, 304):
-        return status, reason, headers, b"", will_close
-    if "chunked" in fields.get("transfer-encoding", "").lower():
-        return status, reason, headers, _chunked(reader), will_close
-    length = fields.get("content-length")
-    if length is None:
-        return status, reason, headers, reader.read(), True
-    content = reader.read(int(length))
-    if len(content) != int(length):
-        raise ValueError(f"the answer ended after {len(content)} of {length} bytes")
-    return status, reason, headers, content, will_close
+def _read_answer(connection: socket.socket) -> _Answer:
+    """The answer to the request just sent, fed to llhttp as it arrives; ValueError when cut short."""
+    answer = _Answer()
+    parser = answer.parser = httptools.HttpResponseParser(answer)
+    received = 0
+    while not answer.complete:
+        data = connection.recv(_RECV)
+        if not data:
+            answer.ended_by_close(received)
+            break
+        received += len(data)
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserError:
+            if not answer.complete:
+                raise
+            answer.will_close = True  # bytes after a whole answer (after its "close", say): it stands
+        if not answer.head_done and received > _MAX_HEAD:
+            raise ValueError(f"no end of the answer's headers in its first {received} bytes")
+    return answer
 
 
-def _status_line(reader) -> tuple[str, int, str]:
-    line = reader.readline(_MAX_LINE + 1)
-    if not line:
-        raise ConnectionResetError("the server closed the connection without an answer")
-    version, status, reason = (line.decode("latin-1").rstrip("\r\n").split(" ", 2) + [""])[:3]
-    if not version.startswith("HTTP/") or len(line) > _MAX_LINE:
-        raise ValueError(f"not an HTTP status line: {line[:80]!r}")
-    return version, int(status), reason
+class _Answer:
+    """httptools' callbacks: one answer's status, reason, headers and body as llhttp frames them (Content-Length,
+    chunked, none for 204/304; an interim 1xx answer skipped), and whether the connection may be kept."""
 
+    __slots__ = ("parser", "status", "reason", "headers", "body", "head_done", "complete", "will_close")
 
-def _header_lines(reader) -> list[tuple[str, str]]:
-    headers = []
-    for _ in range(_MAX_HEADERS + 1):
-        line = reader.readline(_MAX_LINE + 1)
-        if line in (b"\r\n", b"\n", b""):
-            return headers
-        if len(line) > _MAX_LINE:
-            raise ValueError("a header line too long")
-        name, _, value = line.decode("latin-1").partition(":")
-        headers.append((name.strip(), value.strip()))
-    raise ValueError(f"more than {_MAX_HEADERS} header lines")
+    def __init__(self):
+        self.parser = None
+        self._begin()
+        self.complete = self.will_close = False
 
+    def _begin(self) -> None:
+        self.status, self.reason, self.headers, self.body, self.head_done = 0, b"", [], [], False
 
-def _chunked(reader) -> bytes:
-    parts = []
-    while True:
-        size = int(reader.readline(_MAX_LINE + 1).split(b";", 1)[0], 16)
-        if size == 0:
-            _header_lines(reader)  # trailers, to the blank line that ends the answer
-            return b"".join(parts)
-        part = reader.read(size)
-        if len(part) != size or reader.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n"):
-            raise ValueError("a chunk cut short")
-        parts.append(part)
+    def on_message_begin(self) -> None:
+        if self.complete:  # bytes after the answer: the connection is in no state to be reused
+            self.will_close = True
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        self.head_done, self.status = True, self.parser.get_status_code()
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if 100 <= self.status < 200:  # an interim answer (100 Continue): the real one follows
+            self._begin()
+            return
+        # llhttp clears the answer's flags once this returns: "Connection: close", HTTP/1.0, a close-ended body
+        self.complete, self.will_close = True, self.will_close or not self.parser.should_keep_alive()
+
+    def ended_by_close(self, received: int) -> None:
+        """The connection closed before llhttp saw the answer's end. A whole answer only when the head was read
+        and its body has neither Content-Length nor chunked framing: the body is what came before the close
+        (llhttp_finish, llhttp's end-of-stream call that would say so, is not in httptools' API)."""
+        if not received:
+            raise ConnectionResetError("the server closed the connection without an answer")
+        if not self.head_done or any(name.lower() == "content-length" or (
+                name.lower() == "transfer-encoding" and "chunked" in value.lower()) for name, value in self.headers):
+            raise ValueError("the answer was cut short by the connection's close")
+        self.complete = self.will_close = True
 
 
 def _split(url: str) -> tuple[str, str, str]:
@@ -203,29 +215,18 @@ def _split(url: str) -> tuple[str, str, str]:
     return parts.scheme, parts.netloc, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-class _Connection:
-    """A keep-alive connection: its socket, and the buffered reader every answer on it is read from."""
-
-    def __init__(self, sock: socket.socket):
-        self.sock = sock
-        self.reader = sock.makefile("rb")
-
-    def close(self) -> None:
-        self.reader.close()
-        self.sock.close()
-
-
-def _connection(scheme: str, host: str, connect_timeout, url: str) -> _Connection:
-    """This thread's open connection to `host`, or a new one; one the server closed while idle is replaced."""
+def _connection(scheme: str, host: str, connect_timeout, url: str) -> socket.socket:
+    """This thread's open connection to `host`, or a new one; one the server closed while idle is replaced.
+    Nothing of an answer is left buffered between answers, so the socket is all a kept connection is."""
     connections = getattr(_local, "connections", None)
     if connections is None:
         connections = _local.connections = {}
     connection = connections.get((scheme, host))
-    if connection is not None and connection_dropped(connection.sock):
+    if connection is not None and connection_dropped(connection):
         connection.close()
         connection = None
     if connection is None:
-        connection = connections[(scheme, host)] = _Connection(_connect(scheme, host, connect_timeout, url))
+        connection = connections[(scheme, host)] = _connect(scheme, host, connect_timeout, url)
     return connection
 
 

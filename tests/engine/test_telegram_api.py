@@ -146,3 +146,65 @@ def test_send_request_gives_pytelegrambotapi_a_response_with_headers_and_the_que
     response = telegram_api.send_request("get", server.url + "/bot1:token/getMe", params={"a": "b c", "d": None})
     assert response.status_code == 200 and response.headers["x-seen"] == "yes" and response.json() == json.loads(OK)
     assert server.requests[0][0].startswith(b"GET /bot1:token/getMe?a=b+c HTTP/1.1\r\n")
+
+
+class Trickle:
+    """A socket whose answer arrives a few bytes per recv() (as a slow link delivers it), then the close."""
+
+    def __init__(self, raw: bytes, step: int = 1):
+        self.pieces = [raw[i:i + step] for i in range(0, len(raw), step)]
+
+    def recv(self, size: int) -> bytes:
+        return self.pieces.pop(0) if self.pieces else b""
+
+
+@pytest.mark.parametrize("step", [1, 7])
+def test_an_answer_split_over_many_recvs_is_read_whole_whatever_its_framing(step):
+    extended = b"5;name=value\r\n" + OK[:5] + b"\r\n%x\r\n" % (len(OK) - 5) + OK[5:] + b"\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    for raw, keeps in [(answer(OK), True), (chunked(OK), True), (answer(OK, length=False), False),
+                       (answer(extended, "200 OK", "Transfer-Encoding: chunked", length=False), True),
+                       (b"HTTP/1.1 100 Continue\r\n\r\n" + answer(OK, "200 OK", "X-Seen: yes"), True),
+                       (answer(OK).replace(b"HTTP/1.1", b"HTTP/1.0"), False)]:
+        read = telegram_api._read_answer(Trickle(raw, step))
+        assert (read.status, b"".join(read.body), read.will_close) == (200, OK, not keeps), raw
+    read = telegram_api._read_answer(Trickle(answer(b"", "204 No Content", length=False), step))
+    assert (read.status, read.reason, read.body, read.will_close) == (204, b"No Content", [], False)
+
+
+def test_an_answer_whose_headers_do_not_end_is_refused_before_it_fills_memory():
+    with pytest.raises(ValueError, match="headers"):
+        telegram_api._read_answer(Trickle(b"HTTP/1.1 200 OK\r\n" + b"X-Long: " + b"a" * 200_000, 4096))
+
+
+@pytest.mark.parametrize("raw", [
+    b"hello, not HTTP\r\n\r\n",
+    b"HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    answer(OK, "200 OK", "Connection: close")[:-5],
+    chunked(OK)[:-7],
+    b"HTTP/1.1 200 OK\r\nContent-Le",
+    b"",
+])
+def test_a_malformed_or_cut_answer_is_a_connection_error_and_the_next_call_connects_anew(server, raw):
+    server.script = [(raw, True), (answer(OK), False)]
+    with pytest.raises(requests.ConnectionError):
+        send(1)
+    assert server.closed.wait(5)
+    assert send(2)["message_id"] == 7
+    assert server.connections == 2
+
+
+def test_bytes_after_a_whole_answer_leave_it_standing_and_the_connection_is_not_reused(server):
+    server.script = [(answer(OK) + b"HTTP/1.1 200 OK\r\n", False), (answer(OK), False)]
+    assert send(1)["message_id"] == 7
+    assert send(2)["message_id"] == 7
+    assert server.connections == 2
+
+
+def test_an_answer_that_does_not_come_in_time_is_a_read_timeout(server):
+    server.script = [(b"", False), (answer(OK), False)]
+    with pytest.raises(requests.ReadTimeout):
+        telegram_api.call("1:token", "sendMessage", {"chat_id": 1, "text": "hi"}, timeout=(5, 0.2))
+    assert send(2)["message_id"] == 7
+    assert server.connections == 2
