@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
+from app import prepared
 from app.extensions import db
 from app.services.errors import TryAgain
 
@@ -35,9 +36,11 @@ def init_app(app: Flask) -> None:
     if uri.startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
-    elif uri.startswith("postgresql") and not options["pool_pre_ping"]:
+    elif uri.startswith("postgresql"):
         with app.app_context():
-            ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
+            prepared.init_engine(db.engine)
+            if not options["pool_pre_ping"]:
+                ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
 
 
 #: Where a pooled connection's record keeps when it went back to the pool (time.monotonic()).

@@ -6,13 +6,16 @@ stays queued, nothing is written, and the outbox row comes back in a send slot o
 hundreds of held sends of a broadcast line up instead of all retrying every second); then all of the request but its last
 byte goes to Telegram, the delivery is marked `sending` and committed, and the last byte follows
 (bots/committed_send.py says why that makes `sending` mean "Telegram has it"); a bot's sends of a batch go
-side by side, TOKENS_AT_ONCE at a time, each on its own connection, all their `sending` in one commit. Then `sent` / `blocked`
-(403) / `failed` is recorded. Telegram's 429, a 5xx answer and a request that never completed prove the
-message was not taken: the delivery is queued again and the outbox row retries. A whole request with no
+side by side, TOKENS_AT_ONCE at a time, each on its own connection, all their `sending` in one commit. The limiter
+counts their tokens in flight from the take and stamps them once their last bytes are written (as Telegram counts a
+send when it arrives: the commit and a descheduled thread in between no longer make a burst; app/worker/ratelimit.py).
+Then `sent` / `blocked` (403) / `failed` is recorded. Telegram's 429, a 5xx answer and a request that never completed
+prove the message was not taken: the delivery is queued again and the outbox row retries. A whole request with no
 answer (a read timeout, a dropped connection) may have been taken: `failed`, not sent again.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from types import SimpleNamespace
@@ -35,8 +38,8 @@ from bots import committed_send, outbound
 TICK_SECONDS = 0.1
 #: Sends of one bot counted against its limit in one hit and made side by side, their `sending` in one commit
 #: (TELEGRAM_TOKENS_AT_ONCE overrides). Telegram (and the sandbox) count a send when it arrives, and the tokens of
-#: one hit all free at the same instant a second later: the hit's sends must arrive together too, or a send taken
-#: then can meet its later ones in Telegram's window (a 429). Made one after another (each its own commit), they
+#: one hit are stamped together, after the hit's last bytes: the hit's sends must arrive together too, or a send
+#: of the hit can meet later ones in Telegram's window (a 429). Made one after another (each its own commit), they
 #: did not (5 a hit: 72 429s); side by side they arrive a few ms apart, which a few ms of the window's guard
 #: (TELEGRAM_LIMIT_GUARD_SECONDS) cover (docs/performance.md, "a bot's sends side by side").
 TOKENS_AT_ONCE = 10
@@ -44,11 +47,13 @@ TOKENS_AT_ONCE = 10
 #: its window frees one within that time) rather than being held back (BROADCAST_SEND_PAUSE_SECONDS overrides): a
 #: held send comes back a claim round, or a broker sweep, after its slot freed, and each slot reused late lowers
 #: the bot's rate for good (app/worker/ratelimit.py, `take`). A window's length: a full window frees a slot within
-#: it. A batch with several bots' sends does not wait: it would keep the other bots' sends from their slots.
-#: Off by default: sends made at the window's edge keep no room for the spread between a token and the request's
-#: arrival (the 'sending' commit, a descheduled thread), and under CI's load the two-host test's sandbox counted 33
-#: and 34 sends of one bot in 0.8 and 0.7 s (1 Dec 2026). With 1 s, one bot reached 0.97x of 30/s on a quiet machine.
-PAUSE_SECONDS = 0.0
+#: it. In a batch with several bots' sends, those that found their bot's window full wait after every bot's sends
+#: went (`_send_bots`), so no bot's sends wait behind another's slot.
+#: Sends made at the window's edge keep no room for the spread between a token and the request's arrival: while a
+#: token was stamped when taken, the 'sending' commit and a descheduled thread under CI's load made the two-host
+#: test's sandbox count 33 and 34 sends of one bot in 0.8 and 0.7 s (1 Dec 2026), and this was off; the limiter now
+#: stamps a send when its last byte is written (`limits.sent`).
+PAUSE_SECONDS = 1.0
 
 
 @outbox.handler(SEND)
@@ -91,11 +96,7 @@ def deliver_batch(messages: list) -> dict[int, Exception | None]:
             bots = _bots(conn, [bot_id for bot_id in by_bot if bot_id])
             sent: dict[int, int | None] = {}
             ended: dict[int, tuple[DeliveryStatus, str]] = {}
-            pause = float(current_app.config.get("BROADCAST_SEND_PAUSE_SECONDS", PAUSE_SECONDS))
-            pause_until = time.monotonic() + (pause if len(by_bot) == 1 else 0.0)
-            for bot_id, deliveries in by_bot.items():
-                _send_group(conn, bots.get(bot_id), deliveries, broadcasts, {d.id: rows[d.id] for d in deliveries},
-                            outcomes, sent, ended, pause_until)
+            _send_bots(conn, bots, by_bot, broadcasts, rows, outcomes, sent, ended)
             sending.record(conn, sent, ended)
         finally:
             sending.release(conn)  # the sender locks (Postgres), once the outcomes are recorded or the batch failed
@@ -130,18 +131,49 @@ def _bots(conn, ids: list[int]) -> dict[int, tuple[str, bool]]:
         if ids else {}
 
 
+def _send_bots(conn, bots: dict[int, tuple[str, bool]], by_bot: dict[int | None, list], broadcasts: dict[int, Broadcast],
+               messages: dict, outcomes: dict[int, Exception | None], sent: dict[int, int | None],
+               ended: dict[int, tuple[DeliveryStatus, str]]) -> None:
+    """Send each bot's part of a batch (`_send_group`). One bot's sends may wait for its slots up to PAUSE_SECONDS;
+    with several bots, every bot's sends go first without waiting, then those that found their bot's window full
+    wait for its slots, up to PAUSE_SECONDS in all (a paced step falls due as the window frees the previous second's
+    sends: about half of them found it full a few ms early and were held back a claim round). Those left are held
+    back, each in a slot of its own."""
+    pause = float(current_app.config.get("BROADCAST_SEND_PAUSE_SECONDS", PAUSE_SECONDS))
+    several = len(by_bot) > 1
+    until = time.monotonic() + (0.0 if several else pause)
+    waiting = {bot_id: _send_group(conn, bots.get(bot_id), deliveries, broadcasts, messages, outcomes, sent, ended,
+                                   until) for bot_id, deliveries in by_bot.items()}
+    if several:
+        until = time.monotonic() + pause
+        for bot_id, held in waiting.items():
+            if held:
+                waiting[bot_id] = _send_group(conn, bots.get(bot_id), [d for d, _ in held], broadcasts, messages,
+                                              outcomes, sent, ended, until)
+    for bot_id, held in waiting.items():
+        _hold(bot_id, held, messages, outcomes)
+
+
+def _hold(bot_id: int, held: list, messages: dict, outcomes: dict[int, Exception | None]) -> None:
+    """Held back (still queued: nothing to record): each (delivery, wait) back in a send slot of the bot's own."""
+    for (delivery, wait), slot in zip(held, limits_for().reserve_slots(bot_id, len(held))):
+        outcomes[messages[delivery.id].id] = outbox.Retry(_on_tick(max(wait, slot)),
+                                                          "Telegram send limits (held back before sending)")
+
+
 def _send_group(conn, bot: tuple[str, bool] | None, deliveries: list, broadcasts: dict[int, Broadcast],
                 messages: dict, outcomes: dict[int, Exception | None], sent: dict[int, int | None],
-                ended: dict[int, tuple[DeliveryStatus, str]], pause_until: float) -> None:
+                ended: dict[int, tuple[DeliveryStatus, str]], pause_until: float) -> list:
     """Send one bot's part of a batch (`bot`: its encrypted token and whether it is active), in delivery order; its
     outcomes go into `outcomes` (per outbox row), `sent` and `ended` (per delivery, recorded once for the batch).
-    Until `pause_until` (time.monotonic's clock) a send may wait in this thread for the bot's next slot."""
+    Until `pause_until` (time.monotonic's clock) a send may wait in this thread for the bot's next slot. Answers
+    the (delivery, seconds to wait) that found no slot, in order."""
     bot_id = deliveries[0].bot_id
     if bot is None or not bot[1]:
         for delivery in deliveries:
             ended[delivery.id] = (DeliveryStatus.FAILED, "the bot is gone or inactive")
             outcomes[messages[delivery.id].id] = None
-        return
+        return []
     token = crypto.decrypt(bot[0])
     outbound.configure()
     limits = limits_for()
@@ -162,24 +194,31 @@ def _send_group(conn, bot: tuple[str, bool] | None, deliveries: list, broadcasts
             pending = [delivery for delivery, _ in waiting] + pending  # rest take again (with the pause) next
         else:
             held += waiting
-        for delivery, (outcome, change) in zip(now, _send_together(conn, token, bot_id, broadcasts, now, messages,
-                                                                   photos)):
-            outcomes[messages[delivery.id].id] = outcome
-            if isinstance(change, tuple):
-                ended[delivery.id] = change
-            elif change is not _UNCHANGED:
-                sent[delivery.id] = change
-    for (delivery, wait), slot in zip(held, limits.reserve_slots(bot_id, len(held))):
-        # still queued: nothing to record; back in a slot of its own
-        outcomes[messages[delivery.id].id] = outbox.Retry(_on_tick(max(wait, slot)),
-                                                          "Telegram send limits (held back before sending)")
+        try:
+            results = _send_together(conn, token, bot_id, broadcasts, now, messages, photos,
+                                     functools.partial(limits.sent, waits))
+        finally:
+            limits.sent(waits)  # (once) the bot's tokens of this hit, stamped when their last bytes were written
+        _note(now, results, messages, outcomes, sent, ended)
     if photos:
         for broadcast_id in {d.broadcast_id for d in deliveries}:
             sending.remember_photos(conn, broadcast_id, photos)
             broadcasts[broadcast_id].photo_file_ids = {**(broadcasts[broadcast_id].photo_file_ids or {}), **photos}
+    return held
 
 
 _UNCHANGED = object()
+
+
+def _note(deliveries: list, results: list[tuple], messages: dict, outcomes: dict[int, Exception | None],
+          sent: dict[int, int | None], ended: dict[int, tuple[DeliveryStatus, str]]) -> None:
+    """Put `_send_together`'s results into the batch's outcomes (per outbox row), `sent` and `ended` (per delivery)."""
+    for delivery, (outcome, change) in zip(deliveries, results):
+        outcomes[messages[delivery.id].id] = outcome
+        if isinstance(change, tuple):
+            ended[delivery.id] = change
+        elif change is not _UNCHANGED:
+            sent[delivery.id] = change
 
 
 def _uploads_photo(broadcasts: dict[int, Broadcast], delivery, bot_id: int, photos: dict[str, str]) -> bool:
@@ -191,10 +230,11 @@ def _uploads_photo(broadcasts: dict[int, Broadcast], delivery, bot_id: int, phot
 
 
 def _send_together(conn, token: str, bot_id: int, broadcasts: dict[int, Broadcast], deliveries: list, messages: dict,
-                   photos: dict[str, str]) -> list[tuple]:
-    """Send deliveries of one bot side by side, their `sending` committed together just before their last bytes;
-    per delivery (the outbox outcome, the delivery's change: a message id when sent, a (status, reason) when it
-    ended or goes back to queued, or _UNCHANGED)."""
+                   photos: dict[str, str], after_last_bytes) -> list[tuple]:
+    """Send deliveries of one bot side by side, their `sending` committed together just before their last bytes,
+    `after_last_bytes()` (the limiter stamps their tokens) right after those; per delivery (the outbox outcome, the
+    delivery's change: a message id when sent, a (status, reason) when it ended or goes back to queued, or
+    _UNCHANGED)."""
     if not deliveries:
         return []
     calls = [_call(broadcasts[d.broadcast_id], d, bot_id, photos) for d in deliveries]
@@ -210,7 +250,7 @@ def _send_together(conn, token: str, bot_id: int, broadcasts: dict[int, Broadcas
         asked.update(indices)
         marked.update(i for i in indices if deliveries[i].id in moved)
         return marked
-    answers = committed_send.call_many(token, calls, before_last_bytes=mark)
+    answers = committed_send.call_many(token, calls, before_last_bytes=mark, after_last_bytes=after_last_bytes)
     return [(None, _UNCHANGED) if i in asked and i not in marked  # no longer queued: another send has it, or none
             else _outcome(bot_id, delivery, messages[delivery.id], calls[i][0], answers[i], photos)
             for i, delivery in enumerate(deliveries)]

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ IDLE_SECONDS = 30.0
 #: Idle connections a thread keeps per Bot API host (`call_many` uses one per request of a group).
 MAX_KEPT = 16
 _kept = threading.local()
+log = logging.getLogger(__name__)
 
 
 class NotSent(ConnectionError):
@@ -59,11 +61,13 @@ class Unanswered(ConnectionError):
 
 
 def call_many(token: str, calls: list[tuple[str, dict, dict | None]], *,
-              before_last_bytes: Callable[[list[int]], set[int]]) -> list:
+              before_last_bytes: Callable[[list[int]], set[int]],
+              after_last_bytes: Callable[[], None] | None = None) -> list:
     """Make Bot API calls (method, params, files) of one bot side by side, each on a connection of its own: every
     request but its last byte is written, then `before_last_bytes(indices)` runs once for those written (the
     caller commits them as being made, in one transaction) and answers the indices to finish; their last bytes
-    follow, then their answers are read. Per call, in order: the sent Message, or the exception it met:
+    follow, then `after_last_bytes()` (the caller's rate limiter stamps them: Telegram counts them from about now;
+    it runs whether or not any was finished), then their answers are read. Per call, in order: the sent Message, or the exception it met:
     ApiTelegramException (Telegram refused it), Unanswered (whole, no answer), NotSent (not written, left out by
     the caller, or all of them when `before_last_bytes` raised: abandoned unfinished).
 
@@ -92,6 +96,11 @@ def call_many(token: str, calls: list[tuple[str, dict, dict | None]], *,
                 _write_last(open_[i][1], open_[i][3][-1:])
             except NotSent as exc:
                 outcomes[i] = exc
+        if after_last_bytes is not None:
+            try:
+                after_last_bytes()
+            except Exception:  # noqa: BLE001 - the requests are made: their answers must still be read
+                log.warning("after the last bytes", exc_info=True)
         for i in sorted(finish & set(open_)):
             if outcomes[i] is None:
                 try:

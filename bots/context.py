@@ -10,6 +10,7 @@ from telebot import TeleBot
 
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Panel, ProcessedUpdate, Tenant, utcnow
+from app.prepared import prepared
 from app.services import settings
 from app.services.members import insert_or_find_member
 from app.services.parsing import clean_optional_name
@@ -69,7 +70,10 @@ _MARKER = (
                 sa.bindparam("processed_at", type_=_MARKERS.c.processed_at.type),
                 sa.bindparam("bot_id", type_=_BOTS.c.id.type), sa.bindparam("secret_digest", type_=sa.LargeBinary))
     .columns(_MARKERS.c.update_id).cte("marker"))
-EVERYTHING_AND_MARKER = EVERYTHING.add_columns(sa.select(_MARKER.c.update_id).exists().label("recorded"))
+EVERYTHING_AND_MARKER = prepared(EVERYTHING.add_columns(sa.select(_MARKER.c.update_id).exists().label("recorded")),
+                                 "everything_and_marker")
+#: Both are Postgres prepared statements, planned once per connection (app/prepared.py).
+EVERYTHING = prepared(EVERYTHING, "everything")
 _BIGINT = 2 ** 63
 
 
@@ -169,12 +173,13 @@ def load_bot_and_sender(bot_id: int, telegram_id: int, marker: tuple[int, str | 
     (update_id, the request's secret), the statement also records the update's marker: the last item says
     whether it did (EVERYTHING_AND_MARKER)."""
     params = {"bot_id": bot_id, "telegram_id": telegram_id}
+    connection = db.session.connection()
     recording = marker is not None and type(marker[0]) is int and -_BIGINT < marker[0] < _BIGINT \
-        and db.session.get_bind().dialect.name == "postgresql"
+        and connection.dialect.name == "postgresql"
     if recording:
         digest = hashlib.sha256(marker[1].encode()).digest() if marker[1] is not None else None
         params.update(update_id=marker[0], secret_digest=digest, processed_at=utcnow())
-    row = db.session.connection().execute(EVERYTHING_AND_MARKER if recording else EVERYTHING, params).first()
+    row = connection.execute(EVERYTHING_AND_MARKER if recording else EVERYTHING, params).first()
     if row is None:
         return None
     bot, tenant, sells_vpn, member, session = _everything(row)

@@ -12,22 +12,30 @@ every `flask worker` on every host draws on the same budget, and in this process
 (the in-process pool is then the only sender). The storage is TELEGRAM_LIMITS_STORAGE_URL, else
 REDIS_URL, else a redis:// QUEUE_URL.
 
-A bot's window can be counted a guard longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`, default 0.02): we
-count a send when its token is taken, Telegram (and the sandbox) when the request arrives, and between the two
-lie the `sending` commit and the thread's turn for the CPU. With a window exactly Telegram's, a send taken a second
-after the 30th before it whose path was shorter arrives inside that one's window: the 31st, a 429 (that message a
-second late, its token wasted). With a guard, delays that differ by less than it never do; it costs at most
-30 / (1 + guard) sends a second. It was off while held sends came back late anyway (docs/performance.md, "B1: a
-guard in the bot's window"); a broadcast's send waiting in its thread for the bot's next slot (`take`'s `pause`)
-takes it the moment it frees, so the guard is then its only margin: 1 bot × 1,500 members had 78, 38, 7 and 27
-sandbox 429s at 0, 0.01, 0.02 and 0.03 s (docs/performance.md, "B1 one bot: a send waits for its slot").
+A broadcast's send (`take`) is counted in the bot's window *in flight* from its token on and stamped when its request's
+last byte is written (`sent`), not when the token was taken: Telegram (and the sandbox) count a send when the request
+arrives, and between the token and the last byte lie the `sending` commit and the thread's turn for the CPU (tens to
+hundreds of ms under load). Stamped at the token, a send whose path was long arrived late in its second while the 30th
+after it, taken a window later with a short path, arrived early: 33-34 sends of one bot in 0.7-0.8 s at the sandbox
+once the sends went at the window's edge (docs/performance.md, "B1: sends counted from their last byte").
+An in-flight send holds its slot (whatever its age) until it is stamped, or for IN_FLIGHT_SECONDS if its worker died.
+The other sends (`wait_before_send`: a reply, a notice) are stamped when counted, as before.
+
+A bot's window is also counted a guard longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`, default 0.02): what is
+left between the last byte and Telegram's count (the network, the server's turn to read it) differs from send to send
+too, and a broadcast's send waiting in its thread for the bot's next slot (`take`'s `pause`) takes it the moment it
+frees. With a guard, delays that differ by less than it never make 31 in a second; it costs at most 30 / (1 + guard)
+sends a second (1 bot × 1,500 members, stamped at the token: 78, 38, 7 and 27 sandbox 429s at 0, 0.01, 0.02 and
+0.03 s; docs/performance.md, "B1 one bot: a send waits for its slot").
 """
 from __future__ import annotations
 
 import random
 import threading
 import time
+import uuid
 from collections import deque
+from collections.abc import Callable
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse, storage, strategies
@@ -56,52 +64,76 @@ local count = tonumber(ARGV[2] or '1')
 redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1]) * count), 'EX', math.ceil(slot - now) + 60)
 return tostring(slot - now)
 """
-#: Redis: take up to ARGV[3] sends of a bot's moving window (ARGV[1] sends in ARGV[2] seconds, Redis's clock);
-#: {sends taken, seconds until the window's oldest send leaves it when it is full, sends in the window}. The list
-#: holds the window's send times, newest first, at most ARGV[1] of them.
+#: A send counted in flight (`take`) holds its slot this long at most if it is never stamped (its worker died
+#: between the token and the last byte); a live one is stamped within milliseconds, or a descheduled thread's seconds.
+IN_FLIGHT_SECONDS = 5.0
+#: Redis: take up to ARGV[3] sends of a bot's moving window (ARGV[1] sends in ARGV[2] seconds, Redis's clock), named
+#: ARGV[5]:1..n, in flight for ARGV[4] seconds (scored that far ahead, so they stay in the window until `_STAMP`
+#: scores them; 0: stamped now); {sends taken, seconds until the window's oldest stamped send leaves it when it is
+#: full (a window's length when all are in flight), sends in the window}. A sorted set: member → stamp.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local limit, window, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local taken = 0
-for k = math.min(count, limit), 1, -1 do
-  local entry = redis.call('LINDEX', KEYS[1], limit - k)
-  if not entry or tonumber(entry) <= now - window then taken = k break end
-end
+local limit, window, count, flying = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.6f', now - window))
+local inside = redis.call('ZCARD', KEYS[1])
+local taken = math.max(math.min(count, limit - inside), 0)
 if taken > 0 then
-  local stamp = string.format('%.6f', now)
-  local entries = {}
-  for i = 1, taken do entries[i] = stamp end
-  redis.call('LPUSH', KEYS[1], unpack(entries))
-  redis.call('LTRIM', KEYS[1], 0, limit - 1)
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+  local score, entries = string.format('%.6f', now + flying), {}
+  for i = 1, taken do entries[2 * i - 1] = score; entries[2 * i] = ARGV[5] .. ':' .. i end
+  redis.call('ZADD', KEYS[1], unpack(entries))
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
 end
-local oldest = redis.call('LINDEX', KEYS[1], limit - 1)
+inside = inside + taken
 local free_in = 0
-if oldest then free_in = math.max(tonumber(oldest) + window - now, 0) end
-local inside = 0
-if count == 0 then
-  for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, limit - 1)) do
-    if tonumber(entry) > now - window then inside = inside + 1 end
-  end
+if inside >= limit then
+  local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+  free_in = window
+  if oldest <= now then free_in = math.max(oldest + window - now, 0) end
 end
 return {taken, tostring(free_in), inside}
 """
+#: Redis: stamp the in-flight sends ARGV[1]:1..ARGV[2] of a bot's window with Redis's clock now (their last bytes
+#: are written); re-added if they had lapsed.
+_STAMP = """
+local t = redis.call('TIME')
+local score = string.format('%.6f', tonumber(t[1]) + tonumber(t[2]) / 1000000)
+local entries = {}
+for i = 1, tonumber(ARGV[2]) do entries[2 * i - 1] = score; entries[2 * i] = ARGV[1] .. ':' .. i end
+redis.call('ZADD', KEYS[1], unpack(entries))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return score
+"""
+
+
+class Taken(list):
+    """`take`'s answer, per send: 0 (go now, counted in the bot's window in flight) or the seconds to wait (nothing
+    counted). `TelegramLimits.sent(taken)` stamps the counted ones once their requests' last bytes are written."""
+
+    def __init__(self, waits: list[float], bot_id: int, ticket: str = "", count: int = 0):
+        super().__init__(waits)
+        self.bot_id, self.ticket, self.count, self.stamped = bot_id, ticket, count, not count
 
 
 class TelegramLimits:
     """The per-bot, per-chat and per-group limits over one storage."""
 
     def __init__(self, storage_uri: str, *, per_bot: str, per_chat: str, per_group: str,
-                 key_prefix: str = "botfleet-telegram", guard: float = GUARD_SECONDS):
+                 key_prefix: str = "botfleet-telegram", guard: float = GUARD_SECONDS,
+                 clock: Callable[[], float] = time.time):
+        """:param clock: the memory storage's clock (tests); Redis's own clock counts there."""
         options = {"key_prefix": key_prefix} if not storage_uri.startswith("memory") else {}
         self.storage = storage.storage_from_string(storage_uri, **options)
         self.limiter = strategies.MovingWindowRateLimiter(self.storage)
         self.per_bot, self.per_chat, self.per_group = parse(per_bot), parse(per_chat), parse(per_group)
         #: The bot's window as we count it: Telegram's plus the guard.
         self.bot_window = self.per_bot.get_expiry() + max(guard, 0.0)
-        self._sent: dict[int, deque] = {}  # memory storage: each bot's send times in its window, oldest first
+        # memory storage: each bot's stamped send times in its window, oldest first; its sends in flight (ticket →
+        # (count, when they lapse))
+        self._sent: dict[int, deque] = {}
+        self._flying: dict[int, dict[str, tuple[int, float]]] = {}
         self._sent_lock = threading.Lock()
+        self._clock = clock
         self._slots: dict[int, float] = {}
         self._slots_lock = threading.Lock()
 
@@ -124,10 +156,12 @@ class TelegramLimits:
                 return self._wait(item, chat_key)
         return 0.0
 
-    def take(self, bot_id: int, chat_ids: list[int | str], *, pause: float = 0.0) -> list[float]:
+    def take(self, bot_id: int, chat_ids: list[int | str], *, pause: float = 0.0) -> Taken:
         """`wait_before_send` for several sends of one bot at once: per send 0 (go now, counted) or seconds to wait
         (nothing counted). The bot's budget is taken in one hit for as many as it has room for (two round trips to
         the storage at most, not one per send); each chat's limits are still counted per chat, before and after.
+        The bot's sends taken are counted in flight until `sent(taken)` stamps them: call it once their requests'
+        last bytes are written (whether or not they were; until then they hold their slots, IN_FLIGHT_SECONDS at most).
 
         :param pause: when the bot's window has no room for any of them, this thread may sleep up to this long in
             all for the moment its oldest send leaves the window, and take again then (another sender may take that
@@ -144,17 +178,32 @@ class TelegramLimits:
             else:
                 candidates.append(i)
         if not candidates:
-            return waits
-        room, free_in, _ = self._take_bot(bot_id, len(candidates))
+            return Taken(waits, bot_id)
+        ticket = uuid.uuid4().hex
+        room, free_in, _ = self._take_bot(bot_id, len(candidates), ticket)
         deadline = time.monotonic() + pause
         while not room and free_in <= deadline - time.monotonic():
             time.sleep(max(free_in, 0.001))
-            room, free_in, _ = self._take_bot(bot_id, len(candidates))
+            room, free_in, _ = self._take_bot(bot_id, len(candidates), ticket)
         for i in candidates[room:]:
             waits[i] = self._spread(self.per_bot, free_in)
         for i in candidates[:room]:  # another sender may have taken the chat's slot since the test above
             waits[i] = self._chat_wait(bot_id, chat_ids[i], hit=True)
-        return waits
+        return Taken(waits, bot_id, ticket, room)
+
+    def sent(self, taken: Taken) -> None:
+        """Stamp the bot's sends `take` counted in flight with the time now (their requests' last bytes are written:
+        Telegram counts them from about now); once per `take`."""
+        if taken.stamped:
+            return
+        taken.stamped = True
+        if isinstance(self.storage, storage.RedisStorage):
+            key = self.storage.prefixed_key(f"bot-sends/{taken.bot_id}")
+            self.storage.get_connection().eval(_STAMP, 1, key, taken.ticket, taken.count, self._ttl_ms)
+            return
+        with self._sent_lock:
+            self._flying.get(taken.bot_id, {}).pop(taken.ticket, None)
+            self._sent.setdefault(taken.bot_id, deque()).extend([self._clock()] * taken.count)
 
     def _chat_wait(self, bot_id: int, chat_id: int | str | None, *, hit: bool) -> float:
         if chat_id is None:
@@ -201,28 +250,44 @@ class TelegramLimits:
         """How many sends of the bot its current one-window budget holds (for tests and the dashboard)."""
         return self._take_bot(bot_id, 0)[2]
 
-    def _take_bot(self, bot_id: int, count: int) -> tuple[int, float, int]:
-        """Take up to `count` sends of the bot's window (atomically, in Redis or this process's memory):
-        (sends taken, seconds until its oldest send leaves the window if it is full, else 0; sends in the window)."""
+    @property
+    def _ttl_ms(self) -> int:
+        """How long a bot's Redis window outlives its last change: its longest-lived entry's time in it."""
+        return int((self.bot_window + IN_FLIGHT_SECONDS) * 1000) + 1000
+
+    def _take_bot(self, bot_id: int, count: int, ticket: str | None = None) -> tuple[int, float, int]:
+        """Take up to `count` sends of the bot's window (atomically, in Redis or this process's memory), in flight
+        under `ticket` if given, else stamped now: (sends taken, seconds until its oldest stamped send leaves the
+        window if it is full (its length if all are in flight), else 0; sends in the window)."""
         limit, window = self.per_bot.amount, self.bot_window
+        flying = IN_FLIGHT_SECONDS if ticket else 0.0
         if isinstance(self.storage, storage.RedisStorage):
-            key = self.storage.prefixed_key(f"bot-window/{bot_id}")
-            taken, free_in, inside = self.storage.get_connection().eval(_TAKE, 1, key, limit, window, count)
+            key = self.storage.prefixed_key(f"bot-sends/{bot_id}")
+            taken, free_in, inside = self.storage.get_connection().eval(
+                _TAKE, 1, key, limit, window, count, flying, ticket or uuid.uuid4().hex, self._ttl_ms)
             return int(taken), float(free_in), int(inside)
         with self._sent_lock:
-            now = time.time()
-            sent = self._sent.setdefault(bot_id, deque())
+            now = self._clock()
+            sent, in_flight = self._sent.setdefault(bot_id, deque()), self._flying.setdefault(bot_id, {})
             while sent and sent[0] <= now - window:
                 sent.popleft()
-            taken = max(min(count, limit - len(sent)), 0)
-            sent.extend([now] * taken)
-            free_in = sent[0] + window - now if len(sent) >= limit else 0.0
-            return taken, free_in, len(sent)
+            for lapsed in [t for t, (_, until) in in_flight.items() if until <= now]:
+                del in_flight[lapsed]
+            inside = len(sent) + sum(n for n, _ in in_flight.values())
+            taken = max(min(count, limit - inside), 0)
+            if taken and ticket:
+                in_flight[ticket] = (taken, now + flying + window)
+            elif taken:
+                sent.extend([now] * taken)
+            inside += taken
+            free_in = (sent[0] + window - now if sent else window) if inside >= limit else 0.0
+            return taken, free_in, inside
 
     def reset(self) -> None:
         self.storage.reset()
         self._slots.clear()
         self._sent.clear()
+        self._flying.clear()
 
     def _chat_limits(self, chat_id: int | str) -> list[RateLimitItem]:
         is_group = str(chat_id).startswith("-") or (isinstance(chat_id, str) and chat_id.startswith("@"))

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import MemberBadge, Subscription, SubscriptionStatus
+from app.prepared import prepared
 from app.services import badges, clock, quota, xp_counts
 from app.services.bots import feature_enabled
 from app.services.subscriptions import active_subscription as current_subscription
@@ -16,15 +17,16 @@ MAX_LISTED = 10
 
 #: What a profile needs besides the context, in one statement built once: the members ranking ahead
 #: (leaderboard.rank_of's count), and whether the member has an active subscription or any badge, which are
-#: then read (most members have neither, so their profile costs this one statement).
-PROFILE_FACTS = sa.select(
+#: then read (most members have neither, so their profile costs this one statement). A Postgres prepared statement
+#: (app/prepared.py): its generic plan is the custom plans' index-only scans, without planning them per profile.
+PROFILE_FACTS = prepared(sa.select(
     xp_counts.AHEAD.scalar_subquery().label("ahead"),
     sa.exists().where(
         Subscription.tenant_id == sa.bindparam("tenant_id"), Subscription.member_id == sa.bindparam("member_id"),
         Subscription.status == SubscriptionStatus.ACTIVE.value, Subscription.ends_at > sa.bindparam("now"),
     ).label("subscribed"),
     sa.exists().where(MemberBadge.tenant_id == sa.bindparam("tenant_id"),
-                      MemberBadge.member_id == sa.bindparam("member_id")).label("badged"))
+                      MemberBadge.member_id == sa.bindparam("member_id")).label("badged")), "profile_facts")
 
 
 def profile_text(ctx) -> str:

@@ -244,6 +244,45 @@ def test_every_chosen_bot_has_due_sends_after_the_first_round(db, make, make_bot
     assert broadcasts.progress(db.session.get(Broadcast, broadcast.id))["sent"] == len(people)
 
 
+def test_a_send_counts_against_the_bots_limit_from_its_last_byte_not_its_token(app, db, make, make_bot, sandbox,
+                                                                                drain_outbox, bot_app, monkeypatch):
+    """Telegram counts a send when it arrives. Here the sends' `sending` commit takes 0.7 s of the limiter's clock
+    after their tokens (a slow commit, a descheduled thread): the bot's window counts them from their last bytes, so
+    the next send may go a window after those, not 0.3 s after them (the sandbox would see 3 in 0.3 s at 2/s)."""
+    from app.services.broadcasts import sending
+    from app.worker import ratelimit
+    clock = _Clock(1000.0)
+    limits = ratelimit.TelegramLimits("memory://", per_bot="2/second", per_chat="1/second", per_group="20/minute",
+                                      guard=0, clock=clock)
+    monkeypatch.setitem(app.extensions, ratelimit._KEY, limits)
+    commit = sending.mark_sending_many
+
+    def slow_commit(conn, delivery_ids):
+        moved = commit(conn, delivery_ids)
+        clock.now += 0.7
+        return moved
+    monkeypatch.setattr(sending, "mark_sending_many", slow_commit)
+    tenant = make.tenant()
+    bot = make_bot(tenant)
+    people = [_member(db, make, tenant, [bot], sandbox) for _ in range(2)]
+    _start(db, tenant, [bot])
+    drain_outbox()
+    assert [_received(sandbox, bot, m) for m in people] == [["Hello all"]] * 2 and clock.now == 1000.7
+
+    clock.now = 1001.5  # a window after the tokens, 0.8 s after the last bytes
+    assert limits.take(bot.id, [1])[0] > 0
+    clock.now = 1001.71
+    assert limits.take(bot.id, [1]) == [0.0]
+
+
+class _Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_a_delivery_left_sending_by_a_killed_worker_counts_as_sent_and_is_never_sent_again(
         db, make, make_bot, sandbox, drain_outbox, bot_app):
     """`sending` is committed only when Telegram has all of the request but its last byte (bots/committed_send.py):

@@ -129,15 +129,76 @@ def test_reserved_slots_of_a_batch_line_up_one_step_apart(where, request):
 @pytest.mark.parametrize("where", ["memory", "redis"])
 def test_a_send_allowed_to_pause_waits_in_the_thread_for_the_bots_next_slot(where, request):
     """A broadcast's send finding the bot's window full may sleep until its oldest send leaves it and take that
-    slot (counted then, never before); one whose pause ends before the slot frees is told to wait, uncounted."""
+    slot (counted then, never before); one whose pause ends before the slot frees is told to wait, uncounted. (The
+    sends taken are stamped when their last bytes are written: `sent`.)"""
     figures = {**TELEGRAM, "per_bot": "3/second"}
     if where == "redis":
         limits = TelegramLimits(REDIS_URL, key_prefix=request.getfixturevalue("redis_prefix"), **figures)
     else:
         limits = TelegramLimits("memory://", **figures)
-    assert limits.take(7, [1, 2, 3]) == [0.0] * 3
+    taken = limits.take(7, [1, 2, 3])
+    assert taken == [0.0] * 3
+    limits.sent(taken)  # their last bytes
     assert limits.take(7, [4], pause=0.001)[0] > 0  # the slot frees in about a second: not worth the pause
     assert limits.sends_in_window(7) == 3
     assert limits.take(7, [4, 5], pause=30) == [0.0, 0.0]  # the three left the window together
     assert limits.sends_in_window(7) == 2
     assert limits.take(7, [6, 7])[1] > 0 and limits.sends_in_window(7) == 3  # never more than the limit
+
+
+class Clock:
+    """A memory limiter's clock that moves only when the test moves it."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_broadcast_send_is_counted_from_its_last_byte_not_its_token():
+    """Telegram counts a send when it arrives. Two sends whose `sending` commit took 0.7 s after their tokens hold
+    their slots until a window after their last bytes: counted from the tokens, a third could go 0.3 s after they
+    arrived (three in one of Telegram's seconds)."""
+    clock = Clock(100.0)
+    limits = TelegramLimits("memory://", **{**TELEGRAM, "per_bot": "2/second"}, guard=0, clock=clock)
+    taken = limits.take(7, [1, 2])
+    assert taken == [0.0, 0.0] and limits.sends_in_window(7) == 2
+    clock.now = 100.7  # the commit, a descheduled thread
+    limits.sent(taken)  # the last bytes are written
+    clock.now = 101.5  # a window after the tokens
+    assert limits.take(7, [3])[0] > 0 and limits.sends_in_window(7) == 2
+    clock.now = 101.71  # a window after the last bytes
+    assert limits.take(7, [3]) == [0.0]
+
+
+def test_a_send_in_flight_holds_its_slot_until_stamped_or_lapsed():
+    """However long its thread takes to write the last byte; a worker that died never stamps it: its slot comes
+    back IN_FLIGHT_SECONDS after the window would have freed it."""
+    from app.worker.ratelimit import IN_FLIGHT_SECONDS
+    clock = Clock(100.0)
+    limits = TelegramLimits("memory://", **{**TELEGRAM, "per_bot": "2/second"}, guard=0, clock=clock)
+    assert limits.take(7, [1, 2]) == [0.0, 0.0]
+    clock.now = 103.0
+    assert limits.take(7, [3])[0] > 0
+    clock.now = 100.0 + IN_FLIGHT_SECONDS + 1.0
+    assert limits.take(7, [3]) == [0.0]
+    assert limits.wait_before_send(7, 4) == 0.0 and limits.wait_before_send(7, 5) > 0  # other sends: stamped now
+
+
+def test_in_redis_a_send_is_in_flight_until_stamped_with_redis_clock(redis_prefix):
+    """The same on Redis (two hosts): taken, a send scores ahead of Redis's clock (in the window whatever its age);
+    `sent` scores it at Redis's time of its last byte."""
+    limits = TelegramLimits(REDIS_URL, key_prefix=redis_prefix, **{**TELEGRAM, "per_bot": "2/second"})
+    redis = limits.storage.get_connection()
+    key = limits.storage.prefixed_key("bot-sends/7")
+    taken = limits.take(7, [1, 2])
+    assert taken == [0.0, 0.0] and limits.take(7, [3])[0] > 0
+    seconds, micros = redis.time()
+    before = seconds + micros / 1e6
+    assert all(score > before + 1 for _, score in redis.zrange(key, 0, -1, withscores=True))
+    limits.sent(taken)
+    limits.sent(taken)  # once: a second call stamps nothing again
+    scores = [score for _, score in redis.zrange(key, 0, -1, withscores=True)]
+    assert len(scores) == 2 and all(before <= score < before + 1 for score in scores)
+    assert limits.sends_in_window(7) == 2
