@@ -28,7 +28,7 @@ from app.jobs import (
     tickets,
 )
 from app.jobs.runner import for_each_tenant, run_in_context
-from app.services import subscription_counts, xp_counts
+from app.services import subscription_counts, visit_counts, xp_counts
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ JOBS: tuple[Job, ...] = (
     # The overview's counts of subscriptions (sold per plan and slot, held per status): triggers append delta
     # rows, this folds them.
     Job("subscription_counts_compact", _per_tenant(subscription_counts.compact_tenant), _every(minutes=5)),
+    # The daily stats' active members per day (member_visit_counts): first visits append delta rows, this folds them.
+    Job("visit_counts_compact", _per_tenant(visit_counts.compact_tenant), _every(minutes=5)),
     # Does nothing unless BACKUP_TARGET is set; retention keeps BACKUP_KEEP_DAILY / _WEEKLY copies.
     Job("backup", backups.scheduled_backup, CronTrigger(hour=2, minute=30, timezone="UTC")),
 )

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import DailyStat, Member, Receipt, ReceiptStatus, Tenant
-from app.services import clock, sales_charts
+from app.services import clock, sales_charts, visit_counts
 
 
 def snapshot_today(tenant: Tenant, now: datetime) -> None:
@@ -23,7 +23,7 @@ def snapshot_today(tenant: Tenant, now: datetime) -> None:
 def snapshot_day(tenant: Tenant, day: date, now: datetime) -> None:
     """Upsert the figures of the tenant-local `day`."""
     start, end = clock.day_bounds(tenant.timezone, day)
-    values = {**_receipt_figures(tenant.id, start, end), **_member_figures(tenant.id, start, end),
+    values = {**_receipt_figures(tenant.id, start, end), **_member_figures(tenant.id, day, start, end),
               **buyer_figures(tenant.id, start, end), **_traffic_figures(tenant, day)}
     upsert(tenant.id, day, values)
 
@@ -66,12 +66,13 @@ def _receipt_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
     return {"revenue": int(row[0]), "approvals": row[1], "rejections": row[2]}
 
 
-def _member_figures(tenant_id: int, start: datetime, end: datetime) -> dict:
-    def count(column):
-        return (sa.select(sa.func.count()).select_from(Member)
-                .where(Member.tenant_id == tenant_id, column >= start, column < end).scalar_subquery())
-    row = db.session.execute(sa.select(count(Member.created_at), count(Member.last_activity_at))).one()
-    return {"new_members": row[0], "active_members": row[1]}
+def _member_figures(tenant_id: int, day: date, start: datetime, end: datetime) -> dict:
+    """Members who joined in [start, end), and members who visited on `day` (member_visit_counts, kept by the
+    first visit of each day: a sum of a few rows whatever the tenant's size, and exact for a past day too)."""
+    new = (sa.select(sa.func.count()).select_from(Member)
+           .where(Member.tenant_id == tenant_id, Member.created_at >= start, Member.created_at < end).scalar_subquery())
+    row = db.session.execute(sa.select(new, visit_counts.active_members_query(tenant_id, day))).one()
+    return {"new_members": row[0], "active_members": int(row[1])}
 
 
 def buyer_figures(tenant_id: int, start: datetime, end: datetime) -> dict:

@@ -29,7 +29,7 @@ from app.models.growth import (
 )
 from app.models.integration import IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from app.models.ledger import LedgerAccount, LedgerEntry
-from app.models.members import BotSession, Member, MemberXpCount
+from app.models.members import BotSession, Member, MemberVisitCount, MemberXpCount
 from app.models.online_payments import OnlinePayment, OnlinePaymentPurpose, OnlinePaymentStatus
 from app.models.ops import AuditLog, BackupRun, DailyStat, ProcessedUpdate, TenantNotice
 from app.models.outbox import OutboxMessage, OutboxStatus
@@ -61,7 +61,8 @@ __all__ = [
     "Broadcast", "BroadcastDelivery", "BroadcastStatus", "DeliveryStatus", "CardRotation", "ChatGrant", "ChatPresence",
     "GrantState", "PaidChat", "StarPayment", "StarPaymentStatus", "plan_chats", "DailyStat", "FeatureFlag",
     "IdempotencyRecord", "LedgerAccount",
-    "LedgerEntry", "Member", "MemberBadge", "MemberXpCount", "Membership", "OPEN_RECEIPT_STATUSES", "OnCancel",
+    "LedgerEntry", "Member", "MemberBadge", "MemberVisitCount", "MemberXpCount", "Membership",
+    "OPEN_RECEIPT_STATUSES", "OnCancel",
     "OnlinePayment", "OnlinePaymentPurpose", "OnlinePaymentStatus",
     "OutboxMessage", "OutboxStatus", "Panel", "PanelKind", "PanelUser", "PanelUserStatus", "PlanPanel",
     "PaymentCard", "Plan", "PlanSaleCount", "SLOT_SECONDS", "PLATFORM_RECEIPT_STATUSES", "PlatformCard", "PlatformReceipt", "PlatformSetting", "ProcessedUpdate", "Promocode", "PromocodeKind",

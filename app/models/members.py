@@ -129,3 +129,29 @@ class MemberXpCount(db.Model):
     id_block: Mapped[int] = mapped_column(sa.Integer)
     members: Mapped[int] = mapped_column(sa.BigInteger)
     fresh: Mapped[bool] = mapped_column(default=True)
+
+
+class MemberVisitCount(db.Model):
+    """Members whose first visit of a tenant-local day was that day: the daily stats' active members are a sum of
+    these rows, not a count of members.
+
+    Written only by database triggers on `members` (migration 0046), in the transaction of the change: +1 to
+    (tenant, day) when a member is inserted with last_visit_day set or their last_visit_day moves to another
+    day (xp.record_visit, the first update of their day). A member's later visits do not take back an earlier
+    day's count, and a deleted member's past days stay counted. Delta rows (`fresh`) like MemberXpCount;
+    app.services.visit_counts.compact_tenant folds them.
+    """
+
+    __tablename__ = "member_visit_counts"
+    __table_args__ = (
+        sa.Index("ix_member_visit_counts_key", "tenant_id", "day", postgresql_include=["members"]),
+        sa.Index("ix_member_visit_counts_fresh", "tenant_id", postgresql_where=sa.text("fresh"),
+                 sqlite_where=sa.text("fresh")),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    #: The tenant-local day of the visits.
+    day: Mapped[date] = mapped_column(sa.Date)
+    members: Mapped[int] = mapped_column(sa.BigInteger)
+    fresh: Mapped[bool] = mapped_column(default=True)
