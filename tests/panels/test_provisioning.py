@@ -104,7 +104,7 @@ def test_panel_down_at_purchase_creates_later_and_tells_twice_at_most(db, make, 
     assert panel_user.username in panel_sandbox.users("marzban")
     told = [r for r in first + again + later if r.kind in ("telegram.notice", SERVICE_CARD_KIND)]
     notices = db.session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.kind.in_(("telegram.notice", SERVICE_CARD_KIND)))).all()
+        OutboxMessage.kind.in_(("telegram.notice", SERVICE_CARD_KIND))).order_by(OutboxMessage.id)).all()
     assert [n.payload.get("text_key", n.kind) for n in notices] == ["service.preparing", SERVICE_CARD_KIND]
     assert len(told) <= 2 and provisioning.panel_user_for(subscription).status == PanelUserStatus.ACTIVE.value
 
