@@ -171,7 +171,7 @@ def test_owner_journey(browser, live_server, start_manager, make, db, tmp_path):
     receipt = db.session.scalar(sa.select(Receipt).where(Receipt.tenant_id == tenant.id))
     page.goto(f"{live_server}/receipts/")
     page.click(f"text={receipt.tracking_code}")
-    page.locator("#receipt-photo").wait_for()
+    page.wait_for_function("() => document.querySelector('#receipt-photo')?.complete")  # loaded (or failed)
     assert page.evaluate("document.querySelector('#receipt-photo').naturalWidth") == 240
     shot(page, "08-receipt")
     page.click("form[action$='/approve'] input[type=submit]")

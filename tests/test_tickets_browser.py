@@ -68,7 +68,7 @@ def test_a_ticket_opened_in_the_sandbox_chat_answered_in_the_inbox(browser, live
     shot(staff, "31-inbox-waiting")
     staff.click(f"a[href$='/tickets/{ticket.id}']")
     staff.wait_for_url(f"**/tickets/{ticket.id}")
-    staff.locator("#ticket-messages img.ticket-photo").wait_for()
+    staff.wait_for_function("() => document.querySelector('#ticket-messages img.ticket-photo')?.complete")  # loaded (or failed)
     assert staff.evaluate("document.querySelector('#ticket-messages img.ticket-photo').naturalWidth") == 240
     staff.fill("#text", "Please update the app and import the new link.")
     shot(staff, "32-ticket-answer-typed")
