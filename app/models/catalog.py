@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import Money, UTCDateTime, one_of, utcnow
+from app.models.types import DeltaCountRow, Money, UTCDateTime, delta_count_indexes, one_of, utcnow
 
 
 class SubscriptionStatus(str, enum.Enum):
@@ -102,7 +102,7 @@ class Subscription(db.Model):
 SLOT_SECONDS = 15 * 60
 
 
-class PlanSaleCount(db.Model):
+class PlanSaleCount(DeltaCountRow, db.Model):
     """Subscriptions created per (plan, source, 15-minute slot of created_at): the top-plans chart sums these
     instead of counting every subscription of its window.
 
@@ -113,23 +113,16 @@ class PlanSaleCount(db.Model):
     """
 
     __tablename__ = "plan_sale_counts"
-    __table_args__ = (
-        sa.Index("ix_plan_sale_counts_key", "tenant_id", "slot", "plan_id", "source", postgresql_include=["sold"]),
-        sa.Index("ix_plan_sale_counts_fresh", "tenant_id", postgresql_where=sa.text("fresh"),
-                 sqlite_where=sa.text("fresh")),
-    )
+    __table_args__ = delta_count_indexes("plan_sale_counts", "slot", "plan_id", "source", counted="sold")
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(sa.String(10))
     #: created_at's seconds since the Unix epoch // SLOT_SECONDS.
     slot: Mapped[int] = mapped_column()
     sold: Mapped[int] = mapped_column(sa.BigInteger)
-    fresh: Mapped[bool] = mapped_column(default=True)
 
 
-class SubscriptionStatusCount(db.Model):
+class SubscriptionStatusCount(DeltaCountRow, db.Model):
     """Subscriptions per (tenant, status): the overview's live count is the active total minus the few past their
     end that the expiry job has not marked yet, not a count of every live subscription.
 
@@ -138,14 +131,7 @@ class SubscriptionStatusCount(db.Model):
     """
 
     __tablename__ = "subscription_status_counts"
-    __table_args__ = (
-        sa.Index("ix_subscription_status_counts_key", "tenant_id", "status", postgresql_include=["subscriptions"]),
-        sa.Index("ix_subscription_status_counts_fresh", "tenant_id", postgresql_where=sa.text("fresh"),
-                 sqlite_where=sa.text("fresh")),
-    )
+    __table_args__ = delta_count_indexes("subscription_status_counts", "status", counted="subscriptions")
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(sa.String(10))
     subscriptions: Mapped[int] = mapped_column(sa.BigInteger)
-    fresh: Mapped[bool] = mapped_column(default=True)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import Money, UTCDateTime, utcnow
+from app.models.types import DeltaCountRow, Money, UTCDateTime, delta_count_indexes, utcnow
 
 
 class Member(db.Model):
@@ -102,7 +102,7 @@ class BotSession(db.Model):
     bot = relationship("Bot")
 
 
-class MemberXpCount(db.Model):
+class MemberXpCount(DeltaCountRow, db.Model):
     """How many members of a tenant hold each XP total: the all-time rank is a sum of these, not a count of members.
 
     Written only by database triggers on `members` (see migration 0042), in the transaction of the change, so
@@ -115,23 +115,15 @@ class MemberXpCount(db.Model):
     """
 
     __tablename__ = "member_xp_counts"
-    __table_args__ = (
-        sa.Index("ix_member_xp_counts_key", "tenant_id", "level", "total_xp", "id_block",
-                 postgresql_include=["members"]),
-        sa.Index("ix_member_xp_counts_fresh", "tenant_id", postgresql_where=sa.text("fresh"),
-                 sqlite_where=sa.text("fresh")),
-    )
+    __table_args__ = delta_count_indexes("member_xp_counts", "level", "total_xp", "id_block", counted="members")
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
     level: Mapped[int] = mapped_column(sa.SmallInteger)
     total_xp: Mapped[int] = mapped_column(sa.BigInteger)
     id_block: Mapped[int] = mapped_column(sa.Integer)
     members: Mapped[int] = mapped_column(sa.BigInteger)
-    fresh: Mapped[bool] = mapped_column(default=True)
 
 
-class MemberVisitCount(db.Model):
+class MemberVisitCount(DeltaCountRow, db.Model):
     """Members whose first visit of a tenant-local day was that day: the daily stats' active members are a sum of
     these rows, not a count of members.
 
@@ -143,15 +135,8 @@ class MemberVisitCount(db.Model):
     """
 
     __tablename__ = "member_visit_counts"
-    __table_args__ = (
-        sa.Index("ix_member_visit_counts_key", "tenant_id", "day", postgresql_include=["members"]),
-        sa.Index("ix_member_visit_counts_fresh", "tenant_id", postgresql_where=sa.text("fresh"),
-                 sqlite_where=sa.text("fresh")),
-    )
+    __table_args__ = delta_count_indexes("member_visit_counts", "day", counted="members")
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
     #: The tenant-local day of the visits.
     day: Mapped[date] = mapped_column(sa.Date)
     members: Mapped[int] = mapped_column(sa.BigInteger)
-    fresh: Mapped[bool] = mapped_column(default=True)

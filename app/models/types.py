@@ -4,11 +4,28 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class DeltaCountRow:
+    """The columns every trigger-kept count table shares (app/services/delta_counts.py): triggers append delta rows
+    (`fresh`), the compaction job folds them into one row per key."""
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    fresh: Mapped[bool] = mapped_column(default=True)
+
+
+def delta_count_indexes(table: str, *key: str, counted: str) -> tuple[sa.Index, sa.Index]:
+    """A count table's indexes: its key (tenant first, the count included for index-only sums) and its fresh rows."""
+    return (sa.Index(f"ix_{table}_key", "tenant_id", *key, postgresql_include=[counted]),
+            sa.Index(f"ix_{table}_fresh", "tenant_id", postgresql_where=sa.text("fresh"),
+                     sqlite_where=sa.text("fresh")))
 
 
 class UTCDateTime(TypeDecorator):
