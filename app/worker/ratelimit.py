@@ -106,6 +106,22 @@ return score
 """
 
 
+#: Redis: seconds until ARGV[3] more sends fit a bot's moving window (ARGV[1] sends in ARGV[2] seconds, Redis's clock),
+#: taking nothing: 0 when they fit now; ARGV[4] when the sends that must leave first are still in flight (scored
+#: ahead: they are stamped within moments).
+_FREE_IN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local over = redis.call('ZCOUNT', KEYS[1], string.format('(%.6f', now - window), '+inf') + tonumber(ARGV[3]) - limit
+if over <= 0 then return '0' end
+local stamp = tonumber(redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%.6f', now - window), '+inf',
+                                  'WITHSCORES', 'LIMIT', over - 1, 1)[2])
+if stamp > now then return ARGV[4] end
+return tostring(math.max(stamp + window - now, 0))
+"""
+
+
 class Taken(list):
     """`take`'s answer, per send: 0 (go now, counted in the bot's window in flight) or the seconds to wait (nothing
     counted). `TelegramLimits.sent(taken)` stamps the counted ones once their requests' last bytes are written."""
@@ -190,6 +206,23 @@ class TelegramLimits:
         for i in candidates[:room]:  # another sender may have taken the chat's slot since the test above
             waits[i] = self._chat_wait(bot_id, chat_ids[i], hit=True)
         return Taken(waits, bot_id, ticket, room)
+
+    def free_in(self, bot_id: int, count: int) -> float:
+        """Seconds until `count` more sends of the bot fit its window (0: now), taking nothing: when the sends that
+        must leave it first do, or a moment (a limit's step) when some of those are still in flight (not stamped)."""
+        limit, window = self.per_bot.amount, self.bot_window
+        count, step = min(max(count, 1), limit), window / limit
+        if isinstance(self.storage, storage.RedisStorage):
+            key = self.storage.prefixed_key(f"bot-sends/{bot_id}")
+            return float(self.storage.get_connection().eval(_FREE_IN, 1, key, limit, window, count, step))
+        with self._sent_lock:
+            now = self._clock()
+            stamps = [stamp for stamp in self._sent.get(bot_id, ()) if stamp > now - window]
+            flying = sum(n for n, until in self._flying.get(bot_id, {}).values() if until > now)
+            over = len(stamps) + flying + count - limit
+            if over <= 0:
+                return 0.0
+            return stamps[over - 1] + window - now if over <= len(stamps) else step
 
     def sent(self, taken: Taken) -> None:
         """Stamp the bot's sends `take` counted in flight with the time now (their requests' last bytes are written:

@@ -202,3 +202,33 @@ def test_in_redis_a_send_is_in_flight_until_stamped_with_redis_clock(redis_prefi
     scores = [score for _, score in redis.zrange(key, 0, -1, withscores=True)]
     assert len(scores) == 2 and all(before <= score < before + 1 for score in scores)
     assert limits.sends_in_window(7) == 2
+
+
+def test_free_in_tells_when_more_sends_fit_the_bots_window_taking_nothing():
+    """The pool's lanes ask it before handing a bot's batch to a thread: 0 when it fits now; else when the sends that
+    must leave the window first do (counted from their last bytes); a moment when those are still in flight."""
+    clock = Clock(100.0)
+    limits = TelegramLimits("memory://", **{**TELEGRAM, "per_bot": "4/second"}, guard=0, clock=clock)
+    assert limits.free_in(7, 3) == 0.0
+    first = limits.take(7, [1, 2])
+    assert limits.free_in(7, 3) == pytest.approx(0.25)  # the two in flight must leave first: not stamped yet
+    limits.sent(first)
+    clock.now = 100.4
+    limits.sent(limits.take(7, [3, 4]))
+    assert limits.sends_in_window(7) == 4
+    assert limits.free_in(7, 1) == pytest.approx(0.6)  # the oldest stamped (100.0) leaves at 101.0
+    assert limits.free_in(7, 3) == pytest.approx(1.0)  # the third oldest (100.4) at 101.4
+    assert limits.free_in(7, 9) == pytest.approx(1.0)  # never more than the limit at once
+    assert limits.sends_in_window(7) == 4  # nothing taken
+    clock.now = 101.0
+    assert limits.free_in(7, 2) == 0.0
+
+
+def test_free_in_on_redis_counts_by_redis_clock(redis_prefix):
+    limits = TelegramLimits(REDIS_URL, key_prefix=redis_prefix, **{**TELEGRAM, "per_bot": "2/second"}, guard=0)
+    assert limits.free_in(7, 2) == 0.0
+    taken = limits.take(7, [1, 2])
+    assert limits.free_in(7, 1) == pytest.approx(0.5)  # in flight: ask again in a moment
+    limits.sent(taken)
+    assert 0.9 < limits.free_in(7, 1) <= 1.0
+    assert limits.sends_in_window(7) == 2
