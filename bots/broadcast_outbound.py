@@ -65,7 +65,12 @@ def deliver(message: OutboxMessage) -> None:
         raise outcome
 
 
-@outbox.batch_handler(SEND)
+def _bot_ready(bot_id: int, count: int) -> float:
+    """The lane of a bot's sends (the in-process pool, app/worker/lanes.py): seconds until `count` fit its window."""
+    return limits_for().free_in(bot_id, count)
+
+
+@outbox.batch_handler(SEND, lane=outbox.Lane("bot_id", _bot_ready))
 def deliver_batch(messages: list) -> dict[int, Exception | None]:
     """Several `broadcast.send` rows: per row None (done) or what its single handler would raise.
 

@@ -13,6 +13,9 @@ is delivered at least once, so a handler must be idempotent:
 A kind whose rows are cheaper handled together (a broadcast's sends) may also register `@batch_handler(kind)`:
 a function of a list of rows that answers, per row id, None (done) or the exception its single handler would
 have raised (Retry, Permanent, anything else); workers hand it the rows of that kind they claimed at once.
+Its rows may also form lanes (`lane=Lane(field, ready)`: rows whose payload has the same `field` share a rate, e.g.
+a broadcast's sends through one bot): the in-process pool then hands a lane's rows to a thread only when `ready`
+says they may go (app/worker/lanes.py), so no thread waits for one lane while others' rows could go.
 
 A module that defines handlers must be listed in `app.worker.HANDLER_MODULES`, so every worker
 process (which may import nothing else of ours) knows the kind.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,6 +42,16 @@ COMMITTED = "outbox_committed"
 _handlers: dict[str, Handler] = {}
 BatchHandler = Callable[[list[OutboxMessage]], dict[int, Exception | None]]
 _batch_handlers: dict[str, BatchHandler] = {}
+
+
+class Lane(NamedTuple):
+    """Rows of a batch kind that share a rate: those whose payload has the same value of `field`. `ready(value,
+    count)` answers the seconds until `count` rows of that lane may go (0: now), without taking anything."""
+    field: str
+    ready: Callable[[object, int], float]
+
+
+_lanes: dict[str, Lane] = {}
 
 
 class Retry(Exception):
@@ -69,16 +83,30 @@ def handler_for(kind: str) -> Handler | None:
     return _handlers.get(kind)
 
 
-def batch_handler(kind: str) -> Callable[[BatchHandler], BatchHandler]:
-    """Register the function that delivers several rows of `kind` at once (the kind keeps its single handler)."""
+def batch_handler(kind: str, lane: Lane | None = None) -> Callable[[BatchHandler], BatchHandler]:
+    """Register the function that delivers several rows of `kind` at once (the kind keeps its single handler), and
+    the lanes its rows form, if any."""
     def register(fn: BatchHandler) -> BatchHandler:
         _batch_handlers[kind] = fn
+        if lane is None:
+            _lanes.pop(kind, None)
+        else:
+            _lanes[kind] = lane
         return fn
     return register
 
 
 def batch_handler_for(kind: str) -> BatchHandler | None:
     return _batch_handlers.get(kind)
+
+
+def batch_kinds() -> list[str]:
+    """The kinds with a batch handler."""
+    return list(_batch_handlers)
+
+
+def lane_for(kind: str) -> Lane | None:
+    return _lanes.get(kind)
 
 
 def enqueue(kind: str, payload: dict, *, tenant_id: int | None, key: str,

@@ -30,13 +30,14 @@ _T = OutboxMessage.__table__
 def claim(limit: int, ids: list[int] | None = None, until: datetime | None = None,
           exclude: set[int] | frozenset = frozenset()) -> list[int]:
     """`claim_rows`, the ids only."""
-    return [message_id for message_id, _ in claim_rows(limit, ids, until, exclude)]
+    return [row[0] for row in claim_rows(limit, ids, until, exclude)]
 
 
 def claim_rows(limit: int, ids: list[int] | None = None, until: datetime | None = None,
-               exclude: set[int] | frozenset = frozenset(), kinds: set[str] | None = None) -> list[tuple[int, str]]:
-    """Take up to `limit` due rows (optionally only these ids) for this worker and commit the claim: (id, kind),
-    in id order.
+               exclude: set[int] | frozenset = frozenset(), kinds: set[str] | None = None,
+               other_kinds: set[str] | None = None) -> list[tuple[int, str, dict]]:
+    """Take up to `limit` due rows (optionally only these ids, only of `kinds`, or none of `other_kinds`) for this
+    worker and commit the claim: (id, kind, payload), in id order.
 
     One statement picks and marks them (UPDATE ... WHERE id IN (SELECT ... LIMIT) RETURNING). Postgres skips rows
     another worker is claiming (FOR UPDATE SKIP LOCKED in the pick); SQLite has one writer, and the UPDATE holds the
@@ -53,13 +54,15 @@ def claim_rows(limit: int, ids: list[int] | None = None, until: datetime | None 
         pick = pick.where(_T.c.id.not_in(exclude))
     if kinds is not None:
         pick = pick.where(_T.c.kind.in_(kinds))
+    if other_kinds:
+        pick = pick.where(_T.c.kind.not_in(other_kinds))
     rows = db.session.execute(  # Core statements on the table: no ORM bulk-update machinery per claim
         sa.update(_T).where(_T.c.id.in_(pick.scalar_subquery()))
         .values(status=OutboxStatus.SENDING.value, attempts=_T.c.attempts + 1,
                 not_before=now + timedelta(seconds=lease_seconds()))
-        .returning(_T.c.id, _T.c.kind)).all()
+        .returning(_T.c.id, _T.c.kind, _T.c.payload)).all()
     db.session.commit()
-    return sorted((row.id, row.kind) for row in rows)
+    return sorted(((row.id, row.kind, row.payload) for row in rows), key=lambda row: row[0])
 
 
 def next_due() -> datetime | None:

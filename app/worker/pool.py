@@ -2,6 +2,8 @@
 
 One claimer thread claims due rows (woken by `kick` after a commit, when the earliest rescheduled row falls
 due, or every POLL seconds for rows written by other processes) and hands each to a thread of a small executor.
+Rows of a kind delivered in batches that form lanes (a broadcast's sends, one lane per bot) are kept in the pool's
+lanes and handed to a thread a batch at a time when their lane may go (app/worker/lanes.py).
 """
 from __future__ import annotations
 
@@ -15,8 +17,12 @@ from app.extensions import db
 from app.models.types import utcnow
 from app.services import outbox
 from app.worker import delivery, dispatch, load_handlers
+from app.worker.lanes import Lanes
 
 log = logging.getLogger(__name__)
+
+#: Claimed rows of the kinds delivered in batches kept in lanes, at most this many batches per thread.
+LANE_BATCHES_PER_THREAD = 4
 
 
 class Pool:
@@ -26,8 +32,12 @@ class Pool:
         self.poll_seconds = poll_seconds or app.config.get("OUTBOX_POLL_SECONDS", 1.0)
         #: Rows a thread takes at once of a kind delivered in batches (a broadcast's sends).
         self.batch = max(1, int(app.config.get("OUTBOX_BATCH", 10)))
+        #: Claimed rows of those kinds kept in lanes (app/worker/lanes.py) at most; more are claimed below it.
+        self.lane_cap = self.size * self.batch * LANE_BATCHES_PER_THREAD
+        self._lanes = Lanes(self.batch)
         self._free = threading.Semaphore(self.size)
         self._wake = threading.Event()
+        self._kicked = threading.Event()
         self._stop = threading.Event()
         self._executor: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -41,6 +51,7 @@ class Pool:
         return self
 
     def kick(self, ids: list[int]) -> None:
+        self._kicked.set()
         self._wake.set()
 
     def stop(self, timeout: float = 10) -> None:
@@ -51,83 +62,101 @@ class Pool:
         if self._thread is not None:
             self._thread.join(timeout)
         if self._executor is not None:
+            for key, ids in self._lanes.drain():  # claimed: sent if they may go, else held back in the database
+                self._executor.submit(self._deliver, ids, key, False)
             self._executor.shutdown(wait=True, cancel_futures=False)
 
     def _run(self) -> None:
-        wait = self.poll_seconds
+        wait, claim = self.poll_seconds, True
         while not self._stop.is_set():
-            self._wake.wait(wait)
+            if not self._wake.wait(wait) and claim:
+                self._kicked.set()
             self._wake.clear()
             try:
                 while not self._stop.is_set() and self._claim_and_submit():
                     pass
-                wait = self._until_next_due()
+                wait, claim = self._until_next()
             except Exception:  # noqa: BLE001 - e.g. the database is down; the next round tries again
                 log.warning("outbox pool: claim failed", exc_info=True)
-                wait = self.poll_seconds
+                wait, claim = self.poll_seconds, True
+                self._kicked.set()
 
-    def _until_next_due(self) -> float:
-        """Seconds to wait for the next round: until the earliest row falls due (a rescheduled send comes back
-        when its slot frees, not up to a poll later), at most a poll (rows other processes commit)."""
-        with self.app.app_context():
-            due = delivery.next_due()
-        if due is None:
-            return self.poll_seconds
-        return min(max((due - utcnow()).total_seconds(), 0.005), self.poll_seconds)
+    def _until_next(self) -> tuple[float, bool]:
+        """Seconds to wait for the next round, and whether that round claims: until a lane may go, or (claiming)
+        until the earliest row falls due (a rescheduled send comes back when its slot frees, not up to a poll later),
+        at most a poll (rows other processes commit). With the lanes full, rows of their kinds that fall due wait
+        for room in them (a lane's batch done wakes the claimer)."""
+        lanes = self._lanes.next_in()
+        due = None
+        if len(self._lanes) < self.lane_cap:
+            with self.app.app_context():
+                due = delivery.next_due()
+        wait = self.poll_seconds if due is None else min(max((due - utcnow()).total_seconds(), 0.005),
+                                                         self.poll_seconds)
+        if lanes is not None and lanes < wait:
+            return max(lanes, 0.001), False
+        return wait, True
 
     def _claim_and_submit(self) -> bool:
-        """Claim a row per free thread, and if some are of a kind delivered in batches (a broadcast's sends), up to
-        `batch` per thread of those kinds; True when something was claimed."""
+        """Hand free threads the lanes' batches that may go and, when woken to claim (or the lanes run low), new due
+        rows: one per thread of the kinds delivered alone, up to the lanes' room of the kinds in lanes; True when
+        something was claimed."""
         self._free.acquire()
         free = 1
         while free < self.size and self._free.acquire(blocking=False):
             free += 1
-        with self.app.app_context():
-            try:
-                claimed = delivery.claim_rows(free)
-                kinds = {kind for _, kind in claimed if outbox.batch_handler_for(kind) is not None}
-                if kinds and self.batch > 1:  # more of those kinds, so each thread gets a batch
-                    claimed += delivery.claim_rows(free * self.batch - len(claimed), kinds=kinds)
-            except Exception:
-                db.session.rollback()
-                self._release(free)
-                raise
-        chunks = chunked(claimed, free, self.batch)
-        self._release(free - len(chunks))
-        for chunk in chunks:
-            self._executor.submit(self._deliver, chunk)
+        chunks: list[tuple[object, list[int]]] = []
+        claimed: list[tuple[int, str, dict]] = []
+        try:
+            with self.app.app_context():  # a lane's `ready` may read the app's config and limits
+                chunks = self._lanes.take(free)
+                if self._kicked.is_set() or len(self._lanes) < self.lane_cap // 2:
+                    self._kicked.clear()
+                    claimed = self._claim(free - len(chunks))
+                    chunks += [(None, [message_id]) for message_id, kind, _ in claimed
+                               if outbox.batch_handler_for(kind) is None]
+                    chunks += self._lanes.take(free - len(chunks))
+        finally:
+            self._release(free - len(chunks))
+            for key, ids in chunks:
+                self._executor.submit(self._deliver, ids, key)
+        if claimed:
+            self._kicked.set()  # claim again: more may be due
         return bool(claimed)
+
+    def _claim(self, threads: int) -> list[tuple[int, str, dict]]:
+        """Claim up to `threads` due rows of the kinds delivered alone, and rows of the kinds delivered in batches up
+        to the lanes' room (kept in them)."""
+        batched = set(outbox.batch_kinds())
+        try:
+            claimed = delivery.claim_rows(threads, other_kinds=batched) if threads > 0 else []
+            room = self.lane_cap - len(self._lanes)
+            if batched and room > 0:
+                more = delivery.claim_rows(room, kinds=batched)
+                for message_id, kind, payload in more:
+                    self._lanes.add(kind, payload, message_id)
+                claimed += more
+        except Exception:
+            db.session.rollback()
+            raise
+        return claimed
 
     def _release(self, count: int) -> None:
         for _ in range(count):
             self._free.release()
 
-    def _deliver(self, message_ids: list[int]) -> None:
+    def _deliver(self, message_ids: list[int], lane=None, wake: bool = True) -> None:
         try:
             with self.app.app_context():
                 delivery.deliver_many(message_ids)
         except Exception:  # noqa: BLE001 - the lease expires and the rows are claimed again
             log.exception("outbox pool: delivering %s failed", message_ids)
         finally:
+            if lane is not None:
+                self._lanes.done(lane)
             self._free.release()
-
-
-def chunked(claimed: list[tuple[int, str]], threads: int, batch: int) -> list[list[int]]:
-    """Split claimed (id, kind) rows into at most `threads` chunks: rows of a kind with a batch handler in
-    chunks of up to `batch` of that kind, every other row alone, folded together if there are more than threads."""
-    alone, batched = [], {}
-    for message_id, kind in claimed:
-        if outbox.batch_handler_for(kind) is not None:
-            batched.setdefault(kind, []).append(message_id)
-        else:
-            alone.append([message_id])
-    chunks = alone + [ids[i:i + batch] for ids in batched.values() for i in range(0, len(ids), batch)]
-    if len(chunks) <= threads:
-        return chunks
-    folded: list[list[int]] = [[] for _ in range(threads)]
-    for n, chunk in enumerate(chunks):
-        folded[n % threads].extend(chunk)
-    return folded
+            if wake:
+                self._wake.set()
 
 
 class Sweeper:

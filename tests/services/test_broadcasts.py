@@ -244,6 +244,42 @@ def test_every_chosen_bot_has_due_sends_after_the_first_round(db, make, make_bot
     assert broadcasts.progress(db.session.get(Broadcast, broadcast.id))["sent"] == len(people)
 
 
+def test_a_bot_running_dry_before_the_rounds_reach_its_members_gets_its_next_ones_at_once(db, make, make_bot,
+                                                                                         sandbox, drain_outbox,
+                                                                                         bot_app, small_batches):
+    """Members who came bot by bot: a bot that has sent what the first round wrote (fewer than half a share in
+    flight) gets its next recipients after the cursor in the next round, not when the rounds in id order reach its
+    members (it would send nothing until then); the rounds in id order then skip them; nobody twice."""
+    tenant = make.tenant()
+    bots = [make_bot(tenant) for _ in range(3)]
+    people = {bot.id: [_member(db, make, tenant, [bot], sandbox) for _ in range(3)] for bot in bots}
+    last = bots[-1]
+    broadcast = _start(db, tenant, bots)
+
+    def written() -> dict[int, list[int]]:
+        rows = db.session.execute(sa.select(BroadcastDelivery.bot_id, BroadcastDelivery.member_id)
+                                  .order_by(BroadcastDelivery.id)).all()
+        found: dict[int, list[int]] = {}
+        for bot_id, member_id in rows:
+            found.setdefault(bot_id, []).append(member_id)
+        return found
+
+    assert pump.step(broadcast.id, 0) == 0.0  # every bot's first 2 (2 x batch 3 / 3 bots)
+    assert written() == {bot.id: [m.id for m in people[bot.id][:2]] for bot in bots}
+    db.session.execute(sa.update(BroadcastDelivery).where(BroadcastDelivery.bot_id == last.id)
+                       .values(status="sent"))  # the last bot sent them; the others still have theirs queued
+    db.session.commit()
+
+    assert pump.step(broadcast.id, 0) == 0.0
+    assert written()[last.id] == [m.id for m in people[last.id]]  # its third member, ahead of the cursor
+    assert db.session.get(Broadcast, broadcast.id).cursor_member_id == 0
+    assert [len(written()[bot.id]) for bot in bots[:2]] == [2, 2]
+
+    assert _run(drain_outbox, db, broadcast).status == "done"
+    assert written() == {bot.id: [m.id for m in people[bot.id]] for bot in bots}
+    assert [len(_received(sandbox, bot, m)) for bot in bots for m in people[bot.id]] == [1] * 6 + [0, 0, 1]  # (2 by hand)
+
+
 def test_a_send_counts_against_the_bots_limit_from_its_last_byte_not_its_token(app, db, make, make_bot, sandbox,
                                                                                 drain_outbox, bot_app, monkeypatch):
     """Telegram counts a send when it arrives. Here the sends' `sending` commit takes 0.7 s of the limiter's clock

@@ -98,15 +98,20 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
     """Write the next batch of delivery rows and their send rows, each bot's paced after its `in_flight`
     (`_paced`); how many were written.
 
-    With several chosen bots, the first round writes each bot's first `_first_share` recipients instead (the
-    cursor stays), so every bot sends from the start rather than after the rounds that reach its members in id
-    order; the later rounds skip the recipients it wrote."""
+    With several chosen bots, a round where some bot has fewer than half a `_first_share` in flight writes those
+    bots' next `_first_share` recipients after the cursor instead (the cursor stays): the first round every bot's, so
+    every bot sends from the start, and later any bot whose members the rounds in id order have not reached yet
+    (members came bot by bot) before it runs dry; the rounds in id order skip the recipients written so."""
     tenant = db.session.get(Tenant, broadcast.tenant_id)
     segment, bot_ids = Segment.from_dict(broadcast.segment), broadcast.bot_ids or []
     several = len(bot_ids) > 1
     rows = []
-    if several and not broadcast.cursor_member_id and not _written(broadcast.id):
-        rows = segments.first_per_bot(tenant, segment, bot_ids, broadcast.started_at, _first_share(batch, len(bot_ids)))
+    if several:
+        share = _first_share(batch, len(bot_ids))
+        low = [bot_id for bot_id in bot_ids if (in_flight or {}).get(bot_id, 0) < max(share // 2, 1)]
+        if low:
+            rows = segments.first_per_bot(tenant, segment, bot_ids, broadcast.started_at, share, only=low,
+                                          cursor=broadcast.cursor_member_id or 0, unwritten=broadcast.id)
     first = bool(rows)
     if not first:
         rows = segments.after(tenant, segment, bot_ids, broadcast.started_at, broadcast.cursor_member_id, batch,
@@ -126,7 +131,7 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
     # batch is then mostly one bot's sends, which go side by side (bots/broadcast_outbound.py).
     due = sorted(zip(_paced([bot_id for _, bot_id in queued], in_flight or {}), queued),
                  key=lambda item: (item[0], item[1][1], item[1][0]))
-    _queue(broadcast, [(delivery_id, 1) for _, (delivery_id, _) in due], [delay for delay, _ in due])
+    _queue(broadcast, [(delivery_id, 1, bot_id) for _, (delivery_id, bot_id) in due], [delay for delay, _ in due])
     if not first:
         broadcast.cursor_member_id = rows[-1].id
     return len(rows)
@@ -143,11 +148,6 @@ def _bot_rate() -> float:
     """A bot's Telegram send limit (TELEGRAM_LIMIT_PER_BOT) in sends per second."""
     limit = parse(current_app.config.get("TELEGRAM_LIMIT_PER_BOT", "30/second"))
     return limit.amount / limit.get_expiry()
-
-
-def _written(broadcast_id: int) -> bool:
-    """Whether the broadcast has a delivery row yet (its first round is over)."""
-    return db.session.scalar(sa.select(sa.exists().where(BroadcastDelivery.broadcast_id == broadcast_id)))
 
 
 def _paced(bot_ids: list[int], in_flight: dict[int | None, int]) -> list[float]:
@@ -180,12 +180,15 @@ def requeue_held(broadcast: Broadcast, batch: int) -> int:
     for delivery in held:
         delivery.status, delivery.tries = DeliveryStatus.QUEUED.value, delivery.tries + 1
     db.session.flush()
-    _queue(broadcast, [(d.id, d.tries) for d in held])
+    _queue(broadcast, [(d.id, d.tries, d.bot_id) for d in held])
     return len(held)
 
 
-def _queue(broadcast: Broadcast, deliveries: list[tuple[int, int]], delays: list[float] | None = None) -> None:
-    """One `broadcast.send` outbox row per (delivery id, try), due now or `delays` seconds from now."""
+def _queue(broadcast: Broadcast, deliveries: list[tuple[int, int, int | None]],
+           delays: list[float] | None = None) -> None:
+    """One `broadcast.send` outbox row per (delivery id, try, bot id), due now or `delays` seconds from now; the bot
+    names the row's lane in the in-process pool (app/worker/lanes.py)."""
     outbox.enqueue_many(SEND, [(f"broadcast:{broadcast.id}:d{delivery_id}:t{tries}",
-                                {"broadcast_id": broadcast.id, "delivery_id": delivery_id})
-                               for delivery_id, tries in deliveries], tenant_id=broadcast.tenant_id, delays=delays)
+                                {"broadcast_id": broadcast.id, "delivery_id": delivery_id, "bot_id": bot_id})
+                               for delivery_id, tries, bot_id in deliveries], tenant_id=broadcast.tenant_id,
+                        delays=delays)

@@ -168,15 +168,20 @@ def after(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime, c
         sa.select(Member.id, Member.telegram_id, Member.language_code).where(*where).order_by(Member.id).limit(limit)))
 
 
-def first_per_bot(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime, limit: int) -> list:
-    """The first `limit` recipients (member id order) whose chosen bot (`chosen_bots`) is each of `bot_ids`, in
-    one statement: (id, telegram_id, language_code) rows, in id order."""
-    where = conditions(tenant, segment, bot_ids, now)
+def first_per_bot(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime, limit: int, *,
+                  only: list[int] | None = None, cursor: int = 0, unwritten: int | None = None) -> list:
+    """The first `limit` recipients (member id order, id > cursor) whose chosen bot (`chosen_bots`, among `bot_ids`)
+    is each of `only` (default: `bot_ids`), in one statement: (id, telegram_id, language_code) rows, in id order;
+    with `unwritten` (a broadcast id), only those without a delivery row of that broadcast yet."""
+    where = [Member.id > cursor, *conditions(tenant, segment, bot_ids, now)]
+    if unwritten is not None:
+        where.append(~sa.exists().where(BroadcastDelivery.broadcast_id == unwritten,
+                                        BroadcastDelivery.member_id == Member.id))
     parts = [sa.select(Member.id, Member.telegram_id, Member.language_code)
              .where(*where, Member.id.in_(sa.select(BotSession.member_id)
                                           .where(BotSession.bot_id == bot_id, _chosen_session(bot_ids))))
              .order_by(Member.id).limit(limit).subquery()
-             for bot_id in bot_ids]
+             for bot_id in (only or bot_ids)]
     return sorted(db.session.execute(sa.union_all(*(sa.select(part) for part in parts))), key=lambda row: row.id)
 
 
