@@ -67,12 +67,12 @@ def step(broadcast_id: int, generation: int) -> float | None:
         return None
     batch, window = _limits()
     requeued = requeue_held(broadcast, batch)
-    per_bot = _in_flight(broadcast.id)
+    per_bot, last = _in_flight(broadcast.id)
     in_flight = sum(per_bot.values())
     if in_flight > window * max(len(broadcast.bot_ids or ()), 1):
         db.session.commit()
         return 1.0
-    added = 0 if broadcast.fanned_out else fan_out(broadcast, batch, per_bot)
+    added = 0 if broadcast.fanned_out else fan_out(broadcast, batch, per_bot, last)
     if broadcast.fanned_out and not (in_flight or added):
         finish(broadcast, BroadcastStatus.DONE)
         db.session.commit()
@@ -86,22 +86,26 @@ def _limits() -> tuple[int, int]:
     return int(config.get("BROADCAST_BATCH", BATCH)), int(config.get("BROADCAST_WINDOW", WINDOW))
 
 
-def _in_flight(broadcast_id: int) -> dict[int | None, int]:
-    """The broadcast's recipients queued, sending or held, per bot."""
-    return dict(db.session.execute(
-        sa.select(BroadcastDelivery.bot_id, sa.func.count())
+def _in_flight(broadcast_id: int) -> tuple[dict[int | None, int], dict[int | None, int]]:
+    """The broadcast's recipients queued, sending or held, per bot: how many, and the last member id among them."""
+    rows = db.session.execute(
+        sa.select(BroadcastDelivery.bot_id, sa.func.count(), sa.func.max(BroadcastDelivery.member_id))
         .where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status.in_(_IN_FLIGHT))
-        .group_by(BroadcastDelivery.bot_id)).all())
+        .group_by(BroadcastDelivery.bot_id)).all()
+    return {bot_id: count for bot_id, count, _ in rows}, {bot_id: last for bot_id, _, last in rows}
 
 
-def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] | None = None) -> int:
+def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] | None = None,
+            last: dict[int | None, int] | None = None) -> int:
     """Write the next batch of delivery rows and their send rows, each bot's paced after its `in_flight`
     (`_paced`); how many were written.
 
-    With several chosen bots, a round where some bot has fewer than half a `_first_share` in flight writes those
-    bots' next `_first_share` recipients after the cursor instead (the cursor stays): the first round every bot's, so
-    every bot sends from the start, and later any bot whose members the rounds in id order have not reached yet
-    (members came bot by bot) before it runs dry; the rounds in id order skip the recipients written so."""
+    With several chosen bots, a round where some bot has fewer than half a `_first_share` in flight writes those bots'
+    next `_first_share` recipients instead (the cursor stays): the first round every bot's, so every bot sends from
+    the start, and later any bot whose members the rounds in id order have not reached yet (members came bot by bot)
+    before it runs dry; the rounds in id order skip the recipients written so. A bot's are written in id order from
+    the cursor, so its next ones come after the `last` member id it has in flight (if after the cursor): the query
+    never walks again over the bot's members written before."""
     tenant = db.session.get(Tenant, broadcast.tenant_id)
     segment, bot_ids = Segment.from_dict(broadcast.segment), broadcast.bot_ids or []
     several = len(bot_ids) > 1
@@ -110,8 +114,10 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
         share = _first_share(batch, len(bot_ids))
         low = [bot_id for bot_id in bot_ids if (in_flight or {}).get(bot_id, 0) < max(share // 2, 1)]
         if low:
-            rows = segments.first_per_bot(tenant, segment, bot_ids, broadcast.started_at, share, only=low,
-                                          cursor=broadcast.cursor_member_id or 0, unwritten=broadcast.id)
+            cursor = broadcast.cursor_member_id or 0
+            rows = segments.first_per_bot(tenant, segment, bot_ids, broadcast.started_at, share,
+                                          after={bot_id: max(cursor, (last or {}).get(bot_id) or 0) for bot_id in low},
+                                          unwritten=broadcast.id)
     first = bool(rows)
     if not first:
         rows = segments.after(tenant, segment, bot_ids, broadcast.started_at, broadcast.cursor_member_id, batch,

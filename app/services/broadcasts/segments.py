@@ -169,19 +169,21 @@ def after(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime, c
 
 
 def first_per_bot(tenant: Tenant, segment: Segment, bot_ids: list[int], now: datetime, limit: int, *,
-                  only: list[int] | None = None, cursor: int = 0, unwritten: int | None = None) -> list:
-    """The first `limit` recipients (member id order, id > cursor) whose chosen bot (`chosen_bots`, among `bot_ids`)
-    is each of `only` (default: `bot_ids`), in one statement: (id, telegram_id, language_code) rows, in id order;
-    with `unwritten` (a broadcast id), only those without a delivery row of that broadcast yet."""
-    where = [Member.id > cursor, *conditions(tenant, segment, bot_ids, now)]
+                  after: dict[int, int] | None = None, unwritten: int | None = None) -> list:
+    """The first `limit` recipients (member id order) whose chosen bot (`chosen_bots`, among `bot_ids`) is each of
+    `bot_ids`, or of the bots `after` names, each after the member id it gives, in one statement: (id, telegram_id,
+    language_code) rows, in id order; with `unwritten` (a broadcast id), only those without a delivery row of that
+    broadcast yet."""
+    where = conditions(tenant, segment, bot_ids, now)
     if unwritten is not None:
         where.append(~sa.exists().where(BroadcastDelivery.broadcast_id == unwritten,
                                         BroadcastDelivery.member_id == Member.id))
     parts = [sa.select(Member.id, Member.telegram_id, Member.language_code)
-             .where(*where, Member.id.in_(sa.select(BotSession.member_id)
-                                          .where(BotSession.bot_id == bot_id, _chosen_session(bot_ids))))
+             .where(*where, Member.id > start, Member.id.in_(sa.select(BotSession.member_id)
+                                                             .where(BotSession.bot_id == bot_id,
+                                                                    _chosen_session(bot_ids))))
              .order_by(Member.id).limit(limit).subquery()
-             for bot_id in (only or bot_ids)]
+             for bot_id, start in (after or dict.fromkeys(bot_ids, 0)).items()]
     return sorted(db.session.execute(sa.union_all(*(sa.select(part) for part in parts))), key=lambda row: row.id)
 
 
