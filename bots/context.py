@@ -21,7 +21,8 @@ from app.services.xp import Visit, record_visit
 from bots import i18n
 from bots.middleware import current_envelope
 
-#: last_activity_at is written when it is older than this, not on every update (daily stats count days).
+#: last_activity_at (when the member was last seen; no query filters on it) is written when it is older than this,
+#: not on every update.
 ACTIVITY_RESOLUTION = timedelta(minutes=5)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
