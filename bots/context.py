@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from telebot import TeleBot
 
 from app.extensions import db
@@ -220,6 +221,8 @@ def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = N
     if member is None:
         member, is_new = insert_or_find_member(tenant, user.id, language_code=_first_language(user, tenant),
                                                last_activity_at=utcnow(), **_profile(user))
+    if "tenant" not in member.__dict__:  # the visit reads member.tenant: the row read above, not a lazy load's lookup
+        set_committed_value(member, "tenant", tenant)
     _refresh_profile(member, user)
     visit = None if member.is_banned else record_visit(member, bot=bot)
     session = session or (_new_session(member, bot) if is_new else insert_session(member, bot))
