@@ -14,13 +14,13 @@ from config import BASE_DIR, Config, config_from_env
 
 
 class Botfleet(APIFlask):
-    """APIFlask with lean endpoints: a request to an endpoint in `lean_endpoints` runs none of the before_request
-    and after_request functions of the app or its blueprint but those in `lean_after_request` (the security
-    headers) and any after_this_request; its session is not saved. Telegram's webhook is one (app/webhooks):
-    it reads no cookie, session, form, query string or signed-in user and renders no page of its own, and at
-    hundreds of updates a second the dashboard's hooks (CSRF, Flask-Limiter, the input guard, the layout's
-    caches, the remember cookie, the session's save) were a tenth of its Python. Error pages it aborts with
-    go through the same lean path, so they carry the security headers too."""
+    """APIFlask with lean endpoints: a request to an endpoint in `lean_endpoints` runs none of the before_request,
+    after_request and teardown_request functions of the app or its blueprint (nor the teardown's signal) but those
+    in `lean_after_request` (the security headers) and any after_this_request; its session is not saved. Telegram's
+    webhook is one (app/webhooks): it reads no cookie, session, form, query string or signed-in user and renders no
+    page of its own, and at hundreds of updates a second the dashboard's hooks (CSRF, Flask-Limiter's check and
+    teardown, the input guard, the layout's caches, the remember cookie, the session's save) were a tenth of its
+    Python. Error pages it aborts with go through the same lean path, so they carry the security headers too."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,6 +38,10 @@ class Botfleet(APIFlask):
         for func in (*request_ctx._after_request_functions, *self.lean_after_request):
             response = func(response)
         return response
+
+    def do_teardown_request(self, *args) -> None:
+        if request.endpoint not in self.lean_endpoints:
+            super().do_teardown_request(*args)
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:

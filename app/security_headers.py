@@ -8,7 +8,7 @@ carry a style attribute.
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_talisman import Talisman
 
 SELF = "'self'"
@@ -50,6 +50,27 @@ class _Talisman(Talisman):
         return cached[1]
 
 
+class _LeanHeaders:
+    """The security headers of a lean endpoint's responses (the webhook's, hundreds a second): what Talisman sets,
+    worked out by Talisman once per endpoint and scheme (HSTS goes with HTTPS) and then copied. No policy here has a
+    nonce, so they never change; Talisman looks its options up again for each header of each response."""
+
+    def __init__(self, talisman: Talisman):
+        self.talisman = talisman
+        self.known: dict[tuple, list[tuple[str, str]]] = {}
+
+    def __call__(self, response: Response) -> Response:
+        key = (request.endpoint, request.is_secure, request.headers.get("X-Forwarded-Proto") == "https")
+        headers = self.known.get(key)
+        if headers is None:
+            blank = Response()
+            blank.headers.clear()
+            headers = self.known[key] = list(self.talisman._set_response_headers(blank).headers.items())
+        for name, value in headers:
+            response.headers[name] = value
+        return response
+
+
 def init_app(app: Flask) -> None:
     talisman = app.extensions["talisman"] = _Talisman(
         app,
@@ -64,7 +85,7 @@ def init_app(app: Flask) -> None:
         session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
         session_cookie_samesite=app.config.get("SESSION_COOKIE_SAMESITE", "Lax"),
     )
-    app.lean_after_request.append(talisman._set_response_headers)  # the webhook's responses (app/__init__.py)
+    app.lean_after_request.append(_LeanHeaders(talisman))  # the webhook's responses (app/__init__.py)
     docs = app.view_functions.get(DOCS_ENDPOINT)
     if docs is not None:
         docs.talisman_view_options = {"content_security_policy": DOCS_CSP}

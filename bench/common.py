@@ -126,11 +126,12 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 @contextlib.contextmanager
 def throwaway_database(prefix: str = "bench") -> Iterator[str]:
-    """A new empty Postgres database (synchronous_commit off, as the tests use); dropped afterwards."""
+    """A new empty Postgres database (synchronous_commit off, as the tests use); dropped afterwards. Its name starts
+    with BENCH_DATABASE_PREFIX when set (e.g. a name space of one's own on a shared server)."""
     import psycopg2
     from sqlalchemy.engine import make_url
 
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"{os.environ.get('BENCH_DATABASE_PREFIX', '')}{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = make_url(ADMIN_URL)
 
     def run(sql: str) -> None:

@@ -4,8 +4,10 @@ The data is shaped like a real tenant's, because plans depend on it:
 - usernames are not correlated with ids (a hash picks the name part), 30% of members have none;
 - first and last names are Persian or Latin;
 - members joined over the year before yesterday, ids in the order they joined;
-- 30% of members have ledger history (1–4 top-ups; balance = the sum of their entries);
-- 20,000 receipts (1% pending review, the rest approved or rejected), each after its member joined;
+- 30% of members have ledger history (1–4 top-ups, and the credit of each of their approved receipts; balance =
+  the sum of their entries, balance_after their running sum);
+- 20,000 receipts (1% pending review, the rest approved or rejected), each after its member joined; the decided
+  ones are of members with ledger history, and each approved one carries the credit receipts.approve writes;
 - 10% of members hold a subscription (some ended but not yet expired, some ending within 3 days);
 - XP is skewed: most members have little, a few have a lot; 10% earned XP today, 20% yesterday;
 - every member who was active recently has a session in the tenant's bot (with yesterday's counter).
@@ -73,18 +75,56 @@ SELECT :tenant_id, :telegram_base + i,
 FROM d, names
 """
 
-LEDGER_SQL = """
-WITH picked AS (
-    SELECT m.id AS member_id, k, 10000 * (1 + (hashtext(m.id || ':' || k) & 15)) AS amount,
-           m.created_at + (now() - m.created_at) * k / 5 AS at
+#: The 30% of members with ledger history: every approved receipt goes to one of them, so its credit adds to a
+#: history and the share stays 30%.
+HAS_LEDGER = "(hashtext('l' || m.id) & 2147483647) % 10 < 3"
+
+#: Decided receipt r goes to a hashed member with ledger history; the 1% pending ones to distinct members of all
+#: (one open receipt each). It is submitted some time after the member joined and reviewed an hour later, before
+#: now, by the owner.
+RECEIPTS_SQL = f"""
+WITH paying AS (
+    SELECT m.id, row_number() OVER (ORDER BY m.id) - 1 AS slot FROM members m
+    WHERE m.tenant_id = :tenant_id AND {HAS_LEDGER}),
+ picked AS (
+    SELECT r, (hashtext('r' || r) & 2147483647) % (SELECT count(*) FROM paying) AS slot,
+           ((hashtext('t' || r) & 2147483647) % 1000) / 1000.0 AS f
+    FROM generate_series(1, :receipts) r),
+ placed AS (
+    SELECT p.r, p.f, CASE WHEN p.r % 100 = 0 THEN :first_id + (p.r / 100) % :n ELSE paying.id END AS member_id
+    FROM picked p JOIN paying USING (slot)),
+ timed AS (
+    SELECT p.*, m.created_at AS joined_at, m.created_at + (now() - interval '2 hours' - m.created_at) * p.f AS at
+    FROM placed p JOIN members m ON m.id = p.member_id)
+INSERT INTO receipts (tenant_id, member_id, purpose, amount, tracking_code, status, created_at, submitted_at,
+    expires_at, reviewed_at, reviewed_by_account_id)
+SELECT :tenant_id, member_id, 'topup', 10000 * (1 + r % 50), :code_prefix || r,
+    CASE WHEN r % 100 = 0 THEN 'pending_review' WHEN r % 4 = 0 THEN 'rejected' ELSE 'approved' END,
+    greatest(joined_at, at - (r % 1440) * interval '1 minute'), at, at + interval '1 day',
+    CASE WHEN r % 100 = 0 THEN NULL ELSE at + interval '1 hour' END, CASE WHEN r % 100 <> 0 THEN :owner_id END
+FROM timed
+"""
+
+#: Each member with ledger history has 1–4 top-ups of their own, and the credit of each approved receipt of theirs
+#: as receipts.approve writes it (key receipt:<id>, ref the receipt, at the review, by the reviewer). Entries are
+#: numbered in time order, and balance_after runs over each member's entries in that order.
+LEDGER_SQL = f"""
+WITH own AS (
+    SELECT m.id AS member_id, 10000 * (1 + (hashtext(m.id || ':' || k) & 15)) AS amount,
+           m.created_at + (now() - m.created_at) * k / 5 AS at, 'bench:' || m.id || ':' || k AS key,
+           CAST(NULL AS varchar) AS ref_type, CAST(NULL AS bigint) AS ref_id, 'system' AS actor
     FROM members m, generate_series(1, 4) k
-    WHERE m.tenant_id = :tenant_id AND (hashtext('l' || m.id) & 2147483647) % 10 < 3
-      AND k <= 1 + (hashtext('c' || m.id) & 3))
-INSERT INTO ledger_entries (tenant_id, member_id, account, amount, balance_after, kind, idempotency_key, actor,
-    created_at)
-SELECT :tenant_id, member_id, 'member_balance', amount,
-       sum(amount) OVER (PARTITION BY member_id ORDER BY k), 'topup', 'bench:' || member_id || ':' || k, 'system', at
-FROM picked
+    WHERE m.tenant_id = :tenant_id AND {HAS_LEDGER} AND k <= 1 + (hashtext('c' || m.id) & 3)),
+ credits AS (
+    SELECT member_id, amount, reviewed_at, 'receipt:' || id, 'receipt', id, 'account:' || reviewed_by_account_id
+    FROM receipts WHERE tenant_id = :tenant_id AND status = 'approved'),
+ entries AS (SELECT * FROM own UNION ALL SELECT * FROM credits)
+INSERT INTO ledger_entries (tenant_id, member_id, account, amount, balance_after, kind, ref_type, ref_id,
+    idempotency_key, actor, created_at)
+SELECT :tenant_id, member_id, 'member_balance', amount, sum(amount) OVER (PARTITION BY member_id ORDER BY at, key),
+       'topup', ref_type, ref_id, key, actor, at
+FROM entries
+ORDER BY at, key
 """
 
 BALANCES_SQL = """
@@ -92,25 +132,6 @@ UPDATE members m SET balance = s.total, is_newcomer = false
 FROM (SELECT member_id, sum(amount) AS total FROM ledger_entries WHERE tenant_id = :tenant_id
       GROUP BY member_id) s
 WHERE m.id = s.member_id AND m.tenant_id = :tenant_id
-"""
-
-#: Receipt r goes to a hashed member; the 1% pending ones to distinct members (one open receipt each). It is
-#: submitted some time after the member joined (and reviewed an hour later, before now).
-RECEIPTS_SQL = """
-WITH picked AS (
-    SELECT r, :first_id + CASE WHEN r % 100 = 0 THEN (r / 100) % :n ELSE (hashtext('r' || r) & 2147483647) % :n END
-               AS member_id, ((hashtext('t' || r) & 2147483647) % 1000) / 1000.0 AS f
-    FROM generate_series(1, :receipts) r),
- timed AS (
-    SELECT p.*, m.created_at AS joined_at, m.created_at + (now() - interval '2 hours' - m.created_at) * p.f AS at
-    FROM picked p JOIN members m ON m.id = p.member_id)
-INSERT INTO receipts (tenant_id, member_id, purpose, amount, tracking_code, status, created_at, submitted_at,
-    expires_at, reviewed_at)
-SELECT :tenant_id, member_id, 'topup', 10000 * (1 + r % 50), :code_prefix || r,
-    CASE WHEN r % 100 = 0 THEN 'pending_review' WHEN r % 4 = 0 THEN 'rejected' ELSE 'approved' END,
-    greatest(joined_at, at - (r % 1440) * interval '1 minute'), at, at + interval '1 day',
-    CASE WHEN r % 100 = 0 THEN NULL ELSE at + interval '1 hour' END
-FROM timed
 """
 
 SUBSCRIPTIONS_SQL = """
@@ -182,11 +203,11 @@ def seed_tenant(slug: str, members: int, *, telegram_base: int, salt: str) -> tu
     db.session.add(plan)
     db.session.flush()
     params = {"tenant_id": tenant.id, "n": members, "salt": salt, "telegram_base": telegram_base, "plan_id": plan.id,
-              "bot_id": bot.id, "receipts": RECEIPTS, "code_prefix": f"B{salt[0].upper()}-",
+              "bot_id": bot.id, "owner_id": owner.id, "receipts": RECEIPTS, "code_prefix": f"B{salt[0].upper()}-",
               **_app_rules(tenant)}
     db.session.execute(sa.text(MEMBERS_SQL), params)
     params["first_id"] = db.session.scalar(sa.select(sa.func.min(Member.id)).where(Member.tenant_id == tenant.id))
-    for statement in (LEDGER_SQL, BALANCES_SQL, RECEIPTS_SQL, SUBSCRIPTIONS_SQL, SESSIONS_SQL, BADGES_SQL):
+    for statement in (RECEIPTS_SQL, LEDGER_SQL, BALANCES_SQL, SUBSCRIPTIONS_SQL, SESSIONS_SQL, BADGES_SQL):
         db.session.execute(sa.text(statement), params)
     tenant.last_daily_reset_day = params["today"]
     db.session.commit()

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from telebot import TeleBot
 
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Panel, ProcessedUpdate, Tenant, utcnow
+from app.models.types import fits_bigint
 from app.prepared import prepared
 from app.services import settings
 from app.services.members import insert_or_find_member
@@ -20,7 +22,8 @@ from app.services.xp import Visit, record_visit
 from bots import i18n
 from bots.middleware import current_envelope
 
-#: last_activity_at is written when it is older than this, not on every update (daily stats count days).
+#: last_activity_at (when the member was last seen; no query filters on it) is written when it is older than this,
+#: not on every update.
 ACTIVITY_RESOLUTION = timedelta(minutes=5)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -74,7 +77,6 @@ EVERYTHING_AND_MARKER = prepared(EVERYTHING.add_columns(sa.select(_MARKER.c.upda
                                  "everything_and_marker")
 #: Both are Postgres prepared statements, planned once per connection (app/prepared.py).
 EVERYTHING = prepared(EVERYTHING, "everything")
-_BIGINT = 2 ** 63
 
 
 @dataclass
@@ -174,8 +176,7 @@ def load_bot_and_sender(bot_id: int, telegram_id: int, marker: tuple[int, str | 
     whether it did (EVERYTHING_AND_MARKER)."""
     params = {"bot_id": bot_id, "telegram_id": telegram_id}
     connection = db.session.connection()
-    recording = marker is not None and type(marker[0]) is int and -_BIGINT < marker[0] < _BIGINT \
-        and connection.dialect.name == "postgresql"
+    recording = marker is not None and fits_bigint(marker[0]) and connection.dialect.name == "postgresql"
     if recording:
         digest = hashlib.sha256(marker[1].encode()).digest() if marker[1] is not None else None
         params.update(update_id=marker[0], secret_digest=digest, processed_at=utcnow())
@@ -220,6 +221,8 @@ def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = N
     if member is None:
         member, is_new = insert_or_find_member(tenant, user.id, language_code=_first_language(user, tenant),
                                                last_activity_at=utcnow(), **_profile(user))
+    if "tenant" not in member.__dict__:  # the visit reads member.tenant: the row read above, not a lazy load's lookup
+        set_committed_value(member, "tenant", tenant)
     _refresh_profile(member, user)
     visit = None if member.is_banned else record_visit(member, bot=bot)
     session = session or (_new_session(member, bot) if is_new else insert_session(member, bot))

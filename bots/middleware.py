@@ -25,6 +25,7 @@ FALLBACK_TEXTS = {
 }
 _APP_CONTEXT_KEY = "_botfleet_app_context"
 _REPLIES_KEY = "_botfleet_replies"
+_EXPIRING_KEY = "_botfleet_expire_on_commit"
 
 
 @dataclass
@@ -98,10 +99,12 @@ class UpdateTransactionMiddleware(BaseMiddleware):
         if envelope is None or not envelope.in_caller_context:
             context = self.app.app_context()
             context.push()
-            # This session lives for this update only (the app context's teardown removes it): expiring its
-            # objects at the commit is work for nothing. After the commit only the replies' sending runs here,
-            # which reads no row through them (the outbox delivers in app contexts of its own).
-            db.session().expire_on_commit = False
+        # Expiring the session's objects at the update's commit is work for nothing: after the commit only the
+        # replies' sending runs here, which reads no row through them (the outbox delivers in app contexts of
+        # its own), and then the session ends (this app context's, or the webhook request's). A caller's
+        # session gets its setting back (_pop).
+        session = db.session()
+        data[_EXPIRING_KEY], session.expire_on_commit = session.expire_on_commit, False
         data[_APP_CONTEXT_KEY] = context
         data[_REPLIES_KEY] = replies.open_buffer()
         if envelope is None or not envelope.dedupe:
@@ -211,6 +214,7 @@ def _rollback_quietly() -> None:
 def _pop(data) -> None:
     if _REPLIES_KEY in data:
         replies.close_buffer(data.pop(_REPLIES_KEY))
+    db.session().expire_on_commit = data.pop(_EXPIRING_KEY)
     context = data.pop(_APP_CONTEXT_KEY)
     if context is not None:
         context.pop()

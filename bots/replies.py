@@ -29,6 +29,7 @@ is at most once, where the outbox row was at least once.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import threading
 import uuid
@@ -123,8 +124,15 @@ def answer_for(telebot, calls: list[dict]) -> dict | None:
             telebot.botfleet_bot_id, calls[0]["params"].get("chat_id"), per_chat=False):
         return None  # (a send over the bot's limit: the outbox row waits for it)
     if isinstance(body.get("reply_markup"), str):  # the answer is one JSON document: the keyboard in it as an object
-        body["reply_markup"] = json.loads(body["reply_markup"])
+        body["reply_markup"] = _keyboard(body["reply_markup"])
     return body
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyboard(text: str) -> dict:
+    """A keyboard's JSON as an object, parsed once per text (a main menu is the same text for every update that
+    shows it); only serialized again, never changed."""
+    return json.loads(text)
 
 
 def keep(telebot, calls: list[dict], update_id: int | None) -> int:

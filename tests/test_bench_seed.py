@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import BotSession, LedgerEntry, Member, MemberBadge, Receipt, Tenant
-from app.services import badges, clock, levels
+from app.services import badges, clock, levels, tenancy
 
 pytestmark = pytest.mark.postgres
 MEMBERS = 400
@@ -75,3 +75,33 @@ def test_money_and_history_come_after_joining(seeded):
     active = {m.id: m.last_activity_at for m in members}
     sessions = db.session.execute(sa.select(BotSession.member_id, BotSession.updated_at)).all()
     assert sessions and all(at == active[member_id] for member_id, at in sessions)
+
+
+def test_every_approved_receipt_carries_the_credit_an_approval_writes(seeded):
+    db, _, _, _ = seeded
+    from bench import seed
+
+    decided = db.session.scalars(sa.select(Receipt).where(Receipt.reviewed_at.is_not(None))).all()
+    credits = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.ref_type == "receipt")).all()
+    owner_id = tenancy.find_account(seed.OWNER_EMAIL).id
+    owner = f"account:{owner_id}"
+    assert sorted((e.ref_id, e.member_id, e.amount, e.kind, e.idempotency_key, e.actor, e.created_at) for e in credits) \
+        == sorted((r.id, r.member_id, r.amount, "topup", f"receipt:{r.id}", owner, r.reviewed_at)
+                  for r in decided if r.status == "approved")
+    assert {r.status for r in decided} == {"approved", "rejected"}
+    assert all(r.reviewed_by_account_id == owner_id for r in decided)
+
+
+def test_a_third_of_members_have_ledger_history_that_runs_in_order(seeded):
+    db, _, members, _ = seeded
+    entries = db.session.scalars(sa.select(LedgerEntry).order_by(LedgerEntry.id)).all()
+    history: dict[int, list[LedgerEntry]] = {}
+    for entry in entries:
+        history.setdefault(entry.member_id, []).append(entry)
+    assert 0.2 < len(history) / len(members) < 0.4
+    decided = db.session.scalars(sa.select(Receipt.member_id).where(Receipt.reviewed_at.is_not(None))).all()
+    assert set(decided) <= set(history)
+    for own in history.values():
+        running = [sum(e.amount for e in own[:i + 1]) for i in range(len(own))]
+        assert [e.balance_after for e in own] == running
+        assert [e.created_at for e in own] == sorted(e.created_at for e in own)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from app.api import bp
 from app.api.auth import requires, tenant, token
 from app.api.idempotency import idempotent, key
-from app.api.lookups import member_or_404, subscription_out
+from app.api.lookups import member_or_404, row_id, subscription_out
 from app.api.pagination import page
 from app.api.schemas import IdempotencyHeader, PageQuery, SubscriptionOut, page_of
 from app.api.schemas_admin import (
@@ -128,7 +128,7 @@ def create_promocode(json_data):
 
 
 def _receipt_or_404(receipt_id: int) -> Receipt:
-    return receipts.get_receipt(tenant(), receipt_id if receipt_id < 2**31 else 0)
+    return receipts.get_receipt(tenant(), row_id(receipt_id))
 
 
 def _receipt_out(receipt: Receipt) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from werkzeug.exceptions import NotFound
 
 from app.api.auth import tenant
+from app.api.schemas import MAX_ID, MAX_TELEGRAM_ID
 from app.extensions import db
 from app.models import Bot, Member, Subscription
 from app.services import members
@@ -11,14 +12,19 @@ from app.services.lookup import owned_row
 
 
 def member_or_404(telegram_id: int) -> Member:
-    member = members.find_member(tenant(), telegram_id) if telegram_id <= 2**62 else None
+    member = members.find_member(tenant(), telegram_id) if telegram_id <= MAX_TELEGRAM_ID else None
     if member is None:
         raise NotFound(f"No member with Telegram id {telegram_id}.")
     return member
 
 
+def row_id(path_id: int) -> int:
+    """A row id from the URL path, or 0 (no row) beyond the integer ids hold (the database would refuse it)."""
+    return path_id if path_id <= MAX_ID else 0
+
+
 def bot_or_404(bot_id: int | None) -> Bot:
-    bot = owned_row(Bot, tenant(), bot_id) if bot_id is not None and bot_id < 2**31 else None
+    bot = owned_row(Bot, tenant(), row_id(bot_id)) if bot_id is not None else None
     if bot is None:
         raise NotFound(f"No bot {bot_id}.")
     return bot

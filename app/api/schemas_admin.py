@@ -5,7 +5,7 @@ from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Raw, String
 from apiflask.validators import Length, OneOf, Range
 
-from app.api.schemas import MAX_ID, MAX_TOMAN, PageQuery, Strict
+from app.api.schemas import MAX_ID, MAX_TELEGRAM_ID, MAX_TOMAN, PageQuery, Strict
 from app.models import PromocodeKind, ReceiptStatus, SubscriptionStatus
 from app.services import webhooks
 
@@ -72,7 +72,7 @@ class PlanList(Schema):
 
 
 class SubscriptionQuery(PageQuery):
-    telegram_id = Integer(validate=Range(1, 2**62))
+    telegram_id = Integer(validate=Range(1, MAX_TELEGRAM_ID))
     status = String(validate=OneOf([s.value for s in SubscriptionStatus]))
 
 

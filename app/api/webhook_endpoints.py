@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from app.api import bp
 from app.api.auth import requires, tenant, token
+from app.api.lookups import row_id
 from app.api.pagination import page
 from app.api.schemas import PageQuery, page_of
 from app.api.schemas_admin import DeliveryOut, EndpointCreate, EndpointCreated, EndpointOut
@@ -41,7 +42,7 @@ def create_endpoint(json_data):
 @bp.output({}, status_code=204)
 @bp.doc(tags=[TAG], summary="Remove an endpoint and its delivery log")
 def delete_endpoint(endpoint_id: int):
-    webhooks.delete_endpoint(webhooks.get_endpoint(tenant(), min(endpoint_id, 2**31)), by=token())
+    webhooks.delete_endpoint(webhooks.get_endpoint(tenant(), row_id(endpoint_id)), by=token())
     return ""
 
 
@@ -51,7 +52,7 @@ def delete_endpoint(endpoint_id: int):
 @bp.output(page_of(DeliveryOut, "DeliveryPage"))
 @bp.doc(tags=[TAG], summary="The endpoint's deliveries, newest first")
 def list_deliveries(endpoint_id: int, query_data):
-    endpoint = webhooks.get_endpoint(tenant(), min(endpoint_id, 2**31))
+    endpoint = webhooks.get_endpoint(tenant(), row_id(endpoint_id))
     items, after = page(webhooks.deliveries_query(tenant(), endpoint), WebhookDelivery.id,
                         limit=query_data["limit"], after=query_data.get("after"))
     return {"items": items, "next": after}
@@ -62,4 +63,4 @@ def list_deliveries(endpoint_id: int, query_data):
 @bp.output(DeliveryOut, status_code=201)
 @bp.doc(tags=[TAG], summary="Send the same event (same id and body) again")
 def resend_delivery(delivery_id: int):
-    return webhooks.resend(webhooks.get_delivery(tenant(), min(delivery_id, 2**31)))
+    return webhooks.resend(webhooks.get_delivery(tenant(), row_id(delivery_id)))

@@ -22,7 +22,6 @@ class Member(db.Model):
         # Leaderboards read these backwards: ORDER BY total_xp DESC, id DESC; today's within one day.
         sa.Index("ix_members_tenant_total_xp", "tenant_id", "total_xp", "id"),
         sa.Index("ix_members_tenant_xp_today_day", "tenant_id", "xp_today_day", "xp_today", "id"),
-        sa.Index("ix_members_tenant_last_activity_at", "tenant_id", "last_activity_at"),
         sa.Index("ix_members_tenant_username", "tenant_id", "username"),
         sa.Index("ix_members_tenant_created_at", "tenant_id", "created_at"),
         sa.Index("ix_members_referred_by", "referred_by_id"),

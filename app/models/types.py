@@ -12,6 +12,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def fits_bigint(value) -> bool:
+    """Whether `value` (e.g. a Telegram id or an update_id read from JSON) is an int a bigint column holds; a bool
+    is not one. Larger numbers make the database refuse the statement that binds them."""
+    return type(value) is int and -2 ** 63 <= value < 2 ** 63
+
+
 class DeltaCountRow:
     """The columns every trigger-kept count table shares (app/services/delta_counts.py): triggers append delta rows
     (`fresh`), the compaction job folds them into one row per key."""

@@ -32,6 +32,28 @@ def lock_row(model, row_id: int, *, tenant_id: int | None = None):
     return row
 
 
+def update_locked(model, statement, params: dict):
+    """Lock one row by changing it: `statement` is an UPDATE of `model`'s table that matches at most one row and
+    RETURNs every column in table order (rowwrites.table_columns). The row as lock_row returns it (the session's
+    refreshed object, held until the transaction ends), or None when the UPDATE matched nothing.
+
+    For a transition that knows its new values and the state it needs (a compare-and-set): one statement where
+    lock_row, then the UPDATE, take two. A plain UPDATE takes the same row lock as lock_row on both databases.
+    """
+    session = db.session()
+    if session.autoflush:  # as a query would
+        session.flush()
+    row = session.connection().execute(statement, params).first()
+    if row is None:
+        return None
+    if rowwrites.plain_loading(model):
+        locked = rowwrites.refresh_row(model, row)
+    else:  # someone listens for loads: the ORM's own refresh (one more statement)
+        locked = session.get(model, row.id, populate_existing=True)
+    remember_locked(locked)
+    return locked
+
+
 def _core_locked(core_select, params: dict, model) -> list:
     """The rows of a locking SELECT of every column, as the ORM's populate_existing query would return them
     (rowwrites.refresh_row): its row loading costs an approval more Python than the statement."""

@@ -47,8 +47,8 @@ from app.services import (
 )
 from app.services.amounts import check_amount
 from app.services.codes import tracking_code
-from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from app.services.locking import lock_member_and_referrer, lock_row
+from app.services.errors import DomainError, NotAllowed, NotFound, TryAgain, ValidationFailed
+from app.services.locking import lock_member_and_referrer, lock_row, update_locked
 from app.services.lookup import get_owned
 from app.services.parsing import clean_text, has_visible
 from app.services.plans import check_on_sale, sell_plan
@@ -149,15 +149,15 @@ def submit(receipt: Receipt, *, telegram_file_id=None, text=None, photo_path=Non
 def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Receipt:
     """Credit the member (and, for a plan, sell it), count it on the card, give XP, and audit it.
 
-    Locks, all up front and in the global order (docs/money.md): the receipt, the tenant (a plan sale
-    charges its wallet), then the member and the referrer still owed a bonus together in id order, then
-    the card (its UPDATE). Every member change is made in memory before the first query that would flush
-    it, so a top-up approval writes the member row once and runs at most 10 statements.
+    Locks, all up front and in the global order (docs/money.md): the receipt (by approving it: one UPDATE
+    of a receipt still pending review), the tenant (a plan sale charges its wallet), then the member and the
+    referrer still owed a bonus together in id order, then the card (its UPDATE). Every member change is made
+    in memory before the first query that would flush it, so a top-up approval writes the member row once.
     `receipt.rewards` (growth.Rewards) holds the member's level up and new badges, and the referral bonus.
     """
-    locked = _lock_in(receipt, S.PENDING_REVIEW)
-    _check_reviewer(locked.tenant_id, by)
-    credited = locked.amount if amount is None else check_amount(amount)
+    override = None if amount is None else check_amount(amount)
+    locked = _approve_pending(receipt, by)
+    credited = locked.amount if override is None else override
     is_plan = locked.purpose == ReceiptPurpose.PLAN.value
     tenant = lock_row(Tenant, locked.tenant_id) if is_plan else rowwrites.get(Tenant, locked.tenant_id)
     member, referrer = lock_member_and_referrer(locked.tenant_id, locked.member_id)
@@ -169,9 +169,8 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
     cards.record_decision(locked.card_id, tenant, approved_amount=credited)
     audit_row = audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}",
                              amount=credited, requested_amount=locked.amount, different_amount=credited != locked.amount,
-                             purchase=purchase, flush=False)  # written with the receipt's new status
+                             purchase=purchase, flush=False)  # written by _write_approval
     locked.amount = credited
-    _mark_decided(locked, by, S.APPROVED)
     _write_approval(locked, member, credit, audit_row)
     _announce(locked, credit)
     return locked
@@ -266,24 +265,63 @@ def _lock_in(receipt: Receipt, *allowed: ReceiptStatus) -> Receipt:
     return locked
 
 
-_ROLE = sa.select(Membership.__table__.c.role).where(  # Core, built once: this runs in every approval
-    Membership.__table__.c.account_id == sa.bindparam("role_account_id"),
-    Membership.__table__.c.tenant_id == sa.bindparam("role_tenant_id"))
+_RECEIPTS = Receipt.__table__.c
+_MEMBERSHIPS = Membership.__table__.c
+_DECIDING_ROLES = (Role.OWNER.value, Role.APPROVER.value)
+#: approve's lock and transition in one statement (built once): pending_review → approved, the row returned.
+_APPROVE = (sa.update(Receipt.__table__)
+            .where(_RECEIPTS.id == sa.bindparam("approve_id"), _RECEIPTS.tenant_id == sa.bindparam("approve_tenant_id"),
+                   _RECEIPTS.status == S.PENDING_REVIEW.value)
+            .values(status=S.APPROVED.value,
+                    reviewed_at=sa.bindparam("approve_at", type_=_RECEIPTS.reviewed_at.type),
+                    reviewed_by_account_id=sa.bindparam("approve_account_id", type_=_RECEIPTS.reviewed_by_account_id.type),
+                    reviewed_by_telegram_id=sa.bindparam("approve_telegram_id",
+                                                         type_=_RECEIPTS.reviewed_by_telegram_id.type))
+            .returning(*Receipt.__table__.columns))
+#: The same for a dashboard account, whose role in the tenant is checked in the statement.
+_APPROVE_AS_STAFF = _APPROVE.where(sa.exists().where(
+    _MEMBERSHIPS.account_id == sa.bindparam("approve_account_id"),
+    _MEMBERSHIPS.tenant_id == sa.bindparam("approve_tenant_id"),
+    sa.or_(*(_MEMBERSHIPS.role == role for role in _DECIDING_ROLES))))  # not IN: that is expanded per execution
+
+
+def _approve_pending(receipt: Receipt, by: Reviewer) -> Receipt:
+    """Lock the receipt by approving it, if the reviewer may and it is still pending review; otherwise the
+    refusal _check_reviewer or _lock_in gives."""
+    statement = _APPROVE_AS_STAFF if _role_decides(receipt.tenant_id, by) else _APPROVE
+    locked = update_locked(Receipt, statement, {
+        "approve_id": receipt.id, "approve_tenant_id": receipt.tenant_id, "approve_at": clock.now(),
+        "approve_account_id": by.account.id if by.account else None, "approve_telegram_id": by.telegram_id})
+    if locked is None:
+        _check_reviewer(receipt.tenant_id, by)
+        _lock_in(receipt, S.PENDING_REVIEW)  # NotFound or InvalidTransition, with the status it has
+        raise TryAgain("The receipt changed while this was being decided; please try again.")
+    return locked
+
+
+_ROLE = sa.select(_MEMBERSHIPS.role).where(  # Core, built once
+    _MEMBERSHIPS.account_id == sa.bindparam("role_account_id"), _MEMBERSHIPS.tenant_id == sa.bindparam("role_tenant_id"))
 
 
 def _check_reviewer(tenant_id: int, by: Reviewer) -> None:
     """A dashboard account must be the tenant's owner or approver (or a platform admin)."""
+    if not _role_decides(tenant_id, by):
+        return
+    role = db.session.connection().execute(_ROLE, {"role_account_id": by.account.id,
+                                                   "role_tenant_id": tenant_id}).scalar()
+    if role not in _DECIDING_ROLES:
+        raise NotAllowed("Only the owner or an approver may decide receipts.")
+
+
+def _role_decides(tenant_id: int, by: Reviewer) -> bool:
+    """Whether the reviewer's role in the tenant decides (a dashboard account, not a platform admin); refuses a
+    reviewer of no kind, and an API token of another tenant."""
     if not isinstance(by, Reviewer) or (by.account is None and by.telegram_id is None and by.api_token is None
                                          and by.system is None):
         raise NotAllowed("A receipt is decided by a staff account, a Telegram admin or an API token.")
     if by.api_token is not None and by.api_token.tenant_id != tenant_id:
         raise NotFound("No such receipt.")
-    if by.account is None or by.account.is_platform_admin:
-        return
-    role = db.session.connection().execute(_ROLE, {"role_account_id": by.account.id,
-                                                   "role_tenant_id": tenant_id}).scalar()
-    if role not in (Role.OWNER.value, Role.APPROVER.value):
-        raise NotAllowed("Only the owner or an approver may decide receipts.")
+    return by.account is not None and not by.account.is_platform_admin
 
 
 def _sell_receipt_plan(receipt: Receipt, member: Member, by: Reviewer) -> dict:
@@ -309,21 +347,18 @@ def _announce(receipt: Receipt, credit) -> None:
 
 
 def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
-    _mark_decided(receipt, by, status)
-    db.session.flush()
-
-
-def _mark_decided(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
     receipt.status = status.value
     receipt.reviewed_at = clock.now()
     receipt.reviewed_by_account_id = by.account.id if by.account else None
     receipt.reviewed_by_telegram_id = by.telegram_id
+    db.session.flush()
 
 
 def _write_approval(receipt: Receipt, member: Member, credit, audit_row) -> None:
     """The approval's own rows, one Core statement each (rowwrites: the unit of work costs more Python than
     the rest of the approval): the ledger entry, the audit row, the member (once: balance and XP together),
-    the receipt. Whatever else the approval changed (a plan sale, the referrer, badges) flushes after them."""
+    the receipt's amount if the reviewer changed it. Whatever else the approval changed (a plan sale, the
+    referrer, badges) flushes after them."""
     rowwrites.insert_now(credit)
     rowwrites.insert_now(audit_row)
     rowwrites.update_now(member)

@@ -41,8 +41,8 @@ def insert_now(obj) -> None:
     if state.persistent:
         return
     session = db.session()
-    if state.pending:
-        session.expunge(obj)
+    if not state.pending:
+        session.add(obj)
     mapper = state.mapper
     values = {}
     for key, column in _columns_of(mapper):
@@ -55,8 +55,9 @@ def insert_now(obj) -> None:
     statement, returned = _insert_of(mapper, tuple(values))
     row = session.connection().execute(statement, values).one()
     state.dict.update(zip(returned, row))
-    make_transient_to_detached(obj)  # every attribute now committed as it is, none left to load
-    session.add(obj)
+    # What the flush does with a row it inserted: persistent and clean in the identity map, expunged again if
+    # the transaction rolls back.
+    session._register_persistent({state})
 
 
 def update_now(obj) -> None:

@@ -12,6 +12,7 @@ from telebot import types
 
 from app import redaction, telegram_api
 from app.extensions import csrf, db
+from app.models.types import fits_bigint
 from app.services.crypto import same_secret
 from app.webhooks import bp
 from bots.context import Sender, load_bot, load_bot_and_sender
@@ -91,12 +92,9 @@ def _sender_id(payload: dict | None) -> int | None:
     the handlers take the member read for it when their update's user is that one, and read theirs otherwise."""
     for part in (payload or {}).values():
         sender = part.get("from") if isinstance(part, dict) else None
-        if isinstance(sender, dict) and type(sender.get("id")) is int and -_BIGINT < sender["id"] < _BIGINT:
+        if isinstance(sender, dict) and fits_bigint(sender.get("id")):
             return sender["id"]
     return None
-
-
-_BIGINT = 2 ** 63
 
 
 def _parse_update(payload: dict) -> types.Update | None:

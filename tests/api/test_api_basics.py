@@ -1,6 +1,8 @@
 """The API's plumbing: tokens, problem+json errors, validation, pagination, the OpenAPI document and docs page."""
 from __future__ import annotations
 
+import pytest
+
 from app.models import ApiToken
 from app.services import api_tokens
 from tests.api.conftest import ApiClient
@@ -59,6 +61,16 @@ def test_unknown_field_and_bad_types_are_422_with_errors_per_field(api, make, te
 
 def test_unknown_api_url_is_a_404_problem(api):
     response = api.get("/api/v1/nothing-here")
+    assert response.status_code == 404 and response.mimetype == PROBLEM
+
+
+@pytest.mark.parametrize("method, url", [
+    ("get", "/api/v1/members/{}"), ("get", "/api/v1/webhook-endpoints/{}/deliveries"),
+    ("delete", "/api/v1/webhook-endpoints/{}"), ("post", "/api/v1/receipts/{}/approve"),
+    ("post", "/api/v1/deliveries/{}/resend")])
+@pytest.mark.parametrize("big", [2**31, 2**62 + 1, 2**63, 10**30])
+def test_path_ids_beyond_what_the_columns_hold_are_404_problems(api, method, url, big):
+    response = getattr(api, method)(url.format(big))
     assert response.status_code == 404 and response.mimetype == PROBLEM
 
 

@@ -10,9 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 from app.models import ReceiptStatus, SubscriptionStatus
+from app.models.types import fits_bigint
 from bots import formatting as fmt
 from bots import i18n, keyboards, receipt_views
-from bots.context import load_context
+from bots.context import load_bot_and_sender, load_context
 from bots.handlers import payments, plans
 from bots.keyboards import CALLBACK_DATA_LIMIT, all_callback_data
 
@@ -62,6 +63,17 @@ def test_a_button_refuses_callback_data_over_64_bytes():
     keyboards.button("ok", "x" * CALLBACK_DATA_LIMIT)
     with pytest.raises(ValueError):
         keyboards.button("too long", "ش" * 33)
+
+
+@pytest.mark.parametrize("value, fits", [(-2**63, True), (2**63 - 1, True), (-2**63 - 1, False), (2**63, False),
+                                         ("1", False), (1.0, False), (None, False), (True, False), (False, False)])
+def test_an_id_fits_a_bigint_exactly_when_the_database_takes_it(db, make, value, fits):
+    """The webhook reads the sender and records the update's marker only for ids that fit (fits_bigint)."""
+    bot = make.bot(make.tenant())
+    assert fits_bigint(value) is fits
+    if fits:
+        (loaded, _), sender, recorded = load_bot_and_sender(bot.id, value, (value, bot.webhook_secret))
+        assert loaded.id == bot.id and sender.member is None and recorded is (db.engine.dialect.name == "postgresql")
 
 
 def test_every_keyboard_fits_telegram_limits_with_the_largest_ids(db, make, fleet):

@@ -1,6 +1,7 @@
 """Telegram's webhook is a lean endpoint (app/__init__.py): none of the dashboard's request hooks run for it
-(CSRF, Flask-Limiter, the input guard, the layout's caches, the remember cookie, the session's save), but its
-responses, error pages included, carry the same security headers; every other route keeps every hook."""
+(CSRF, Flask-Limiter and its teardown, the input guard, the layout's caches, the remember cookie, the session's
+save), but its responses, error pages included, carry the same security headers; every other route keeps every
+hook."""
 import pytest
 
 from app import create_app
@@ -14,11 +15,13 @@ HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options
 
 @pytest.fixture
 def probed(database_url, db):
-    """A fresh app with an app-wide before_request and after_request that record the endpoints they ran for."""
+    """A fresh app with an app-wide before_request, after_request and teardown_request that record the endpoints they
+    ran for."""
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
     ran = []
     app.before_request(lambda: ran.append(("before", _endpoint())))
     app.after_request(lambda response: ran.append(("after", _endpoint())) or response)
+    app.teardown_request(lambda _exc: ran.append(("teardown", _endpoint())))
     yield app, ran
     with app.app_context():
         db.session.remove()
@@ -36,7 +39,8 @@ def test_the_webhook_runs_no_request_hooks_and_keeps_the_security_headers(probed
     app, ran = probed
     bot = make_bot(make.tenant())
     dashboard = app.test_client().get("/login")
-    assert ran == [("before", "auth.login"), ("after", "auth.login")] and "Set-Cookie" in dashboard.headers
+    assert ran == [("before", "auth.login"), ("after", "auth.login"), ("teardown", "auth.login")]
+    assert "Set-Cookie" in dashboard.headers
     ran.clear()
     client = app.test_client()
     client.set_cookie("session", "not-a-signed-session")  # an unreadable cookie is not even looked at

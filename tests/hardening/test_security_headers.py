@@ -56,6 +56,17 @@ def test_hsts_on_https_only(production_like):
     assert int(hsts.split(";")[0].split("=")[1]) >= 365 * 24 * 3600
 
 
+def test_the_webhooks_headers_follow_the_scheme_of_each_request(production_like, db):
+    """The webhook's headers are worked out once per endpoint and scheme (app/security_headers.py): HSTS on HTTPS (or
+    behind a proxy that says so) only, whichever came first."""
+    client = production_like.test_client()
+    hsts = ["Strict-Transport-Security" in client.post("/tg/999999", json={}, **how).headers for how in
+            ({}, {"base_url": "https://botfleet.example"}, {}, {"headers": {"X-Forwarded-Proto": "https"}},
+             {"headers": {"X-Forwarded-Proto": "http"}})]
+    assert hsts == [False, True, False, True, False]
+    assert client.post("/tg/999999", json={}).headers["X-Frame-Options"] == "DENY"
+
+
 def test_the_headers_library_keeps_plain_http_cookies_in_development(client):
     assert "Secure" not in client.get("/login").headers["Set-Cookie"]
 

@@ -27,6 +27,18 @@ def test_an_inserted_row_has_its_id_and_defaults_and_is_clean(db, make):
     assert (stored.action, stored.data, stored.target) == ("test.insert", {}, None)
 
 
+def test_an_inserted_row_leaves_the_session_when_its_transaction_rolls_back(db, make):
+    tenant = make.tenant()
+    db.session.commit()
+    row = AuditLog(tenant_id=tenant.id, actor="system", action="test.rollback", target=None)
+    db.session.add(row)
+    rowwrites.insert_now(row)
+    assert sa.inspect(row).persistent
+    db.session.rollback()  # as after a flush: the row never existed, so neither does the object in the session
+    assert sa.inspect(row).transient and row not in db.session
+    assert db.session.scalar(sa.select(sa.func.count()).where(AuditLog.action == "test.rollback")) == 0
+
+
 def test_an_update_writes_only_the_changed_columns_and_leaves_the_row_clean(db, make):
     member = make.member(make.tenant())
     db.session.commit()
