@@ -4,8 +4,9 @@ One pump row per broadcast and generation. Each round, under the broadcast's row
 1. held recipients (their send ran while paused) are queued again, at most BROADCAST_BATCH;
 2. if more than BROADCAST_WINDOW recipients per chosen bot are queued or sending, it waits (the senders catch up);
 3. else the next BROADCAST_BATCH recipients after `cursor_member_id` (the segment as of `started_at`,
-   in member id order; with several chosen bots the first round takes each bot's first FIRST_SECONDS of sends
-   instead, and the later rounds skip them) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
+   in member id order; with several chosen bots, a round where some bot has less than half a share in flight
+   takes those bots' next FIRST_SECONDS of sends instead (every bot's in the first round), and the rounds in id
+   order skip them) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
    all in one transaction: a crash repeats the round or none of it, never half. Each bot's new send rows
    fall due at its Telegram limit (TELEGRAM_LIMIT_PER_BOT) after the ones it has in flight, PACE_SECONDS' worth
    at a time, so the due rows are every bot's next sends side by side, not one bot's hundreds that its limit
@@ -40,9 +41,9 @@ IDLE_SECONDS = 0.25
 #: A bot's send rows fall due in steps of this many seconds (its limit's worth each), so a worker claims and
 #: sends a few of one bot together rather than one row per wake-up.
 PACE_SECONDS = 0.5
-#: With several chosen bots, the first round writes each bot's first this many seconds of sends at its limit (or
-#: BROADCAST_BATCH / bots if more; at most twice BROADCAST_BATCH in all): enough for the rounds after it, in member
-#: id order, to reach the last bot's members before its first ones are sent.
+#: With several chosen bots, a bot's share (every bot's in the first round, later a top-up of a bot running low) is
+#: this many seconds of its sends at its limit (or BROADCAST_BATCH / bots if more; at most twice BROADCAST_BATCH in
+#: all): enough for the rounds in member id order to reach the bot's members before its share is sent.
 FIRST_SECONDS = 3.0
 _IN_FLIGHT = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value, DeliveryStatus.HELD.value)
 
@@ -118,8 +119,8 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
             rows = segments.first_per_bot(tenant, segment, bot_ids, broadcast.started_at, share,
                                           after={bot_id: max(cursor, (last or {}).get(bot_id) or 0) for bot_id in low},
                                           unwritten=broadcast.id)
-    first = bool(rows)
-    if not first:
+    per_bot_round = bool(rows)
+    if not per_bot_round:
         rows = segments.after(tenant, segment, bot_ids, broadcast.started_at, broadcast.cursor_member_id, batch,
                               unwritten=broadcast.id if several else None)
         if len(rows) < batch:
@@ -138,13 +139,13 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
     due = sorted(zip(_paced([bot_id for _, bot_id in queued], in_flight or {}), queued),
                  key=lambda item: (item[0], item[1][1], item[1][0]))
     _queue(broadcast, [(delivery_id, 1, bot_id) for _, (delivery_id, bot_id) in due], [delay for delay, _ in due])
-    if not first:
+    if not per_bot_round:
         broadcast.cursor_member_id = rows[-1].id
     return len(rows)
 
 
 def _first_share(batch: int, bots: int) -> int:
-    """Recipients per bot of the first round: FIRST_SECONDS of sends at the limit, or batch / bots if more,
+    """Recipients per bot of a per-bot round (`fan_out`): FIRST_SECONDS of sends at the limit, or batch / bots if more,
     at most 2 × batch in all."""
     seconds = int(_bot_rate() * FIRST_SECONDS)
     return max(min(max(batch // bots, seconds), 2 * batch // bots), 1)
