@@ -199,11 +199,14 @@ def _send_group(conn, bot: tuple[str, bool] | None, deliveries: list, broadcasts
             pending = [delivery for delivery, _ in waiting] + pending  # rest take again (with the pause) next
         else:
             held += waiting
+        answered: dict[int, float] = {}
         try:
             results = _send_together(conn, token, bot_id, broadcasts, now, messages, photos,
-                                     functools.partial(limits.sent, waits))
+                                     functools.partial(limits.sent, waits), answered)
         finally:
             limits.sent(waits)  # (once) the bot's tokens of this hit, stamped when their last bytes were written
+        sends = [i for i, wait in enumerate(waits) if not wait]  # `now`'s places in the hit
+        limits.answered(waits, {sends[i]: at for i, at in answered.items()})  # late answers: counted late
         _note(now, results, messages, outcomes, sent, ended)
     if photos:
         for broadcast_id in {d.broadcast_id for d in deliveries}:
@@ -235,9 +238,10 @@ def _uploads_photo(broadcasts: dict[int, Broadcast], delivery, bot_id: int, phot
 
 
 def _send_together(conn, token: str, bot_id: int, broadcasts: dict[int, Broadcast], deliveries: list, messages: dict,
-                   photos: dict[str, str], after_last_bytes) -> list[tuple]:
+                   photos: dict[str, str], after_last_bytes, answered_at: dict[int, float] | None = None) -> list[tuple]:
     """Send deliveries of one bot side by side, their `sending` committed together just before their last bytes,
-    `after_last_bytes()` (the limiter stamps their tokens) right after those; per delivery (the outbox outcome, the
+    `after_last_bytes()` (the limiter stamps their tokens) right after those, the time each answer was read into
+    `answered_at` (`committed_send.call_many`); per delivery (the outbox outcome, the
     delivery's change: a message id when sent, a (status, reason) when it ended or goes back to queued, or
     _UNCHANGED)."""
     if not deliveries:
@@ -255,7 +259,8 @@ def _send_together(conn, token: str, bot_id: int, broadcasts: dict[int, Broadcas
         asked.update(indices)
         marked.update(i for i in indices if deliveries[i].id in moved)
         return marked
-    answers = committed_send.call_many(token, calls, before_last_bytes=mark, after_last_bytes=after_last_bytes)
+    answers = committed_send.call_many(token, calls, before_last_bytes=mark, after_last_bytes=after_last_bytes,
+                                       answered_at=answered_at)
     return [(None, _UNCHANGED) if i in asked and i not in marked  # no longer queued: another send has it, or none
             else _outcome(bot_id, delivery, messages[delivery.id], calls[i][0], answers[i], photos)
             for i, delivery in enumerate(deliveries)]

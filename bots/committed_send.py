@@ -62,14 +62,15 @@ class Unanswered(ConnectionError):
 
 def call_many(token: str, calls: list[tuple[str, dict, dict | None]], *,
               before_last_bytes: Callable[[list[int]], set[int]],
-              after_last_bytes: Callable[[], None] | None = None) -> list:
+              after_last_bytes: Callable[[], None] | None = None, answered_at: dict[int, float] | None = None) -> list:
     """Make Bot API calls (method, params, files) of one bot side by side, each on a connection of its own: every
     request but its last byte is written, then `before_last_bytes(indices)` runs once for those written (the
     caller commits them as being made, in one transaction) and answers the indices to finish; their last bytes
     follow, then `after_last_bytes()` (the caller's rate limiter stamps them: Telegram counts them from about now;
     it runs whether or not any was finished), then their answers are read. Per call, in order: the sent Message, or the exception it met:
     ApiTelegramException (Telegram refused it), Unanswered (whole, no answer), NotSent (not written, left out by
-    the caller, or all of them when `before_last_bytes` raised: abandoned unfinished).
+    the caller, or all of them when `before_last_bytes` raised: abandoned unfinished). `answered_at`, if given, gets the
+    time.monotonic() each sent Message's answer was read, by index (the caller's rate limiter sees a late count).
 
     One commit for the group instead of one per request, and the server works on the requests side by side.
     """
@@ -107,6 +108,9 @@ def call_many(token: str, calls: list[tuple[str, dict, dict | None]], *,
                     outcomes[i] = _answer(calls[i][0], open_[i][1])
                 except Exception as exc:  # noqa: BLE001 - this request's outcome only
                     outcomes[i] = exc
+                else:
+                    if answered_at is not None:
+                        answered_at[i] = time.monotonic()
     finally:
         for prepared, connection, _, _ in open_.values():
             _done_with(prepared.url, connection)

@@ -19,6 +19,9 @@ hundreds of ms under load). Stamped at the token, a send whose path was long arr
 after it, taken a window later with a short path, arrived early: 33-34 sends of one bot in 0.7-0.8 s at the sandbox
 once the sends went at the window's edge (docs/performance.md, "B1: sends counted from their last byte").
 An in-flight send holds its slot (whatever its age) until it is stamped, or for IN_FLIGHT_SECONDS if its worker died.
+Once its answer is read, a send whose answer came later than the bot's fastest of late is stamped that much later
+(`answered`): a server short of CPU counts a send up to ~150 ms after its last byte, and a window counted from the last
+byte then freed the slot before the server's did (10-bot bench: clusters of 8-50 sandbox 429s at a second's edge).
 The other sends (`wait_before_send`: a reply, a notice) are stamped when counted, as before.
 
 A bot's window is also counted a guard longer than Telegram's (`TELEGRAM_LIMIT_GUARD_SECONDS`, default 0.02): what is
@@ -30,6 +33,7 @@ sends a second (1 bot × 1,500 members, stamped at the token: 78, 38, 7 and 27 s
 """
 from __future__ import annotations
 
+import bisect
 import random
 import threading
 import time
@@ -46,6 +50,10 @@ _KEY = "telegram_limits"
 _BUILDING = threading.Lock()
 #: A bot's window is counted this much longer than Telegram's (see the module's docstring).
 GUARD_SECONDS = 0.02
+#: `answered`: a bot's fastest answer over this many of its recent groups of sends is the trip with no wait.
+ANSWER_HISTORY = 50
+#: `answered`: a send whose answer came at most this much later than the bot's fastest keeps its stamp.
+ANSWER_SLACK_SECONDS = 0.002
 #: Held sends come back spread over the time the limit's slots free (a moving window of 30 a second
 #: frees its slots over the next second, in the order they were taken), at most this far ahead, so they
 #: neither all come back in one instant nor come back long after their slot freed.
@@ -124,11 +132,18 @@ return tostring(math.max(stamp + window - now, 0))
 
 class Taken(list):
     """`take`'s answer, per send: 0 (go now, counted in the bot's window in flight) or the seconds to wait (nothing
-    counted). `TelegramLimits.sent(taken)` stamps the counted ones once their requests' last bytes are written."""
+    counted). `TelegramLimits.sent(taken)` stamps the counted ones once their requests' last bytes are written;
+    `TelegramLimits.answered(taken, ...)` may stamp some later once their answers are read."""
 
-    def __init__(self, waits: list[float], bot_id: int, ticket: str = "", count: int = 0):
+    def __init__(self, waits: list[float], bot_id: int, ticket: str = "", count: int = 0,
+                 slots: list[int] | None = None):
         super().__init__(waits)
         self.bot_id, self.ticket, self.count, self.stamped = bot_id, ticket, count, not count
+        #: the sends (indices) whose tokens are ticket:1..count, in that order
+        self.slots = slots or []
+        #: the stamp `sent` gave them (the storage's clock: Redis's or the memory limiter's) and when (time.monotonic)
+        self.stamp: float | None = None
+        self.stamped_at: float | None = None
 
 
 class TelegramLimits:
@@ -152,6 +167,8 @@ class TelegramLimits:
         self._clock = clock
         self._slots: dict[int, float] = {}
         self._slots_lock = threading.Lock()
+        #: per bot, the fastest answer (seconds from the last byte) of each of its recent `answered` groups
+        self._fastest: dict[int, deque] = {}
 
     def wait_before_send(self, bot_id: int, chat_id: int | str | None, *, per_chat: bool = True) -> float:
         """Count one send of `bot_id` to `chat_id` and answer 0, or the seconds to wait (nothing counted).
@@ -185,14 +202,8 @@ class TelegramLimits:
             sweep) after the slot it waited for freed, and in a moving window every slot reused late lowers the
             bot's rate for good; a send waiting in the thread takes the slot as it frees.
         """
-        waits = [0.0] * len(chat_ids)
-        candidates = []
-        for i, chat_id in enumerate(chat_ids):
-            wait = self._chat_wait(bot_id, chat_id, hit=False)
-            if wait:
-                waits[i] = wait
-            else:
-                candidates.append(i)
+        waits = self._chat_waits(bot_id, chat_ids, hit=False)
+        candidates = [i for i, wait in enumerate(waits) if not wait]
         if not candidates:
             return Taken(waits, bot_id)
         ticket = uuid.uuid4().hex
@@ -203,9 +214,11 @@ class TelegramLimits:
             room, free_in, _ = self._take_bot(bot_id, len(candidates), ticket)
         for i in candidates[room:]:
             waits[i] = self._spread(self.per_bot, free_in)
-        for i in candidates[:room]:  # another sender may have taken the chat's slot since the test above
-            waits[i] = self._chat_wait(bot_id, chat_ids[i], hit=True)
-        return Taken(waits, bot_id, ticket, room)
+        # another sender may have taken a chat's slot since the test above
+        for i, wait in zip(candidates[:room], self._chat_waits(bot_id, [chat_ids[i] for i in candidates[:room]],
+                                                               hit=True)):
+            waits[i] = wait
+        return Taken(waits, bot_id, ticket, room, candidates[:room])
 
     def free_in(self, bot_id: int, count: int) -> float:
         """Seconds until `count` more sends of the bot fit its window (0: now), taking nothing: when the sends that
@@ -232,11 +245,69 @@ class TelegramLimits:
         taken.stamped = True
         if isinstance(self.storage, storage.RedisStorage):
             key = self.storage.prefixed_key(f"bot-sends/{taken.bot_id}")
-            self.storage.get_connection().eval(_STAMP, 1, key, taken.ticket, taken.count, self._ttl_ms)
+            taken.stamp = float(self.storage.get_connection().eval(_STAMP, 1, key, taken.ticket, taken.count,
+                                                                   self._ttl_ms))
+        else:
+            with self._sent_lock:
+                self._flying.get(taken.bot_id, {}).pop(taken.ticket, None)
+                taken.stamp = self._clock()
+                self._sent.setdefault(taken.bot_id, deque()).extend([taken.stamp] * taken.count)
+        taken.stamped_at = time.monotonic()
+
+    def answered(self, taken: Taken, answered_at: dict[int, float]) -> None:
+        """Stamp later the sends of `taken` whose answers came late: Telegram (or the sandbox, short of CPU) may count
+        a send well after its last byte, and a window counted from the last byte then frees its slot before
+        Telegram's does (a cluster of 429s at a second's edge). A send's answer came `latency` seconds after its last
+        byte (`answered_at`: send index → time.monotonic() its answer was read); the bot's fastest answer of late
+        (ANSWER_HISTORY groups) is what the trip takes when nothing waits, so the send was counted no earlier than
+        `latency - fastest` after its last byte: its stamp moves that much later (never earlier; at most a window).
+        """
+        if taken.stamp is None or taken.stamped_at is None or not answered_at:
+            return
+        latencies = {i: max(at - taken.stamped_at, 0.0) for i, at in answered_at.items()}
+        with self._sent_lock:
+            fastest = self._fastest.setdefault(taken.bot_id, deque(maxlen=ANSWER_HISTORY))
+            fastest.append(min(latencies.values()))
+            floor = min(fastest)
+        later = {}
+        for token, i in enumerate(taken.slots, 1):
+            shift = min(latencies.get(i, 0.0) - floor, self.bot_window)
+            if shift > ANSWER_SLACK_SECONDS:
+                later[token] = taken.stamp + shift
+        if not later:
+            return
+        if isinstance(self.storage, storage.RedisStorage):
+            key = self.storage.prefixed_key(f"bot-sends/{taken.bot_id}")
+            self.storage.get_connection().zadd(key, {f"{taken.ticket}:{token}": score
+                                                     for token, score in later.items()}, xx=True, gt=True)
             return
         with self._sent_lock:
-            self._flying.get(taken.bot_id, {}).pop(taken.ticket, None)
-            self._sent.setdefault(taken.bot_id, deque()).extend([self._clock()] * taken.count)
+            sent = self._sent.get(taken.bot_id)
+            for score in later.values():
+                if sent is not None and taken.stamp in sent:
+                    sent.remove(taken.stamp)
+                    bisect.insort(sent, score)
+
+    def _chat_waits(self, bot_id: int, chat_ids: list[int | str | None], *, hit: bool) -> list[float]:
+        """`_chat_wait` for several chats: in Redis, when each has only the per-chat limit (private chats), in one
+        round trip (a pipeline of the `limits` library's own scripts on its keys) instead of one per chat: a
+        broadcast's batch made 10 tests and 10 hits between its token and its last bytes, each a wait for the GIL."""
+        if len(chat_ids) < 2 or not isinstance(self.storage, storage.RedisStorage) or any(
+                chat_id is None or len(self._chat_limits(chat_id)) != 1 for chat_id in chat_ids):
+            return [self._chat_wait(bot_id, chat_id, hit=hit) for chat_id in chat_ids]
+        item, store = self.per_chat, self.storage
+        amount, expiry, now = item.amount, item.get_expiry(), time.time()
+        keys = [store.prefixed_key(item.key_for("chat", str(bot_id), str(chat_id))) for chat_id in chat_ids]
+        pipe = store.get_connection().pipeline(transaction=False)
+        for key in keys:
+            if hit:
+                store.lua_acquire_moving_window([key], [now, amount, expiry, 1], client=pipe)
+            else:
+                store.lua_moving_window([key], [now - expiry, amount], client=pipe)
+        answers = pipe.execute()
+        fits = [bool(answer) if hit else not answer or int(answer[1]) <= amount - 1 for answer in answers]
+        return [0.0 if fit else self._wait(item, ("chat", str(bot_id), str(chat_id)))
+                for chat_id, fit in zip(chat_ids, fits)]
 
     def _chat_wait(self, bot_id: int, chat_id: int | str | None, *, hit: bool) -> float:
         if chat_id is None:
@@ -321,6 +392,7 @@ class TelegramLimits:
         self._slots.clear()
         self._sent.clear()
         self._flying.clear()
+        self._fastest.clear()
 
     def _chat_limits(self, chat_id: int | str) -> list[RateLimitItem]:
         is_group = str(chat_id).startswith("-") or (isinstance(chat_id, str) and chat_id.startswith("@"))

@@ -114,6 +114,25 @@ def test_take_counts_a_bots_sends_in_one_hit_as_far_as_its_budget_goes(where, re
 
 
 @pytest.mark.parametrize("where", ["memory", "redis"])
+def test_take_counts_each_chat_it_took_and_only_those(where, request):
+    """The chats of a batch are tested and counted together (in Redis one round trip each way): a chat taken has had
+    its message this second, one the bot's budget left out has not; a group's chat still counts its minute."""
+    if where == "redis":
+        limits = TelegramLimits(REDIS_URL, key_prefix=request.getfixturevalue("redis_prefix"),
+                                **{**TELEGRAM, "per_bot": "5/second"})
+    else:
+        limits = in_memory(per_bot="5/second")
+    assert limits.wait_before_send(5, 300) == 0.0
+    waits = limits.take(5, [300, 301, 302, 303, 304, 305, 306])
+    assert waits[0] > 0 and waits[1:5] == [0.0] * 4 and all(w > 0 for w in waits[5:])
+    assert [limits.wait_before_send(6, chat) for chat in (301, 305)] == [0.0, 0.0]  # another bot: its own counts
+    assert all(limits._chat_waits(5, [301, 302, 303, 304], hit=False))  # taken: their second is used
+    assert limits._chat_waits(5, [305, 306], hit=False) == [0.0, 0.0]  # left out: not counted
+    assert limits.take(7, [-100500, 400]) == [0.0, 0.0]  # a group among them: counted one by one
+    assert limits.wait_before_send(7, -100500) > 0
+
+
+@pytest.mark.parametrize("where", ["memory", "redis"])
 def test_reserved_slots_of_a_batch_line_up_one_step_apart(where, request):
     if where == "redis":
         limits = TelegramLimits(REDIS_URL, key_prefix=request.getfixturevalue("redis_prefix"), **TELEGRAM)
@@ -232,3 +251,42 @@ def test_free_in_on_redis_counts_by_redis_clock(redis_prefix):
     limits.sent(taken)
     assert 0.9 < limits.free_in(7, 1) <= 1.0
     assert limits.sends_in_window(7) == 2
+
+
+def test_a_send_answered_late_is_counted_from_when_it_was_likely_counted():
+    """The sandbox (or Telegram), short of CPU, may count a send well after its last byte: its answer comes late.
+    Such a send holds its slot from its last byte plus how much later its answer came than the bot's fastest (the
+    trip with no wait): counted from the last byte alone, the slot freed before the server's did (429s at a second's
+    edge). A trip slow for every send (a far Telegram) moves nothing, and a stamp never moves earlier."""
+    clock = Clock(100.0)
+    limits = TelegramLimits("memory://", **{**TELEGRAM, "per_bot": "2/second"}, guard=0, clock=clock)
+    taken = limits.take(7, [1, 2])
+    limits.sent(taken)
+    limits.answered(taken, {0: taken.stamped_at + 0.1, 1: taken.stamped_at + 0.1})  # slow, both alike: no move
+    clock.now = 101.0
+    taken = limits.take(7, [3, 4])
+    assert taken == [0.0, 0.0]
+    limits.sent(taken)
+    limits.answered(taken, {0: taken.stamped_at + 0.002, 1: taken.stamped_at + 0.062})  # the second 0.06 s late
+    clock.now = 102.0
+    assert limits.free_in(7, 1) == 0.0 and limits.free_in(7, 2) == pytest.approx(0.06)
+    waits = limits.take(7, [5, 6])
+    assert waits[0] == 0.0 and waits[1] > 0
+    limits.sent(waits)
+    limits.answered(waits, {0: waits.stamped_at - 1.0})  # an answer can't come before the last byte: no move
+    clock.now = 102.06
+    assert limits.take(7, [6]) == [0.0]
+
+
+def test_in_redis_a_send_answered_late_moves_its_stamp_later(redis_prefix):
+    limits = TelegramLimits(REDIS_URL, key_prefix=redis_prefix, **{**TELEGRAM, "per_bot": "3/second"})
+    redis = limits.storage.get_connection()
+    key = limits.storage.prefixed_key("bot-sends/7")
+    taken = limits.take(7, [1, 2, 3])
+    limits.sent(taken)
+    scores = dict(redis.zrange(key, 0, -1, withscores=True))
+    limits.answered(taken, {0: taken.stamped_at + 0.001, 2: taken.stamped_at + 0.051})  # 1: no answer (not sent)
+    moved = {member.decode(): score - scores[member] for member, score in redis.zrange(key, 0, -1, withscores=True)}
+    assert moved[f"{taken.ticket}:1"] == 0.0 and moved[f"{taken.ticket}:2"] == 0.0
+    assert moved[f"{taken.ticket}:3"] == pytest.approx(0.05, abs=1e-5)
+    assert limits.sends_in_window(7) == 3
