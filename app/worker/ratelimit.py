@@ -261,14 +261,16 @@ class TelegramLimits:
         byte (`answered_at`: send index → time.monotonic() its answer was read); the bot's fastest answer of late
         (ANSWER_HISTORY groups) is what the trip takes when nothing waits, so the send was counted no earlier than
         `latency - fastest` after its last byte: its stamp moves that much later (never earlier; at most a window).
+        A bot's first group has nothing to compare with: it moves by its whole latency (the start of a broadcast,
+        every bot's first sends at once, is when a server is slowest to count them: 10 sandbox 429s a second on).
         """
         if taken.stamp is None or taken.stamped_at is None or not answered_at:
             return
         latencies = {i: max(at - taken.stamped_at, 0.0) for i, at in answered_at.items()}
         with self._sent_lock:
             fastest = self._fastest.setdefault(taken.bot_id, deque(maxlen=ANSWER_HISTORY))
+            floor = min(min(fastest, default=0.0), min(latencies.values())) if fastest else 0.0
             fastest.append(min(latencies.values()))
-            floor = min(fastest)
         later = {}
         for token, i in enumerate(taken.slots, 1):
             shift = min(latencies.get(i, 0.0) - floor, self.bot_window)

@@ -262,19 +262,26 @@ def test_a_send_answered_late_is_counted_from_when_it_was_likely_counted():
     limits = TelegramLimits("memory://", **{**TELEGRAM, "per_bot": "2/second"}, guard=0, clock=clock)
     taken = limits.take(7, [1, 2])
     limits.sent(taken)
-    limits.answered(taken, {0: taken.stamped_at + 0.1, 1: taken.stamped_at + 0.1})  # slow, both alike: no move
-    clock.now = 101.0
+    limits.answered(taken, {0: taken.stamped_at + 0.1, 1: taken.stamped_at + 0.1})  # the bot's first: all of it
+    assert limits.free_in(7, 1) == pytest.approx(1.1)
+    clock.now = 101.1
+    taken = limits.take(7, [11, 12])  # (other chats: a chat's own limit runs on the real clock)
+    assert taken == [0.0, 0.0]
+    limits.sent(taken)
+    limits.answered(taken, {0: taken.stamped_at + 0.1, 1: taken.stamped_at + 0.1})  # slow, as before: no move
+    assert limits.free_in(7, 1) == pytest.approx(1.0)
+    clock.now = 102.1
     taken = limits.take(7, [3, 4])
     assert taken == [0.0, 0.0]
     limits.sent(taken)
     limits.answered(taken, {0: taken.stamped_at + 0.002, 1: taken.stamped_at + 0.062})  # the second 0.06 s late
-    clock.now = 102.0
+    clock.now = 103.1
     assert limits.free_in(7, 1) == 0.0 and limits.free_in(7, 2) == pytest.approx(0.06)
     waits = limits.take(7, [5, 6])
     assert waits[0] == 0.0 and waits[1] > 0
     limits.sent(waits)
     limits.answered(waits, {0: waits.stamped_at - 1.0})  # an answer can't come before the last byte: no move
-    clock.now = 102.06
+    clock.now = 103.16
     assert limits.take(7, [6]) == [0.0]
 
 
@@ -282,6 +289,11 @@ def test_in_redis_a_send_answered_late_moves_its_stamp_later(redis_prefix):
     limits = TelegramLimits(REDIS_URL, key_prefix=redis_prefix, **{**TELEGRAM, "per_bot": "3/second"})
     redis = limits.storage.get_connection()
     key = limits.storage.prefixed_key("bot-sends/7")
+    first = limits.take(8, [1])
+    limits.sent(first)
+    limits.answered(first, {0: first.stamped_at + 0.001})  # bot 8's first: moves by its whole latency
+    assert limits.free_in(8, 30) > 1.0
+    limits._fastest[7] = limits._fastest[8]  # bot 7's fastest so far: 0.001 s
     taken = limits.take(7, [1, 2, 3])
     limits.sent(taken)
     scores = dict(redis.zrange(key, 0, -1, withscores=True))
