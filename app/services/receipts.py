@@ -338,12 +338,13 @@ def _sell_receipt_plan(receipt: Receipt, member: Member, by: Reviewer) -> dict:
 
 
 def _announce(receipt: Receipt, credit) -> None:
-    """The events of an approval, once its rows have flushed (the ledger entries have ids): one read of the
-    tenant's webhook endpoints for all of them."""
-    bonus = receipt.rewards.referral
-    entries = [entry for entry in (credit, bonus.entry if bonus else None) if entry is not None]
-    webhooks.emit_all(receipt.tenant_id, [*map(events.balance_event, entries),
-                                          events.receipt_event("receipt.approved", receipt)])
+    """The events of an approval, once its rows have flushed (the ledger entries have ids): one look at the
+    tenant's webhook endpoints for all of them, and their payloads built only when one is active."""
+    def approval_events() -> list:
+        bonus = receipt.rewards.referral
+        entries = [entry for entry in (credit, bonus.entry if bonus else None) if entry is not None]
+        return [*map(events.balance_event, entries), events.receipt_event("receipt.approved", receipt)]
+    webhooks.emit_all(receipt.tenant_id, approval_events)
 
 
 def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
