@@ -167,11 +167,10 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
     locked.rewards = rewards.after_receipt_approved(  # growth: XP, purchase badges, referral bonus
         locked, member, credited, purchased=bool(purchase and "subscription_id" in purchase), referrer=referrer)
     cards.record_decision(locked.card_id, tenant, approved_amount=credited)
-    audit_row = audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}",
-                             amount=credited, requested_amount=locked.amount, different_amount=credited != locked.amount,
-                             purchase=purchase, flush=False)  # written by _write_approval
+    audit_data = dict(amount=credited, requested_amount=locked.amount, different_amount=credited != locked.amount,
+                      purchase=purchase)  # written by _write_approval
     locked.amount = credited
-    _write_approval(locked, member, credit, audit_row)
+    _write_approval(locked, member, credit, by.actor, audit_data)
     _announce(locked, credit)
     return locked
 
@@ -355,13 +354,13 @@ def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
     db.session.flush()
 
 
-def _write_approval(receipt: Receipt, member: Member, credit, audit_row) -> None:
+def _write_approval(receipt: Receipt, member: Member, credit, actor: str, audit_data: dict) -> None:
     """The approval's own rows, one Core statement each (rowwrites: the unit of work costs more Python than
-    the rest of the approval): the ledger entry, the audit row, the member (once: balance and XP together),
-    the receipt's amount if the reviewer changed it. Whatever else the approval changed (a plan sale, the
-    referrer, badges) flushes after them."""
+    the rest of the approval): the ledger entry, the audit row (no object: audit.write_now), the member (once:
+    balance and XP together), the receipt's amount if the reviewer changed it. Whatever else the approval
+    changed (a plan sale, the referrer, badges) flushes after them."""
     rowwrites.insert_now(credit)
-    rowwrites.insert_now(audit_row)
+    audit.write_now(receipt.tenant_id, actor, "receipt.approve", f"receipt:{receipt.id}", **audit_data)
     rowwrites.update_now(member)
     rowwrites.update_now(receipt)
     db.session.flush()
