@@ -1,16 +1,17 @@
 """Dashboard language (Flask-Babel) and the Jinja filters for Toman, Jalali dates and ages."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jdatetime
 from flask import Flask, current_app, session
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import babel
+from app.services import clock
 
 SESSION_KEY = "lang"
 RTL_LANGUAGES = {"fa"}
@@ -20,7 +21,7 @@ DEFAULT_TIMEZONE = "Asia/Tehran"
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_language)
     app.jinja_env.filters.update(toman=format_toman, number=format_number, jdate=format_date,
-                                 jdatetime=format_datetime, age=format_age, gb=format_gb,
+                                 jdatetime=format_datetime, age=format_age, ago=format_ago, gb=format_gb,
                                  digits=local_digits)
     app.context_processor(lambda: {"current_language": current_language(), "text_direction": text_direction()})
 
@@ -112,3 +113,14 @@ def format_age(value: datetime | None) -> str:
     if minutes < 48 * 60:
         return _("%(n)s h", n=local_digits(minutes // 60))
     return _("%(n)s d", n=local_digits(minutes // (24 * 60)))
+
+
+def format_ago(value: datetime | None) -> str:
+    """How long ago, in words and in the page's language: "3 hours ago" (۳ ساعت پیش); "never" when None.
+
+    Babel's words, to the minute; a moment under a minute ago (or a little ahead, a clock's skew) reads as a minute ago.
+    """
+    if value is None:
+        return _("never")
+    ago = min(value - clock.now(), -timedelta(minutes=1))
+    return local_digits(format_timedelta(ago, granularity="minute", add_direction=True))
