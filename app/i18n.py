@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jdatetime
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +16,8 @@ from app.services import clock
 SESSION_KEY = "lang"
 RTL_LANGUAGES = {"fa"}
 DEFAULT_TIMEZONE = "Asia/Tehran"
+#: Where a request keeps its page's language, digits and time zone (in its WSGI environ: nothing outlives it).
+PAGE_FORMAT = "botfleet.page_format"
 
 
 def init_app(app: Flask) -> None:
@@ -34,8 +36,20 @@ def select_language() -> str:
     return chosen if chosen in languages else languages[0]
 
 
+def once_per_request(key: str, compute):
+    """`compute()`, worked out once per request: a page asks its language, digits and zone for every figure and
+    date it shows (a 50-row member list, a few hundred times) and they do not change within it. Outside a
+    request, at every call."""
+    if not has_request_context():
+        return compute()
+    known = request.environ.setdefault(PAGE_FORMAT, {})
+    if key not in known:
+        known[key] = compute()
+    return known[key]
+
+
 def current_language() -> str:
-    return str(get_locale() or current_app.config["LANGUAGES"][0])
+    return once_per_request("language", lambda: str(get_locale() or current_app.config["LANGUAGES"][0]))
 
 
 def text_direction() -> str:
@@ -47,6 +61,10 @@ _PERSIAN_DIGITS = str.maketrans("0123456789,", "۰۱۲۳۴۵۶۷۸۹٬")
 
 def persian_digits_on() -> bool:
     """Persian pages show Persian digits unless the tenant turned the `persian_digits` setting off."""
+    return once_per_request("persian_digits", _persian_digits_on)
+
+
+def _persian_digits_on() -> bool:
     if current_language() != "fa":
         return False
     from app.services import settings
@@ -77,6 +95,11 @@ def format_gb(value_bytes) -> str:
 
 
 def local_zone() -> ZoneInfo:
+    """The tenant's time zone (the default one outside a tenant's page)."""
+    return once_per_request("zone", _local_zone)
+
+
+def _local_zone() -> ZoneInfo:
     from app.tenant_context import current_tenant
 
     tenant = current_tenant() if current_user and current_user.is_authenticated else None
