@@ -49,7 +49,9 @@ class Config:
     #: polling (development) or webhook (production).
     BOT_MODE = _env("BOT_MODE", "polling")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
-    #: Shared storage of the API's per-token rate limits (Flask-Limiter); unset: each process counts alone.
+    #: Shared storage of the rate limits: the API's per-token limits, the Zarinpal callback's and the sign-in
+    #: throttle (Flask-Limiter), and the outbox's Telegram send limits (TELEGRAM_LIMITS_STORAGE_URL overrides);
+    #: unset: each process counts alone.
     REDIS_URL = _env("REDIS_URL")
     #: How many reverse proxies (nginx) stand in front of the app and append X-Forwarded-For / -Proto /
     #: -Host; their headers are trusted for exactly that many hops (werkzeug ProxyFix). 0: none (direct).

@@ -1,26 +1,29 @@
 """Dashboard language (Flask-Babel) and the Jinja filters for Toman, Jalali dates and ages."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jdatetime
-from flask import Flask, current_app, session
-from flask_babel import get_locale
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import babel
+from app.services import clock
 
 SESSION_KEY = "lang"
 RTL_LANGUAGES = {"fa"}
 DEFAULT_TIMEZONE = "Asia/Tehran"
+#: Where a request keeps its page's language, digits and time zone (in its WSGI environ: nothing outlives it).
+PAGE_FORMAT = "botfleet.page_format"
 
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_language)
     app.jinja_env.filters.update(toman=format_toman, number=format_number, jdate=format_date,
-                                 jdatetime=format_datetime, age=format_age, gb=format_gb,
+                                 jdatetime=format_datetime, age=format_age, ago=format_ago, gb=format_gb,
                                  digits=local_digits)
     app.context_processor(lambda: {"current_language": current_language(), "text_direction": text_direction()})
 
@@ -33,8 +36,20 @@ def select_language() -> str:
     return chosen if chosen in languages else languages[0]
 
 
+def once_per_request(key: str, compute):
+    """`compute()`, worked out once per request: a page asks its language, digits and zone for every figure and
+    date it shows (a 50-row member list, a few hundred times) and they do not change within it. Outside a
+    request, at every call."""
+    if not has_request_context():
+        return compute()
+    known = request.environ.setdefault(PAGE_FORMAT, {})
+    if key not in known:
+        known[key] = compute()
+    return known[key]
+
+
 def current_language() -> str:
-    return str(get_locale() or current_app.config["LANGUAGES"][0])
+    return once_per_request("language", lambda: str(get_locale() or current_app.config["LANGUAGES"][0]))
 
 
 def text_direction() -> str:
@@ -46,6 +61,10 @@ _PERSIAN_DIGITS = str.maketrans("0123456789,", "۰۱۲۳۴۵۶۷۸۹٬")
 
 def persian_digits_on() -> bool:
     """Persian pages show Persian digits unless the tenant turned the `persian_digits` setting off."""
+    return once_per_request("persian_digits", _persian_digits_on)
+
+
+def _persian_digits_on() -> bool:
     if current_language() != "fa":
         return False
     from app.services import settings
@@ -76,6 +95,11 @@ def format_gb(value_bytes) -> str:
 
 
 def local_zone() -> ZoneInfo:
+    """The tenant's time zone (the default one outside a tenant's page)."""
+    return once_per_request("zone", _local_zone)
+
+
+def _local_zone() -> ZoneInfo:
     from app.tenant_context import current_tenant
 
     tenant = current_tenant() if current_user and current_user.is_authenticated else None
@@ -112,3 +136,14 @@ def format_age(value: datetime | None) -> str:
     if minutes < 48 * 60:
         return _("%(n)s h", n=local_digits(minutes // 60))
     return _("%(n)s d", n=local_digits(minutes // (24 * 60)))
+
+
+def format_ago(value: datetime | None) -> str:
+    """How long ago, in words and in the page's language: "3 hours ago" (۳ ساعت پیش); "never" when None.
+
+    Babel's words, to the minute; a moment under a minute ago (or a little ahead, a clock's skew) reads as a minute ago.
+    """
+    if value is None:
+        return _("never")
+    ago = min(value - clock.now(), -timedelta(minutes=1))
+    return local_digits(format_timedelta(ago, granularity="minute", add_direction=True))

@@ -12,7 +12,7 @@ from telebot import TeleBot
 from app.extensions import db
 from app.models import Bot, BotSession, Member, Panel, ProcessedUpdate, Tenant, utcnow
 from app.models.types import fits_bigint
-from app.prepared import prepared
+from app.prepared import first_row, prepared
 from app.services import settings
 from app.services.members import insert_or_find_member
 from app.services.parsing import clean_optional_name
@@ -75,8 +75,10 @@ _MARKER = (
     .columns(_MARKERS.c.update_id).cte("marker"))
 EVERYTHING_AND_MARKER = prepared(EVERYTHING.add_columns(sa.select(_MARKER.c.update_id).exists().label("recorded")),
                                  "everything_and_marker")
-#: Both are Postgres prepared statements, planned once per connection (app/prepared.py).
+#: Both are Postgres prepared statements, planned once per connection, and run on the DBAPI cursor without the Core
+#: execution around them (app/prepared.py: `first_row`).
 EVERYTHING = prepared(EVERYTHING, "everything")
+_RECORDED = _B + _T + 1 + _M + _S  # EVERYTHING_AND_MARKER's last column
 
 
 @dataclass
@@ -180,11 +182,11 @@ def load_bot_and_sender(bot_id: int, telegram_id: int, marker: tuple[int, str | 
     if recording:
         digest = hashlib.sha256(marker[1].encode()).digest() if marker[1] is not None else None
         params.update(update_id=marker[0], secret_digest=digest, processed_at=utcnow())
-    row = connection.execute(EVERYTHING_AND_MARKER if recording else EVERYTHING, params).first()
+    row = first_row(connection, EVERYTHING_AND_MARKER if recording else EVERYTHING, params)
     if row is None:
         return None
     bot, tenant, sells_vpn, member, session = _everything(row)
-    return (bot, tenant), Sender(telegram_id, member, session, sells_vpn), recording and row.recorded
+    return (bot, tenant), Sender(telegram_id, member, session, sells_vpn), recording and row[_RECORDED]
 
 
 def _everything(row) -> tuple:
@@ -212,8 +214,8 @@ def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = N
         else:
             member, session = _member_and_session(tenant, bot, user.id)
     else:
-        row = db.session.connection().execute(
-            EVERYTHING, {"bot_id": telebot.botfleet_bot_id, "telegram_id": user.id}).first()
+        row = first_row(db.session.connection(), EVERYTHING,
+                             {"bot_id": telebot.botfleet_bot_id, "telegram_id": user.id})
         if row is None:
             raise LookupError(f"bot {telebot.botfleet_bot_id} is gone")
         bot, tenant, sells_vpn, member, session = _everything(row)

@@ -58,6 +58,8 @@ class Member(db.Model):
     streak_days: Mapped[int] = mapped_column(default=0)
     last_visit_day: Mapped[Optional[date]] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the member last wrote to one of the tenant's bots, exact to bots.context.ACTIVITY_RESOLUTION (None: never);
+    #: the dashboard's "Last seen". Nothing sorts or filters by it (no index since migration 0047).
     last_activity_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     tenant = relationship("Tenant")

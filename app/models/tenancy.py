@@ -118,6 +118,9 @@ class Tenant(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Fernet ciphertext of the tenant's Zarinpal merchant id (see app.services.payments.online); None: no gateway.
     zarinpal_merchant_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
+    #: A new random value at every change of the tenant's webhook endpoints (app/services/webhooks.py): a process
+    #: keeps the active endpoints per tenant and reads them again when the tenant row it reads shows another one.
+    webhooks_version: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="tenant")
 

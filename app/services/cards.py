@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 from app.models import OPEN_RECEIPT_STATUSES, CardRotation, PaymentCard, Receipt, Tenant
@@ -184,20 +185,33 @@ def record_decision(card_id: int | None, tenant: Tenant, *, approved_amount: int
     """Move a card's counters for a decided receipt (approved_amount None means rejected).
 
     One UPDATE, which takes the card's row lock itself (after the receipt and member locks, as the global
-    order wants); a new tenant-local day starts `received_today` afresh.
+    order wants); a new tenant-local day starts `received_today` afresh. A Core statement built once (it runs in
+    every approval); the session's card object, if it has one, reads its counters again when next used.
     """
     if card_id is None:
         return
+    session = db.session()
     if approved_amount is None:
-        values = {PaymentCard.rejected_count: PaymentCard.rejected_count + 1}
+        session.connection().execute(_REJECTED, {"card_id": card_id, "card_tenant_id": tenant.id})
     else:
-        today = clock.tenant_today(tenant)
-        values = {PaymentCard.received_today: sa.case((PaymentCard.received_day == today,
-                                                       PaymentCard.received_today + approved_amount),
-                                                      else_=approved_amount),
-                  PaymentCard.received_day: today, PaymentCard.approved_count: PaymentCard.approved_count + 1}
-    db.session.execute(sa.update(PaymentCard).where(PaymentCard.id == card_id, PaymentCard.tenant_id == tenant.id)
-                       .values(values), execution_options={"synchronize_session": "fetch"})
+        session.connection().execute(_APPROVED, {"card_id": card_id, "card_tenant_id": tenant.id,
+                                                 "card_today": clock.tenant_today(tenant),
+                                                 "card_amount": approved_amount})
+    card = session.identity_map.get(identity_key(PaymentCard, card_id))
+    if card is not None:
+        session.expire(card, _DECISION_COUNTERS)
+
+
+_CARDS = PaymentCard.__table__.c
+_DECISION_COUNTERS = ["received_today", "received_day", "approved_count", "rejected_count"]
+_DECIDED_CARD = sa.update(PaymentCard.__table__).where(_CARDS.id == sa.bindparam("card_id"),
+                                                       _CARDS.tenant_id == sa.bindparam("card_tenant_id"))
+_REJECTED = _DECIDED_CARD.values(rejected_count=_CARDS.rejected_count + 1)
+_TODAY = sa.bindparam("card_today", type_=_CARDS.received_day.type)
+_AMOUNT = sa.bindparam("card_amount", type_=_CARDS.received_today.type)
+_APPROVED = _DECIDED_CARD.values(received_today=sa.case((_CARDS.received_day == _TODAY, _CARDS.received_today + _AMOUNT),
+                                                        else_=_AMOUNT),
+                                 received_day=_TODAY, approved_count=_CARDS.approved_count + 1)
 
 
 def _pick(tenant: Tenant, active: list[PaymentCard], amount: int, now: datetime) -> PaymentCard | None:

@@ -167,11 +167,10 @@ def approve(receipt: Receipt, by: Reviewer, *, amount: int | None = None) -> Rec
     locked.rewards = rewards.after_receipt_approved(  # growth: XP, purchase badges, referral bonus
         locked, member, credited, purchased=bool(purchase and "subscription_id" in purchase), referrer=referrer)
     cards.record_decision(locked.card_id, tenant, approved_amount=credited)
-    audit_row = audit.record(locked.tenant_id, by.actor, "receipt.approve", f"receipt:{locked.id}",
-                             amount=credited, requested_amount=locked.amount, different_amount=credited != locked.amount,
-                             purchase=purchase, flush=False)  # written by _write_approval
+    audit_data = dict(amount=credited, requested_amount=locked.amount, different_amount=credited != locked.amount,
+                      purchase=purchase)  # written by _write_approval
     locked.amount = credited
-    _write_approval(locked, member, credit, audit_row)
+    _write_approval(locked, member, credit, by.actor, audit_data)
     _announce(locked, credit)
     return locked
 
@@ -338,12 +337,13 @@ def _sell_receipt_plan(receipt: Receipt, member: Member, by: Reviewer) -> dict:
 
 
 def _announce(receipt: Receipt, credit) -> None:
-    """The events of an approval, once its rows have flushed (the ledger entries have ids): one read of the
-    tenant's webhook endpoints for all of them."""
-    bonus = receipt.rewards.referral
-    entries = [entry for entry in (credit, bonus.entry if bonus else None) if entry is not None]
-    webhooks.emit_all(receipt.tenant_id, [*map(events.balance_event, entries),
-                                          events.receipt_event("receipt.approved", receipt)])
+    """The events of an approval, once its rows have flushed (the ledger entries have ids): one look at the
+    tenant's webhook endpoints for all of them, and their payloads built only when one is active."""
+    def approval_events() -> list:
+        bonus = receipt.rewards.referral
+        entries = [entry for entry in (credit, bonus.entry if bonus else None) if entry is not None]
+        return [*map(events.balance_event, entries), events.receipt_event("receipt.approved", receipt)]
+    webhooks.emit_all(receipt.tenant_id, approval_events)
 
 
 def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
@@ -354,13 +354,13 @@ def _decide(receipt: Receipt, by: Reviewer, status: ReceiptStatus) -> None:
     db.session.flush()
 
 
-def _write_approval(receipt: Receipt, member: Member, credit, audit_row) -> None:
+def _write_approval(receipt: Receipt, member: Member, credit, actor: str, audit_data: dict) -> None:
     """The approval's own rows, one Core statement each (rowwrites: the unit of work costs more Python than
-    the rest of the approval): the ledger entry, the audit row, the member (once: balance and XP together),
-    the receipt's amount if the reviewer changed it. Whatever else the approval changed (a plan sale, the
-    referrer, badges) flushes after them."""
+    the rest of the approval): the ledger entry, the audit row (no object: audit.write_now), the member (once:
+    balance and XP together), the receipt's amount if the reviewer changed it. Whatever else the approval
+    changed (a plan sale, the referrer, badges) flushes after them."""
     rowwrites.insert_now(credit)
-    rowwrites.insert_now(audit_row)
+    audit.write_now(receipt.tenant_id, actor, "receipt.approve", f"receipt:{receipt.id}", **audit_data)
     rowwrites.update_now(member)
     rowwrites.update_now(receipt)
     db.session.flush()

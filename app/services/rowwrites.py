@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.base import NO_VALUE
 
 from app.extensions import db
@@ -121,8 +122,10 @@ def get(model, row_id: int):
     session = db.session()
     mapper = _loading_of(model)[0]
     existing = session.identity_map.get(mapper.identity_key_from_primary_key((row_id,)))
+    if existing is not None and not instance_state(existing).expired:
+        return existing  # what session.get returns for it, without its look-up again (an approval's second get)
     if existing is not None or not plain_loading(model):
-        return session.get(model, row_id)  # no statement unless it expired
+        return session.get(model, row_id)  # expired: loaded again
     if session.autoflush:  # as the ORM's load would
         session.flush()
     select = _by_id.get(model)

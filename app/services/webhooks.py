@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import random
 import socket
 import uuid
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -16,7 +18,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Tenant, WebhookDelivery, WebhookEndpoint
-from app.services import audit, clock, crypto, outbox
+from app.services import audit, clock, crypto, outbox, rowwrites
 from app.services.errors import ValidationFailed
 from app.services.lookup import get_owned
 
@@ -85,23 +87,86 @@ def emit(tenant_id: int, event_type: str, data: dict) -> list[WebhookDelivery]:
     return emit_all(tenant_id, [(event_type, data)])
 
 
-def emit_all(tenant_id: int, events: list[tuple[str, dict]]) -> list[WebhookDelivery]:
-    """emit() of several events of one operation, in order, reading the tenant's endpoints once."""
+def emit_all(tenant_id: int, events: list[tuple[str, dict]] | Callable[[], list[tuple[str, dict]]]
+             ) -> list[WebhookDelivery]:
+    """emit() of several events of one operation, in order, reading the tenant's endpoints once (or not at all,
+    when this process has them for the tenant row's webhooks_version). `events` may be a function that builds
+    them, called only when the tenant has an active endpoint (most have none: an approval builds no payload)."""
+    if not callable(events):
+        _check_types(events)
+    tenant = rowwrites.get(Tenant, tenant_id)  # usually loaded already: the caller's tenant
+    if tenant is None:
+        return []
+    endpoints = _active_endpoints(tenant)
+    if not endpoints:
+        return []
+    if callable(events):
+        events = events()
+        _check_types(events)
+    return [delivery for event_type, data in events
+            for delivery in _queue_event(tenant_id, tenant.slug, endpoints, event_type, data)]
+
+
+def _check_types(events) -> None:
     unknown = [event_type for event_type, _data in events if event_type not in EVENTS]
     if unknown:
         raise ValueError(f"unknown event type {unknown[0]!r}")
-    # (id, events) of each active endpoint: a Core statement built once (this runs in every approval)
-    endpoints = db.session.connection().execute(_ACTIVE_ENDPOINTS, {"endpoint_tenant_id": tenant_id}).all()
-    if not endpoints:
-        return []
-    tenant_slug = db.session.scalar(sa.select(Tenant.slug).where(Tenant.id == tenant_id))
-    return [delivery for event_type, data in events
-            for delivery in _queue_event(tenant_id, tenant_slug, endpoints, event_type, data)]
 
 
 _ENDPOINTS = WebhookEndpoint.__table__.c
 _ACTIVE_ENDPOINTS = sa.select(_ENDPOINTS.id, _ENDPOINTS.events).where(
     _ENDPOINTS.tenant_id == sa.bindparam("endpoint_tenant_id"), _ENDPOINTS.is_active.is_(True))
+
+#: {tenant id: ((webhooks_version, created_at), ((id, events) of each active endpoint, ...))} per process. Every
+#: change of an endpoint that matters here (created, deleted, is_active or events changed, however the ORM makes
+#: it: the mapper events below) gives its tenant a new random webhooks_version in the same transaction, so an
+#: entry whose stamp is not the tenant row's is read again. Random, not a counter: a version a rolled-back
+#: transaction cached (or one of a restored backup) never comes back with other endpoints. The version is read
+#: (with the tenant row) before the endpoints, so an entry never holds endpoints older than its stamp. created_at
+#: tells a new tenant (version 0) from a deleted one whose id SQLite (or a test's RESTART IDENTITY) reused.
+_active_cache: dict[int, tuple[tuple, tuple]] = {}
+
+
+def _active_endpoints(tenant: Tenant) -> tuple:
+    """(id, events) of each active endpoint of the tenant: no statement while its webhooks_version holds."""
+    stamp = (tenant.webhooks_version, tenant.created_at)
+    cached = _active_cache.get(tenant.id)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    # A Core statement built once; the session's connection does not autoflush, as before the cache.
+    endpoints = tuple(db.session.connection().execute(_ACTIVE_ENDPOINTS, {"endpoint_tenant_id": tenant.id}))
+    _active_cache[tenant.id] = (stamp, endpoints)
+    return endpoints
+
+
+_TENANTS = Tenant.__table__.c
+_NEW_VERSION = sa.update(Tenant.__table__).where(_TENANTS.id == sa.bindparam("version_tenant_id")).values(
+    webhooks_version=sa.bindparam("version", type_=_TENANTS.webhooks_version.type))
+_random = random.SystemRandom()
+
+
+def _new_version(connection, endpoint: WebhookEndpoint) -> None:
+    """A new webhooks_version for the endpoint's tenant (in the flush that writes the endpoint), also on the
+    tenant object of this session, so its next event reads the endpoints again."""
+    version = _random.randrange(1, 2**62)
+    connection.execute(_NEW_VERSION, {"version_tenant_id": endpoint.tenant_id, "version": version})
+    session = sa.orm.object_session(endpoint)
+    tenant = session.identity_map.get(sa.orm.util.identity_key(Tenant, endpoint.tenant_id)) if session else None
+    if tenant is not None:
+        sa.orm.attributes.set_committed_value(tenant, "webhooks_version", version)
+
+
+@sa.event.listens_for(WebhookEndpoint, "after_insert")
+@sa.event.listens_for(WebhookEndpoint, "after_delete")
+def _endpoint_added_or_deleted(_mapper, connection, endpoint: WebhookEndpoint) -> None:
+    _new_version(connection, endpoint)
+
+
+@sa.event.listens_for(WebhookEndpoint, "after_update")
+def _endpoint_updated(_mapper, connection, endpoint: WebhookEndpoint) -> None:
+    state = sa.inspect(endpoint)
+    if any(state.attrs[key].history.has_changes() for key in ("is_active", "events", "tenant_id")):
+        _new_version(connection, endpoint)
 
 
 def _queue_event(tenant_id: int, tenant_slug: str, endpoints: list, event_type: str,

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import MemberBadge, Subscription, SubscriptionStatus
-from app.prepared import prepared
+from app.prepared import first_row, prepared
 from app.services import badges, clock, quota, xp_counts
 from app.services.bots import feature_enabled
 from app.services.subscriptions import active_subscription as current_subscription
@@ -34,9 +34,9 @@ def profile_text(ctx) -> str:
     member, tenant, lang = ctx.member, ctx.tenant, ctx.lang
     now = clock.now()
     db.session.flush()  # the update's own changes (a first visit's XP) count in the rank, as an autoflush did
-    facts = db.session.connection().execute(PROFILE_FACTS, {  # Core: no ORM compile state for three numbers
-        **xp_counts.ahead_params(member.tenant_id, member.total_xp, member.id), "now": now}).one()
-    subscription = current_subscription(member, now) if facts.subscribed else None
+    ahead, subscribed, badged = first_row(db.session.connection(), PROFILE_FACTS, {  # no ORM for three numbers
+        **xp_counts.ahead_params(member.tenant_id, member.total_xp, member.id), "now": now})
+    subscription = current_subscription(member, now) if subscribed else None
     lines = [
         ctx.t("profile.title"),
         ctx.t("profile.telegram_id", id=member.telegram_id),
@@ -48,8 +48,8 @@ def profile_text(ctx) -> str:
         use = quota.usage(ctx.session, member, tenant, subscription)
         lines.append(ctx.t("profile.requests", used=fmt.number(lang, use.used), limit=fmt.number(lang, use.limit)))
     lines.append(ctx.t("profile.xp", xp=fmt.number(lang, member.total_xp), level=fmt.digits(lang, member.level),
-                       rank=fmt.number(lang, 1 + facts.ahead)))
-    earned = badges.badges_of(member) if facts.badged else []
+                       rank=fmt.number(lang, 1 + ahead)))
+    earned = badges.badges_of(member) if badged else []
     if earned:
         lines.append(ctx.t("profile.badges", badges=", ".join(f"{b.icon} {badge_title(ctx, b)}" for b in earned)))
     return "\n".join(lines)

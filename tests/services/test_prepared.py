@@ -65,3 +65,26 @@ def test_a_new_connection_prepares_again(engine, database_url):
         run(engine, ADD, x=2)
     assert run(engine, ADD, x=3)[0] == 4
     assert prepared_here(engine) == {"test_add": 1}
+
+
+def test_first_row_runs_on_the_cursor_by_name_with_events_and_conversions(engine):
+    stamped = prepared.prepared(sa.select(sa.bindparam("x", type_=sa.Integer) + 1,
+                                          sa.cast(sa.literal("2026-12-01 10:00:00+00"), sa.DateTime(timezone=True)),
+                                          sa.literal(b"\x01\x02", sa.LargeBinary)), "test_first_row")
+    seen = []
+    sa.event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: seen.append(statement))
+    for n in range(3):
+        with engine.begin() as conn:
+            y, at, raw = prepared.first_row(conn, stamped, {"x": n})
+            assert y == n + 1 and at.tzinfo is not None and raw == b"\x01\x02" and type(raw) is bytes
+    assert len(seen) == 3 and all(statement.startswith("SELECT") for statement in seen)
+    assert prepared_here(engine) == {"test_first_row": 3}
+
+
+def test_first_row_after_a_failed_round_trip_prepares_again(engine):
+    with pytest.raises(sa.exc.DataError), engine.begin() as conn:
+        prepared.first_row(conn, DIVIDE, {"d": 0})
+    for d, quotient in ((4, 25), (5, 20)):
+        with engine.begin() as conn:
+            assert prepared.first_row(conn, DIVIDE, {"d": d}) == (quotient,)
+    assert prepared_here(engine) == {"test_divide": 2}
