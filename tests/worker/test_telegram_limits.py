@@ -260,29 +260,29 @@ def test_a_send_answered_late_is_counted_from_when_it_was_likely_counted():
     edge). A trip slow for every send (a far Telegram) moves nothing, and a stamp never moves earlier."""
     clock = Clock(100.0)
     limits = TelegramLimits("memory://", **{**TELEGRAM, "per_bot": "2/second"}, guard=0, clock=clock)
-    taken = limits.take(7, [1, 2])
+    taken = limits.take(77, [7701, 7702])
     limits.sent(taken)
     limits.answered(taken, {0: taken.stamped_at + 0.1, 1: taken.stamped_at + 0.1})  # the bot's first: all of it
-    assert limits.free_in(7, 1) == pytest.approx(1.1)
-    clock.now = 101.1
-    taken = limits.take(7, [11, 12])  # (other chats: a chat's own limit runs on the real clock)
+    assert limits.free_in(77, 1) == pytest.approx(1.1)
+    clock.now = 101.101
+    taken = limits.take(77, [7711, 7712])  # (other chats: a chat's own limit runs on the real clock)
     assert taken == [0.0, 0.0]
     limits.sent(taken)
     limits.answered(taken, {0: taken.stamped_at + 0.1, 1: taken.stamped_at + 0.1})  # slow, as before: no move
-    assert limits.free_in(7, 1) == pytest.approx(1.0)
-    clock.now = 102.1
-    taken = limits.take(7, [3, 4])
+    assert limits.free_in(77, 1) == pytest.approx(1.0)
+    clock.now = 102.102
+    taken = limits.take(77, [7703, 7704])
     assert taken == [0.0, 0.0]
     limits.sent(taken)
     limits.answered(taken, {0: taken.stamped_at + 0.002, 1: taken.stamped_at + 0.062})  # the second 0.06 s late
-    clock.now = 103.1
-    assert limits.free_in(7, 1) == 0.0 and limits.free_in(7, 2) == pytest.approx(0.06)
-    waits = limits.take(7, [5, 6])
+    clock.now = 103.103
+    assert limits.free_in(77, 1) == 0.0 and limits.free_in(77, 2) == pytest.approx(0.059)  # 102.102 + 0.06 + 1
+    waits = limits.take(77, [7705, 7706])
     assert waits[0] == 0.0 and waits[1] > 0
     limits.sent(waits)
     limits.answered(waits, {0: waits.stamped_at - 1.0})  # an answer can't come before the last byte: no move
-    clock.now = 103.16
-    assert limits.take(7, [6]) == [0.0]
+    clock.now = 103.165
+    assert limits.take(77, [7706]) == [0.0]
 
 
 def test_in_redis_a_send_answered_late_moves_its_stamp_later(redis_prefix):
