@@ -36,9 +36,12 @@ STATEMENT_GOAL = common.Goal(max_value=10)
 
 PENDING_SQL = """
 INSERT INTO receipts (tenant_id, member_id, purpose, amount, tracking_code, status, created_at, submitted_at,
-    expires_at)
-SELECT m.tenant_id, m.id, 'topup', 50000, :prefix || m.id, 'pending_review', now(), now(), now() + interval '1 day'
+    expires_at, card_id)
+SELECT m.tenant_id, m.id, 'topup', 50000, :prefix || m.id, 'pending_review', now(), now(), now() + interval '1 day',
+    c.id
 FROM members m
+JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS n
+      FROM payment_cards WHERE tenant_id = :t AND is_active) c ON c.k = m.id % c.n
 WHERE m.tenant_id = :t AND NOT m.is_banned AND NOT EXISTS (
     SELECT 1 FROM receipts r WHERE r.member_id = m.id AND r.status IN ('awaiting_receipt', 'pending_review'))
 ORDER BY hashtext('p' || m.id) LIMIT :n
@@ -47,7 +50,8 @@ RETURNING id
 
 
 def pending_receipts(tenant_id: int, n: int, prefix: str) -> list[int]:
-    """`n` new receipts awaiting review, of members with no open receipt. Their tracking codes are `prefix`, a
+    """`n` new receipts awaiting review, of members with no open receipt, each on one of the tenant's cards (as
+    real receipts are: the approval moves the card's counters, under its row lock). Their tracking codes are `prefix`, a
     random tag (so a kept database can run the bench again) and the member id: at most 16 characters."""
     from app.extensions import db
 

@@ -190,10 +190,12 @@ def migrate_and_seed(members: int, *, log=print) -> World:
 
 
 def seed_tenant(slug: str, members: int, *, telegram_base: int, salt: str) -> tuple[int, int]:
-    """One tenant with its owner, bot, plan and `members` members with history; (tenant id, bot id)."""
+    """One tenant with its owner, bot, plan, the demo's three payment cards and `members` members with history;
+    (tenant id, bot id)."""
     from app.extensions import db
     from app.models import Member, Plan
-    from app.services import bots, tenancy
+    from app.services import bots, cards, tenancy
+    from app.services.demo import CARDS
 
     owner = tenancy.find_account(OWNER_EMAIL) or tenancy.create_account(OWNER_EMAIL, OWNER_PASSWORD)
     tenant = tenancy.create_tenant(slug, owner, slug=slug)
@@ -201,6 +203,8 @@ def seed_tenant(slug: str, members: int, *, telegram_base: int, salt: str) -> tu
                           username=f"bench_{salt}_bot")
     plan = Plan(tenant_id=tenant.id, name="Monthly", price=150_000, period_days=30)
     db.session.add(plan)
+    for number, holder, bank in CARDS:  # the rotation a real tenant's receipts name (P5 approves on them)
+        cards.create_card(tenant, card_number=number, holder_name=holder, bank_name=bank)
     db.session.flush()
     params = {"tenant_id": tenant.id, "n": members, "salt": salt, "telegram_base": telegram_base, "plan_id": plan.id,
               "bot_id": bot.id, "owner_id": owner.id, "receipts": RECEIPTS, "code_prefix": f"B{salt[0].upper()}-",
