@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import object_session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 from app.models import Tenant, WebhookDelivery, WebhookEndpoint
@@ -150,10 +153,10 @@ def _new_version(connection, endpoint: WebhookEndpoint) -> None:
     tenant object of this session, so its next event reads the endpoints again."""
     version = _random.randrange(1, 2**62)
     connection.execute(_NEW_VERSION, {"version_tenant_id": endpoint.tenant_id, "version": version})
-    session = sa.orm.object_session(endpoint)
-    tenant = session.identity_map.get(sa.orm.util.identity_key(Tenant, endpoint.tenant_id)) if session else None
+    session = object_session(endpoint)
+    tenant = session.identity_map.get(identity_key(Tenant, endpoint.tenant_id)) if session else None
     if tenant is not None:
-        sa.orm.attributes.set_committed_value(tenant, "webhooks_version", version)
+        set_committed_value(tenant, "webhooks_version", version)
 
 
 @sa.event.listens_for(WebhookEndpoint, "after_insert")
