@@ -193,8 +193,8 @@ def test_the_fan_out_writes_bounded_batches(db, make, make_bot, sandbox, drain_o
 def test_each_bots_sends_fall_due_at_its_limit_side_by_side(app, db, make, make_bot, sandbox, bot_app, small_batches,
                                                             monkeypatch):
     """Members who came bot by bot (member id order is the fan-out's) still give every bot its next sends now: a
-    bot's send rows fall due at its limit after those it has in flight, PACE_SECONDS' worth a step, a window early
-    (its first window's worth at once); the window of rows in flight is per chosen bot."""
+    bot's send rows fall due at its limit after those it has in flight, PACE_SECONDS' worth a step, a window but one
+    step early (its first window's worth at once); the window of rows in flight is per chosen bot."""
     monkeypatch.setitem(app.config, "TELEGRAM_LIMIT_PER_BOT", "4/second")  # 2 sends a 0.5 s step
     tenant = make.tenant()
     first, second = make_bot(tenant), make_bot(tenant)

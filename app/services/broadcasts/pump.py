@@ -9,9 +9,9 @@ One pump row per broadcast and generation. Each round, under the broadcast's row
    order skip them) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
    all in one transaction: a crash repeats the round or none of it, never half. Each bot's new send rows
    fall due at its Telegram limit (TELEGRAM_LIMIT_PER_BOT) after the ones it has in flight, PACE_SECONDS' worth
-   at a time, a window early (its first window's worth at once), so the due rows are every bot's next sends side by
-   side, not one bot's hundreds that its limit would hold back (the segment is in member id order, and a tenant's
-   members often came bot by bot);
+   at a time, a window but one step early (its first window's worth at once), so the due rows are every bot's next
+   sends side by side, not one bot's hundreds that its limit would hold back (the segment is in member id order, and
+   a tenant's members often came bot by bot);
 4. once every recipient has its row and none is left queued, sending or held, the broadcast is done.
 The round ends by raising `outbox.Retry`, so the same row runs again (at once after work, in a second while
 too many are in flight, else in IDLE_SECONDS). A pause, a cancel or a newer generation (a resume) ends this pump.
