@@ -232,6 +232,38 @@ def _load_or_create_dev_secrets(instance: Path) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
+def _names(raw: str) -> list[str]:
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+#: Tuning knobs whose defaults live beside the code that reads them (each named there): set in the environment,
+#: they override it; unset, the code's default holds. Name → how its value is read.
+TUNING_FROM_ENV = {
+    "TELEGRAM_LIMIT_GUARD_SECONDS": float,  # app/worker/ratelimit.py
+    "TELEGRAM_TOKENS_AT_ONCE": int,  # bots/broadcast_outbound.py
+    "BROADCAST_SEND_PAUSE_SECONDS": float,  # bots/broadcast_outbound.py
+    "OUTBOX_BATCH": int,  # app/worker/pool.py
+    "BROADCAST_BATCH": int,  # app/services/broadcasts/pump.py
+    "BROADCAST_WINDOW": int,  # app/services/broadcasts/pump.py
+    "BOT_ALLOWED_UPDATES": _names,  # bots/manager.py, comma-separated update types
+    "BOT_MAX_BACKOFF": float,  # bots/manager.py
+}
+
+
+def tuning_from_env() -> dict:
+    """The TUNING_FROM_ENV knobs set in the environment, read; a value that does not read is refused at start."""
+    values = {}
+    for name, read in TUNING_FROM_ENV.items():
+        raw = _env(name)
+        if raw is None:
+            continue
+        try:
+            values[name] = read(raw)
+        except ValueError:
+            raise RuntimeError(f"{name} must be {read.__name__.strip('_')}, not {raw!r}.") from None
+    return values
+
+
 CONFIGS = {
     "development": DevelopmentConfig,
     "testing": TestConfig,

@@ -10,7 +10,7 @@ from app import api, database, errors, i18n, input_guard, labels, layout, securi
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
 from app.services import login_throttle
 from app.worker import dispatch
-from config import BASE_DIR, Config, config_from_env
+from config import BASE_DIR, Config, config_from_env, tuning_from_env
 
 
 class Botfleet(APIFlask):
@@ -58,6 +58,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     )
     api.configure(app)
     app.config.from_object(config_class)
+    app.config.update(tuning_from_env())
     app.config.update(overrides)
     config_class.init_app(app)
     _trust_proxies(app)

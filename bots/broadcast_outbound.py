@@ -141,9 +141,9 @@ def _send_bots(conn, bots: dict[int, tuple[str, bool]], by_bot: dict[int | None,
                ended: dict[int, tuple[DeliveryStatus, str]]) -> None:
     """Send each bot's part of a batch (`_send_group`). One bot's sends may wait for its slots up to PAUSE_SECONDS;
     with several bots, every bot's sends go first without waiting, then those that found their bot's window full
-    wait for its slots, up to PAUSE_SECONDS in all (a paced step falls due as the window frees the previous second's
-    sends: about half of them found it full a few ms early and were held back a claim round). Those left are held
-    back, each in a slot of its own."""
+    wait for its slots, up to PAUSE_SECONDS in all (a paced step falls due as, or before, the window frees the
+    previous second's sends: about half of them found it full a few ms early and were held back a claim round).
+    Those left are held back, each in a slot of its own."""
     pause = float(current_app.config.get("BROADCAST_SEND_PAUSE_SECONDS", PAUSE_SECONDS))
     several = len(by_bot) > 1
     until = time.monotonic() + (0.0 if several else pause)

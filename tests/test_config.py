@@ -45,3 +45,19 @@ def test_real_password_hashes_are_scrypt_only_the_tests_use_a_cheap_one(config):
     outside.set_password("a long secret")
     assert outside.password_hash.startswith("scrypt:")
     assert TestConfig.PASSWORD_HASH_METHOD != "scrypt"
+
+
+def test_tuning_knobs_set_in_the_environment_reach_the_code_that_reads_them(monkeypatch):
+    from app import create_app
+    from app.worker.pool import Pool
+
+    monkeypatch.setenv("OUTBOX_BATCH", "25")
+    monkeypatch.setenv("BOT_ALLOWED_UPDATES", "message, callback_query")
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert Pool(app).batch == 25
+    assert app.config["BOT_ALLOWED_UPDATES"] == ["message", "callback_query"]
+    assert "TELEGRAM_LIMIT_GUARD_SECONDS" not in app.config  # unset: the code's own default holds
+
+    monkeypatch.setenv("TELEGRAM_LIMIT_GUARD_SECONDS", "soon")
+    with pytest.raises(RuntimeError, match="TELEGRAM_LIMIT_GUARD_SECONDS must be float, not 'soon'"):
+        create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")

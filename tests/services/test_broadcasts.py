@@ -193,8 +193,8 @@ def test_the_fan_out_writes_bounded_batches(db, make, make_bot, sandbox, drain_o
 def test_each_bots_sends_fall_due_at_its_limit_side_by_side(app, db, make, make_bot, sandbox, bot_app, small_batches,
                                                             monkeypatch):
     """Members who came bot by bot (member id order is the fan-out's) still give every bot its next sends now: a
-    bot's send rows fall due at its limit after those it has in flight, PACE_SECONDS' worth a step; the window of
-    rows in flight is per chosen bot."""
+    bot's send rows fall due at its limit after those it has in flight, PACE_SECONDS' worth a step, a window but one
+    step early (its first window's worth at once); the window of rows in flight is per chosen bot."""
     monkeypatch.setitem(app.config, "TELEGRAM_LIMIT_PER_BOT", "4/second")  # 2 sends a 0.5 s step
     tenant = make.tenant()
     first, second = make_bot(tenant), make_bot(tenant)
@@ -214,9 +214,9 @@ def test_each_bots_sends_fall_due_at_its_limit_side_by_side(app, db, make, make_
         return found
 
     assert pump.step(broadcast.id, 0) == 0.0  # the first round: each bot's first 3 (2 x batch 3 / 2 bots)
-    assert due() == {first.id: [0.0, 0.0, 0.5], second.id: [0.0, 0.0]}
+    assert due() == {first.id: [0.0, 0.0, 0.0], second.id: [0.0, 0.0]}
     assert pump.step(broadcast.id, 0) == 0.0  # 5 in flight: more than 4, not more than 4 per bot (8); the rest
-    assert due() == {first.id: [0.0, 0.0, 0.5, 0.5, 1.0], second.id: [0.0, 0.0]}
+    assert due() == {first.id: [0.0, 0.0, 0.0, 0.0, 0.5], second.id: [0.0, 0.0]}
     assert db.session.get(Broadcast, broadcast.id).fanned_out
     assert pump.step(broadcast.id, 0) == pump.IDLE_SECONDS  # all written: it waits for the last sends
 

@@ -9,8 +9,9 @@ One pump row per broadcast and generation. Each round, under the broadcast's row
    order skip them) get a delivery row and a `broadcast.send` outbox row, and the cursor moves,
    all in one transaction: a crash repeats the round or none of it, never half. Each bot's new send rows
    fall due at its Telegram limit (TELEGRAM_LIMIT_PER_BOT) after the ones it has in flight, PACE_SECONDS' worth
-   at a time, so the due rows are every bot's next sends side by side, not one bot's hundreds that its limit
-   would hold back (the segment is in member id order, and a tenant's members often came bot by bot);
+   at a time, a window but one step early (its first window's worth at once), so the due rows are every bot's next
+   sends side by side, not one bot's hundreds that its limit would hold back (the segment is in member id order, and
+   a tenant's members often came bot by bot);
 4. once every recipient has its row and none is left queued, sending or held, the broadcast is done.
 The round ends by raising `outbox.Retry`, so the same row runs again (at once after work, in a second while
 too many are in flight, else in IDLE_SECONDS). A pause, a cancel or a newer generation (a resume) ends this pump.
@@ -21,7 +22,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app
-from limits import parse
+from limits import RateLimitItem, parse
 
 from app.extensions import db
 from app.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, OutboxMessage, Tenant
@@ -151,22 +152,32 @@ def _first_share(batch: int, bots: int) -> int:
     return max(min(max(batch // bots, seconds), 2 * batch // bots), 1)
 
 
+def _bot_limit() -> RateLimitItem:
+    """A bot's Telegram send limit (TELEGRAM_LIMIT_PER_BOT)."""
+    return parse(current_app.config.get("TELEGRAM_LIMIT_PER_BOT", "30/second"))
+
+
 def _bot_rate() -> float:
-    """A bot's Telegram send limit (TELEGRAM_LIMIT_PER_BOT) in sends per second."""
-    limit = parse(current_app.config.get("TELEGRAM_LIMIT_PER_BOT", "30/second"))
+    """A bot's Telegram send limit in sends per second."""
+    limit = _bot_limit()
     return limit.amount / limit.get_expiry()
 
 
 def _paced(bot_ids: list[int], in_flight: dict[int | None, int]) -> list[float]:
     """Per new send (of these bots, in order): seconds from now until it is due. A bot's n-th send counting
-    those it has in flight is due after the n - 1 before it at its limit, rounded down to PACE_SECONDS steps."""
-    per_step = max(int(_bot_rate() * PACE_SECONDS), 1)
+    those it has in flight is due after the n - 1 before it at its limit, rounded down to PACE_SECONDS steps, a window
+    but one step early: a moving window lets a window's worth go at once (a bot's first window is due now), and each
+    later window's as the one before leaves it. Paced at the limit itself, a bot's first window went over its first
+    PACE_SECONDS steps and every later window kept that spread, so its last sends went that much later."""
+    limit = _bot_limit()
+    per_step = max(int(limit.amount / limit.get_expiry() * PACE_SECONDS), 1)
+    early = max(limit.amount - per_step, 0)
     seen = dict(in_flight)
     delays = []
     for bot_id in bot_ids:
         ahead = seen.get(bot_id, 0)
         seen[bot_id] = ahead + 1
-        delays.append(ahead // per_step * PACE_SECONDS)
+        delays.append(max(ahead - early, 0) // per_step * PACE_SECONDS)
     return delays
 
 
