@@ -49,7 +49,8 @@ def send_messages(sandbox_url: str, bot_ids: list[int], texts: tuple[str, ...], 
 def sends(http, sandbox_url: str, since: float) -> int:
     """sendMessage calls the sandbox logged since `since` (a Unix time). Asked narrowed by the sandbox: this poll
     runs in the bots' process (every ANSWER_POLL_SECONDS after the last post), and decoding the whole call log
-    (every getUpdates too, growing all run) took 15% of the process's GIL samples in a py-spy profile of a round, beside the bots it measures."""
+    (every getUpdates too, growing all run) took 15% of the process's GIL samples in a py-spy profile of a round,
+    beside the bots it measures."""
     return len(http.get(f"{sandbox_url}/sandbox/calls", params={"method": "sendMessage", "since": since},
                         timeout=30).json()["calls"])
 

@@ -29,6 +29,7 @@ import os
 import random
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import requests
@@ -99,10 +100,10 @@ class Client:
 
 
 def make_answers(sandbox_url: str, answers: list[tuple[str, bytes]], threads: int = 8) -> None:
-    """Telegram's part, after the clock: each kept answer made in the sandbox's Bot API (any refusal fails the run)."""
+    """Telegram's part, after the clock: each kept answer made in the sandbox's Bot API (a refusal ends the run)."""
     sandbox = urlsplit(sandbox_url)
 
-    def work(index: int) -> None:
+    def make(index: int) -> None:
         telegram = http.client.HTTPConnection(sandbox.hostname, sandbox.port, timeout=60)
         for token, answer in answers[index::threads]:
             method = json.loads(answer)
@@ -112,7 +113,8 @@ def make_answers(sandbox_url: str, answers: list[tuple[str, bytes]], threads: in
             if status != 200:
                 raise RuntimeError(f"the webhook's answer {name} failed in the sandbox: {made[:200]!r}")
 
-    common.threaded_rate(work, threads, 1)
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(make, range(threads)))  # re-raises a thread's refusal here
     answers.clear()
 
 
