@@ -194,7 +194,8 @@ def run(total: int) -> list[common.Result]:
     return [common.report(common.Result(
         "P2.webhook", f"webhook updates/s under gunicorn 2×4 gthread, {BOTS} bots (/start, /profile)",
         rates["botfleet"], "req/s", rates["bare"], "bare Flask JSON route, same gunicorn", GOAL, 0,
-        note=f"{replied:,} of {posted:,} updates answered in the sandbox (their methods made there after each round's clock)"))]
+        note=f"{replied:,} of {posted:,} updates answered in the sandbox "
+             "(their methods made there after each round's clock)"))]
 
 
 def main() -> None:

@@ -148,7 +148,7 @@ def fan_out(broadcast: Broadcast, batch: int, in_flight: dict[int | None, int] |
 def _first_share(batch: int, bots: int) -> int:
     """Recipients per bot of a per-bot round (`fan_out`): FIRST_SECONDS of sends at the limit, or batch / bots if more,
     at most 2 × batch in all."""
-    seconds = int(_bot_rate() * FIRST_SECONDS)
+    seconds = int(_per_second(_bot_limit()) * FIRST_SECONDS)
     return max(min(max(batch // bots, seconds), 2 * batch // bots), 1)
 
 
@@ -157,9 +157,7 @@ def _bot_limit() -> RateLimitItem:
     return parse(current_app.config.get("TELEGRAM_LIMIT_PER_BOT", "30/second"))
 
 
-def _bot_rate(limit: RateLimitItem | None = None) -> float:
-    """A bot's Telegram send limit (`limit`, else TELEGRAM_LIMIT_PER_BOT) in sends per second."""
-    limit = limit or _bot_limit()
+def _per_second(limit: RateLimitItem) -> float:
     return limit.amount / limit.get_expiry()
 
 
@@ -170,7 +168,7 @@ def _paced(bot_ids: list[int], in_flight: dict[int | None, int]) -> list[float]:
     later window's as the one before leaves it. Paced at the limit itself, a bot's first window went over its first
     PACE_SECONDS steps and every later window kept that spread, so its last sends went that much later."""
     limit = _bot_limit()
-    per_step = max(int(_bot_rate(limit) * PACE_SECONDS), 1)
+    per_step = max(int(_per_second(limit) * PACE_SECONDS), 1)
     early = max(limit.amount - per_step, 0)
     seen = dict(in_flight)
     delays = []
