@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from apiflask import APIFlask
-from flask import Flask, Response, request
-from flask.globals import request_ctx
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import api, database, errors, i18n, input_guard, labels, layout, security_headers, webhooks
@@ -14,34 +13,15 @@ from config import BASE_DIR, Config, config_from_env, tuning_from_env
 
 
 class Botfleet(APIFlask):
-    """APIFlask with lean endpoints: a request to an endpoint in `lean_endpoints` runs none of the before_request,
-    after_request and teardown_request functions of the app or its blueprint (nor the teardown's signal) but those
-    in `lean_after_request` (the security headers) and any after_this_request; its session is not saved. Telegram's
-    webhook is one (app/webhooks): it reads no cookie, session, form, query string or signed-in user and renders no
-    page of its own, and at hundreds of updates a second the dashboard's hooks (CSRF, Flask-Limiter's check and
-    teardown, the input guard, the layout's caches, the remember cookie, the session's save) were a tenth of its
-    Python. Error pages it aborts with go through the same lean path, so they carry the security headers too."""
+    """APIFlask that serves Telegram's webhook (POST /tg/<bot_id>) ahead of Flask's request dispatch (app/webhooks
+    says why); every other request goes through Flask. ProxyFix (_trust_proxies) wraps this, so the webhook sees the
+    client's scheme as well."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.lean_endpoints: set[str] = set()
-        self.lean_after_request: list = []
-
-    def preprocess_request(self):
-        if request.endpoint in self.lean_endpoints:
-            return None
-        return super().preprocess_request()
-
-    def process_response(self, response: Response) -> Response:
-        if request.endpoint not in self.lean_endpoints:
-            return super().process_response(response)
-        for func in (*request_ctx._after_request_functions, *self.lean_after_request):
-            response = func(response)
-        return response
-
-    def do_teardown_request(self, *args) -> None:
-        if request.endpoint not in self.lean_endpoints:
-            super().do_teardown_request(*args)
+    def wsgi_app(self, environ, start_response):
+        bot_id = webhooks.bot_id_of(environ)
+        if bot_id is None:
+            return super().wsgi_app(environ, start_response)
+        return webhooks.serve(self, bot_id, environ, start_response)
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
@@ -77,7 +57,6 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     input_guard.init_app(app)
     login_throttle.init_app(app)
     security_headers.init_app(app)
-    webhooks.init_app(app)
     from app import cli
     cli.init_app(app)
     return app
@@ -89,12 +68,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.pay import bp as pay_bp
     from app.sandbox_chat import bp as sandbox_chat_bp
-    from app.webhooks import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(health_bp)
-    app.register_blueprint(webhooks_bp)
     app.register_blueprint(pay_bp)
     app.register_blueprint(sandbox_chat_bp)
     api.init_app(app)

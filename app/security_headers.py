@@ -8,8 +8,9 @@ carry a style attribute.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask
 from flask_talisman import Talisman
+from werkzeug.wrappers import Request, Response
 
 SELF = "'self'"
 
@@ -31,6 +32,7 @@ CSP = {
 #: (its assets are this site's, static/vendor/swagger-ui). The page shows no user content.
 DOCS_CSP = {**CSP, "script-src": [SELF, "'unsafe-inline'"]}
 DOCS_ENDPOINT = "openapi.docs"
+_FIXED_KEY = "botfleet_fixed_security_headers"
 
 
 class _Talisman(Talisman):
@@ -50,25 +52,33 @@ class _Talisman(Talisman):
         return cached[1]
 
 
-class _LeanHeaders:
-    """The security headers of a lean endpoint's responses (the webhook's, hundreds a second): what Talisman sets,
-    worked out by Talisman once per endpoint and scheme (HSTS goes with HTTPS) and then copied. No policy here has a
-    nonce, so they never change; Talisman looks its options up again for each header of each response."""
+class _FixedHeaders:
+    """The security headers of Telegram's webhook's responses (hundreds a second, served outside Flask's request
+    dispatch: app/webhooks): what Talisman sets, worked out by Talisman once per scheme (HSTS goes with HTTPS) and
+    then copied. No policy here has a nonce, so they never change; Talisman looks its options up again for each
+    header of each response, and needs a request context to."""
 
-    def __init__(self, talisman: Talisman):
-        self.talisman = talisman
-        self.known: dict[tuple, list[tuple[str, str]]] = {}
+    def __init__(self, app: Flask, talisman: Talisman):
+        self.app, self.talisman = app, talisman
+        self.known: dict[bool, list[tuple[str, str]]] = {}
 
-    def __call__(self, response: Response) -> Response:
-        key = (request.endpoint, request.is_secure, request.headers.get("X-Forwarded-Proto") == "https")
-        headers = self.known.get(key)
+    def of(self, request: Request) -> list[tuple[str, str]]:
+        secure = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
+        headers = self.known.get(secure)
         if headers is None:
+            headers = self.known[secure] = self._work_out(request.path, secure)
+        return headers
+
+    def _work_out(self, path: str, secure: bool) -> list[tuple[str, str]]:
+        with self.app.test_request_context(path, base_url="https://localhost" if secure else "http://localhost"):
             blank = Response()
             blank.headers.clear()
-            headers = self.known[key] = list(self.talisman._set_response_headers(blank).headers.items())
-        for name, value in headers:
-            response.headers[name] = value
-        return response
+            return list(self.talisman._set_response_headers(blank).headers.items())
+
+
+def fixed(app: Flask, request: Request) -> list[tuple[str, str]]:
+    """The security headers of a response made outside Flask's request dispatch (app/webhooks)."""
+    return app.extensions[_FIXED_KEY].of(request)
 
 
 def init_app(app: Flask) -> None:
@@ -85,7 +95,7 @@ def init_app(app: Flask) -> None:
         session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
         session_cookie_samesite=app.config.get("SESSION_COOKIE_SAMESITE", "Lax"),
     )
-    app.lean_after_request.append(_LeanHeaders(talisman))  # the webhook's responses (app/__init__.py)
+    app.extensions[_FIXED_KEY] = _FixedHeaders(app, talisman)
     docs = app.view_functions.get(DOCS_ENDPOINT)
     if docs is not None:
         docs.talisman_view_options = {"content_security_policy": DOCS_CSP}

@@ -6,15 +6,17 @@ outbox row of the update's transaction, sent by the process's reply threads (bot
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
-from flask import abort, current_app, request
+from flask import Flask, current_app
 from telebot import types
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, InternalServerError, NotFound
+from werkzeug.wrappers import Request
 
-from app import redaction, telegram_api
-from app.extensions import csrf, db
+from app import redaction, security_headers, telegram_api
+from app.extensions import db
 from app.models.types import fits_bigint
 from app.services.crypto import same_secret
-from app.webhooks import bp
 from bots.context import Sender, load_bot, load_bot_and_sender
 from bots.dispatch import process_update
 from bots.factory import TeleBotCache
@@ -27,9 +29,47 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _CACHE_KEY = "botfleet_telebots"
 
 
-@bp.post("/tg/<int:bot_id>")
-@csrf.exempt
-def telegram_update(bot_id: int):
+class Reply(NamedTuple):
+    """A response of the webhook: what Telegram reads of it is the status and, with 200, a Bot API method."""
+
+    status: str
+    content_type: str
+    body: bytes
+
+
+OK = Reply("200 OK", "text/plain; charset=utf-8", b"ok")
+IGNORED = Reply("200 OK", "text/plain; charset=utf-8", b"ignored")
+UNAVAILABLE = Reply("500 INTERNAL SERVER ERROR", "text/plain; charset=utf-8", b"database unavailable, deliver again")
+
+
+def serve(app: Flask, bot_id: int, environ: dict, start_response) -> list[bytes]:
+    """The WSGI response to a POST to /tg/<bot_id>, in an app context of its own (app/webhooks)."""
+    request = Request(environ)
+    request.max_content_length = app.config["WEBHOOK_MAX_CONTENT_LENGTH"]  # 413 beyond it, unread
+    with app.app_context():
+        reply = _respond(request, bot_id)
+    start_response(reply.status, [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body))),
+                                  *security_headers.fixed(app, request)])
+    return [reply.body]
+
+
+def _respond(request: Request, bot_id: int) -> Reply:
+    try:
+        return telegram_update(request, bot_id)
+    except HTTPException as refused:
+        return _refusal(refused, request)
+    except Exception:  # noqa: BLE001 - a bug: a 500, and Telegram delivers again
+        log.exception("POST /tg/%s failed", bot_id)
+        db.session.rollback()
+        return _refusal(InternalServerError(), request)
+
+
+def _refusal(refused: HTTPException, request: Request) -> Reply:
+    return Reply(f"{refused.code} {refused.name.upper()}", "text/html; charset=utf-8",
+                 refused.get_body(request.environ).encode())
+
+
+def telegram_update(request: Request, bot_id: int) -> Reply:
     """One update from Telegram; 500 (Telegram delivers again) when the database is down.
 
     The update runs in this request's transaction, which begins with reading the bot and its tenant, and
@@ -39,23 +79,23 @@ def telegram_update(bot_id: int):
     nothing is written unless it is the bot's: on Postgres that statement also records the update's marker
     (bots.context.EVERYTHING_AND_MARKER) when the secret matches there too; elsewhere the middleware does.
     """
-    payload = _payload()
+    payload = _payload(request)
     try:
-        loaded = _load(bot_id, payload)
+        loaded = _load(request, bot_id, payload)
     except Exception as exc:  # noqa: BLE001 - decide 500 vs a bug below
         if is_db_unavailable(exc):
             return _unavailable()
         raise
     if loaded is None or not loaded[0][0].is_active:
-        abort(404)
+        raise NotFound()
     bot_and_tenant, sender, recorded = loaded
     if not same_secret(request.headers.get(SECRET_HEADER), bot_and_tenant[0].webhook_secret):
-        abort(403)
+        raise Forbidden()
     if payload is None:
-        abort(400)
+        raise BadRequest()
     update = _parse_update(payload)
     if update is None:
-        return "ignored", 200
+        return IGNORED
     offered = offer_answer()
     try:
         envelope = process_update(_telebots().get(bot_and_tenant[0]), update, UpdateEnvelope(
@@ -66,18 +106,17 @@ def telegram_update(bot_id: int):
     if envelope.db_unavailable:
         return _unavailable()
     if answer is not None and envelope.committed:
-        return current_app.response_class(json.dumps(answer, ensure_ascii=False), mimetype="application/json")
-    return "ok", 200
+        return Reply("200 OK", "application/json", json.dumps(answer, ensure_ascii=False).encode())
+    return OK
 
 
-def _payload() -> dict | None:
+def _payload(request: Request) -> dict | None:
     """The update's JSON object; None when the body is not one (400, once the secret is checked)."""
-    request.max_content_length = current_app.config["WEBHOOK_MAX_CONTENT_LENGTH"]  # 413 beyond it, unread
     payload = request.get_json(silent=True)
     return payload if isinstance(payload, dict) and isinstance(payload.get("update_id"), int) else None
 
 
-def _load(bot_id: int, payload: dict | None) -> tuple[tuple, Sender | None, bool] | None:
+def _load(request: Request, bot_id: int, payload: dict | None) -> tuple[tuple, Sender | None, bool] | None:
     """((bot, tenant), the sender's rows or None, whether the update's marker was recorded with them), or None when
     there is no such bot."""
     sender_id = _sender_id(payload)
@@ -114,6 +153,6 @@ def _telebots() -> TeleBotCache:
     return cache
 
 
-def _unavailable():
+def _unavailable() -> Reply:
     db.session.rollback()
-    return "database unavailable, deliver again", 500
+    return UNAVAILABLE
