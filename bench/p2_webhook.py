@@ -16,9 +16,10 @@ warm-up round), so these are returning members, as most are.
 
 The baseline is bench/p2_bare_app.py: the same requests to a Flask route that parses the JSON and answers JSON.
 Client threads keep their connections alive (http.client, lighter than requests, so the client takes less of
-the machine from the servers); the rate is requests / wall time, the median of 3 rounds after a warm-up, the
-two apps taking turns round by round so a machine that gets busier or quieter moves both alike. Gunicorn's
-access log is off for both (production logs requests at nginx).
+the machine from the servers); the rate is requests / wall time, the median of ROUNDS (5) rounds after a warm-up,
+the two apps taking turns round by round so a machine that gets busier or quieter moves both alike (with 3 rounds,
+one round's swing on a shared 2-core machine moved the ratio by ±15%). Gunicorn's access log is off for both
+(production logs requests at nginx).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from bench import common
 from bench.p7_polling_bots import create_bots, sandbox_elsewhere
 
 BOTS, USERS = 20, 50
+ROUNDS = 5
 FIRST_USER = 600_000
 GOAL = common.Goal(min_ratio=0.25)
 PORTS = {"botfleet": int(os.environ.get("BENCH_P2_PORT", 5421)),
@@ -153,16 +155,16 @@ def rate(port: int, bots: list[tuple[int, str, str]], total: int, sandbox_url: s
     return per_second
 
 
-def interleaved_medians(bots, total: int, sandbox_url: str) -> dict[str, float]:
-    """The median rate of each server over 3 rounds, every round running each once, after a warm-up round.
+def interleaved_rounds(bots, total: int, sandbox_url: str) -> dict[str, list[float]]:
+    """Each server's rate in ROUNDS rounds, every round running each once, after a warm-up round.
     Botfleet's webhook answers are made in the sandbox (the bare route answers no Bot API method)."""
     runs: dict[str, list[float]] = {name: [] for name in PORTS}
     for port in PORTS.values():
         rate(port, bots, 0, sandbox_url, warm=True)
-    for _ in range(3):
+    for _ in range(ROUNDS):
         for name, port in PORTS.items():
             runs[name].append(rate(port, bots, total, sandbox_url))
-    return {name: statistics.median(values) for name, values in runs.items()}
+    return runs
 
 
 def replies_seen(sandbox_url: str) -> int:
@@ -181,21 +183,24 @@ def run(total: int) -> list[common.Result]:
             db.engine.dispose()
         servers = []
         try:
-            servers.append(common.serve_gunicorn("wsgi:app", PORTS["botfleet"], {"GUNICORN_ACCESS_LOG": "", **production_env(url, sandbox_url, key)}))
+            servers.append(common.serve_gunicorn("wsgi:app", PORTS["botfleet"], {
+                "GUNICORN_ACCESS_LOG": "", **production_env(url, sandbox_url, key)}))
             servers.append(common.serve_gunicorn("bench.p2_bare_app:app", PORTS["bare"],
                                                  {"GUNICORN_ACCESS_LOG": "", "RUNTIME_ENABLED": "0"}))
-            rates = interleaved_medians(bots, total, sandbox_url)
-            posted = len(bots) * USERS + 3 * (total // 8 * 8)
+            runs = interleaved_rounds(bots, total, sandbox_url)
+            posted = len(bots) * USERS + ROUNDS * (total // 8 * 8)
             replied = replies_seen(sandbox_url)
         finally:
             for server in servers:
                 server.terminate()
                 server.wait(timeout=30)
+    rates = {name: statistics.median(values) for name, values in runs.items()}
+    by_round = " / ".join(f"{ours / bare:.2f}" for ours, bare in zip(runs["botfleet"], runs["bare"], strict=True))
     return [common.report(common.Result(
         "P2.webhook", f"webhook updates/s under gunicorn 2×4 gthread, {BOTS} bots (/start, /profile)",
         rates["botfleet"], "req/s", rates["bare"], "bare Flask JSON route, same gunicorn", GOAL, 0,
         note=f"{replied:,} of {posted:,} updates answered in the sandbox "
-             "(their methods made there after each round's clock)"))]
+             f"(their methods made there after each round's clock); rounds' ratios {by_round}"))]
 
 
 def main() -> None:
