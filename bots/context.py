@@ -191,9 +191,9 @@ def load_bot_and_sender(bot_id: int, telegram_id: int, marker: tuple[int, str | 
 
 def _everything(row) -> tuple:
     """(bot, tenant, sells_vpn, member or None, session or None) of an EVERYTHING row."""
-    at = _B + _T + 1
-    return (attach_row(Bot, row[:_B]), attach_row(Tenant, row[_B:at - 1]), row[at - 1],
-            attach_row(Member, row[at:at + _M]), attach_row(BotSession, row[at + _M:at + _M + _S]))
+    at, session = _B + _T + 1, db.session()
+    return (attach_row(Bot, row[:_B], session), attach_row(Tenant, row[_B:at - 1], session), row[at - 1],
+            attach_row(Member, row[at:at + _M], session), attach_row(BotSession, row[at + _M:at + _M + _S], session))
 
 
 def load_context(telebot: TeleBot, user, chat_id: int, thread_id: int | None = None) -> Context:

@@ -90,15 +90,18 @@ def update_now(obj) -> None:
     state._commit_all(state.dict, db.session().identity_map)  # as the flush leaves it: no pending change
 
 
-def attach_row(model, values):
+def attach_row(model, values, session=None):
     """The persistent, clean `model` object of a row read with Core: `values` are every column of the table, in
     table order (`table_columns(model)`). The session's own object when it already has this row (as a query
-    would return it, unchanged); None when the row's primary key is None (an outer join found nothing)."""
-    mapper, attributes, pk_index = _loading_of(model)
-    key = mapper.identity_key_from_primary_key((values[pk_index],))
-    if key[1][0] is None:
+    would return it, unchanged); None when the row's primary key is None (an outer join found nothing).
+    `session`: the current session (db.session()), when the caller has it at hand."""
+    mapper, attributes, pk_index, identity_class = _loading_of(model)
+    pk = values[pk_index]
+    if pk is None:
         return None
-    session = db.session()
+    key = (identity_class, (pk,), None)  # mapper.identity_key_from_primary_key((pk,)), without the call
+    if session is None:
+        session = db.session()
     existing = session.identity_map.get(key)
     if existing is not None:
         return existing
@@ -110,7 +113,7 @@ def attach_row(model, values):
         return obj
     # What the ORM's loading does with a row it has not seen (sqlalchemy.orm.loading._instance): the identity
     # key, the session, the identity map. session.add would also walk every relationship for its cascade.
-    state = sa.inspect(obj)
+    state = instance_state(obj)
     state.key, state.identity_token, state.session_id = key, None, session.hash_key
     session.identity_map._add_unpresent(state, key)
     return obj
@@ -141,7 +144,7 @@ def refresh_row(model, values):
     session's object of this row with its columns set to `values` and its unflushed changes of them dropped,
     its loaded relationships reset to load again; a new persistent object (attach_row) when the session has none.
     Only for a model whose `plain_loading` is true: the caller checks, and queries with the ORM otherwise."""
-    mapper, attributes, pk_index = _loading_of(model)
+    mapper, attributes, pk_index, _identity_class = _loading_of(model)
     session = db.session()
     existing = session.identity_map.get(mapper.identity_key_from_primary_key((values[pk_index],)))
     if existing is None:
@@ -174,7 +177,8 @@ def table_columns(model) -> list[sa.Column]:
 
 
 def _loading_of(model) -> tuple:
-    """(mapper, attribute keys in table order, index of the primary key) of a model: built once."""
+    """(mapper, attribute keys in table order, index of the primary key, identity class) of a model: built
+    once."""
     cached = _loads.get(model)
     if cached is None:
         # A query configures the mappers on first use; a process whose first rows come through here (a fresh
@@ -184,7 +188,7 @@ def _loading_of(model) -> tuple:
         columns = _columns_of(mapper)
         (pk,) = mapper.local_table.primary_key.columns
         cached = _loads[model] = (mapper, tuple(key for key, _column in columns),
-                                  [column for _key, column in columns].index(pk))
+                                  [column for _key, column in columns].index(pk), mapper._identity_class)
     return cached
 
 
