@@ -262,9 +262,11 @@ def _profile(user) -> dict:
 
 def _refresh_profile(member: Member, user) -> None:
     """Names as Telegram sends them now (an unchanged name writes nothing); activity at most every 5 min."""
-    for name, value in _profile(user).items():
-        if getattr(member, name) != value:
-            setattr(member, name, value)
+    if (user.username, user.first_name, user.last_name) != (member.username, member.first_name, member.last_name):
+        # A stored name is a cleaned one, so a name Telegram sends as stored is clean already (most updates).
+        for name, value in _profile(user).items():
+            if getattr(member, name) != value:
+                setattr(member, name, value)
     now = utcnow()
     if member.last_activity_at is None or now - member.last_activity_at >= ACTIVITY_RESOLUTION:
         member.last_activity_at = now
