@@ -40,6 +40,18 @@ class FrozenKeyboard(InlineKeyboardMarkup):
         return self._json
 
 
+#: The one-button keyboard back to the main menu, by language: built once (see FrozenKeyboard).
+_home_keyboards: dict[str, FrozenKeyboard] = {}
+
+
+def home_keyboard(ctx) -> InlineKeyboardMarkup:
+    """A keyboard of the Home button only; shared by every update in that language, so never changed after."""
+    markup = _home_keyboards.get(ctx.lang)
+    if markup is None:
+        markup = _home_keyboards[ctx.lang] = keyboard(home_row(ctx), markup=FrozenKeyboard())
+    return markup
+
+
 #: Main menus built so far, by everything they depend on: the bot (its id and creation, for a reused id),
 #: its config_version (every change of a flag or setting bumps it), the language, whether the tenant sells
 #: VPN services and whether it set a Zarinpal merchant. Bounded: cleared when it grows past MENUS_KEPT.

@@ -15,7 +15,7 @@ from bots import formatting as fmt
 from bots import media, notify
 from bots.handlers import admin, online_payments
 from bots.handlers.common import error_text, feature_off, int_arg, on_callback, on_message
-from bots.keyboards import button, home_row, keyboard
+from bots.keyboards import button, home_keyboard, home_row, keyboard
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def on_amount_text(ctx, message) -> None:
     try:
         amount = parse_amount(message.text or "")
     except DomainError as exc:
-        ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
+        ctx.send(error_text(ctx, exc), home_keyboard(ctx))
         return
     ctx.set_state(None)
     choose_method_or_invoice(ctx, amount)
@@ -88,7 +88,7 @@ def open_invoice_for(ctx, *, amount: int | None = None, plan=None) -> str | None
         show_open_receipt(ctx, exc.receipt)
         return ctx.t("error.open_receipt_exists")
     except DomainError as exc:
-        ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
+        ctx.send(error_text(ctx, exc), home_keyboard(ctx))
         return None
     ctx.set_state(RECEIPT_STATE, receipt_id=receipt.id)
     ctx.send(invoice_text(ctx, receipt), cancel_keyboard(ctx, receipt), parse_mode="HTML")
@@ -117,7 +117,7 @@ def cancel_keyboard(ctx, receipt: Receipt):
 def show_open_receipt(ctx, receipt: Receipt) -> None:
     """Tell the member about their open invoice: its details again, or that it is under review."""
     if receipt.status == ReceiptStatus.PENDING_REVIEW.value:
-        ctx.say("payments.under_review", code=receipt.tracking_code, markup=keyboard(home_row(ctx)))
+        ctx.say("payments.under_review", code=receipt.tracking_code, markup=home_keyboard(ctx))
         return
     ctx.say("payments.open_exists", code=receipt.tracking_code, amount=fmt.money(ctx.lang, receipt.amount))
     ctx.set_state(RECEIPT_STATE, receipt_id=receipt.id)
@@ -162,7 +162,7 @@ def _awaiting_receipt(ctx) -> Receipt | None:
     """The open receipt waiting for proof; otherwise tells the member why nothing happens."""
     receipt = receipts.open_receipt_of(ctx.member)
     if receipt is None:
-        ctx.say("payments.no_invoice", keyboard(home_row(ctx)))
+        ctx.say("payments.no_invoice", home_keyboard(ctx))
         return None
     if receipt.status != ReceiptStatus.AWAITING_RECEIPT.value:
         ctx.say("payments.under_review", code=receipt.tracking_code)
@@ -178,7 +178,7 @@ def _submit(ctx, receipt: Receipt, fingerprint: dict | None = None, **proof) -> 
         return
     fingerprints.record(receipt, **(fingerprint or {}))  # flags a photo or reference used before
     ctx.set_state(None)
-    ctx.say("payments.submitted", code=receipt.tracking_code, markup=keyboard(home_row(ctx)))
+    ctx.say("payments.submitted", code=receipt.tracking_code, markup=home_keyboard(ctx))
     admin.post_receipt(ctx.telebot, receipt)
 
 
@@ -194,7 +194,7 @@ def cancel(ctx, call):
         return ctx.t("payments.cannot_cancel")
     ctx.set_state(None)
     notify.refresh_admin_messages(ctx.telebot, receipt)
-    ctx.say("payments.cancelled", code=receipt.tracking_code, markup=keyboard(home_row(ctx)))
+    ctx.say("payments.cancelled", code=receipt.tracking_code, markup=home_keyboard(ctx))
     return ctx.t("payments.cancelled", code=receipt.tracking_code)
 
 

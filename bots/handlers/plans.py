@@ -12,7 +12,7 @@ from bots import formatting as fmt
 from bots.congratulations import with_rewards
 from bots.handlers import online_payments, payments
 from bots.handlers.common import Alert, edit, error_text, int_arg, on_callback
-from bots.keyboards import button, home_row, keyboard
+from bots.keyboards import button, home_keyboard, home_row, keyboard
 
 MAX_LISTED = 20
 
@@ -44,7 +44,7 @@ def list_plans(ctx, call):
     """Every plan on sale, one button each."""
     on_sale = plan_service.active_plans(ctx.tenant)[:MAX_LISTED]
     if not on_sale:
-        edit(ctx, call.message, ctx.t("plans.none"), keyboard(home_row(ctx)))
+        edit(ctx, call.message, ctx.t("plans.none"), home_keyboard(ctx))
         return None
     percent = promocodes.pending_discount(ctx.member)
     lines = [ctx.t("plans.title")] + [
@@ -98,7 +98,7 @@ def pay_from_balance(ctx, call):
     bought_text = ctx.t("plans.bought", plan=plan.name, end=fmt.date(ctx.lang, end, ctx.tenant.timezone) if end else "-",
                         balance=fmt.money(ctx.lang, ctx.member.balance))
     text = with_rewards(bought_text, ctx.lang, getattr(bought, "rewards", None))
-    edit(ctx, call.message, text, keyboard(home_row(ctx)))
+    edit(ctx, call.message, text, home_keyboard(ctx))
     return None
 
 

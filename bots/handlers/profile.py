@@ -11,7 +11,7 @@ from app.services.bots import feature_enabled
 from app.services.subscriptions import active_subscription as current_subscription
 from bots import formatting as fmt
 from bots.handlers.common import edit, on_callback, on_message
-from bots.keyboards import button, home_row, keyboard
+from bots.keyboards import button, home_keyboard, home_row, keyboard
 
 MAX_LISTED = 10
 
@@ -69,12 +69,12 @@ def _subscription_line(ctx, subscription) -> str:
 
 @on_callback
 def profile(ctx, call):
-    edit(ctx, call.message, profile_text(ctx), keyboard(home_row(ctx)))
+    edit(ctx, call.message, profile_text(ctx), home_keyboard(ctx))
 
 
 @on_message
 def profile_command(ctx, message):
-    ctx.send(profile_text(ctx), keyboard(home_row(ctx)))
+    ctx.send(profile_text(ctx), home_keyboard(ctx))
 
 
 def subscriptions_text(ctx) -> str:

@@ -7,7 +7,7 @@ from app.services.errors import DomainError
 from app.services.subscriptions import active_subscription
 from bots import formatting as fmt
 from bots.handlers.common import edit, error_text, feature_off, on_callback
-from bots.keyboards import home_row, keyboard
+from bots.keyboards import home_keyboard
 
 STATE = "promo_code"
 MAX_CODE_LENGTH = 32
@@ -19,7 +19,7 @@ def ask_code(ctx, call):
     if feature_off(ctx, "promocodes"):
         return ctx.t("feature.off")
     ctx.set_state(STATE)
-    edit(ctx, call.message, ctx.t("promo.ask"), keyboard(home_row(ctx)))
+    edit(ctx, call.message, ctx.t("promo.ask"), home_keyboard(ctx))
     return None
 
 
@@ -40,9 +40,9 @@ def redeem_code(ctx, code: str) -> None:
     try:
         redemption = promocodes.redeem(ctx.member, code, bot=ctx.bot)
     except DomainError as exc:
-        ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
+        ctx.send(error_text(ctx, exc), home_keyboard(ctx))
         return
-    ctx.send(redeemed_text(ctx, redemption.promocode), keyboard(home_row(ctx)))
+    ctx.send(redeemed_text(ctx, redemption.promocode), home_keyboard(ctx))
 
 
 def redeemed_text(ctx, promocode) -> str:

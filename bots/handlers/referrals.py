@@ -4,7 +4,7 @@ from __future__ import annotations
 from app.services import referrals
 from app.services.errors import DomainError
 from bots.handlers.common import edit, feature_off, on_callback
-from bots.keyboards import home_row, keyboard
+from bots.keyboards import home_keyboard
 
 
 def apply_referral(ctx, code: str) -> None:
@@ -25,7 +25,7 @@ def invite(ctx, call):
         return ctx.t("feature.off")
     link = referrals.referral_link(ctx.member, ctx.bot.username)
     edit(ctx, call.message, ctx.t("referral.invite", link=link, count=referrals.stats(ctx.member).invited),
-         keyboard(home_row(ctx)))
+         home_keyboard(ctx))
 
 
 def register(bot) -> None:

@@ -7,7 +7,7 @@ from app.services.quota import QuotaExhausted
 from app.services.subscriptions import active_subscription as current_subscription
 from bots import formatting as fmt
 from bots.handlers.common import edit, feature_off, on_callback
-from bots.keyboards import button, home_row, keyboard
+from bots.keyboards import button, home_keyboard, home_row, keyboard
 
 TOP_N = 10
 
@@ -44,7 +44,7 @@ def leaderboard(ctx, call):
     """The tenant's top members by XP and the member's own rank."""
     if feature_off(ctx, "leaderboard"):
         return ctx.t("feature.off")
-    edit(ctx, call.message, leaderboard_text(ctx), keyboard(home_row(ctx)))
+    edit(ctx, call.message, leaderboard_text(ctx), home_keyboard(ctx))
     return None
 
 

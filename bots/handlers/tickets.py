@@ -10,7 +10,7 @@ from bots.context import current_bot
 from bots.handlers.admin import is_admin
 from bots.handlers.common import edit, error_text, feature_off, int_arg, on_callback, on_message, session_state
 from bots.handlers.payments import is_image_document
-from bots.keyboards import button, home_row, keyboard
+from bots.keyboards import button, home_keyboard, home_row, keyboard
 
 NEW_STATE = "ticket_new"
 REPLY_STATE = "ticket_reply"
@@ -34,7 +34,7 @@ def ask_new(ctx, call):
     if feature_off(ctx, FEATURE):
         return ctx.t("feature.off")
     ctx.set_state(NEW_STATE)
-    ctx.say("ticket.ask", keyboard(home_row(ctx)))
+    ctx.say("ticket.ask", home_keyboard(ctx))
     return None
 
 
@@ -74,7 +74,7 @@ def ask_more(ctx, call):
     if ticket is None:
         return ctx.t("stale.button")
     ctx.set_state(REPLY_STATE, ticket_id=ticket.id)
-    ctx.say("ticket.ask_more", keyboard(home_row(ctx)), number=fmt.digits(ctx.lang, ticket.id))
+    ctx.say("ticket.ask_more", home_keyboard(ctx), number=fmt.digits(ctx.lang, ticket.id))
     return None
 
 
@@ -84,7 +84,7 @@ def on_member_content(ctx, message):
     try:
         photo_file_id, photo_path = _picture(ctx, message)
     except images.ImageRejected as exc:  # still waiting: the member may send a proper picture or text
-        ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
+        ctx.send(error_text(ctx, exc), home_keyboard(ctx))
         return None
     text = message.caption if (message.photo or message.document) else message.text
     try:
@@ -98,10 +98,10 @@ def on_member_content(ctx, message):
             key = "ticket.added"
     except DomainError as exc:
         ctx.set_state(None)
-        ctx.send(error_text(ctx, exc), keyboard(home_row(ctx)))
+        ctx.send(error_text(ctx, exc), home_keyboard(ctx))
         return None
     ctx.set_state(None)
-    ctx.say(key, keyboard(home_row(ctx)), number=fmt.digits(ctx.lang, ticket.id))
+    ctx.say(key, home_keyboard(ctx), number=fmt.digits(ctx.lang, ticket.id))
     return None
 
 
