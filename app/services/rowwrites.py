@@ -95,11 +95,11 @@ def attach_row(model, values, session=None):
     table order (`table_columns(model)`). The session's own object when it already has this row (as a query
     would return it, unchanged); None when the row's primary key is None (an outer join found nothing).
     `session`: the current session (db.session()), when the caller has it at hand."""
-    mapper, attributes, pk_index, identity_class = _loading_of(model)
+    mapper, attributes, pk_index, _identity_class = _loading_of(model)
     pk = values[pk_index]
     if pk is None:
         return None
-    key = (identity_class, (pk,), None)  # mapper.identity_key_from_primary_key((pk,)), without the call
+    key = _identity_key(model, pk)
     if session is None:
         session = db.session()
     existing = session.identity_map.get(key)
@@ -124,7 +124,7 @@ def get(model, row_id: int):
     Core statement built once and attached (attach_row), without the ORM's loading. None when there is no row."""
     session = db.session()
     mapper = _loading_of(model)[0]
-    existing = session.identity_map.get(mapper.identity_key_from_primary_key((row_id,)))
+    existing = session.identity_map.get(_identity_key(model, row_id))
     if existing is not None and not instance_state(existing).expired:
         return existing  # what session.get returns for it, without its look-up again (an approval's second get)
     if existing is not None or not plain_loading(model):
@@ -146,7 +146,7 @@ def refresh_row(model, values):
     Only for a model whose `plain_loading` is true: the caller checks, and queries with the ORM otherwise."""
     mapper, attributes, pk_index, _identity_class = _loading_of(model)
     session = db.session()
-    existing = session.identity_map.get(mapper.identity_key_from_primary_key((values[pk_index],)))
+    existing = session.identity_map.get(_identity_key(model, values[pk_index]))
     if existing is None:
         return attach_row(model, values)
     state = sa.inspect(existing)
@@ -174,6 +174,12 @@ def plain_loading(model) -> bool:
 def table_columns(model) -> list[sa.Column]:
     """The table's columns in the order `attach_row` takes their values."""
     return [column for _key, column in _columns_of(sa.inspect(model))]
+
+
+def _identity_key(model, pk) -> tuple:
+    """The identity map's key of the `model` row `pk`: mapper.identity_key_from_primary_key((pk,)), without its
+    call (a hot path's every row)."""
+    return _loading_of(model)[3], (pk,), None
 
 
 def _loading_of(model) -> tuple:
